@@ -1,0 +1,88 @@
+import type { Cluster, ClusterEvent, CreateClusterRequest, Plan } from '../../schemas/types.generated.ts';
+import { ApiRequestError, AuthError } from '../errors.ts';
+import type { HttpMethod, HttpResponse, RequestOptions, SignedHttp } from './http.ts';
+import { pathOf } from './http.ts';
+
+/** The bilbo API, one method per route. Every non-2xx answer throws. */
+export interface BilboApi {
+  createCluster(request: CreateClusterRequest): Promise<Cluster>;
+  plan(request: CreateClusterRequest): Promise<Plan>;
+  listClusters(options?: { all?: boolean }): Promise<Cluster[]>;
+  getCluster(name: string): Promise<Cluster>;
+  destroyCluster(name: string): Promise<Cluster>;
+  /** Oldest first; only those after the event id `after` when given. */
+  events(name: string, options?: { after?: string }): Promise<ClusterEvent[]>;
+}
+
+export function createApiClient(http: SignedHttp): BilboApi {
+  const call = async (method: HttpMethod, path: string, options?: RequestOptions): Promise<unknown> => {
+    const response = await http.request(method, path, options);
+    if (response.status >= 200 && response.status < 300) return response.json;
+    throw toApiError(response, http.endpoint);
+  };
+
+  return {
+    async createCluster(request) {
+      return asObject<Cluster>(await call('POST', '/clusters', { body: request }), 'cluster');
+    },
+    async plan(request) {
+      return asObject<Plan>(await call('POST', '/plan', { body: request }), 'plan');
+    },
+    async listClusters({ all = false } = {}) {
+      const body = asObject<{ clusters?: unknown }>(
+        await call('GET', '/clusters', { query: { all: all ? 'true' : undefined } }),
+        'cluster list',
+      );
+      return asArray<Cluster>(body.clusters, 'clusters');
+    },
+    async getCluster(name) {
+      return asObject<Cluster>(await call('GET', pathOf('clusters', name)), 'cluster');
+    },
+    async destroyCluster(name) {
+      return asObject<Cluster>(await call('DELETE', pathOf('clusters', name)), 'cluster');
+    },
+    async events(name, { after } = {}) {
+      const body = asObject<{ events?: unknown }>(
+        await call('GET', pathOf('clusters', name, 'events'), { query: { after } }),
+        'event list',
+      );
+      return asArray<ClusterEvent>(body.events, 'events');
+    },
+  };
+}
+
+/** Maps a 4xx/5xx answer to the CLI's error family. */
+export function toApiError(response: HttpResponse, endpoint: string): Error {
+  const body = (typeof response.json === 'object' && response.json !== null ? response.json : {}) as Record<
+    string,
+    unknown
+  >;
+  // API Gateway's own rejections say { "message": ... } with no code.
+  const message =
+    typeof body.message === 'string' && body.message !== ''
+      ? body.message
+      : response.text.trim() || `HTTP ${response.status}`;
+  if (response.status === 403) {
+    return new AuthError(
+      `the bilbo API refused the request (403: ${message}): check your AWS credentials ` +
+        `and that BILBO_ENDPOINT (${endpoint}) points at the right deployment`,
+    );
+  }
+  const code = typeof body.code === 'string' ? body.code : `HTTP_${response.status}`;
+  const field = typeof body.field === 'string' ? body.field : undefined;
+  return new ApiRequestError(response.status, code, message, field);
+}
+
+function asObject<T>(value: unknown, what: string): T {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ApiRequestError(200, 'BAD_RESPONSE', `the bilbo API answered without a ${what}`);
+  }
+  return value as T;
+}
+
+function asArray<T>(value: unknown, what: string): T[] {
+  if (!Array.isArray(value)) {
+    throw new ApiRequestError(200, 'BAD_RESPONSE', `the bilbo API answered without "${what}"`);
+  }
+  return value as T[];
+}

@@ -1,0 +1,36 @@
+import { resolve } from 'node:path';
+import type { Factory } from '../factory.ts';
+
+export interface LocalOptions {
+  port?: number;
+  /** Folder for the local state; defaults to $BILBO_HOME. */
+  home?: string;
+}
+
+export async function localRun(options: LocalOptions, f: Factory): Promise<void> {
+  const home = options.home === undefined ? f.home() : resolve(options.home);
+  // Start listening before the control plane, so a Ctrl-C during start-up still stops it cleanly.
+  const shutdown = f.waitForShutdown();
+  shutdown.catch(() => {}); // awaited below, after start-up
+  const plane = await f.startLocalControlPlane({
+    ...(options.port === undefined ? {} : { port: options.port }),
+    home,
+    log: (line) => f.io.stderr.write(`${line}\n`),
+  });
+  try {
+    const lines = [`export BILBO_ENDPOINT=${plane.endpoint}`, `export BILBO_REGION=${plane.region}`];
+    if (plane.credentials) {
+      lines.push(
+        `export AWS_ACCESS_KEY_ID=${plane.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${plane.credentials.secretAccessKey}`,
+      );
+    }
+    f.io.stderr.write('bilbo local is running; in another shell, point the CLI at it:\n');
+    f.io.stdout.write(`${lines.join('\n')}\n`);
+    f.io.stderr.write('press Ctrl-C to stop\n');
+    await shutdown;
+    f.io.stderr.write('stopping...\n');
+  } finally {
+    await plane.stop();
+  }
+  f.io.stderr.write('stopped\n');
+}

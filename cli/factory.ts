@@ -1,0 +1,185 @@
+/**
+ * The one place the CLI's dependencies come from, so tests can swap any of
+ * them. Keep this module light: `bilbo version` loads it, so anything heavy
+ * (the AWS SDK, the signer, the local control plane) is imported lazily.
+ */
+import { readFileSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import type { BilboApi } from './api/client.ts';
+import { bilboHome, type Env } from './config.ts';
+import { CancelledError, CommandFailedError } from './errors.ts';
+
+export interface IOStreams {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+  isStdinTTY: boolean;
+  isStdoutTTY: boolean;
+  isStderrTTY: boolean;
+  /** Colours on stdout / stderr: only on a terminal, and never with NO_COLOR. */
+  stdoutColor: boolean;
+  stderrColor: boolean;
+}
+
+export interface Prompter {
+  /** Asks a yes/no question (default no). Throws CancelledError on Ctrl-C. */
+  confirm(question: string): Promise<boolean>;
+}
+
+export interface LocalControlPlaneOptions {
+  port?: number;
+  home: string;
+  log: (line: string) => void;
+}
+
+export interface LocalControlPlane {
+  endpoint: string;
+  region: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  stop(): Promise<void>;
+}
+
+export interface Factory {
+  io: IOStreams;
+  env: Env;
+  /** bilbo's version, from package.json. */
+  version(): string;
+  /** `$BILBO_HOME`, else ~/.bilbo. */
+  home(): string;
+  /** The signed API client; reads the config and credentials on first use. */
+  api(): Promise<BilboApi>;
+  prompter: Prompter;
+  openBrowser(url: string): Promise<void>;
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Resolves after `ms`, or rejects as soon as `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Calls `handler` on Ctrl-C (SIGINT) until the returned function is called. */
+  onInterrupt(handler: () => void): () => void;
+  /** Resolves with the first SIGINT or SIGTERM. */
+  waitForShutdown(): Promise<string>;
+  startLocalControlPlane(options: LocalControlPlaneOptions): Promise<LocalControlPlane>;
+}
+
+/** The real dependencies, on the real process. */
+export function createFactory(): Factory {
+  const env = process.env;
+  const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+  const io: IOStreams = {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    isStdinTTY: process.stdin.isTTY === true,
+    isStdoutTTY: process.stdout.isTTY === true,
+    isStderrTTY: process.stderr.isTTY === true,
+    stdoutColor: process.stdout.isTTY === true && !noColor,
+    stderrColor: process.stderr.isTTY === true && !noColor,
+  };
+  let api: Promise<BilboApi> | undefined;
+
+  return {
+    io,
+    env,
+    version: packageVersion,
+    home: () => bilboHome(env),
+    api() {
+      api ??= createRealApi(env);
+      return api;
+    },
+    prompter: { confirm: (question) => confirmOnTerminal(io, question) },
+    openBrowser,
+    now: () => Date.now(),
+    async sleep(ms, signal) {
+      const { setTimeout: wait } = await import('node:timers/promises');
+      await wait(ms, undefined, signal ? { signal } : undefined);
+    },
+    onInterrupt(handler) {
+      process.on('SIGINT', handler);
+      return () => {
+        process.off('SIGINT', handler);
+      };
+    },
+    waitForShutdown() {
+      return new Promise((resolve) => {
+        const onSignal = (signal: string) => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          resolve(signal);
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+      });
+    },
+    async startLocalControlPlane(options) {
+      const { startLocalControlPlane } = await import('./local/control-plane.ts');
+      return startLocalControlPlane(options);
+    },
+  };
+}
+
+let cachedVersion: string | undefined;
+
+export function packageVersion(): string {
+  cachedVersion ??= (
+    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  ).version;
+  return cachedVersion;
+}
+
+async function createRealApi(env: Env): Promise<BilboApi> {
+  const [{ loadConfig }, { createSignedHttp }, { createApiClient }, { fromNodeProviderChain }] =
+    await Promise.all([
+      import('./config.ts'),
+      import('./api/http.ts'),
+      import('./api/client.ts'),
+      import('@aws-sdk/credential-providers'),
+    ]);
+  const config = await loadConfig(env);
+  // One quick try at instance metadata, not the SDK's default retries.
+  const credentials = fromNodeProviderChain({ timeout: 1000, maxRetries: 0 });
+  const http = createSignedHttp({ endpoint: config.endpoint, region: config.region, credentials });
+  return createApiClient(http);
+}
+
+async function confirmOnTerminal(io: IOStreams, question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: io.stdin, output: io.stderr, terminal: io.isStdinTTY });
+  const abort = new AbortController();
+  rl.on('SIGINT', () => abort.abort());
+  // End of input (Ctrl-D) closes the interface without answering: that is a "no".
+  const closed = new Promise<string>((resolve) => rl.once('close', () => resolve('')));
+  try {
+    const answer = await Promise.race([rl.question(`${question} [y/N] `, { signal: abort.signal }), closed]);
+    return /^y(es)?$/i.test(answer.trim());
+  } catch (cause) {
+    if (abort.signal.aborted) {
+      io.stderr.write('\n');
+      throw new CancelledError('cancelled', { cause });
+    }
+    throw cause;
+  } finally {
+    rl.close();
+  }
+}
+
+async function openBrowser(url: string): Promise<void> {
+  const { spawn } = await import('node:child_process');
+  const [command, args] =
+    process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['cmd', ['/c', 'start', '""', url]]
+        : ['xdg-open', [url]];
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(command, args, { detached: true, stdio: 'ignore' });
+    child.once('error', (cause) => {
+      reject(
+        new CommandFailedError(`could not start ${command} to open ${url}: ${cause.message}`, { cause }),
+      );
+    });
+    child.once('spawn', () => {
+      child.unref();
+      resolve();
+    });
+  });
+}

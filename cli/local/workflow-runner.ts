@@ -1,0 +1,286 @@
+/**
+ * Runs bilbo's synthesized state machines in-process (local mode, tests):
+ * the definitions come from a real synth of the stack, aws-local-stepfunctions
+ * interprets them, and every Lambda task calls the handler module named by
+ * the function's `bilbo:entry` metadata — the same code that runs on AWS.
+ */
+import '../../scripts/polyfills.mjs';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import {
+  allStates,
+  type ExtractedWorkflow,
+  extractWorkflows,
+  LOCAL_ACCOUNT,
+  LOCAL_REGION,
+} from '../../infra/asl.ts';
+import type { WorkflowName } from '../../infra/metadata.ts';
+import type { WorkflowStarter } from '../../lambdas/domain/ports.ts';
+
+export type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+
+type Execution = ReturnType<StateMachine['run']>;
+/** One entry of an execution's history, as aws-local-stepfunctions reports it. */
+export type HistoryEvent = Execution['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
+export interface ExecutionSummary {
+  executionArn: string;
+  workflow: WorkflowName;
+  name: string;
+  status: ExecutionStatus;
+  input: object;
+  startDate: Date;
+  stopDate?: Date;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  /** States entered so far (Step Functions bills per transition). */
+  stateTransitions: number;
+}
+
+export interface LocalWorkflowRunnerOptions {
+  /** @default imports the entry module (relative to the repository root) and takes its `handler` */
+  loadHandler?: (entry: string) => Promise<Handler>;
+  /** Wraps every task invocation: inspect or replace the payload, the result, or the error. */
+  interceptor?: (stateName: string, payload: unknown, next: () => Promise<unknown>) => Promise<unknown>;
+  /** Every Wait state lasts this many milliseconds. @default the definition's seconds */
+  waitOverrideMs?: number;
+  /** Every retry waits this many milliseconds. @default the definition's intervals and backoff */
+  retryOverrideMs?: number;
+  onExecutionEnd?: (summary: ExecutionSummary) => void;
+}
+
+interface Run {
+  summary: ExecutionSummary;
+  history: HistoryEvent[];
+  done: Promise<void>;
+  abort: () => void;
+}
+
+const REPO_ROOT = join(import.meta.dirname, '..', '..');
+
+export async function importHandler(entry: string): Promise<Handler> {
+  const module = (await import(pathToFileURL(join(REPO_ROOT, entry)).href)) as { handler?: Handler };
+  if (typeof module.handler !== 'function') throw new Error(`${entry} exports no handler`);
+  return module.handler;
+}
+
+/** A WorkflowStarter that runs the state machines in this process instead of Step Functions. */
+export class LocalWorkflowRunner implements WorkflowStarter {
+  private readonly machines: Record<WorkflowName, StateMachine>;
+  private readonly taskHandlers: Record<WorkflowName, Record<string, (input: unknown) => Promise<unknown>>>;
+  private readonly waitStates: Record<WorkflowName, string[]>;
+  private readonly retryStates: Record<WorkflowName, string[]>;
+  private readonly runs = new Map<string, Run>();
+
+  /**
+   * Synthesizes the real stack in-process (bundling skipped, in a temporary
+   * folder that is removed afterwards) and runs its workflows.
+   */
+  static async fromSynth(options: LocalWorkflowRunnerOptions = {}): Promise<LocalWorkflowRunner> {
+    const outdir = await mkdtemp(join(tmpdir(), 'bilbo-synth-'));
+    try {
+      const { buildApp } = await import('../../infra/app.ts');
+      const { app, stack } = buildApp({ skipBundling: true, outdir });
+      const template = app.synth().getStackArtifact(stack.artifactId).template as object;
+      return new LocalWorkflowRunner(extractWorkflows(template), options);
+    } finally {
+      await rm(outdir, { recursive: true, force: true });
+    }
+  }
+
+  constructor(
+    workflows: Record<WorkflowName, ExtractedWorkflow>,
+    private readonly options: LocalWorkflowRunnerOptions = {},
+  ) {
+    const load = options.loadHandler ?? importHandler;
+    const loaded = new Map<string, Promise<Handler>>();
+    const handlerFor = (entry: string) => {
+      let handler = loaded.get(entry);
+      if (!handler) {
+        handler = load(entry);
+        loaded.set(entry, handler);
+      }
+      return handler;
+    };
+    this.taskHandlers = {
+      create: this.lambdaTasks(workflows.create, handlerFor),
+      destroy: this.lambdaTasks(workflows.destroy, handlerFor),
+    };
+    this.machines = {
+      create: new StateMachine(workflows.create.definition as unknown as StateMachineDefinition),
+      destroy: new StateMachine(workflows.destroy.definition as unknown as StateMachineDefinition),
+    };
+    this.waitStates = {
+      create: stateNames(workflows.create, (state) => state.Type === 'Wait'),
+      destroy: stateNames(workflows.destroy, (state) => state.Type === 'Wait'),
+    };
+    this.retryStates = {
+      create: stateNames(workflows.create, (state) => Array.isArray(state.Retry)),
+      destroy: stateNames(workflows.destroy, (state) => Array.isArray(state.Retry)),
+    };
+  }
+
+  /**
+   * Starts an execution in the background and returns its ARN. Like Step
+   * Functions, a name that already ran returns the existing execution.
+   */
+  async start(workflow: WorkflowName, executionName: string, input: object): Promise<string> {
+    const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${workflow}:${executionName}`;
+    if (this.runs.has(executionArn)) return executionArn;
+
+    const execution = this.machines[workflow].run(structuredClone(input) as never, {
+      overrides: {
+        taskResourceLocalHandlers: this.taskHandlers[workflow] as never,
+        waitTimeOverrides: overrideAll(this.waitStates[workflow], this.options.waitOverrideMs),
+        retryIntervalOverrides: overrideAll(this.retryStates[workflow], this.options.retryOverrideMs),
+      },
+      context: { Execution: { Id: executionArn, Name: executionName } },
+    });
+    const summary: ExecutionSummary = {
+      executionArn,
+      workflow,
+      name: executionName,
+      status: 'RUNNING',
+      input,
+      startDate: new Date(),
+      stateTransitions: 0,
+    };
+    const history: HistoryEvent[] = [];
+    const record: Run = { summary, history, abort: execution.abort, done: Promise.resolve() };
+    record.done = this.follow(record, execution);
+    this.runs.set(executionArn, record);
+    return executionArn;
+  }
+
+  /** Every execution this runner started, oldest first. */
+  executions(): ExecutionSummary[] {
+    return [...this.runs.values()].map((run) => ({ ...run.summary }));
+  }
+
+  execution(executionArn: string): ExecutionSummary | undefined {
+    const run = this.runs.get(executionArn);
+    return run ? { ...run.summary } : undefined;
+  }
+
+  /** The execution's events so far (states entered, exited, failed, retried, caught). */
+  history(executionArn: string): readonly HistoryEvent[] {
+    return [...(this.runs.get(executionArn)?.history ?? [])];
+  }
+
+  /** How many states the execution entered (including those inside Map iterations). */
+  stateTransitions(executionArn: string): number {
+    return this.runs.get(executionArn)?.summary.stateTransitions ?? 0;
+  }
+
+  /** Resolves once no execution is running (also those started while waiting). */
+  async waitForIdle(): Promise<void> {
+    for (;;) {
+      const running = [...this.runs.values()].filter((run) => run.summary.status === 'RUNNING');
+      if (running.length === 0) return;
+      await Promise.all(running.map((run) => run.done));
+    }
+  }
+
+  /** Aborts every running execution (they end ABORTED). */
+  abortAll(): void {
+    for (const run of this.runs.values()) if (run.summary.status === 'RUNNING') run.abort();
+  }
+
+  private async follow(record: Run, execution: Execution): Promise<void> {
+    const logged = (async () => {
+      for await (const event of execution.eventLogs) {
+        record.history.push(event);
+        if (event.type === 'StateEntered') record.summary.stateTransitions++;
+      }
+    })();
+    const [outcome] = await Promise.allSettled([execution.result, logged]);
+    Object.assign(record.summary, { stopDate: new Date(), ...ending(outcome) });
+    try {
+      this.options.onExecutionEnd?.({ ...record.summary });
+    } catch (error) {
+      // A listener's bug must not turn into an unhandled rejection of the run.
+      process.emitWarning(`onExecutionEnd threw: ${String(error)}`);
+    }
+  }
+
+  /** One local override per Task state, dispatching on the state's FunctionName to its entry's handler. */
+  private lambdaTasks(
+    workflow: ExtractedWorkflow,
+    handlerFor: (entry: string) => Promise<Handler>,
+  ): Record<string, (input: unknown) => Promise<unknown>> {
+    const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const [stateName, state] of allStates(workflow.definition)) {
+      if (state.Type !== 'Task') continue;
+      const functionName = String(state.Parameters?.FunctionName);
+      const entry = workflow.lambdaEntries[functionName];
+      // Without an override the interpreter would call the real AWS Lambda.
+      if (!entry) throw new Error(`task state ${stateName} calls ${functionName}, which maps to no handler`);
+      overrides[stateName] = async (input) => {
+        const { Payload } = input as { Payload?: unknown };
+        const payload = jsonCopy(Payload ?? {});
+        const context = lambdaContext(functionName, Number(state.TimeoutSeconds ?? 60) * 1000);
+        const call = async () => (await handlerFor(entry))(jsonCopy(payload), context);
+        const result = this.options.interceptor
+          ? await this.options.interceptor(stateName, payload, call)
+          : await call();
+        return { ExecutedVersion: '$LATEST', Payload: jsonCopy(result ?? null), StatusCode: 200 };
+      };
+    }
+    return overrides;
+  }
+}
+
+function ending(outcome: PromiseSettledResult<unknown>): Partial<ExecutionSummary> {
+  if (outcome.status === 'fulfilled') return { status: 'SUCCEEDED', output: outcome.value };
+  const error = outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason));
+  if (error.name === 'ExecutionAbortedError') return { status: 'ABORTED' };
+  if (error.name === 'ExecutionTimeoutError') return { status: 'TIMED_OUT', error: 'States.Timeout' };
+  // ExecutionError wraps what ended the run: a Fail state (its Error and Cause) or an uncaught error.
+  const cause = error.cause instanceof Error ? error.cause : error;
+  return { status: 'FAILED', error: cause.name, cause: cause.message };
+}
+
+function stateNames(
+  workflow: ExtractedWorkflow,
+  test: (state: { Type: string; Retry?: unknown }) => boolean,
+): string[] {
+  return allStates(workflow.definition)
+    .filter(([, state]) => test(state))
+    .map(([name]) => name);
+}
+
+function overrideAll(names: readonly string[], ms: number | undefined): Record<string, number> | undefined {
+  return ms === undefined ? undefined : Object.fromEntries(names.map((name) => [name, ms]));
+}
+
+/** What a value looks like after Lambda's JSON round trip. */
+function jsonCopy(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value ?? null));
+}
+
+function lambdaContext(functionArn: string, timeoutMs: number): Context {
+  const functionName = functionArn.split(':').at(-1) ?? 'local';
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: functionArn,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

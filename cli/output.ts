@@ -1,0 +1,93 @@
+import Table from 'cli-table3';
+import pc from 'picocolors';
+import type { Cluster, ClusterState } from '../schemas/types.generated.ts';
+
+export type Colors = ReturnType<typeof pc.createColors>;
+
+export function colors(enabled: boolean): Colors {
+  return pc.createColors(enabled);
+}
+
+export function toJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** A borderless, left-aligned table like `kubectl get`, headers in bold when coloured. */
+export function renderTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  c: Colors,
+): string {
+  const table = new Table({
+    head: headers.map((h) => c.bold(h)),
+    chars: {
+      top: '',
+      'top-mid': '',
+      'top-left': '',
+      'top-right': '',
+      bottom: '',
+      'bottom-mid': '',
+      'bottom-left': '',
+      'bottom-right': '',
+      left: '',
+      'left-mid': '',
+      mid: '',
+      'mid-mid': '',
+      right: '',
+      'right-mid': '',
+      middle: '  ',
+    },
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
+  });
+  for (const row of rows) table.push([...row]);
+  return `${table
+    .toString()
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n')}\n`;
+}
+
+/** `name    value` lines, the names padded to one width; undefined values are left out. */
+export function renderFields(fields: readonly [string, string | undefined][], c: Colors): string {
+  const shown = fields.filter((f): f is [string, string] => f[1] !== undefined && f[1] !== '');
+  const width = Math.max(0, ...shown.map(([name]) => name.length));
+  return shown.map(([name, value]) => `${c.bold(name.padEnd(width))}  ${value}\n`).join('');
+}
+
+/** A short age like `42s`, `5m`, `3h`, `2d`. */
+export function formatAge(fromIso: string, nowMs: number): string {
+  const seconds = Math.max(0, Math.floor((nowMs - Date.parse(fromIso)) / 1000));
+  if (Number.isNaN(seconds)) return '-';
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h`;
+  return `${Math.floor(seconds / 86_400)}d`;
+}
+
+/** Seconds with one decimal: `3.2s`. */
+export function formatSeconds(ms: number): string {
+  return `${(Math.max(0, ms) / 1000).toFixed(1)}s`;
+}
+
+export function colorState(state: ClusterState, c: Colors): string {
+  switch (state) {
+    case 'READY':
+      return c.green(state);
+    case 'FAILED':
+      return c.red(state);
+    case 'DESTROYED':
+      return c.dim(state);
+    default:
+      return c.yellow(state);
+  }
+}
+
+/** The worker processes the cluster runs (or, failing that, must have joined). */
+export function wantedWorkers(cluster: Cluster): number {
+  return cluster.plan?.totalWorkers ?? cluster.plan?.wantedWorkers ?? 0;
+}
+
+/** `joined/wanted`, e.g. `3/4`. */
+export function workersColumn(cluster: Cluster): string {
+  return `${cluster.workersJoined ?? 0}/${wantedWorkers(cluster)}`;
+}

@@ -1,0 +1,197 @@
+/**
+ * The command tree: every command's flags and help, and the mapping of the
+ * parsed flags to that command's options object. The work lives in
+ * cli/commands/<name>.ts, imported only when its command runs, so that
+ * start-up (and `bilbo version`) loads nothing but commander.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { CreateOptions } from './commands/create.ts';
+import type { DashboardOptions } from './commands/dashboard.ts';
+import type { DescOptions } from './commands/desc.ts';
+import type { DestroyOptions } from './commands/destroy.ts';
+import type { LocalOptions } from './commands/local.ts';
+import type { LsOptions } from './commands/ls.ts';
+import type { PlanOptions } from './commands/plan.ts';
+import type { ProfilesOptions } from './commands/profiles.ts';
+import type { VersionOptions } from './commands/version.ts';
+import type { Factory } from './factory.ts';
+
+export interface CommandOptions {
+  version: VersionOptions;
+  profiles: ProfilesOptions;
+  plan: PlanOptions;
+  create: CreateOptions;
+  ls: LsOptions;
+  desc: DescOptions;
+  destroy: DestroyOptions;
+  dashboard: DashboardOptions;
+  local: LocalOptions;
+}
+
+export type CommandName = keyof CommandOptions;
+
+/** Does a command's work with its parsed options. Tests pass one that records them. */
+export type Runner = <K extends CommandName>(name: K, options: CommandOptions[K]) => Promise<void>;
+
+export function lazyRunner(f: Factory): Runner {
+  const commands: { [K in CommandName]: (options: CommandOptions[K]) => Promise<void> } = {
+    version: async (o) => (await import('./commands/version.ts')).versionRun(o, f),
+    profiles: async (o) => (await import('./commands/profiles.ts')).profilesRun(o, f),
+    plan: async (o) => (await import('./commands/plan.ts')).planRun(o, f),
+    create: async (o) => (await import('./commands/create.ts')).createRun(o, f),
+    ls: async (o) => (await import('./commands/ls.ts')).lsRun(o, f),
+    desc: async (o) => (await import('./commands/desc.ts')).descRun(o, f),
+    destroy: async (o) => (await import('./commands/destroy.ts')).destroyRun(o, f),
+    dashboard: async (o) => (await import('./commands/dashboard.ts')).dashboardRun(o, f),
+    local: async (o) => (await import('./commands/local.ts')).localRun(o, f),
+  };
+  return (name, options) => commands[name](options);
+}
+
+const MAX_PARAMS = 64;
+
+function collectParam(value: string, previous: string[] | undefined = []): string[] {
+  if (!/^[^=\s]+=/.test(value)) {
+    throw new InvalidArgumentError('expected key.path=value, e.g. -p dask.worker.count=4');
+  }
+  if (previous.length >= MAX_PARAMS) throw new InvalidArgumentError(`at most ${MAX_PARAMS} overrides`);
+  return [...previous, value];
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65_535) {
+    throw new InvalidArgumentError('expected a port number from 1 to 65535');
+  }
+  return port;
+}
+
+function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((line) => `  ${line}`).join('\n')}\n`;
+}
+
+const jsonOption = () => new Option('--json', 'print machine-readable JSON');
+
+export function buildProgram(f: Factory, run: Runner = lazyRunner(f)): Command {
+  const program = new Command('bilbo')
+    .description('Create, watch and remove Dask clusters on AWS through the bilbo control plane.')
+    .version(f.version(), '-V, --version', 'print the version')
+    .helpCommand('help [command]', 'Show help for a command.')
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => f.io.stdout.write(text),
+      writeErr: (text) => f.io.stderr.write(text),
+    })
+    .addHelpText(
+      'after',
+      `${examples(
+        '$ bilbo local',
+        '$ bilbo create analytics -p dask.worker.count=4',
+        '$ bilbo ls',
+        '$ bilbo destroy analytics',
+      )}\nEnvironment:\n  BILBO_ENDPOINT  the bilbo API (else "endpoint" in $BILBO_HOME/config.json)\n` +
+        '  BILBO_REGION    its AWS region (else AWS_REGION, config.json, us-east-1)\n' +
+        '  BILBO_HOME      profiles and config (default ~/.bilbo)\n',
+    );
+  // Subcommands inherit exitOverride, the output streams and suggestions from the program.
+  const command = (name: string, summary: string) => program.command(name).description(summary);
+
+  command('version', 'Print the version of bilbo.')
+    .addOption(jsonOption())
+    .addHelpText('after', examples('$ bilbo version', '$ bilbo version --json'))
+    .action(async (o: { json?: boolean }) => run('version', { json: o.json === true }));
+
+  command('profiles', 'List the profiles in $BILBO_HOME/profiles and check each one.')
+    .addOption(jsonOption())
+    .addHelpText('after', examples('$ bilbo profiles', '$ bilbo profiles --json'))
+    .action(async (o: { json?: boolean }) => run('profiles', { json: o.json === true }));
+
+  command('plan', 'Show what creating a cluster from a profile would launch.')
+    .argument('<profile>', 'profile name in $BILBO_HOME/profiles, or a path to a .json file')
+    .option('-c, --cluster <name>', 'cluster name (default: the profile file name)')
+    .option('-p, --param <key=value>', 'override a profile value; repeatable', collectParam)
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      examples('$ bilbo plan analytics', '$ bilbo plan ./big.json -c big -p dask.worker.count=8 --json'),
+    )
+    .action(async (profile: string, o: { cluster?: string; param?: string[]; json?: boolean }) =>
+      run('plan', { profile, ...clusterOf(o), params: o.param ?? [], json: o.json === true }),
+    );
+
+  command('create', 'Create a cluster from a profile and wait until it is ready.')
+    .argument('<profile>', 'profile name in $BILBO_HOME/profiles, or a path to a .json file')
+    .option('-c, --cluster <name>', 'cluster name (default: the profile file name)')
+    .option('-p, --param <key=value>', 'override a profile value; repeatable', collectParam)
+    .option('--no-wait', 'return as soon as the creation has started')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      examples(
+        '$ bilbo create analytics',
+        '$ bilbo create analytics -c demo -p dask.worker.count=4 -p dask.worker.nthread=2',
+        '$ bilbo create ./profiles/gpu.json --no-wait --json',
+      ),
+    )
+    .action(
+      async (profile: string, o: { cluster?: string; param?: string[]; wait: boolean; json?: boolean }) =>
+        run('create', {
+          profile,
+          ...clusterOf(o),
+          params: o.param ?? [],
+          wait: o.wait,
+          json: o.json === true,
+        }),
+    );
+
+  command('ls', 'List the clusters.')
+    .option('-a, --all', 'include destroyed and failed clusters')
+    .addOption(jsonOption())
+    .addHelpText('after', examples('$ bilbo ls', '$ bilbo ls -a --json'))
+    .action(async (o: { all?: boolean; json?: boolean }) =>
+      run('ls', { all: o.all === true, json: o.json === true }),
+    );
+
+  command('desc', 'Describe a cluster.')
+    .argument('<name>', 'cluster name')
+    .option('-d, --detail', 'add the instances and the full event history')
+    .addOption(jsonOption())
+    .addHelpText('after', examples('$ bilbo desc analytics', '$ bilbo desc analytics -d --json'))
+    .action(async (name: string, o: { detail?: boolean; json?: boolean }) =>
+      run('desc', { name, detail: o.detail === true, json: o.json === true }),
+    );
+
+  command('destroy', 'Destroy a cluster and wait until its instances are gone.')
+    .argument('<name>', 'cluster name')
+    .option('-f, --force', 'do not ask for confirmation (needed when not on a terminal)')
+    .option('--no-wait', 'return as soon as the destruction has started')
+    .addOption(jsonOption())
+    .addHelpText('after', examples('$ bilbo destroy analytics', '$ bilbo destroy analytics -f --no-wait'))
+    .action(async (name: string, o: { force?: boolean; wait: boolean; json?: boolean }) =>
+      run('destroy', { name, force: o.force === true, wait: o.wait, json: o.json === true }),
+    );
+
+  command('dashboard', "Open a cluster's Dask dashboard in the browser.")
+    .argument('<name>', 'cluster name')
+    .option('-u, --url', 'print the URL instead of opening it')
+    .addHelpText('after', examples('$ bilbo dashboard analytics', '$ bilbo dashboard analytics -u'))
+    .action(async (name: string, o: { url?: boolean }) => run('dashboard', { name, url: o.url === true }));
+
+  command('local', 'Run the control plane on this machine, with local Dask processes instead of EC2.')
+    .option('--port <n>', 'port of the local API (default: any free port)', parsePort)
+    .option('--home <dir>', 'folder for the local state (default: $BILBO_HOME)')
+    .addHelpText('after', examples('$ bilbo local', '$ bilbo local --port 8787 --home /tmp/bilbo'))
+    .action(async (o: { port?: number; home?: string }) =>
+      run('local', {
+        ...(o.port === undefined ? {} : { port: o.port }),
+        ...(o.home === undefined ? {} : { home: o.home }),
+      }),
+    );
+
+  return program;
+}
+
+function clusterOf(o: { cluster?: string }): { cluster?: string } {
+  return o.cluster === undefined ? {} : { cluster: o.cluster };
+}

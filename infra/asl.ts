@@ -1,0 +1,120 @@
+/**
+ * Reads the state machines back out of a synthesized template, as plain
+ * Amazon States Language an ASL interpreter can run: CloudFormation
+ * intrinsics become fixed values, and each Lambda ARN becomes a placeholder
+ * that maps to the function's handler module (its `bilbo:entry` metadata).
+ */
+import { ENTRY_METADATA_KEY, WORKFLOW_METADATA_KEY, type WorkflowName } from './metadata.ts';
+
+export interface AslState {
+  Type: string;
+  Parameters?: Record<string, unknown>;
+  ItemProcessor?: AslDefinition;
+  Iterator?: AslDefinition;
+  Branches?: AslDefinition[];
+  [field: string]: unknown;
+}
+
+export interface AslDefinition {
+  StartAt: string;
+  States: Record<string, AslState>;
+  [field: string]: unknown;
+}
+
+export interface ExtractedWorkflow {
+  definition: AslDefinition;
+  /** Placeholder FunctionName ARN used in the definition → the handler module, relative to the repo root. */
+  lambdaEntries: Record<string, string>;
+}
+
+interface TemplateResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  Metadata?: Record<string, unknown>;
+}
+
+export const LOCAL_REGION = 'local';
+export const LOCAL_ACCOUNT = '000000000000';
+
+const PSEUDO_PARAMETERS: Record<string, string> = {
+  'AWS::Partition': 'aws',
+  'AWS::Region': LOCAL_REGION,
+  'AWS::AccountId': LOCAL_ACCOUNT,
+  'AWS::URLSuffix': 'amazonaws.com',
+};
+
+/** The ARN that stands for the function with this logical id in an extracted definition. */
+export function placeholderFunctionArn(logicalId: string): string {
+  return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${logicalId}`;
+}
+
+/** The create and destroy state machines of a synthesized bilbo template (found by their `bilbo:workflow` metadata). */
+export function extractWorkflows(template: object): Record<WorkflowName, ExtractedWorkflow> {
+  const resources = (template as { Resources?: Record<string, TemplateResource> }).Resources ?? {};
+  const found: Partial<Record<WorkflowName, ExtractedWorkflow>> = {};
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    if (resource.Type !== 'AWS::StepFunctions::StateMachine') continue;
+    const workflow = resource.Metadata?.[WORKFLOW_METADATA_KEY];
+    if (workflow !== 'create' && workflow !== 'destroy') continue;
+    if (found[workflow])
+      throw new Error(`the template has two ${workflow} workflows (the second is ${logicalId})`);
+    found[workflow] = extractOne(logicalId, resource, resources);
+  }
+  const { create, destroy } = found;
+  if (!create || !destroy) {
+    throw new Error(
+      `the template lacks the ${create ? 'destroy' : 'create'} workflow (no ${WORKFLOW_METADATA_KEY} metadata)`,
+    );
+  }
+  return { create, destroy };
+}
+
+/** Every state of a definition with its name, including those inside Map and Parallel states. */
+export function allStates(definition: AslDefinition): Array<[string, AslState]> {
+  return Object.entries(definition.States).flatMap(([name, state]): Array<[string, AslState]> => {
+    const nested = [state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])].filter(
+      (inner): inner is AslDefinition => inner !== undefined,
+    );
+    return [[name, state], ...nested.flatMap(allStates)];
+  });
+}
+
+function extractOne(
+  logicalId: string,
+  resource: TemplateResource,
+  resources: Record<string, TemplateResource>,
+): ExtractedWorkflow {
+  const lambdaEntries: Record<string, string> = {};
+  const functionArn = (target: string): string => {
+    const fn = resources[target];
+    if (fn?.Type !== 'AWS::Lambda::Function') {
+      throw new Error(`state machine ${logicalId} refers to ${target}, which is not a Lambda function`);
+    }
+    const entry = fn.Metadata?.[ENTRY_METADATA_KEY];
+    if (typeof entry !== 'string')
+      throw new Error(`function ${target} has no ${ENTRY_METADATA_KEY} metadata`);
+    const arn = placeholderFunctionArn(target);
+    lambdaEntries[arn] = entry;
+    return arn;
+  };
+  const text = resolve(resource.Properties?.DefinitionString, functionArn, logicalId);
+  return { definition: JSON.parse(text) as AslDefinition, lambdaEntries };
+}
+
+function resolve(value: unknown, functionArn: (logicalId: string) => string, where: string): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object') {
+    const [intrinsic, argument] = Object.entries(value)[0] ?? [];
+    if (intrinsic === 'Fn::Join' && Array.isArray(argument)) {
+      const [separator, parts] = argument as [string, unknown[]];
+      return parts.map((part) => resolve(part, functionArn, where)).join(separator);
+    }
+    if (intrinsic === 'Ref' && typeof argument === 'string' && argument in PSEUDO_PARAMETERS) {
+      return PSEUDO_PARAMETERS[argument]!;
+    }
+    if (intrinsic === 'Fn::GetAtt' && Array.isArray(argument) && argument[1] === 'Arn') {
+      return functionArn(String(argument[0]));
+    }
+  }
+  throw new Error(`cannot resolve ${JSON.stringify(value)} in the definition of ${where}`);
+}

@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import { type CfnResource, Duration } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { ENTRY_METADATA_KEY } from '../metadata.ts';
+
+/** The repository root: entries and the lock file are resolved against it. */
+export const REPO_ROOT = join(import.meta.dirname, '..', '..');
+
+export interface BilboFunctionProps {
+  /** The handler module, relative to the repository root, e.g. 'lambdas/handlers/tasks/launch-role.ts'. */
+  readonly entry: string;
+  readonly description: string;
+  /**
+   * Extra environment variables, merged over the defaults.
+   * @default - only the defaults (POWERTOOLS_SERVICE_NAME, NODE_OPTIONS)
+   */
+  readonly environment?: Record<string, string>;
+  /** @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /** @default 512 */
+  readonly memorySize?: number;
+}
+
+const DEFAULT_ENVIRONMENT: Readonly<Record<string, string>> = {
+  POWERTOOLS_SERVICE_NAME: 'bilbo',
+  NODE_OPTIONS: '--enable-source-maps',
+};
+
+/** A bilbo Lambda: the one place that holds runtime, architecture, bundling and log defaults. */
+export class BilboFunction extends NodejsFunction {
+  /** The handler module, relative to the repository root. */
+  readonly entryPath: string;
+
+  constructor(scope: Construct, id: string, props: BilboFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}Logs`, { retention: RetentionDays.ONE_MONTH });
+    // Our own role, allowed to write to this function's log group only (instead of the managed
+    // AWSLambdaBasicExecutionRole, which allows every log group).
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs ${props.entry}`,
+    });
+    logGroup.grantWrite(role);
+    super(scope, id, {
+      entry: join(REPO_ROOT, props.entry),
+      handler: 'handler',
+      description: props.description,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(30),
+      logGroup,
+      role,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      environment: { ...DEFAULT_ENVIRONMENT, ...props.environment },
+      bundling: {
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        // Bundled CommonJS dependencies still call require(); ESM has none.
+        banner:
+          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        minify: true,
+        sourceMap: true,
+        forceDockerBundling: false,
+      },
+    });
+    this.entryPath = props.entry;
+    (this.node.defaultChild as CfnResource).addMetadata(ENTRY_METADATA_KEY, props.entry);
+  }
+}

@@ -1,0 +1,13 @@
+import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+
+/** How an AwsSolutions finding names a resource's ARN: `<LogicalId.Arn>`. */
+export function arnInFinding(resource: IConstruct): string {
+  const element = (resource.node.defaultChild ?? resource) as CfnElement;
+  return `<${Stack.of(resource).getLogicalId(element)}.Arn>`;
+}
+
+/** Acknowledges one AwsSolutions rule (or one finding of it) on `scope` and everything below it. */
+export function acknowledge(scope: IConstruct, id: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id: `AwsSolutions-${id}`, reason });
+}

@@ -1,0 +1,167 @@
+/**
+ * The one source of truth for the clusters table: the CDK construct and the
+ * local CreateTable (local mode, tests) both build the table from these.
+ *
+ * Items (one table, single-table design):
+ *
+ * | item         | pk                | sk                 | other attributes                              |
+ * |--------------|-------------------|--------------------|-----------------------------------------------|
+ * | cluster      | `CLUSTER#<id>`    | `META`             | the Cluster fields, `kind` = 'cluster'        |
+ * | name lock    | `NAME#<name>`     | `LOCK`             | `clusterId` of the live cluster, `lockedAt`   |
+ * | event        | `CLUSTER#<id>`    | `EVENT#<event id>` | the ClusterEvent fields, `expiresAt`          |
+ *
+ * - A name lock exists only while its cluster is live (not DESTROYED or
+ *   FAILED): creating it with attribute_not_exists is how a name stays
+ *   unique among live clusters.
+ * - Event ids sort in write order: `<ISO time>#<counter>#<4 hex>` (see
+ *   marshal.ts), so a Query on `EVENT#` returns a cluster's history in order.
+ * - GSI `byName` (name, createdAt) holds only cluster items (only they carry
+ *   `name`); GSI `byKind` (kind, createdAt) lists every cluster, newest first.
+ * - Events carry a TTL (`expiresAt`, epoch seconds) so old history expires.
+ */
+
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+
+export interface KeyAttribute {
+  readonly name: string;
+  /** 'S': every key of this table is a string. */
+  readonly type: 'S';
+}
+
+export interface IndexDesign {
+  readonly indexName: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey: KeyAttribute;
+}
+
+export const PARTITION_KEY: KeyAttribute = { name: 'pk', type: 'S' };
+export const SORT_KEY: KeyAttribute = { name: 'sk', type: 'S' };
+
+export const BY_NAME_INDEX: IndexDesign = {
+  indexName: 'byName',
+  partitionKey: { name: 'name', type: 'S' },
+  sortKey: { name: 'createdAt', type: 'S' },
+};
+
+export const BY_KIND_INDEX: IndexDesign = {
+  indexName: 'byKind',
+  partitionKey: { name: 'kind', type: 'S' },
+  sortKey: { name: 'createdAt', type: 'S' },
+};
+
+export const GLOBAL_INDEXES: readonly IndexDesign[] = [BY_NAME_INDEX, BY_KIND_INDEX];
+
+/** Epoch seconds after which DynamoDB may delete the item (events only). */
+export const TTL_ATTRIBUTE = 'expiresAt';
+export const BILLING_MODE = 'PAY_PER_REQUEST';
+
+/** The value of `kind` on cluster items: the byKind partition that lists them. */
+export const CLUSTER_KIND = 'cluster';
+export const CLUSTER_SK = 'META';
+export const LOCK_SK = 'LOCK';
+export const EVENT_SK_PREFIX = 'EVENT#';
+/** Sorts right after every `EVENT#...` key: the upper bound of event queries. */
+export const EVENT_SK_END = 'EVENT$';
+/** How long an event is kept on AWS. */
+export const EVENT_RETENTION_DAYS = 90;
+
+/** Attributes that exist only for the table's sake, never part of a Cluster or ClusterEvent. */
+export const STORAGE_ATTRIBUTES: readonly string[] = [
+  PARTITION_KEY.name,
+  SORT_KEY.name,
+  'kind',
+  TTL_ATTRIBUTE,
+];
+
+export function clusterKey(id: string): { pk: string; sk: string } {
+  return { pk: `CLUSTER#${id}`, sk: CLUSTER_SK };
+}
+
+export function nameLockKey(name: string): { pk: string; sk: string } {
+  return { pk: `NAME#${name}`, sk: LOCK_SK };
+}
+
+export function eventKey(clusterId: string, eventId: string): { pk: string; sk: string } {
+  return { pk: `CLUSTER#${clusterId}`, sk: `${EVENT_SK_PREFIX}${eventId}` };
+}
+
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  const keyAttributes = [
+    PARTITION_KEY,
+    SORT_KEY,
+    ...GLOBAL_INDEXES.flatMap((i) => [i.partitionKey, i.sortKey]),
+  ];
+  const unique = [...new Map(keyAttributes.map((a) => [a.name, a])).values()];
+  return {
+    TableName: tableName,
+    BillingMode: BILLING_MODE,
+    AttributeDefinitions: unique.map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
+    KeySchema: [
+      { AttributeName: PARTITION_KEY.name, KeyType: 'HASH' },
+      { AttributeName: SORT_KEY.name, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: GLOBAL_INDEXES.map((index) => ({
+      IndexName: index.indexName,
+      KeySchema: [
+        { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+        { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    })),
+  };
+}
+
+/**
+ * Creates the table when it is missing, waits until it and its indexes are
+ * ACTIVE, and turns TTL on. Safe to call again, and concurrently.
+ */
+export async function ensureTable(
+  client: DynamoDBClient,
+  tableName: string,
+  options: { timeoutMs?: number } = {},
+): Promise<void> {
+  if (!(await describeStatus(client, tableName))) {
+    try {
+      await client.send(new CreateTableCommand(createTableInput(tableName)));
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+  }
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  while ((await describeStatus(client, tableName)) !== 'ACTIVE') {
+    if (Date.now() >= deadline) throw new Error(`table ${tableName} did not become ACTIVE in time`);
+    await delay(200);
+  }
+  const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  const ttlStatus = ttl.TimeToLiveDescription?.TimeToLiveStatus;
+  if (ttlStatus !== 'ENABLED' && ttlStatus !== 'ENABLING') {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+      }),
+    );
+  }
+}
+
+/** 'ACTIVE' only when the table and all its indexes are; undefined when there is no table. */
+async function describeStatus(client: DynamoDBClient, tableName: string): Promise<string | undefined> {
+  try {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === 'ACTIVE');
+    return Table?.TableStatus === 'ACTIVE' && !indexesActive ? 'UPDATING' : Table?.TableStatus;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return undefined;
+    throw error;
+  }
+}

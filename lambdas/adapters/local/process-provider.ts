@@ -1,0 +1,375 @@
+/**
+ * The local machine provider: each "instance" is a real process (`dask
+ * scheduler`, `dask worker`) on this machine, leading its own process group
+ * so that the nanny's worker processes go down with it. Child handles live in
+ * memory for exit codes; the registry on disk is the source of truth.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ProvisioningError } from '../../domain/errors.ts';
+import type { LaunchRequest, Machine, MachineProvider, ProcessSpec } from '../../domain/ports.ts';
+import { type InstanceRecord, InstanceRegistry } from './instance-registry.ts';
+import { isProcessAlive, killGroup, readProcStartTicks, readProcStat, signalGroup } from './processes.ts';
+
+export interface LocalProcessProviderOptions {
+  /** Where the registry, logs and per-instance work folders live. */
+  stateDir: string;
+  /** An interpreter that can import distributed (see findDaskPython). */
+  python: string;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** How long a terminated group gets between SIGTERM and SIGKILL. @default 5000 */
+  terminateGraceMs?: number;
+}
+
+/** Set in every instance's environment, and so inherited by all its descendants. */
+export const INSTANCE_ENV_VAR = 'BILBO_INSTANCE_ID';
+
+const LOG_TAIL_LINES = 3;
+/** How long describe waits for the exit status of a child that just died. */
+const EXIT_STATUS_WAIT_MS = 1_000;
+
+export class LocalProcessProvider implements MachineProvider {
+  readonly name = 'local';
+  readonly registry: InstanceRegistry;
+  private readonly host: string;
+  private readonly graceMs: number;
+  private readonly children = new Map<string, ChildProcess>();
+  /** Launches in flight per idempotency token, so a concurrent retry waits for the first. */
+  private readonly launching = new Map<string, Promise<Machine[]>>();
+  /** Record writes per instance, one at a time. */
+  private readonly writes = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly options: LocalProcessProviderOptions) {
+    this.registry = new InstanceRegistry(options.stateDir);
+    this.host = options.host ?? '127.0.0.1';
+    this.graceMs = options.terminateGraceMs ?? 5_000;
+  }
+
+  async launch(request: LaunchRequest): Promise<Machine[]> {
+    const pending = this.launching.get(request.idempotencyToken);
+    if (pending) return pending;
+    const launch = this.launchOnce(request).finally(() => this.launching.delete(request.idempotencyToken));
+    this.launching.set(request.idempotencyToken, launch);
+    return launch;
+  }
+
+  private async launchOnce(request: LaunchRequest): Promise<Machine[]> {
+    const earlier = (await this.registry.list()).filter(
+      (record) => record.idempotencyToken === request.idempotencyToken,
+    );
+    if (earlier.length > 0) return this.describe(earlier.map((record) => record.id));
+
+    const portSets = await allocatePorts(this.host, request.count, request.process.ports);
+    const started: InstanceRecord[] = [];
+    try {
+      for (const [i, ports] of portSets.entries()) {
+        started.push(await this.spawnInstance(request, request.firstIndex + i, ports));
+      }
+    } catch (error) {
+      // A retry with the same token must start afresh, not find half a launch.
+      await this.terminate(started.map((record) => record.id));
+      await Promise.all(started.map((record) => this.registry.remove(record.id)));
+      throw error;
+    }
+    return started.map((record) => toMachine(record, 'running'));
+  }
+
+  private async spawnInstance(
+    request: LaunchRequest,
+    index: number,
+    ports: Record<string, number>,
+  ): Promise<InstanceRecord> {
+    const id = `i-local-${randomBytes(6).toString('hex')}`;
+    const workDir = join(this.options.stateDir, 'work', id);
+    const logFile = join(this.options.stateDir, 'logs', `${id}.log`);
+    await mkdir(workDir, { recursive: true });
+    await mkdir(join(this.options.stateDir, 'logs'), { recursive: true });
+
+    const command = [this.options.python, ...programArgs(request.process, this.host, ports, workDir)];
+    const log = openSync(logFile, 'a');
+    let child: ChildProcess;
+    let startTicks: number | undefined;
+    try {
+      child = spawn(command[0] as string, command.slice(1), {
+        cwd: workDir,
+        detached: true,
+        stdio: ['ignore', log, log],
+        env: { ...process.env, [INSTANCE_ENV_VAR]: id },
+      });
+      // Read at once: a process that dies straight away must still be told apart from a recycled pid.
+      if (child.pid !== undefined) startTicks = readProcStartTicks(child.pid);
+      await spawned(child, command[0] as string);
+    } finally {
+      closeSync(log);
+    }
+    const pid = child.pid as number;
+    // The launcher's event loop must not wait for its instances to exit.
+    child.unref();
+    this.children.set(id, child);
+
+    const record: InstanceRecord = {
+      id,
+      clusterId: request.clusterId,
+      clusterName: request.clusterName,
+      owner: request.owner,
+      role: request.role,
+      index,
+      idempotencyToken: request.idempotencyToken,
+      pid,
+      pgid: pid,
+      procStartTicks: startTicks ?? 0,
+      ports,
+      command,
+      logFile,
+      workDir,
+      host: this.host,
+      ownerPid: process.pid,
+      ownerStartTicks: readProcStartTicks(process.pid),
+      launchedAt: new Date().toISOString(),
+      state: 'running',
+    };
+    await this.write(id, () => this.registry.save(record));
+    child.once('exit', (code, signal) => {
+      this.write(id, async () => {
+        const current = await this.registry.load(id);
+        if (current) await this.registry.save({ ...current, exitCode: code, exitSignal: signal });
+      }).catch(() => {});
+    });
+    return record;
+  }
+
+  async describe(ids: readonly string[]): Promise<Machine[]> {
+    return Promise.all(ids.map((id) => this.describeOne(id)));
+  }
+
+  private async describeOne(id: string): Promise<Machine> {
+    const record = await this.registry.load(id);
+    if (record === undefined) {
+      return {
+        id,
+        clusterId: '',
+        role: 'worker',
+        index: 0,
+        state: 'terminated',
+        privateIp: '',
+        stateReason: 'unknown instance',
+      };
+    }
+    if (record.state === 'terminated') return toMachine(record, 'terminated');
+    if (isProcessAlive(record.pid, record.procStartTicks)) {
+      return toMachine(record, readProcStat(record.pid)?.state === 'T' ? 'stopped' : 'running');
+    }
+    const ended = await this.markEnded(record);
+    return toMachine(ended, 'terminated');
+  }
+
+  /** Records that a process died on its own, with its exit status and the tail of its log. */
+  private async markEnded(record: InstanceRecord): Promise<InstanceRecord> {
+    const exit = await this.exitStatus(record);
+    const status =
+      exit.exitCode != null
+        ? `exited with code ${exit.exitCode}`
+        : exit.exitSignal
+          ? `killed by ${exit.exitSignal}`
+          : 'exited';
+    const tail = await logTail(record.logFile, LOG_TAIL_LINES);
+    const ended: InstanceRecord = {
+      ...record,
+      ...exit,
+      state: 'terminated',
+      endedAt: new Date().toISOString(),
+      stateReason: tail ? `${status}; last log lines: ${tail.join(' | ')}` : status,
+    };
+    await this.write(record.id, () => this.registry.save(ended));
+    return ended;
+  }
+
+  private async exitStatus(record: InstanceRecord): Promise<Pick<InstanceRecord, 'exitCode' | 'exitSignal'>> {
+    const child = this.children.get(record.id);
+    if (child && child.exitCode === null && child.signalCode === null) {
+      // Dead but not yet reaped: its exit event is on its way.
+      await Promise.race([once(child, 'exit'), sleep(EXIT_STATUS_WAIT_MS)]);
+    }
+    if (child && (child.exitCode !== null || child.signalCode !== null)) {
+      return { exitCode: child.exitCode, exitSignal: child.signalCode };
+    }
+    const saved = await this.registry.load(record.id);
+    return { exitCode: saved?.exitCode ?? null, exitSignal: saved?.exitSignal ?? null };
+  }
+
+  async stop(ids: readonly string[]): Promise<void> {
+    await this.signalLive(ids, 'SIGSTOP', 'stopped');
+  }
+
+  async start(ids: readonly string[]): Promise<void> {
+    await this.signalLive(ids, 'SIGCONT', 'running');
+  }
+
+  private async signalLive(
+    ids: readonly string[],
+    signal: NodeJS.Signals,
+    state: 'running' | 'stopped',
+  ): Promise<void> {
+    await Promise.all(
+      ids.map(async (id) => {
+        const record = await this.registry.load(id);
+        if (!record || record.state === 'terminated' || !isProcessAlive(record.pid, record.procStartTicks))
+          return;
+        signalGroup(record.pgid, signal);
+        await this.write(id, async () => {
+          const current = await this.registry.load(id);
+          if (current && current.state !== 'terminated') await this.registry.save({ ...current, state });
+        });
+      }),
+    );
+  }
+
+  async terminate(ids: readonly string[]): Promise<void> {
+    await Promise.all(ids.map((id) => this.terminateOne(id)));
+  }
+
+  private async terminateOne(id: string): Promise<void> {
+    const record = await this.registry.load(id);
+    if (!record) return;
+    // Even a record already marked terminated may have stray group members left.
+    const gone = await killGroup(record.pgid, record.procStartTicks, this.graceMs);
+    if (!gone) {
+      throw new ProvisioningError(`Instance ${id} (process group ${record.pgid}) survived SIGKILL.`);
+    }
+    if (record.state === 'terminated') return;
+    const exit = await this.exitStatus(record);
+    await this.write(id, async () => {
+      const current = (await this.registry.load(id)) ?? record;
+      await this.registry.save({
+        ...current,
+        ...exit,
+        state: 'terminated',
+        endedAt: new Date().toISOString(),
+        stateReason: 'terminated on request',
+      });
+    });
+    this.children.delete(id);
+  }
+
+  async findByCluster(clusterId: string): Promise<Machine[]> {
+    const records = (await this.registry.list()).filter(
+      (record) => record.clusterId === clusterId && record.state !== 'terminated',
+    );
+    const machines = await this.describe(records.map((record) => record.id));
+    return machines.filter((machine) => machine.state !== 'terminated');
+  }
+
+  private write<T>(id: string, action: () => Promise<T>): Promise<T> {
+    const previous = this.writes.get(id) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(action);
+    this.writes.set(id, next);
+    return next;
+  }
+}
+
+function toMachine(record: InstanceRecord, state: Machine['state']): Machine {
+  const machine: Machine = {
+    id: record.id,
+    clusterId: record.clusterId,
+    role: record.role,
+    index: record.index,
+    state,
+    privateIp: record.host,
+    ports: { ...record.ports },
+  };
+  if (state === 'terminated' && record.stateReason) machine.stateReason = record.stateReason;
+  return machine;
+}
+
+/** The argv after the interpreter, with `{host}` and `{port:NAME}` filled in. */
+export function programArgs(
+  spec: ProcessSpec,
+  host: string,
+  ports: Record<string, number>,
+  workDir: string,
+): string[] {
+  const args = spec.args.map((arg) =>
+    arg.replaceAll('{host}', host).replace(/\{port:([^}]+)\}/g, (_, name: string) => {
+      const port = ports[name];
+      if (port === undefined) {
+        throw new ProvisioningError(
+          `The process arguments use {port:${name}}, which is not one of its ports.`,
+        );
+      }
+      return String(port);
+    }),
+  );
+  // Keeps dask-worker-space out of the shared temp folder.
+  if (
+    args[0] === 'worker' &&
+    !args.some((arg) => arg === '--local-directory' || arg.startsWith('--local-directory='))
+  ) {
+    args.push('--local-directory', workDir);
+  }
+  return ['-m', spec.program, ...args];
+}
+
+/** Free ports on `host`, held open together so no two instances get the same one. */
+async function allocatePorts(
+  host: string,
+  count: number,
+  names: readonly string[],
+): Promise<Record<string, number>[]> {
+  const servers: ReturnType<typeof createServer>[] = [];
+  try {
+    const sets: Record<string, number>[] = [];
+    for (let i = 0; i < count; i++) {
+      const ports: Record<string, number> = {};
+      for (const name of names) {
+        const server = createServer();
+        servers.push(server);
+        server.listen(0, host);
+        await once(server, 'listening');
+        ports[name] = (server.address() as { port: number }).port;
+      }
+      sets.push(ports);
+    }
+    return sets;
+  } catch (error) {
+    throw new ProvisioningError(`Could not allocate a free port on ${host}.`, { cause: error });
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+}
+
+function spawned(child: ChildProcess, program: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    child.once('spawn', () => resolve());
+    child.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new ProvisioningError(
+          error.code === 'ENOENT'
+            ? `Cannot start ${program}: no such program. Install Dask (apt-get install python3-distributed) or set BILBO_PYTHON.`
+            : `Cannot start ${program}: ${error.message}`,
+          { cause: error },
+        ),
+      ),
+    );
+  });
+}
+
+async function logTail(file: string, lines: number): Promise<string[] | undefined> {
+  try {
+    const text = await readFile(file, 'utf8');
+    const tail = text
+      .split('\n')
+      .map((line) => line.trimEnd())
+      .filter((line) => line.length > 0)
+      .slice(-lines);
+    return tail.length > 0 ? tail : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,35 @@
+import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { WorkflowStarter } from '../../domain/ports.ts';
+
+export interface StateMachineArns {
+  create: string;
+  destroy: string;
+}
+
+/**
+ * Starts the Step Functions workflows. The execution name is derived from
+ * the cluster, so a retried request cannot start a second execution.
+ */
+export class SfnWorkflowStarter implements WorkflowStarter {
+  constructor(
+    private readonly client: SFNClient,
+    private readonly arns: StateMachineArns,
+  ) {}
+
+  async start(workflow: 'create' | 'destroy', executionName: string, input: object): Promise<string> {
+    const stateMachineArn = this.arns[workflow];
+    try {
+      const result = await this.client.send(
+        new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(input) }),
+      );
+      return result.executionArn ?? executionArnOf(stateMachineArn, executionName);
+    } catch (error) {
+      if (error instanceof ExecutionAlreadyExists) return executionArnOf(stateMachineArn, executionName);
+      throw error;
+    }
+  }
+}
+
+function executionArnOf(stateMachineArn: string, executionName: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
+}

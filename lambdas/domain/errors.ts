@@ -1,0 +1,85 @@
+/**
+ * The domain's error family. Every error bilbo raises on purpose extends
+ * BilboError: a stable `code` for scripts and the HTTP mapping, a human
+ * message that says what is wrong and how to fix it, and optional context.
+ */
+export abstract class BilboError extends Error {
+  abstract readonly code: string;
+  /** The input field at fault, as a dotted path, when there is one. */
+  readonly field?: string;
+
+  constructor(message: string, options: { cause?: unknown; field?: string } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    if (options.field !== undefined) this.field = options.field;
+  }
+}
+
+/** A profile, request or override that does not match the schema or the rules. */
+export class ValidationError extends BilboError {
+  readonly code = 'VALIDATION_FAILED';
+}
+
+export class InvalidOverrideError extends BilboError {
+  readonly code = 'INVALID_OVERRIDE';
+}
+
+export class InvalidClusterNameError extends BilboError {
+  readonly code = 'INVALID_CLUSTER_NAME';
+}
+
+export class ClusterNotFoundError extends BilboError {
+  readonly code = 'CLUSTER_NOT_FOUND';
+  constructor(readonly clusterName: string) {
+    super(`No cluster named "${clusterName}". Run \`bilbo ls\` to see the clusters.`);
+  }
+}
+
+export class ClusterAlreadyExistsError extends BilboError {
+  readonly code = 'CLUSTER_EXISTS';
+  constructor(readonly clusterName: string) {
+    super(
+      `A live cluster named "${clusterName}" already exists. Pick another name with -c NAME, or destroy it first.`,
+      { field: 'name' },
+    );
+  }
+}
+
+/** The cluster's state does not allow the requested change. */
+export class IllegalTransitionError extends BilboError {
+  readonly code = 'ILLEGAL_TRANSITION';
+  constructor(
+    readonly from: string,
+    readonly to: string,
+    hint = '',
+  ) {
+    super(`A cluster in state ${from} cannot go to ${to}.${hint ? ` ${hint}` : ''}`);
+  }
+}
+
+/** Someone else changed the record between our read and our write. */
+export class ConcurrentUpdateError extends BilboError {
+  readonly code = 'CONCURRENT_UPDATE';
+}
+
+/** A machine provider could not do what was asked (capacity, limits, crashes). */
+export class ProvisioningError extends BilboError {
+  readonly code = 'PROVISIONING_FAILED';
+}
+
+export class ReadyTimeoutError extends BilboError {
+  readonly code = 'READY_TIMEOUT';
+}
+
+/** A launched instance died or stopped before the cluster was ready. */
+export class InstanceLostError extends BilboError {
+  readonly code = 'INSTANCE_LOST';
+}
+
+/** No cluster record with this id (a lookup by id, where ClusterNotFoundError is by name). */
+export class ClusterIdNotFoundError extends BilboError {
+  readonly code = 'CLUSTER_NOT_FOUND';
+  constructor(readonly clusterId: string) {
+    super(`No cluster with id ${clusterId}. Run \`bilbo ls\` to see the clusters.`);
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * The ports: what the domain and the use cases need from the outside world.
+ * Adapters implement them, one folder per technology (adapters/dynamodb,
+ * adapters/local, later adapters/ec2 and adapters/ssm).
+ */
+import type {
+  Cluster,
+  ClusterEvent,
+  ClusterState,
+  DaskWorkerOptions,
+  InstanceTypeFacts,
+  ResolvedInstance,
+  RoleName,
+} from '../../schemas/types.generated.ts';
+
+export interface Clock {
+  now(): Date;
+}
+
+// ---------------------------------------------------------------- store
+
+export interface NewEvent {
+  step: string;
+  message: string;
+}
+
+export interface TransitionRequest {
+  /** The transition only happens from one of these states. */
+  from: readonly ClusterState[];
+  to: ClusterState;
+  /** When set, the write also requires this version (optimistic locking). */
+  expectedVersion?: number;
+  /** Fields to set on the record together with the state. */
+  changes?: Partial<Omit<Cluster, 'id' | 'name' | 'owner' | 'state' | 'version' | 'createdAt'>>;
+  event: NewEvent;
+}
+
+export interface ClusterStore {
+  /**
+   * Records a new cluster (normally CREATING) and its first event. Throws
+   * ClusterAlreadyExistsError when a live cluster already has the name.
+   */
+  create(cluster: Cluster, event: NewEvent): Promise<void>;
+  get(id: string): Promise<Cluster | undefined>;
+  /** The live cluster with that name, or else the most recent ended one. */
+  findByName(name: string): Promise<Cluster | undefined>;
+  /** Newest first. Ended clusters (DESTROYED, FAILED) only when asked. */
+  list(options?: { includeEnded?: boolean }): Promise<Cluster[]>;
+  /**
+   * A conditional write: state, version + 1, changes and an event, all or
+   * nothing. Entering DESTROYED or FAILED frees the name. Throws
+   * IllegalTransitionError (state not in `from`) or ConcurrentUpdateError
+   * (version moved); returns the new record.
+   */
+  transition(id: string, request: TransitionRequest): Promise<Cluster>;
+  /** Sets fields without a state change (still versioned and conditional). */
+  update(
+    id: string,
+    expectedVersion: number,
+    changes: TransitionRequest['changes'],
+    event?: NewEvent,
+  ): Promise<Cluster>;
+  appendEvent(id: string, event: NewEvent): Promise<ClusterEvent>;
+  /** Oldest first; only those after the event id `after` when it is given. */
+  events(id: string, options?: { after?: string; limit?: number }): Promise<ClusterEvent[]>;
+}
+
+// ---------------------------------------------------------------- machines
+
+export type MachineState = 'pending' | 'running' | 'stopping' | 'stopped' | 'terminated';
+
+/**
+ * How to start a role's software on a machine, kept generic: named ports
+ * the provider allocates, and arguments where `{port:NAME}` stands for the
+ * port allocated for NAME and `{host}` for the machine's address.
+ */
+export interface ProcessSpec {
+  /** The program family, resolved by the provider (e.g. "dask"). */
+  program: 'dask';
+  args: readonly string[];
+  /** Names of the ports this process listens on, e.g. ["scheduler", "dashboard"]. */
+  ports: readonly string[];
+}
+
+export interface LaunchRequest {
+  clusterId: string;
+  clusterName: string;
+  owner: string;
+  role: RoleName;
+  /** Index of the first instance of this call within its role. */
+  firstIndex: number;
+  count: number;
+  instance: ResolvedInstance;
+  instanceType: InstanceTypeFacts;
+  instancePrefix?: string;
+  dask?: DaskWorkerOptions;
+  /** The same token on a retried launch returns the first call's instances. */
+  idempotencyToken: string;
+  process: ProcessSpec;
+}
+
+export interface Machine {
+  id: string;
+  clusterId: string;
+  role: RoleName;
+  index: number;
+  state: MachineState;
+  privateIp: string;
+  publicIp?: string;
+  /** Ports allocated for the ProcessSpec's named ports. */
+  ports?: Record<string, number>;
+  /** Why a machine stopped or terminated unexpectedly. */
+  stateReason?: string;
+}
+
+/**
+ * A machine provider (EC2, or local processes). Every call is idempotent:
+ * terminating a terminated machine, or describing a gone one, is not an
+ * error. Retries, timeouts and failure limits live above providers.
+ */
+export interface MachineProvider {
+  readonly name: string;
+  launch(request: LaunchRequest): Promise<Machine[]>;
+  /** Batched; a machine the provider no longer knows comes back terminated. */
+  describe(ids: readonly string[]): Promise<Machine[]>;
+  stop(ids: readonly string[]): Promise<void>;
+  start(ids: readonly string[]): Promise<void>;
+  terminate(ids: readonly string[]): Promise<void>;
+  /** Every machine carrying the cluster's tag, in any state but terminated. */
+  findByCluster(clusterId: string): Promise<Machine[]>;
+}
+
+export interface InstanceTypeCatalog {
+  /** Cores, threads per core and memory of an instance type. */
+  describe(instanceType: string | undefined): Promise<InstanceTypeFacts>;
+  /** Things the plan should tell the user about this provider. */
+  notes(instance: ResolvedInstance): string[];
+}
+
+// ---------------------------------------------------------------- readiness
+
+export interface ReadinessTarget {
+  dashboardUrl: string;
+  wantedWorkers: number;
+}
+
+export interface ReadinessObservation {
+  dashboardUp: boolean;
+  workersJoined: number;
+}
+
+/** Looks once at a cluster's Dask dashboard. Never throws for "not up yet". */
+export interface ReadinessProbe {
+  observe(target: ReadinessTarget): Promise<ReadinessObservation>;
+}
+
+// ---------------------------------------------------------------- workflows
+
+export interface WorkflowStarter {
+  /** Starts a workflow execution; returns its id (an ARN on AWS). */
+  start(workflow: 'create' | 'destroy', executionName: string, input: object): Promise<string>;
+}

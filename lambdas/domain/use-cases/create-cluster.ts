@@ -1,0 +1,61 @@
+import type { Cluster, CreateClusterRequest } from '../../../schemas/types.generated.ts';
+import type { Clock, ClusterStore, InstanceTypeCatalog, WorkflowStarter } from '../ports.ts';
+import { prepareCluster } from './prepare-cluster.ts';
+
+export interface CreateClusterDeps {
+  store: ClusterStore;
+  catalog: InstanceTypeCatalog;
+  workflows: WorkflowStarter;
+  clock: Clock;
+  newClusterId: () => string;
+}
+
+/**
+ * Records the cluster as CREATING (the name must be free among live
+ * clusters) and starts the create workflow behind it. When the workflow
+ * cannot start, the record goes to FAILED so nothing is left half-made.
+ */
+export async function createCluster(
+  request: CreateClusterRequest,
+  owner: string,
+  deps: CreateClusterDeps,
+): Promise<Cluster> {
+  const { name, plan } = await prepareCluster(request, deps.catalog);
+  const now = deps.clock.now().toISOString();
+  const cluster: Cluster = {
+    id: deps.newClusterId(),
+    name,
+    owner,
+    state: 'CREATING',
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+    plan,
+    instances: [],
+    workersJoined: 0,
+    ...(request.profileName ? { profileName: request.profileName } : {}),
+  };
+  await deps.store.create(cluster, { step: 'accepted', message: `create requested by ${owner}` });
+
+  const memberRoles = plan.roles.filter((role) => role.role !== 'scheduler').map((role) => role.role);
+  let executionArn: string;
+  try {
+    executionArn = await deps.workflows.start('create', `${cluster.id}-create`, {
+      clusterId: cluster.id,
+      memberRoles,
+    });
+  } catch (error) {
+    await deps.store.transition(cluster.id, {
+      from: ['CREATING'],
+      to: 'FAILED',
+      changes: { failure: { step: 'start-workflow', message: messageOf(error) } },
+      event: { step: 'start-workflow', message: `the create workflow could not start: ${messageOf(error)}` },
+    });
+    throw error;
+  }
+  return deps.store.update(cluster.id, cluster.version, { executionArn });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

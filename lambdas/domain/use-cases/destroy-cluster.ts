@@ -1,0 +1,36 @@
+import type { Cluster } from '../../../schemas/types.generated.ts';
+import { ClusterNotFoundError } from '../errors.ts';
+import { assertTransition, sourcesOf } from '../lifecycle.ts';
+import type { ClusterStore, WorkflowStarter } from '../ports.ts';
+
+export interface DestroyClusterDeps {
+  store: ClusterStore;
+  workflows: WorkflowStarter;
+}
+
+/**
+ * Moves the cluster to DESTROYING and starts the destroy workflow. Asking
+ * again while it is being destroyed answers the same record, so a retried
+ * request is harmless.
+ */
+export async function destroyCluster(
+  name: string,
+  requester: string,
+  deps: DestroyClusterDeps,
+): Promise<Cluster> {
+  const cluster = await deps.store.findByName(name);
+  if (!cluster) throw new ClusterNotFoundError(name);
+  if (cluster.state === 'DESTROYING') return cluster;
+  assertTransition(cluster.state, 'DESTROYING');
+
+  const destroying = await deps.store.transition(cluster.id, {
+    from: sourcesOf('DESTROYING'),
+    to: 'DESTROYING',
+    expectedVersion: cluster.version,
+    event: { step: 'destroy-requested', message: `destroy requested by ${requester}` },
+  });
+  const executionArn = await deps.workflows.start('destroy', `${cluster.id}-destroy-v${destroying.version}`, {
+    clusterId: cluster.id,
+  });
+  return deps.store.update(cluster.id, destroying.version, { executionArn });
+}

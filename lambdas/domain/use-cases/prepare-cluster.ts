@@ -1,0 +1,28 @@
+import type { CreateClusterRequest, Plan, Profile } from '../../../schemas/types.generated.ts';
+import { validateProfile } from '../../../schemas/validate.ts';
+import { assertClusterName } from '../cluster-name.ts';
+import { buildPlan } from '../plan.ts';
+import type { InstanceTypeCatalog } from '../ports.ts';
+import { applyOverrides } from '../profile/overrides.ts';
+
+export interface PreparedCluster {
+  name: string;
+  profile: Profile;
+  plan: Plan;
+}
+
+/**
+ * The shared first half of `plan` and `create`: apply the overrides, check
+ * the result against the profile schema (errors name `profile.<path>`),
+ * and plan it with the provider's instance-type facts.
+ */
+export async function prepareCluster(
+  request: CreateClusterRequest,
+  catalog: InstanceTypeCatalog,
+): Promise<PreparedCluster> {
+  const name = assertClusterName(request.name);
+  const overridden = applyOverrides(request.profile, request.overrides ?? []);
+  const profile = validateProfile(overridden, { prefix: 'profile' });
+  const plan = await buildPlan({ name, profile, catalog });
+  return { name, profile, plan };
+}

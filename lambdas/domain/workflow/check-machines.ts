@@ -1,0 +1,70 @@
+import { InstanceLostError } from '../errors.ts';
+import type { ClusterStore, Machine, MachineProvider } from '../ports.ts';
+import { loadCluster } from './record-updates.ts';
+
+export interface CheckMachinesInput {
+  clusterId: string;
+  want: 'running' | 'terminated';
+}
+
+export interface CheckMachinesOutput {
+  done: boolean;
+  running: number;
+  total: number;
+}
+
+export interface CheckMachinesDeps {
+  store: ClusterStore;
+  provider: MachineProvider;
+}
+
+/**
+ * One look at the cluster's machines, for the workflow's poll loops: one
+ * batched describe of the recorded instances when waiting for them to run
+ * (a lost one fails the create at once), or a look-up by the cluster tag
+ * when waiting for them all to be gone.
+ */
+export async function checkMachines(
+  input: CheckMachinesInput,
+  deps: CheckMachinesDeps,
+): Promise<CheckMachinesOutput> {
+  return input.want === 'running'
+    ? checkRunning(input.clusterId, deps)
+    : checkTerminated(input.clusterId, deps);
+}
+
+async function checkRunning(clusterId: string, deps: CheckMachinesDeps): Promise<CheckMachinesOutput> {
+  const cluster = await loadCluster(deps.store, clusterId);
+  const ids = (cluster.instances ?? []).map((instance) => instance.id);
+  const machines = await deps.provider.describe(ids);
+  assertNoneLost(machines);
+  const running = machines.filter((machine) => machine.state === 'running').length;
+  const done = running === ids.length;
+  if (done) {
+    await deps.store.appendEvent(clusterId, {
+      step: 'check-running',
+      message: `${running} instance${running === 1 ? '' : 's'} running; waiting for the Dask dashboard`,
+    });
+  }
+  return { done, running, total: ids.length };
+}
+
+/** A machine that stopped or vanished before READY fails the create at once. */
+export function assertNoneLost(machines: readonly Machine[]): void {
+  const lost = machines.find((machine) => ['terminated', 'stopping', 'stopped'].includes(machine.state));
+  if (lost) {
+    const reason = lost.stateReason ? `: ${lost.stateReason}` : '';
+    throw new InstanceLostError(
+      `${lost.role} ${lost.id} is ${lost.state} before the cluster was ready${reason}`,
+    );
+  }
+}
+
+async function checkTerminated(clusterId: string, deps: CheckMachinesDeps): Promise<CheckMachinesOutput> {
+  const remaining = await deps.provider.findByCluster(clusterId);
+  if (remaining.length > 0) {
+    // Terminating is idempotent; asking again covers a call that was lost.
+    await deps.provider.terminate(remaining.map((machine) => machine.id));
+  }
+  return { done: remaining.length === 0, running: remaining.length, total: remaining.length };
+}

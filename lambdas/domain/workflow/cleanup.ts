@@ -1,0 +1,27 @@
+import { ProvisioningError } from '../errors.ts';
+import type { ClusterStore, MachineProvider } from '../ports.ts';
+
+export interface CleanupDeps {
+  store: ClusterStore;
+  provider: MachineProvider;
+}
+
+/**
+ * Terminates every machine carrying the cluster's tag — the recorded ones
+ * and any the record never learnt about — and checks that none is left.
+ * Throws when some survive, so the workflow's Retry tries again.
+ */
+export async function terminateEverything(clusterId: string, deps: CleanupDeps): Promise<string[]> {
+  const cluster = await deps.store.get(clusterId);
+  const tagged = await deps.provider.findByCluster(clusterId);
+  const ids = [...new Set([...(cluster?.instances ?? []).map((i) => i.id), ...tagged.map((m) => m.id)])];
+  if (ids.length > 0) await deps.provider.terminate(ids);
+
+  const survivors = await deps.provider.findByCluster(clusterId);
+  if (survivors.length > 0) {
+    throw new ProvisioningError(
+      `${survivors.length} instance(s) still running: ${survivors.map((m) => m.id).join(', ')}`,
+    );
+  }
+  return ids;
+}

@@ -1,0 +1,61 @@
+import { type CleanupDeps, terminateEverything } from './cleanup.ts';
+import type { CaughtError } from './failure.ts';
+import { describeCaughtError } from './failure.ts';
+import { loadCluster } from './record-updates.ts';
+
+export interface DestroyStepInput {
+  clusterId: string;
+}
+
+export async function terminateMachines(
+  input: DestroyStepInput,
+  deps: CleanupDeps,
+): Promise<{ terminated: number }> {
+  const cluster = await loadCluster(deps.store, input.clusterId);
+  const count = cluster.instances?.length ?? 0;
+  await deps.store.appendEvent(cluster.id, {
+    step: 'terminate',
+    message: `terminating ${count} instance${count === 1 ? '' : 's'}`,
+  });
+  const ids = await terminateEverything(cluster.id, deps);
+  return { terminated: ids.length };
+}
+
+export async function recordDestroyed(
+  input: DestroyStepInput,
+  deps: Pick<CleanupDeps, 'store'>,
+): Promise<{ state: 'DESTROYED' }> {
+  const cluster = await loadCluster(deps.store, input.clusterId);
+  await deps.store.transition(cluster.id, {
+    from: ['DESTROYING'],
+    to: 'DESTROYED',
+    expectedVersion: cluster.version,
+    event: { step: 'record-destroyed', message: 'destroyed: every instance is terminated' },
+  });
+  return { state: 'DESTROYED' };
+}
+
+export interface RecordDestroyFailedInput extends DestroyStepInput {
+  failedStep: string;
+  error?: CaughtError;
+}
+
+/** The destroy could not finish: FAILED says why; destroying again retries. */
+export async function recordDestroyFailed(
+  input: RecordDestroyFailedInput,
+  deps: Pick<CleanupDeps, 'store'>,
+): Promise<{ state: 'FAILED' }> {
+  const failure = { step: input.failedStep, ...describeCaughtError(input.error) };
+  const cluster = await loadCluster(deps.store, input.clusterId);
+  await deps.store.transition(cluster.id, {
+    from: ['DESTROYING'],
+    to: 'FAILED',
+    expectedVersion: cluster.version,
+    changes: { failure },
+    event: {
+      step: input.failedStep,
+      message: `destroy failed at ${input.failedStep}: ${failure.message}; run destroy again to retry`,
+    },
+  });
+  return { state: 'FAILED' };
+}

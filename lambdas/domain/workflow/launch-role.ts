@@ -1,0 +1,112 @@
+import type { ClusterInstance, RoleName } from '../../../schemas/types.generated.ts';
+import { dashboardUrlOf, daskProcessSpec, schedulerAddressOf } from '../dask/roles.ts';
+import type { ClusterStore, Machine, MachineProvider } from '../ports.ts';
+import { loadCluster, updateLatest } from './record-updates.ts';
+
+export interface LaunchRoleInput {
+  clusterId: string;
+  role: RoleName;
+  /** Required for every role but the scheduler. */
+  schedulerAddress?: string;
+}
+
+export interface LaunchRoleOutput {
+  machineIds: string[];
+  schedulerAddress?: string;
+  dashboardUrl?: string;
+}
+
+export interface LaunchRoleDeps {
+  store: ClusterStore;
+  provider: MachineProvider;
+}
+
+const DEFAULT_SCHEDULER_PORT = 8786;
+const DEFAULT_DASHBOARD_PORT = 8787;
+
+/**
+ * Launches every instance of one role in one provider call, tagged with
+ * the cluster at launch, and records them. The idempotency token makes a
+ * retried step return the first call's instances instead of launching twice.
+ */
+export async function launchRole(input: LaunchRoleInput, deps: LaunchRoleDeps): Promise<LaunchRoleOutput> {
+  const cluster = await loadCluster(deps.store, input.clusterId);
+  const rolePlan = cluster.plan.roles.find((role) => role.role === input.role);
+  if (!rolePlan) throw new Error(`the plan of ${cluster.name} has no ${input.role} role`);
+
+  const what = rolePlan.count === 1 ? input.role : `${rolePlan.count} ${input.role}s`;
+  await deps.store.appendEvent(cluster.id, { step: `launch-${input.role}`, message: `launching ${what}` });
+
+  const machines = await deps.provider.launch({
+    clusterId: cluster.id,
+    clusterName: cluster.name,
+    owner: cluster.owner,
+    role: input.role,
+    firstIndex: 0,
+    count: rolePlan.count,
+    instance: rolePlan.instance,
+    instanceType: rolePlan.instanceType,
+    idempotencyToken: `${cluster.id}-${input.role}`,
+    process: daskProcessSpec(input.role, {
+      ...(rolePlan.dask ? { dask: rolePlan.dask } : {}),
+      ...(input.schedulerAddress ? { schedulerAddress: input.schedulerAddress } : {}),
+    }),
+    ...(rolePlan.dask ? { dask: rolePlan.dask } : {}),
+  });
+
+  const addresses: SchedulerEndpoints | Record<string, never> =
+    input.role === 'scheduler' ? schedulerEndpoints(machines) : {};
+  await updateLatest(
+    deps.store,
+    cluster.id,
+    (latest) => ({
+      instances: mergeInstances(latest.instances ?? [], machines.map(toClusterInstance)),
+      ...addresses,
+    }),
+    {
+      step: `launch-${input.role}`,
+      message: launchedMessage(
+        what,
+        machines,
+        'schedulerAddress' in addresses ? addresses.schedulerAddress : undefined,
+      ),
+    },
+  );
+  return { machineIds: machines.map((machine) => machine.id), ...addresses };
+}
+
+interface SchedulerEndpoints {
+  schedulerAddress: string;
+  dashboardUrl: string;
+}
+
+function schedulerEndpoints(machines: Machine[]): SchedulerEndpoints {
+  const scheduler = machines[0];
+  if (!scheduler) throw new Error('the provider launched no scheduler');
+  const host = scheduler.privateIp;
+  return {
+    schedulerAddress: schedulerAddressOf(host, scheduler.ports?.scheduler ?? DEFAULT_SCHEDULER_PORT),
+    dashboardUrl: dashboardUrlOf(host, scheduler.ports?.dashboard ?? DEFAULT_DASHBOARD_PORT),
+  };
+}
+
+function toClusterInstance(machine: Machine): ClusterInstance {
+  return {
+    id: machine.id,
+    role: machine.role,
+    index: machine.index,
+    privateIp: machine.privateIp,
+    ...(machine.publicIp ? { publicIp: machine.publicIp } : {}),
+    ...(machine.ports ? { ports: machine.ports } : {}),
+  };
+}
+
+function mergeInstances(known: ClusterInstance[], launched: ClusterInstance[]): ClusterInstance[] {
+  const ids = new Set(launched.map((instance) => instance.id));
+  return [...known.filter((instance) => !ids.has(instance.id)), ...launched];
+}
+
+function launchedMessage(what: string, machines: Machine[], schedulerAddress: string | undefined): string {
+  const ids = machines.map((machine) => machine.id).join(', ');
+  return schedulerAddress ? `launched ${what} at ${schedulerAddress} (${ids})` : `launched ${what} (${ids})`;
+}

@@ -1,0 +1,105 @@
+import type { Cluster } from '../../../schemas/types.generated.ts';
+import { ReadyTimeoutError } from '../errors.ts';
+import type { Clock, ClusterStore, MachineProvider, ReadinessObservation, ReadinessProbe } from '../ports.ts';
+import { assertNoneLost } from './check-machines.ts';
+import { loadCluster, updateLatest } from './record-updates.ts';
+
+export interface ProbeReadyInput {
+  clusterId: string;
+}
+
+export interface ProbeReadyOutput {
+  ready: boolean;
+  dashboardUp: boolean;
+  workersJoined: number;
+  wantedWorkers: number;
+}
+
+export interface ProbeSettings {
+  /** How long one invocation keeps polling before it hands back to the workflow. */
+  budgetMs: number;
+  /** Time between two looks at the dashboard. */
+  intervalMs: number;
+  /** Every this many looks, also check that no machine died. */
+  machineCheckEvery: number;
+}
+
+export interface ProbeReadyDeps {
+  store: ClusterStore;
+  provider: MachineProvider;
+  probe: ReadinessProbe;
+  clock: Clock;
+  sleep: (ms: number) => Promise<void>;
+  settings: ProbeSettings;
+}
+
+/**
+ * Polls the Dask dashboard (its /health, then the joined workers) for up
+ * to one budget, so detection is one interval behind the cluster while the
+ * workflow makes one state transition per budget, not one per look.
+ * Progress (dashboard up, n/m workers joined) goes to the event log as it
+ * changes; a machine that dies fails the create at once, and so does
+ * passing the profile's ready_timeout.
+ */
+export async function probeReady(input: ProbeReadyInput, deps: ProbeReadyDeps): Promise<ProbeReadyOutput> {
+  let cluster = await loadCluster(deps.store, input.clusterId);
+  const { dashboardUrl } = cluster;
+  if (!dashboardUrl) throw new Error(`cluster ${cluster.name} has no dashboard URL yet`);
+  const wanted = cluster.plan.wantedWorkers;
+  const deadline = Date.parse(cluster.createdAt) + cluster.plan.readyTimeoutSeconds * 1000;
+  const budgetEnd = deps.clock.now().getTime() + deps.settings.budgetMs;
+  const machineIds = (cluster.instances ?? []).map((instance) => instance.id);
+
+  for (let look = 1; ; look++) {
+    const seen = await deps.probe.observe({ dashboardUrl, wantedWorkers: wanted });
+    cluster = await recordProgress(cluster, seen, deps);
+    const ready = seen.dashboardUp && seen.workersJoined >= wanted;
+    const now = deps.clock.now().getTime();
+    if (!ready && now >= deadline) throw timeoutError(cluster.plan.readyTimeoutSeconds, seen, wanted);
+    if (ready || now >= budgetEnd) {
+      return {
+        ready,
+        dashboardUp: seen.dashboardUp,
+        workersJoined: seen.workersJoined,
+        wantedWorkers: wanted,
+      };
+    }
+    if (look % deps.settings.machineCheckEvery === 0)
+      assertNoneLost(await deps.provider.describe(machineIds));
+    await deps.sleep(deps.settings.intervalMs);
+  }
+}
+
+async function recordProgress(
+  cluster: Cluster,
+  seen: ReadinessObservation,
+  deps: ProbeReadyDeps,
+): Promise<Cluster> {
+  const wanted = cluster.plan.wantedWorkers;
+  const firstAnswer = seen.dashboardUp && !cluster.dashboardAnsweredAt;
+  const joinedChanged = seen.workersJoined !== (cluster.workersJoined ?? 0);
+  if (!firstAnswer && !joinedChanged) return cluster;
+
+  const at = deps.clock.now().toISOString();
+  const message = firstAnswer
+    ? `dashboard answering at ${cluster.dashboardUrl}; ${seen.workersJoined}/${wanted} workers joined`
+    : `${seen.workersJoined}/${wanted} workers joined`;
+  return updateLatest(
+    deps.store,
+    cluster.id,
+    (latest) => ({
+      workersJoined: seen.workersJoined,
+      ...(firstAnswer && !latest.dashboardAnsweredAt ? { dashboardAnsweredAt: at } : {}),
+    }),
+    { step: 'probe-ready', message },
+  );
+}
+
+function timeoutError(timeoutSeconds: number, seen: ReadinessObservation, wanted: number): ReadyTimeoutError {
+  const what = seen.dashboardUp
+    ? `only ${seen.workersJoined}/${wanted} Dask workers joined`
+    : 'the Dask dashboard did not answer';
+  return new ReadyTimeoutError(
+    `${what} within ready_timeout (${timeoutSeconds} s); raise ready_timeout in the profile if the machines need longer to boot`,
+  );
+}

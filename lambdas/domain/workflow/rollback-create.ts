@@ -1,0 +1,40 @@
+import { isEnded } from '../lifecycle.ts';
+import { type CleanupDeps, terminateEverything } from './cleanup.ts';
+import type { CaughtError } from './failure.ts';
+import { describeCaughtError } from './failure.ts';
+import { loadCluster } from './record-updates.ts';
+
+export interface RollbackCreateInput {
+  clusterId: string;
+  failedStep: string;
+  error?: CaughtError;
+}
+
+/**
+ * The create's compensation: nothing the failed create launched may keep
+ * running, and the record says FAILED with the step and the reason.
+ * Idempotent, so the workflow can retry it.
+ */
+export async function rollbackCreate(
+  input: RollbackCreateInput,
+  deps: CleanupDeps,
+): Promise<{ terminated: number }> {
+  const failure = { step: input.failedStep, ...describeCaughtError(input.error) };
+  await deps.store.appendEvent(input.clusterId, {
+    step: 'rollback',
+    message: `${input.failedStep} failed (${failure.message}); terminating every instance of the cluster`,
+  });
+  const terminated = await terminateEverything(input.clusterId, deps);
+
+  const cluster = await loadCluster(deps.store, input.clusterId);
+  if (!isEnded(cluster.state)) {
+    await deps.store.transition(cluster.id, {
+      from: [cluster.state],
+      to: 'FAILED',
+      expectedVersion: cluster.version,
+      changes: { failure },
+      event: { step: input.failedStep, message: `failed at ${input.failedStep}: ${failure.message}` },
+    });
+  }
+  return { terminated: terminated.length };
+}

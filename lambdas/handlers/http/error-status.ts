@@ -1,0 +1,21 @@
+import type { BilboError } from '../../domain/errors.ts';
+
+/** The one table from domain error codes to HTTP statuses. */
+const STATUS_BY_CODE: Record<string, number> = {
+  VALIDATION_FAILED: 400,
+  INVALID_OVERRIDE: 400,
+  INVALID_CLUSTER_NAME: 400,
+  INVALID_JSON: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  CLUSTER_NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  CLUSTER_EXISTS: 409,
+  ILLEGAL_TRANSITION: 409,
+  CONCURRENT_UPDATE: 409,
+  PROVISIONING_FAILED: 422,
+};
+
+export function statusOf(error: BilboError): number {
+  return STATUS_BY_CODE[error.code] ?? 500;
+}

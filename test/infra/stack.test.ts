@@ -1,0 +1,341 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Validations } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../infra/app.ts';
+import { type AslDefinition, type AslState, extractWorkflows } from '../../infra/asl.ts';
+import {
+  BILLING_MODE,
+  GLOBAL_INDEXES,
+  PARTITION_KEY,
+  SORT_KEY,
+  TTL_ATTRIBUTE,
+} from '../../lambdas/adapters/dynamodb/table-design.ts';
+import { type Synthesized, synthesize } from './synth.ts';
+
+const REPO_ROOT = join(import.meta.dirname, '..', '..');
+
+type Resources = Record<
+  string,
+  { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, unknown> }
+>;
+
+describe('BilboStack', () => {
+  let synth: Synthesized;
+  let resources: Resources;
+
+  beforeAll(() => {
+    synth = synthesize();
+    resources = synth.template.toJSON().Resources as Resources;
+  });
+  afterAll(() => synth.cleanup());
+
+  describe('the API', () => {
+    it('requires AWS_IAM authorization on every method', () => {
+      synth.template.allResourcesProperties('AWS::ApiGateway::Method', { AuthorizationType: 'AWS_IAM' });
+    });
+
+    it('serves exactly the cluster and plan routes, each through the api Lambda proxy', () => {
+      expect(routes(resources).sort()).toEqual(
+        [
+          'DELETE /clusters/{name}',
+          'GET /clusters',
+          'GET /clusters/{name}',
+          'GET /clusters/{name}/events',
+          'POST /clusters',
+          'POST /plan',
+        ].sort(),
+      );
+      synth.template.allResourcesProperties('AWS::ApiGateway::Method', {
+        Integration: Match.objectLike({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' }),
+      });
+    });
+
+    it('throttles the stage and writes access logs', () => {
+      synth.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+        AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+        MethodSettings: Match.arrayWith([
+          Match.objectLike({ ThrottlingRateLimit: Match.anyValue(), ThrottlingBurstLimit: Match.anyValue() }),
+        ]),
+      });
+    });
+
+    it('validates request bodies', () => {
+      synth.template.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
+        ValidateRequestBody: true,
+      });
+    });
+
+    it('gives the api Lambda both state machine ARNs and the table name', () => {
+      synth.template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            CREATE_STATE_MACHINE_ARN: Match.anyValue(),
+            DESTROY_STATE_MACHINE_ARN: Match.anyValue(),
+            TABLE_NAME: Match.anyValue(),
+            MACHINE_PROVIDER: 'ec2',
+          }),
+        },
+      });
+    });
+
+    it('outputs the API URL and the table name', () => {
+      expect(Object.keys(synth.template.findOutputs('*')).sort()).toEqual(['ApiUrl', 'TableName']);
+      synth.template.hasOutput('ApiUrl', { Value: Match.objectLike({ 'Fn::Join': Match.anyValue() }) });
+    });
+  });
+
+  describe('the table', () => {
+    it('has the key schema, indexes, TTL and billing of the table design', () => {
+      synth.template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        KeySchema: [
+          { AttributeName: PARTITION_KEY.name, KeyType: 'HASH' },
+          { AttributeName: SORT_KEY.name, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: GLOBAL_INDEXES.map((index) =>
+          Match.objectLike({
+            IndexName: index.indexName,
+            KeySchema: [
+              { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+              { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+            ],
+          }),
+        ),
+        TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+        BillingMode: BILLING_MODE,
+      });
+    });
+
+    it('has point-in-time recovery and deletion protection, and is retained on stack delete', () => {
+      synth.template.hasResource('AWS::DynamoDB::GlobalTable', {
+        DeletionPolicy: 'Retain',
+        Properties: Match.objectLike({
+          Replicas: [
+            Match.objectLike({
+              PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+              DeletionProtectionEnabled: true,
+            }),
+          ],
+        }),
+      });
+    });
+  });
+
+  describe('the functions', () => {
+    it('run on arm64 with a Node.js runtime and the bilbo defaults', () => {
+      synth.template.allResourcesProperties('AWS::Lambda::Function', {
+        Architectures: ['arm64'],
+        Runtime: Match.stringLikeRegexp('^nodejs\\d+\\.x$'),
+        MemorySize: 512,
+        Environment: {
+          Variables: Match.objectLike({
+            NODE_OPTIONS: '--enable-source-maps',
+            POWERTOOLS_SERVICE_NAME: 'bilbo',
+            TABLE_NAME: Match.anyValue(),
+          }),
+        },
+        LoggingConfig: { LogGroup: Match.anyValue() },
+      });
+    });
+
+    it('each carry bilbo:entry metadata naming an existing handler module', () => {
+      const functions = Object.values(synth.template.findResources('AWS::Lambda::Function'));
+      const entries = functions.map((fn) => fn.Metadata?.['bilbo:entry'] as string);
+
+      expect(entries).toHaveLength(9);
+      for (const entry of entries) {
+        expect(entry).toMatch(/^lambdas\/handlers\/.+\.ts$/);
+        expect(existsSync(join(REPO_ROOT, entry)), entry).toBe(true);
+      }
+    });
+
+    it('keep logs for a month', () => {
+      synth.template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    });
+  });
+
+  describe('the workflows', () => {
+    it('are two Standard state machines that log everything and trace', () => {
+      synth.template.resourcePropertiesCountIs(
+        'AWS::StepFunctions::StateMachine',
+        {
+          StateMachineType: 'STANDARD',
+          LoggingConfiguration: Match.objectLike({ Level: 'ALL', Destinations: Match.anyValue() }),
+          TracingConfiguration: { Enabled: true },
+        },
+        2,
+      );
+    });
+
+    it('send every create step that fails to its *Failed marker and then RollbackCreate', () => {
+      const { definition } = extractWorkflows(synth.template.toJSON()).create;
+
+      expect(compensations(definition, 'RollbackCreate')).toEqual({
+        LaunchScheduler: 'launch-scheduler',
+        LaunchMembers: 'launch-members',
+        CheckRunning: 'check-running',
+        ProbeReady: 'probe-ready',
+        RecordReady: 'record-ready',
+      });
+    });
+
+    it('retry the create rollback on any error and then fail the execution', () => {
+      const { definition } = extractWorkflows(synth.template.toJSON()).create;
+      const rollback = definition.States.RollbackCreate!;
+
+      expect(rollback.Retry).toContainEqual(
+        expect.objectContaining({ ErrorEquals: ['States.ALL'], MaxAttempts: 3 }),
+      );
+      expect(definition.States[rollback.Next as string]).toMatchObject({
+        Type: 'Fail',
+        Error: 'ClusterCreateFailed',
+      });
+    });
+
+    it('poll until the machines run, then until the cluster is ready', () => {
+      const { definition } = extractWorkflows(synth.template.toJSON()).create;
+
+      expect(pollLoop(definition, 'CheckRunning')).toEqual({
+        variable: '$.machines.done',
+        whenDone: 'ProbeReady',
+      });
+      expect(pollLoop(definition, 'ProbeReady')).toEqual({
+        variable: '$.probe.ready',
+        whenDone: 'RecordReady',
+      });
+      expect(definition.States.RecordReady?.Next).toBe('Created');
+    });
+
+    it('launch the member roles one at a time with the scheduler address', () => {
+      const { definition } = extractWorkflows(synth.template.toJSON()).create;
+
+      expect(definition.States.LaunchMembers).toMatchObject({
+        Type: 'Map',
+        ItemsPath: '$.memberRoles',
+        MaxConcurrency: 1,
+        ItemSelector: { 'role.$': '$$.Map.Item.Value', 'schedulerAddress.$': '$.scheduler.schedulerAddress' },
+      });
+    });
+
+    it('destroy by terminating, polling until gone, and recording; any failure is recorded', () => {
+      const { definition } = extractWorkflows(synth.template.toJSON()).destroy;
+
+      expect(definition.StartAt).toBe('TerminateMachines');
+      expect(definition.States.TerminateMachines?.Next).toBe('CheckTerminated');
+      expect(pollLoop(definition, 'CheckTerminated')).toEqual({
+        variable: '$.machines.done',
+        whenDone: 'RecordDestroyed',
+      });
+      expect(compensations(definition, 'RecordDestroyFailed')).toEqual({
+        TerminateMachines: 'terminate-machines',
+        CheckTerminated: 'check-terminated',
+        RecordDestroyed: 'record-destroyed',
+      });
+      for (const name of ['TerminateMachines', 'CheckTerminated', 'RecordDestroyFailed']) {
+        expect(definition.States[name]?.Retry, name).toContainEqual(
+          expect.objectContaining({ ErrorEquals: ['States.ALL'], MaxAttempts: 3 }),
+        );
+      }
+    });
+  });
+
+  describe('the AwsSolutions checks', () => {
+    it('pass, and every acknowledgment gives its reason', () => {
+      expect(() => synth.app.synth()).not.toThrow();
+      const acknowledgments = synth.app.node
+        .findAll()
+        .flatMap((construct) => construct.node.metadata)
+        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((entry) => Object.entries(entry.data as Record<string, string>));
+
+      expect(acknowledgments.length).toBeGreaterThan(0);
+      for (const [id, reason] of acknowledgments) expect(reason.trim().length, id).toBeGreaterThan(20);
+    });
+
+    it('fail the synth when a resource breaks a rule', () => {
+      const { app, stack } = buildApp({ skipBundling: true, outdir: join(synth.outdir, 'nag-check') });
+      new Bucket(stack, 'UnloggedBucket');
+
+      expect(() => app.synth()).toThrow(/AwsSolutions-S1/);
+    });
+  });
+});
+
+describe('BilboStack with bundling', () => {
+  let synth: Synthesized;
+
+  beforeAll(() => {
+    synth = synthesize({ skipBundling: false });
+  });
+  afterAll(() => synth.cleanup());
+
+  it('bundles every function into an ESM asset', () => {
+    const manifest = JSON.parse(
+      readFileSync(join(synth.outdir, `${synth.stack.artifactId}.assets.json`), 'utf8'),
+    ) as {
+      files: Record<string, { source: { path: string } }>;
+    };
+    const functions = Object.values(synth.template.findResources('AWS::Lambda::Function'));
+
+    expect(functions).toHaveLength(9);
+    for (const fn of functions) {
+      const key = (fn.Properties.Code as { S3Key: string }).S3Key;
+      const asset = manifest.files[key.replace(/\.zip$/, '')];
+      expect(asset, key).toBeDefined();
+      expect(
+        existsSync(join(synth.outdir, asset!.source.path, 'index.mjs')),
+        fn.Metadata?.['bilbo:entry'],
+      ).toBe(true);
+    }
+  });
+});
+
+/** "METHOD /path" for each API method, joining resources through their parents. */
+function routes(resources: Resources): string[] {
+  const pathOf = (ref: unknown): string => {
+    const id = (ref as { Ref?: string }).Ref;
+    const resource = id ? resources[id] : undefined;
+    if (resource?.Type !== 'AWS::ApiGateway::Resource') return '';
+    return `${pathOf(resource.Properties.ParentId)}/${resource.Properties.PathPart}`;
+  };
+  return Object.values(resources)
+    .filter((resource) => resource.Type === 'AWS::ApiGateway::Method')
+    .map((method) => `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId) || '/'}`);
+}
+
+/** For each state that catches into a `*Failed` Pass leading to `compensation`: the step name the Pass records. */
+function compensations(definition: AslDefinition, compensation: string): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const [name, state] of Object.entries(definition.States)) {
+    const catchers = (state.Catch ?? []) as Array<{
+      ErrorEquals: string[];
+      Next: string;
+      ResultPath?: string;
+    }>;
+    if (state.Type !== 'Task' && state.Type !== 'Map') continue;
+    if (name === compensation) {
+      expect(catchers, `${compensation} must not catch its own failure`).toEqual([]);
+      continue;
+    }
+    expect(catchers, name).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${name}Failed` },
+    ]);
+    const marker = definition.States[`${name}Failed`] as AslState;
+    expect(marker).toMatchObject({ Type: 'Pass', ResultPath: '$.failedStep', Next: compensation });
+    found[name] = marker.Result as string;
+  }
+  return found;
+}
+
+/** The check → Choice → Wait → check loop after `check`: what it tests and where it goes when done. */
+function pollLoop(definition: AslDefinition, check: string): { variable: string; whenDone: string } {
+  const choice = definition.States[definition.States[check]?.Next as string] as AslState;
+  expect(choice.Type).toBe('Choice');
+  const [rule] = choice.Choices as Array<{ Variable: string; BooleanEquals: boolean; Next: string }>;
+  const wait = definition.States[choice.Default as string] as AslState;
+  expect(wait).toMatchObject({ Type: 'Wait', Next: check });
+  expect(rule?.BooleanEquals).toBe(true);
+  return { variable: rule!.Variable, whenDone: rule!.Next };
+}

@@ -1,0 +1,322 @@
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  type Handler,
+  type HistoryEvent,
+  importHandler,
+  LocalWorkflowRunner,
+} from '../../cli/local/workflow-runner.ts';
+import { ReadyTimeoutError } from '../../lambdas/domain/errors.ts';
+
+const TASKS = 'lambdas/handlers/tasks';
+const SCHEDULER = { schedulerAddress: 'tcp://10.0.0.5:8786', dashboardUrl: 'http://10.0.0.5:8787/status' };
+
+type Fake = (payload: Record<string, unknown>) => unknown;
+
+/** Canned domain answers per handler module; each test replaces what it needs. */
+let fakes: Record<string, Fake>;
+/** Every handler call, in order: which module, with which payload. */
+let calls: Array<{ entry: string; payload: Record<string, unknown> }>;
+
+function answers(...values: unknown[]): Fake {
+  let call = 0;
+  return () => values[Math.min(call++, values.length - 1)];
+}
+
+const loadHandler = async (entry: string): Promise<Handler> => {
+  return async (event) => {
+    calls.push({ entry, payload: event as Record<string, unknown> });
+    const fake = fakes[entry];
+    if (!fake) throw new Error(`no fake for ${entry}`);
+    return fake(event as Record<string, unknown>);
+  };
+};
+
+function tasksEntered(history: readonly HistoryEvent[]): string[] {
+  return history.flatMap((event) =>
+    event.type === 'StateEntered' && event.state.type === 'Task' ? [event.state.name] : [],
+  );
+}
+
+function lastStateEntered(history: readonly HistoryEvent[]): string | undefined {
+  return history.filter((event) => event.type === 'StateEntered').at(-1)?.state.name;
+}
+
+describe('LocalWorkflowRunner', () => {
+  let runner: LocalWorkflowRunner;
+  const ended = vi.fn();
+
+  beforeAll(async () => {
+    runner = await LocalWorkflowRunner.fromSynth({
+      loadHandler,
+      waitOverrideMs: 0,
+      retryOverrideMs: 0,
+      onExecutionEnd: ended,
+    });
+  });
+
+  beforeEach(() => {
+    calls = [];
+    ended.mockClear();
+    fakes = {
+      [`${TASKS}/launch-role.ts`]: ({ role }) =>
+        role === 'scheduler' ? { ...SCHEDULER, machineIds: ['m-scheduler'] } : { machineIds: [`m-${role}`] },
+      [`${TASKS}/check-machines.ts`]: () => ({ done: true, running: 3, total: 3 }),
+      [`${TASKS}/probe-ready.ts`]: () => ({
+        ready: true,
+        dashboardUp: true,
+        workersJoined: 2,
+        wantedWorkers: 2,
+      }),
+      [`${TASKS}/record-ready.ts`]: () => ({ state: 'READY' }),
+      [`${TASKS}/rollback-create.ts`]: () => ({ terminated: 3 }),
+      [`${TASKS}/terminate-machines.ts`]: () => ({ terminated: 3 }),
+      [`${TASKS}/record-destroyed.ts`]: () => ({ state: 'DESTROYED' }),
+      [`${TASKS}/record-destroy-failed.ts`]: () => ({ state: 'FAILED' }),
+    };
+  });
+
+  describe('the create workflow', () => {
+    it('runs every step in order to Created', async () => {
+      fakes[`${TASKS}/check-machines.ts`] = answers(
+        { done: false, running: 1, total: 3 },
+        { done: true, running: 3, total: 3 },
+      );
+      fakes[`${TASKS}/probe-ready.ts`] = answers(
+        { ready: false, dashboardUp: true, workersJoined: 1, wantedWorkers: 2 },
+        { ready: true, dashboardUp: true, workersJoined: 2, wantedWorkers: 2 },
+      );
+
+      const arn = await runner.start('create', 'c-1-create', {
+        clusterId: 'c-1',
+        memberRoles: ['worker', 'notebook'],
+      });
+      await runner.waitForIdle();
+
+      expect(runner.execution(arn)).toMatchObject({
+        status: 'SUCCEEDED',
+        workflow: 'create',
+        name: 'c-1-create',
+      });
+      expect(tasksEntered(runner.history(arn))).toEqual([
+        'LaunchScheduler',
+        'LaunchMember',
+        'LaunchMember',
+        'CheckRunning',
+        'CheckRunning',
+        'ProbeReady',
+        'ProbeReady',
+        'RecordReady',
+      ]);
+      expect(lastStateEntered(runner.history(arn))).toBe('Created');
+    });
+
+    it('launches the scheduler first, then each member role with the scheduler address', async () => {
+      const arn = await runner.start('create', 'c-2-create', {
+        clusterId: 'c-2',
+        memberRoles: ['worker', 'notebook'],
+      });
+      await runner.waitForIdle();
+
+      const launches = calls
+        .filter((call) => call.entry.endsWith('/launch-role.ts'))
+        .map((call) => call.payload);
+      expect(runner.execution(arn)?.status).toBe('SUCCEEDED');
+      expect(launches).toEqual([
+        { clusterId: 'c-2', role: 'scheduler' },
+        { clusterId: 'c-2', role: 'worker', schedulerAddress: SCHEDULER.schedulerAddress },
+        { clusterId: 'c-2', role: 'notebook', schedulerAddress: SCHEDULER.schedulerAddress },
+      ]);
+    });
+
+    it('asks for running machines, then probes and records the cluster by id', async () => {
+      await runner.start('create', 'c-3-create', { clusterId: 'c-3', memberRoles: ['worker'] });
+      await runner.waitForIdle();
+
+      expect(calls.slice(2).map(({ entry, payload }) => [entry.split('/').at(-1), payload])).toEqual([
+        ['check-machines.ts', { clusterId: 'c-3', want: 'running' }],
+        ['probe-ready.ts', { clusterId: 'c-3' }],
+        ['record-ready.ts', { clusterId: 'c-3' }],
+      ]);
+    });
+
+    it('counts the state transitions of an execution', async () => {
+      const arn = await runner.start('create', 'c-4-create', { clusterId: 'c-4', memberRoles: ['worker'] });
+      await runner.waitForIdle();
+
+      // LaunchScheduler, LaunchMembers, LaunchMember, CheckRunning, AllRunning?, ProbeReady, Ready?, RecordReady, Created
+      expect(runner.stateTransitions(arn)).toBe(9);
+    });
+
+    it('rolls back with the failed step and the error when a step throws, and fails the execution', async () => {
+      fakes[`${TASKS}/probe-ready.ts`] = () => {
+        throw new ReadyTimeoutError('2 of 3 workers joined within 600 s');
+      };
+
+      const arn = await runner.start('create', 'c-5-create', { clusterId: 'c-5', memberRoles: ['worker'] });
+      await runner.waitForIdle();
+
+      const rollback = calls.filter((call) => call.entry.endsWith('/rollback-create.ts'));
+      expect(rollback.map((call) => call.payload)).toEqual([
+        {
+          clusterId: 'c-5',
+          failedStep: 'probe-ready',
+          error: { Error: 'ReadyTimeoutError', Cause: '2 of 3 workers joined within 600 s' },
+        },
+      ]);
+      expect(calls.some((call) => call.entry.endsWith('/record-ready.ts'))).toBe(false);
+      expect(runner.execution(arn)).toMatchObject({
+        status: 'FAILED',
+        error: 'ClusterCreateFailed',
+        cause: '2 of 3 workers joined within 600 s',
+      });
+      expect(ended).toHaveBeenCalledWith(expect.objectContaining({ executionArn: arn, status: 'FAILED' }));
+    });
+
+    it('rolls back a member launch that fails inside the map as launch-members', async () => {
+      fakes[`${TASKS}/launch-role.ts`] = ({ role }) => {
+        if (role === 'notebook') throw new Error('no capacity for the notebook');
+        return { ...SCHEDULER, machineIds: [`m-${role}`] };
+      };
+
+      await runner.start('create', 'c-6-create', { clusterId: 'c-6', memberRoles: ['worker', 'notebook'] });
+      await runner.waitForIdle();
+
+      const rollback = calls.find((call) => call.entry.endsWith('/rollback-create.ts'));
+      expect(rollback?.payload).toMatchObject({ failedStep: 'launch-members', error: { Error: 'Error' } });
+    });
+
+    it('ends FAILED, without an unhandled rejection, when the rollback itself keeps failing', async () => {
+      fakes[`${TASKS}/launch-role.ts`] = () => {
+        throw new Error('launch refused');
+      };
+      fakes[`${TASKS}/rollback-create.ts`] = () => {
+        throw new Error('store unreachable');
+      };
+
+      const arn = await runner.start('create', 'c-7-create', { clusterId: 'c-7', memberRoles: ['worker'] });
+      await runner.waitForIdle();
+
+      expect(calls.filter((call) => call.entry.endsWith('/rollback-create.ts'))).toHaveLength(4);
+      expect(runner.execution(arn)).toMatchObject({
+        status: 'FAILED',
+        error: 'Error',
+        cause: 'store unreachable',
+      });
+      expect(ended).toHaveBeenCalledTimes(1);
+    });
+  });
+
+  describe('the destroy workflow', () => {
+    it('checks the machines until they are gone, then records the cluster destroyed', async () => {
+      fakes[`${TASKS}/check-machines.ts`] = answers(
+        { done: false, running: 2, total: 2 },
+        { done: false, running: 1, total: 2 },
+        { done: true, running: 0, total: 2 },
+      );
+
+      const arn = await runner.start('destroy', 'c-8-destroy-v3', { clusterId: 'c-8' });
+      await runner.waitForIdle();
+
+      expect(runner.execution(arn)?.status).toBe('SUCCEEDED');
+      expect(tasksEntered(runner.history(arn))).toEqual([
+        'TerminateMachines',
+        'CheckTerminated',
+        'CheckTerminated',
+        'CheckTerminated',
+        'RecordDestroyed',
+      ]);
+      expect(calls.find((call) => call.entry.endsWith('/check-machines.ts'))?.payload).toEqual({
+        clusterId: 'c-8',
+        want: 'terminated',
+      });
+    });
+
+    it('records the failed step when termination keeps failing', async () => {
+      fakes[`${TASKS}/terminate-machines.ts`] = () => {
+        throw new Error('terminate refused');
+      };
+
+      const arn = await runner.start('destroy', 'c-9-destroy-v3', { clusterId: 'c-9' });
+      await runner.waitForIdle();
+
+      expect(calls.filter((call) => call.entry.endsWith('/terminate-machines.ts'))).toHaveLength(4);
+      expect(calls.find((call) => call.entry.endsWith('/record-destroy-failed.ts'))?.payload).toEqual({
+        clusterId: 'c-9',
+        failedStep: 'terminate-machines',
+        error: { Error: 'Error', Cause: 'terminate refused' },
+      });
+      expect(runner.execution(arn)).toMatchObject({ status: 'FAILED', error: 'ClusterDestroyFailed' });
+    });
+  });
+
+  describe('start', () => {
+    it('returns a local execution ARN and lists the execution as running until it ends', async () => {
+      fakes[`${TASKS}/terminate-machines.ts`] = () => new Promise((resolve) => setImmediate(resolve, {}));
+
+      const arn = await runner.start('destroy', 'c-10-destroy-v2', { clusterId: 'c-10' });
+
+      expect(arn).toBe('arn:aws:states:local:000000000000:execution:destroy:c-10-destroy-v2');
+      expect(runner.executions()).toContainEqual(
+        expect.objectContaining({ executionArn: arn, status: 'RUNNING' }),
+      );
+      await runner.waitForIdle();
+      expect(runner.execution(arn)?.status).toBe('SUCCEEDED');
+    });
+
+    it('returns the existing execution for a name that already ran, without running it again', async () => {
+      const first = await runner.start('destroy', 'c-11-destroy-v2', { clusterId: 'c-11' });
+      await runner.waitForIdle();
+      const second = await runner.start('destroy', 'c-11-destroy-v2', { clusterId: 'c-11' });
+      await runner.waitForIdle();
+
+      expect(second).toBe(first);
+      expect(calls.filter((call) => call.entry.endsWith('/terminate-machines.ts'))).toHaveLength(1);
+    });
+  });
+
+  describe('abortAll', () => {
+    it('ends the running executions ABORTED', async () => {
+      fakes[`${TASKS}/terminate-machines.ts`] = () => new Promise((resolve) => setImmediate(resolve, {}));
+
+      const arn = await runner.start('destroy', 'c-13-destroy-v2', { clusterId: 'c-13' });
+      runner.abortAll();
+      await runner.waitForIdle();
+
+      expect(runner.execution(arn)?.status).toBe('ABORTED');
+      expect(ended).toHaveBeenCalledWith(expect.objectContaining({ executionArn: arn, status: 'ABORTED' }));
+    });
+  });
+
+  describe('the interceptor', () => {
+    it('sees each task state with its payload and can replace the answer', async () => {
+      const seen: string[] = [];
+      const intercepting = await LocalWorkflowRunner.fromSynth({
+        loadHandler,
+        waitOverrideMs: 0,
+        interceptor: async (stateName, payload, next) => {
+          seen.push(`${stateName}:${(payload as { clusterId: string }).clusterId}`);
+          if (stateName === 'CheckTerminated') return { done: true, running: 0, total: 1 };
+          return next();
+        },
+      });
+      fakes[`${TASKS}/check-machines.ts`] = () => ({ done: false, running: 1, total: 1 });
+
+      const arn = await intercepting.start('destroy', 'c-12-destroy-v2', { clusterId: 'c-12' });
+      await intercepting.waitForIdle();
+
+      expect(intercepting.execution(arn)?.status).toBe('SUCCEEDED');
+      expect(seen).toEqual(['TerminateMachines:c-12', 'CheckTerminated:c-12', 'RecordDestroyed:c-12']);
+      expect(calls.some((call) => call.entry.endsWith('/check-machines.ts'))).toBe(false);
+    });
+  });
+});
+
+describe('importHandler', () => {
+  it('loads the handler export of an entry module, relative to the repository root', async () => {
+    await expect(importHandler('lambdas/handlers/tasks/record-ready.ts')).resolves.toBeTypeOf('function');
+  });
+
+  it('rejects a module without a handler export', async () => {
+    await expect(importHandler('lambdas/domain/errors.ts')).rejects.toThrow(/exports no handler/);
+  });
+});

@@ -1,0 +1,202 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { dashboardRun } from '../../../cli/commands/dashboard.ts';
+import { descRun } from '../../../cli/commands/desc.ts';
+import { localRun } from '../../../cli/commands/local.ts';
+import { planRun } from '../../../cli/commands/plan.ts';
+import { versionRun } from '../../../cli/commands/version.ts';
+import { ClusterStateError } from '../../../cli/errors.ts';
+import { main } from '../../../cli/main.ts';
+import { aCluster, anEvent, aPlan, fakeFactory, readyCluster, scriptedApi } from './fakes.ts';
+
+describe('bilbo version', () => {
+  it('prints "bilbo <version>"', async () => {
+    const fake = fakeFactory();
+    await versionRun({ json: false }, fake.f);
+    expect(fake.stdout.text).toBe('bilbo 1.2.3\n');
+  });
+
+  it('prints {"version": ...} with --json', async () => {
+    const fake = fakeFactory();
+    await versionRun({ json: true }, fake.f);
+    expect(JSON.parse(fake.stdout.text)).toEqual({ version: '1.2.3' });
+  });
+});
+
+describe('bilbo plan', () => {
+  let home: string;
+  beforeEach(async () => {
+    home = await mkdtemp(join(tmpdir(), 'bilbo-plan-'));
+    await mkdir(join(home, 'profiles'));
+    await writeFile(
+      join(home, 'profiles', 'analytics.json'),
+      JSON.stringify({ dask: { worker: { count: 2 } } }),
+    );
+  });
+  afterEach(async () => {
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('posts the profile and prints the plan as text', async () => {
+    const api = scriptedApi();
+    const fake = fakeFactory({ api, home });
+    await planRun({ profile: 'analytics', params: ['dask.worker.count=3'], json: false }, fake.f);
+    expect(api.plan).toHaveBeenCalledWith({
+      name: 'analytics',
+      profile: { dask: { worker: { count: 2 } } },
+      profileName: 'analytics',
+      overrides: ['dask.worker.count=3'],
+    });
+    expect(fake.stdout.text).toMatch(/^cluster: analytics \(dask\)$/m);
+    expect(fake.stdout.text).toMatch(/^worker\s+2 × m5\.large/m);
+  });
+
+  it('prints the plan JSON with --json', async () => {
+    const fake = fakeFactory({ home });
+    await planRun({ profile: 'analytics', cluster: 'other', params: [], json: true }, fake.f);
+    expect(JSON.parse(fake.stdout.text)).toEqual(aPlan());
+  });
+});
+
+describe('bilbo desc', () => {
+  const detailed = () =>
+    readyCluster({
+      instances: [
+        { id: 'i-0a', role: 'scheduler', index: 0, privateIp: '10.0.0.5' },
+        { id: 'i-0b', role: 'worker', index: 0, privateIp: '10.0.0.6', publicIp: '3.3.3.3' },
+      ],
+    });
+
+  it('prints the record as name/value lines', async () => {
+    const api = scriptedApi({ states: [detailed()] });
+    const fake = fakeFactory({ api });
+    await descRun({ name: 'analytics', detail: false, json: false }, fake.f);
+    expect(fake.stdout.text).toMatch(/^state\s+READY$/m);
+    expect(fake.stdout.text).toMatch(/^owner\s+arn:aws:iam::123456789012:user\/alice$/m);
+    expect(fake.stdout.text).toMatch(/^roles\s+scheduler 1 x t3\.medium, worker 2 x m5\.large$/m);
+    expect(fake.stdout.text).not.toContain('i-0a');
+    expect(api.events).not.toHaveBeenCalled();
+  });
+
+  it('adds the instances and the full event history with -d', async () => {
+    const api = scriptedApi({
+      states: [detailed()],
+      batches: [[anEvent(1, 'recorded the cluster')], [anEvent(2, 'cluster is ready')]],
+    });
+    const fake = fakeFactory({ api });
+    await descRun({ name: 'analytics', detail: true, json: false }, fake.f);
+    expect(fake.stdout.text).toMatch(/^worker\s+0\s+i-0b\s+10\.0\.0\.6\s+3\.3\.3\.3$/m);
+    expect(fake.stdout.text).toContain('recorded the cluster');
+    expect(fake.stdout.text).toContain('cluster is ready');
+  });
+
+  it('prints the record, with its events under -d, as JSON', async () => {
+    const api = scriptedApi({ states: [detailed()], batches: [[anEvent(1, 'recorded the cluster')]] });
+    const fake = fakeFactory({ api });
+    await descRun({ name: 'analytics', detail: true, json: true }, fake.f);
+    expect(JSON.parse(fake.stdout.text)).toEqual({
+      ...detailed(),
+      events: [anEvent(1, 'recorded the cluster')],
+    });
+  });
+});
+
+describe('bilbo dashboard', () => {
+  it('opens the dashboard of a READY cluster in the browser', async () => {
+    const fake = fakeFactory({ api: scriptedApi({ states: [readyCluster()] }) });
+    await dashboardRun({ name: 'analytics', url: false }, fake.f);
+    expect(fake.opened).toEqual(['http://10.0.0.5:8787/status']);
+    expect(fake.stdout.text).toBe('');
+  });
+
+  it('prints the URL only with -u', async () => {
+    const fake = fakeFactory({ api: scriptedApi({ states: [readyCluster()] }) });
+    await dashboardRun({ name: 'analytics', url: true }, fake.f);
+    expect(fake.stdout.text).toBe('http://10.0.0.5:8787/status\n');
+    expect(fake.opened).toEqual([]);
+  });
+
+  it('fails naming the state when the cluster is not READY', async () => {
+    const fake = fakeFactory({ api: scriptedApi({ states: [aCluster({ state: 'CREATING' })] }) });
+    const opening = dashboardRun({ name: 'analytics', url: false }, fake.f);
+    await expect(opening).rejects.toThrow(ClusterStateError);
+    await expect(opening).rejects.toThrow(/it is CREATING/);
+    expect(fake.opened).toEqual([]);
+  });
+});
+
+describe('bilbo local', () => {
+  it('prints the exports, waits for a signal, then stops cleanly and exits 0', async () => {
+    const order: string[] = [];
+    const fake = fakeFactory({
+      home: '/home/u/.bilbo',
+      overrides: {
+        startLocalControlPlane: async (o) => {
+          o.log('starting DynamoDB Local');
+          return {
+            endpoint: 'http://127.0.0.1:40123',
+            region: 'us-east-1',
+            credentials: { accessKeyId: 'AKIALOCAL', secretAccessKey: 's3cret' },
+            stop: async () => {
+              order.push('stop');
+            },
+          };
+        },
+        waitForShutdown: async () => {
+          order.push('wait');
+          return 'SIGINT';
+        },
+      },
+    });
+    const start = vi.spyOn(fake.f, 'startLocalControlPlane');
+    const write = fake.stdout.write.bind(fake.stdout);
+    vi.spyOn(fake.stdout, 'write').mockImplementation((chunk: unknown) => {
+      order.push('print');
+      return write(chunk as string);
+    });
+
+    expect(await main(['local', '--port', '40123'], fake.f)).toBe(0);
+    expect(fake.stdout.text).toBe(
+      [
+        'export BILBO_ENDPOINT=http://127.0.0.1:40123',
+        'export BILBO_REGION=us-east-1',
+        'export AWS_ACCESS_KEY_ID=AKIALOCAL AWS_SECRET_ACCESS_KEY=s3cret',
+        '',
+      ].join('\n'),
+    );
+    expect(start).toHaveBeenCalledWith(expect.objectContaining({ port: 40123, home: '/home/u/.bilbo' }));
+    expect(order).toEqual(['wait', 'print', 'stop']);
+    expect(fake.stderr.text).toContain('starting DynamoDB Local\n');
+    expect(fake.stderr.text).toMatch(/stopped\n$/);
+  });
+
+  it('stops the control plane when waiting for the signal fails', async () => {
+    const stop = vi.fn(async () => {});
+    const fake = fakeFactory({
+      overrides: {
+        startLocalControlPlane: async () => ({ endpoint: 'http://127.0.0.1:1', region: 'us-east-1', stop }),
+        waitForShutdown: () => Promise.reject(new Error('signal handling broke')),
+      },
+    });
+    await expect(localRun({}, fake.f)).rejects.toThrow('signal handling broke');
+    expect(stop).toHaveBeenCalledOnce();
+  });
+
+  it('leaves out the key exports when the caller has credentials of their own', async () => {
+    const fake = fakeFactory({
+      overrides: {
+        startLocalControlPlane: async () => ({
+          endpoint: 'http://127.0.0.1:1',
+          region: 'eu-west-1',
+          stop: async () => {},
+        }),
+        waitForShutdown: async () => 'SIGTERM',
+      },
+    });
+    await localRun({ home: 'rel/dir' }, fake.f);
+    expect(fake.stdout.text).not.toContain('AWS_ACCESS_KEY_ID');
+    expect(fake.stdout.text).toContain('export BILBO_REGION=eu-west-1');
+  });
+});

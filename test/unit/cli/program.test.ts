@@ -1,0 +1,138 @@
+import { CommanderError } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { buildProgram, type CommandName, type CommandOptions } from '../../../cli/program.ts';
+import { fakeFactory } from './fakes.ts';
+
+async function parse(...args: string[]) {
+  const fake = fakeFactory();
+  const calls: { name: CommandName; options: CommandOptions[CommandName] }[] = [];
+  const program = buildProgram(fake.f, async (name, options) => {
+    calls.push({ name, options });
+  });
+  await program.parseAsync(args, { from: 'user' });
+  return { calls, ...fake };
+}
+
+async function optionsOf(...args: string[]) {
+  const { calls } = await parse(...args);
+  expect(calls).toHaveLength(1);
+  return calls[0];
+}
+
+describe('the bilbo command tree', () => {
+  it('parses version and its --json flag', async () => {
+    expect(await optionsOf('version')).toEqual({ name: 'version', options: { json: false } });
+    expect(await optionsOf('version', '--json')).toEqual({ name: 'version', options: { json: true } });
+  });
+
+  it('parses profiles --json', async () => {
+    expect(await optionsOf('profiles', '--json')).toEqual({ name: 'profiles', options: { json: true } });
+  });
+
+  it('parses plan with a cluster name and repeated -p overrides', async () => {
+    expect(
+      await optionsOf('plan', 'analytics', '-c', 'demo', '-p', 'a.b=1', '-p', 'c=x y', '--json'),
+    ).toEqual({
+      name: 'plan',
+      options: { profile: 'analytics', cluster: 'demo', params: ['a.b=1', 'c=x y'], json: true },
+    });
+  });
+
+  it('parses create with defaults: wait, no name, no overrides, text output', async () => {
+    expect(await optionsOf('create', './p/gpu.json')).toEqual({
+      name: 'create',
+      options: { profile: './p/gpu.json', params: [], wait: true, json: false },
+    });
+  });
+
+  it('parses create --no-wait, long option names and repeated --param', async () => {
+    expect(
+      await optionsOf(
+        'create',
+        'analytics',
+        '--cluster',
+        'big',
+        '--param',
+        'dask.worker.count=8',
+        '-p',
+        'ready_timeout=60',
+        '--no-wait',
+        '--json',
+      ),
+    ).toEqual({
+      name: 'create',
+      options: {
+        profile: 'analytics',
+        cluster: 'big',
+        params: ['dask.worker.count=8', 'ready_timeout=60'],
+        wait: false,
+        json: true,
+      },
+    });
+  });
+
+  it('rejects an override without "="', async () => {
+    await expect(parse('create', 'analytics', '-p', 'dask.worker.count')).rejects.toThrow(CommanderError);
+  });
+
+  it('parses ls -a --json', async () => {
+    expect(await optionsOf('ls')).toEqual({ name: 'ls', options: { all: false, json: false } });
+    expect(await optionsOf('ls', '-a', '--json')).toEqual({ name: 'ls', options: { all: true, json: true } });
+  });
+
+  it('parses desc NAME -d', async () => {
+    expect(await optionsOf('desc', 'analytics', '-d')).toEqual({
+      name: 'desc',
+      options: { name: 'analytics', detail: true, json: false },
+    });
+  });
+
+  it('parses destroy NAME -f --no-wait --json', async () => {
+    expect(await optionsOf('destroy', 'analytics')).toEqual({
+      name: 'destroy',
+      options: { name: 'analytics', force: false, wait: true, json: false },
+    });
+    expect(await optionsOf('destroy', 'analytics', '-f', '--no-wait', '--json')).toEqual({
+      name: 'destroy',
+      options: { name: 'analytics', force: true, wait: false, json: true },
+    });
+  });
+
+  it('parses dashboard NAME -u', async () => {
+    expect(await optionsOf('dashboard', 'analytics', '-u')).toEqual({
+      name: 'dashboard',
+      options: { name: 'analytics', url: true },
+    });
+  });
+
+  it('parses local --port N --home DIR', async () => {
+    expect(await optionsOf('local')).toEqual({ name: 'local', options: {} });
+    expect(await optionsOf('local', '--port', '8787', '--home', '/tmp/b')).toEqual({
+      name: 'local',
+      options: { port: 8787, home: '/tmp/b' },
+    });
+  });
+
+  it('rejects a port that is not a number', async () => {
+    await expect(parse('local', '--port', 'http')).rejects.toThrow(CommanderError);
+  });
+
+  it('rejects an unknown flag and says so on stderr', async () => {
+    const fake = fakeFactory();
+    const program = buildProgram(fake.f, async () => {});
+    await expect(program.parseAsync(['ls', '--bogus'], { from: 'user' })).rejects.toThrow(CommanderError);
+    expect(fake.stderr.text).toContain("unknown option '--bogus'");
+  });
+
+  it('rejects a missing argument', async () => {
+    await expect(parse('desc')).rejects.toThrow(CommanderError);
+  });
+
+  it('writes help with imperative summaries and $ examples to stdout', async () => {
+    const fake = fakeFactory();
+    const program = buildProgram(fake.f, async () => {});
+    await expect(program.parseAsync(['create', '--help'], { from: 'user' })).rejects.toThrow(CommanderError);
+    expect(fake.stdout.text).toContain('Create a cluster from a profile');
+    expect(fake.stdout.text).toMatch(/^ {2}\$ bilbo create analytics$/m);
+  });
+});

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { buildPlan } from '../../../lambdas/domain/plan.ts';
+import { duration, renderPlanText } from '../../../lambdas/domain/plan-text.ts';
+import type { Plan } from '../../../schemas/types.generated.ts';
+import { fakeCatalog, profileFixture } from './plan-fixtures.ts';
+
+describe('renderPlanText', () => {
+  it('renders a planned fixture profile line by line', async () => {
+    const plan = await buildPlan({
+      name: 'analytics',
+      profile: { ...profileFixture('notebook-git-string.json'), dask: { worker: { count: 2, nthread: 2 } } },
+      catalog: fakeCatalog(() => ['instances are launched in the default VPC']).catalog,
+    });
+    plan.roles[1]!.instanceType = { name: 'm5.xlarge', vcpus: 4, threadsPerCore: 2, memoryMiB: 16384 };
+    plan.roles[1]!.dask = { nworkers: 2, nthreads: 2, memoryLimitBytes: 7_730_941_132 };
+    plan.totalWorkers = 4;
+    plan.wantedWorkers = 4;
+    expect(renderPlanText(plan)).toBe(
+      [
+        'cluster: analytics (dask)',
+        'scheduler  1 × t3.medium (2 vCPU, 4.0 GiB)',
+        'worker     2 × m5.xlarge (4 vCPU, 16.0 GiB) — 2 processes × 2 threads, 7.2 GiB each',
+        'notebook   1 × t3.large (2 vCPU, 8.0 GiB) — workdir /home/ubuntu/work; git https://github.com/example/analysis.git',
+        'wanted workers: 4 of 4',
+        'timeouts: ready 10m, idle 1h, max lifetime 24h',
+        'note: instances are launched in the default VPC',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('says when it waits for no worker and nothing removes the cluster', () => {
+    const plan: Plan = {
+      cluster: 'tiny',
+      kind: 'dask',
+      roles: [
+        {
+          role: 'scheduler',
+          count: 1,
+          instance: { tags: [], init_cmd: [] },
+          instanceType: { name: 'this machine', vcpus: 2, threadsPerCore: 1, memoryMiB: 1536 },
+        },
+        {
+          role: 'worker',
+          count: 1,
+          instance: { tags: [], init_cmd: [] },
+          instanceType: { name: 'this machine', vcpus: 2, threadsPerCore: 1, memoryMiB: 1536 },
+          dask: { nworkers: 1, nthreads: 1, memoryLimitBytes: 1_395_864_371 },
+        },
+      ],
+      wantedWorkers: 0,
+      readyTimeoutSeconds: 90,
+      idleTimeoutSeconds: 0,
+      maxLifetimeSeconds: 0,
+      notes: [],
+    };
+    expect(renderPlanText(plan)).toBe(
+      [
+        'cluster: tiny (dask)',
+        'scheduler  1 × this machine (2 vCPU, 1.5 GiB)',
+        'worker     1 × this machine (2 vCPU, 1.5 GiB) — 1 process × 1 thread, 1.3 GiB each',
+        'wanted workers: none (READY once the scheduler answers; 1 will join)',
+        'timeouts: ready 1m30s, idle never, max lifetime none',
+        '',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('duration', () => {
+  it.each([
+    [600, '10m'],
+    [3600, '1h'],
+    [86400, '24h'],
+    [5400, '1h30m'],
+    [45, '45s'],
+    [3661, '1h1m1s'],
+    [0, '0s'],
+  ])('writes %i seconds as %s', (seconds, text) => {
+    expect(duration(seconds)).toBe(text);
+  });
+});
