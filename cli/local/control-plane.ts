@@ -19,7 +19,7 @@ import type { ProbeSettings } from '../../lambdas/domain/workflow/probe-ready.ts
 import { startApiServer } from './api-server.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { localCredentials } from './local-credentials.ts';
-import { LocalWorkflowRunner } from './workflow-runner.ts';
+import { LocalWorkflowRunner, type LocalWorkflowRunnerOptions } from './workflow-runner.ts';
 
 export interface LocalControlPlaneOptions {
   home: string;
@@ -30,8 +30,8 @@ export interface LocalControlPlaneOptions {
   region?: string;
   /** Faster polling for tests and benchmarks. */
   probeSettings?: Partial<ProbeSettings>;
-  /** Every Wait state of the workflows lasts this long. @default 100 */
-  waitOverrideMs?: number;
+  /** Workflow runner options: faster waits, fault injection in tests. @default { waitOverrideMs: 100 } */
+  runner?: LocalWorkflowRunnerOptions;
 }
 
 export interface LocalControlPlane {
@@ -87,7 +87,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
     });
 
     options.log('synthesizing the workflows');
-    const runner = await LocalWorkflowRunner.fromSynth({ waitOverrideMs: options.waitOverrideMs ?? 100 });
+    const runner = await LocalWorkflowRunner.fromSynth({ waitOverrideMs: 100, ...options.runner });
     stopping.push(() => stopClusters(provider, runner));
 
     const { provideDependencies } = await import('../../lambdas/handlers/composition.ts');

@@ -1,0 +1,123 @@
+/**
+ * The whole path, as a user runs it: the `bilbo` CLI (a separate process)
+ * signs requests to the local control plane, which runs the synthesized
+ * workflow over DynamoDB Local and starts real Dask processes; a real
+ * `distributed.Client` computes on the cluster; destroying it, then
+ * stopping the control plane, leaves no process behind.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Cluster } from '../../schemas/types.generated.ts';
+import { startTestControlPlane, type TestControlPlane } from '../support/local-control-plane.ts';
+
+const run = promisify(execFile);
+const repo = join(import.meta.dirname, '..', '..');
+let harness: TestControlPlane;
+
+beforeAll(async () => {
+  harness = await startTestControlPlane();
+  mkdirSync(join(harness.home, 'profiles'));
+  writeFileSync(
+    join(harness.home, 'profiles', 'Team-Analytics.json'),
+    JSON.stringify({ description: 'e2e', dask: { worker: { count: 2, nproc: 1, nthread: 1 } } }),
+  );
+});
+
+afterAll(async () => {
+  await harness?.stop();
+});
+
+async function bilbo(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [join(repo, 'cli/bin/bilbo.mjs'), ...args], {
+      env: {
+        ...process.env,
+        BILBO_HOME: harness.home,
+        BILBO_ENDPOINT: harness.plane.endpoint,
+        BILBO_REGION: harness.plane.region,
+        AWS_ACCESS_KEY_ID: harness.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: harness.credentials.secretAccessKey,
+        AWS_SESSION_TOKEN: '',
+        NO_COLOR: '1',
+      },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+function compute(schedulerAddress: string): Promise<{ stdout: string }> {
+  const script = [
+    'from distributed import Client',
+    `client = Client(${JSON.stringify(schedulerAddress)}, timeout=20)`,
+    'squares = client.map(lambda x: x * x, range(1000))',
+    'print(client.submit(sum, squares).result(), len(client.scheduler_info()["workers"]))',
+    'client.close()',
+  ].join('\n');
+  return run('/usr/bin/python3', ['-c', script]);
+}
+
+describe('bilbo, end to end on the local control plane', () => {
+  let cluster: Cluster;
+
+  it('creates a cluster from a profile in the profiles folder, showing progress, and exits 0 when READY', async () => {
+    const created = await bilbo('create', 'Team-Analytics', '--json');
+
+    expect(created.code).toBe(0);
+    cluster = JSON.parse(created.stdout) as Cluster;
+    expect(cluster).toMatchObject({ name: 'team-analytics', state: 'READY', workersJoined: 2 });
+    expect(cluster.owner).toMatch(/^local:/);
+    expect(created.stderr).toContain('launching scheduler');
+    expect(created.stderr).toContain('2/2 workers joined');
+  });
+
+  it('runs a computation on it with a real distributed.Client', async () => {
+    const { stdout } = await compute(cluster.schedulerAddress ?? '');
+    expect(stdout.trim()).toBe('332833500 2');
+  });
+
+  it('lists it, and refuses a second live cluster of the same name with exit 1', async () => {
+    const listed = await bilbo('ls', '--json');
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({ name: 'team-analytics', state: 'READY' }),
+    ]);
+
+    const again = await bilbo('create', 'Team-Analytics');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already exists');
+  });
+
+  it('rejects a request signed with the wrong secret with exit 4', async () => {
+    const { code, stderr } = await (async () => {
+      const saved = harness.credentials.secretAccessKey;
+      harness.credentials.secretAccessKey = 'not-the-secret';
+      try {
+        return await bilbo('ls');
+      } finally {
+        harness.credentials.secretAccessKey = saved;
+      }
+    })();
+    expect(code).toBe(4);
+    expect(stderr).toMatch(/signature/i);
+  });
+
+  it('destroys it with -f, leaving no Dask process', async () => {
+    const destroyed = await bilbo('destroy', 'team-analytics', '-f');
+
+    expect(destroyed.code).toBe(0);
+    expect((await bilbo('desc', 'team-analytics', '--json')).stdout).toContain('"DESTROYED"');
+    expect(await harness.liveProcesses(cluster.id)).toEqual([]);
+  });
+
+  it('stops the control plane with no process left behind', async () => {
+    const everything = await harness.plane.provider.registry.list();
+    await harness.stop();
+    expect(everything.length).toBe(3);
+    expect(await harness.liveProcesses()).toEqual([]);
+  });
+});
