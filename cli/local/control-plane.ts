@@ -55,9 +55,14 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
   const region = options.region ?? 'us-east-1';
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   const stopping: Array<() => Promise<void>> = [];
-  const stopAll = async () => {
-    for (const stop of stopping.reverse())
-      await stop().catch((error) => options.log(`while stopping: ${error}`));
+  let stopped: Promise<void> | undefined;
+  const stopAll = () => {
+    stopped ??= (async () => {
+      for (const stop of [...stopping].reverse()) {
+        await stop().catch((error) => options.log(`while stopping: ${error}`));
+      }
+    })();
+    return stopped;
   };
 
   try {

@@ -57,13 +57,11 @@ const DESTROY_TIMEOUT_MS = 60_000;
 /** Beyond the profile's own ready_timeout, so the workflow's timeout shows up first. */
 const READY_MARGIN_MS = 30_000;
 
-export async function benchmarkRun(
-  deps: RunDeps,
-  name: string,
-  profile: CreateClusterRequest['profile'],
-): Promise<RunResult> {
-  const readyTimeoutMs = (profile.ready_timeout ?? 120) * 1000 + READY_MARGIN_MS;
-  const create = await measureCreate(deps, { name, profile, profileName: 'bench' }, readyTimeoutMs);
+/** Creates and destroys the cluster `request` describes, measuring both. */
+export async function benchmarkRun(deps: RunDeps, request: CreateClusterRequest): Promise<RunResult> {
+  const name = request.name;
+  const readyTimeoutMs = (request.profile.ready_timeout ?? 120) * 1000 + READY_MARGIN_MS;
+  const create = await measureCreate(deps, request, readyTimeoutMs);
   const destroy = await measureDestroy(deps, create.cluster);
   const t0 = create.t0;
   const since = (at: number) => at - t0;
