@@ -1,0 +1,164 @@
+/**
+ * `npm run bench`: how long `bilbo local` takes to create a cluster, how
+ * much of that is Dask itself, and how fast the CLI starts. Prints one JSON
+ * object on stdout; progress goes to stderr.
+ *
+ *   npm run bench -- [--runs N] [--probe-interval-ms N] [--wait-ms N]
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { createApiClient } from '../../cli/api/client.ts';
+import { type Credentials, createSignedHttp } from '../../cli/api/http.ts';
+import { buildCreateRequest } from '../../cli/cluster-request.ts';
+import {
+  type LocalControlPlane,
+  type LocalControlPlaneOptions,
+  startLocalControlPlane,
+} from '../../cli/local/control-plane.ts';
+import { findDaskPython, pythonCandidates } from '../../lambdas/adapters/local/dask-runtime.ts';
+import { benchContext } from './context.ts';
+import { benchmarkRun, type RunResult } from './create-run.ts';
+import { leftoverProcesses, markThisRun, snapshotProcesses } from './processes.ts';
+import { buildReport } from './report.ts';
+import { measureStartup } from './startup.ts';
+
+const REPO_ROOT = join(import.meta.dirname, '..', '..');
+const PROFILE = 'examples/bench.json';
+const STARTUP_RUNS = 5;
+
+interface BenchOptions {
+  runs: number;
+  probeIntervalMs?: number;
+  waitMs?: number;
+}
+
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      runs: { type: 'string', default: '3' },
+      'probe-interval-ms': { type: 'string' },
+      'wait-ms': { type: 'string' },
+    },
+    strict: true,
+  });
+  const count = (flag: string, text: string | undefined, min: number): number | undefined => {
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min) throw new Error(`--${flag} must be an integer >= ${min}`);
+    return value;
+  };
+  const probeIntervalMs = count('probe-interval-ms', values['probe-interval-ms'], 1);
+  const waitMs = count('wait-ms', values['wait-ms'], 0);
+  return {
+    runs: count('runs', values.runs, 1) ?? 3,
+    ...(probeIntervalMs === undefined ? {} : { probeIntervalMs }),
+    ...(waitMs === undefined ? {} : { waitMs }),
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseBenchArgs(process.argv.slice(2));
+  process.env.AWS_EC2_METADATA_DISABLED ??= 'true';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const marker = markThisRun();
+  const before = snapshotProcesses(marker);
+
+  const home = await mkdtemp(join(tmpdir(), 'bilbo-bench-home-'));
+  process.env.BILBO_HOME = home;
+  try {
+    const context = await benchContext(await findDaskPython(pythonCandidates(process.env)));
+    log(`timing \`bilbo version\` start-up (${STARTUP_RUNS} runs)`);
+    const startup = await measureStartup(STARTUP_RUNS);
+    const planeOptions = controlPlaneOptions(options);
+    const runs = await withControlPlane(home, planeOptions, (plane) =>
+      runAll(plane, home, options.runs, marker),
+    );
+    const leftovers = await leftoverProcesses(before, marker);
+    const report = buildReport({
+      profile: PROFILE,
+      clusterShape: '1 scheduler + 4 workers (nproc 1, nthread 1), local processes',
+      controlPlane: {
+        probe_settings: planeOptions.probeSettings ?? 'bilbo local defaults',
+        wait_override_ms: planeOptions.runner?.waitOverrideMs ?? 'bilbo local default',
+      },
+      runs,
+      startup,
+      context,
+      leftovers,
+    });
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+function controlPlaneOptions(
+  options: BenchOptions,
+): Pick<LocalControlPlaneOptions, 'probeSettings' | 'runner'> {
+  return {
+    ...(options.probeIntervalMs === undefined
+      ? {}
+      : { probeSettings: { intervalMs: options.probeIntervalMs } }),
+    ...(options.waitMs === undefined ? {} : { runner: { waitOverrideMs: options.waitMs } }),
+  };
+}
+
+async function withControlPlane<T>(
+  home: string,
+  options: Pick<LocalControlPlaneOptions, 'probeSettings' | 'runner'>,
+  work: (plane: LocalControlPlane) => Promise<T>,
+): Promise<T> {
+  const plane = await startLocalControlPlane({ home, log: (line) => log(`[local] ${line}`), ...options });
+  try {
+    return await work(plane);
+  } finally {
+    log('stopping the control plane');
+    await plane.stop();
+  }
+}
+
+async function runAll(
+  plane: LocalControlPlane,
+  home: string,
+  count: number,
+  marker: string,
+): Promise<RunResult[]> {
+  const credentials = credentialsFor(plane);
+  const api = createApiClient(
+    createSignedHttp({ endpoint: plane.endpoint, region: plane.region, credentials }),
+  );
+  const results: RunResult[] = [];
+  for (let run = 1; run <= count; run++) {
+    const name = `bench-${run}-${randomBytes(3).toString('hex')}`;
+    const { request } = await buildCreateRequest(
+      { profile: join(REPO_ROOT, PROFILE), cluster: name, params: [] },
+      home,
+    );
+    log(`run ${run}/${count}: creating ${name}`);
+    results.push(await benchmarkRun({ plane, api, marker, log }, request));
+  }
+  return results;
+}
+
+/** The key pair the local plane made for this run, or else the caller's own (which the plane trusts). */
+function credentialsFor(plane: LocalControlPlane): () => Promise<Credentials> {
+  const generated = plane.credentials;
+  if (generated) return async () => generated;
+  const chain = fromNodeProviderChain();
+  return async () => {
+    const { accessKeyId, secretAccessKey, sessionToken } = await chain();
+    return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
+  };
+}
+
+main().catch((error: unknown) => {
+  log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exitCode = 1;
+});
