@@ -27,7 +27,9 @@ function runChild(command: string, args: string[], env: NodeJS.ProcessEnv, captu
       out += chunk;
     });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${args.join(' ')} exited ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${args.join(' ')} exited ${code}`)),
+    );
   });
 }
 
@@ -68,7 +70,8 @@ try {
         }
       : {}),
   };
-  const bilbo = (...args: string[]) => runChild(process.execPath, [join(repo, 'cli/bin/bilbo.mjs'), ...args], env);
+  const bilbo = (...args: string[]) =>
+    runChild(process.execPath, [join(repo, 'cli/bin/bilbo.mjs'), ...args], env);
 
   say(`bilbo create examples/local.json -c ${cluster}`);
   await bilbo('create', join(repo, 'examples/local.json'), '-c', cluster);

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { decodePercent, parseRawQuery } from '../api/sigv4-signer.ts';
+import { parseRawQuery } from '../api/sigv4-signer.ts';
 import { SignatureError, verifySigV4 } from './sigv4-verifier.ts';
 
 export interface ApiRequestLine {
@@ -136,7 +136,8 @@ function buildEvent({
   const headers = multiValueRecord(headerPairs);
   const queryPairs = parseRawQuery(rawQuery);
   const query = multiValueRecord(queryPairs);
-  const path = decodePercent(rawPath);
+  // Like API Gateway REST: the path stays percent-encoded, the query is decoded.
+  const path = rawPath;
   const method = req.method ?? 'GET';
   const accountId = accountOf(caller.principal);
   return {

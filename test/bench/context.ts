@@ -10,7 +10,8 @@ export interface BenchContext {
   cpu_count: number;
   cpu_model: string;
   memory_gib: number;
-  load_average_1m: number;
+  /** Other work on the machine skews every number: the 1-minute load when the benchmark started. */
+  load_average_1m_at_start: number;
   distributed: string;
   python: string;
 }
@@ -23,7 +24,7 @@ export async function benchContext(python: string): Promise<BenchContext> {
     cpu_count: availableParallelism(),
     cpu_model: cpus()[0]?.model ?? 'unknown',
     memory_gib: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
-    load_average_1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+    load_average_1m_at_start: loadAverage(),
     distributed: await distributedVersion(python),
     python,
   };
@@ -35,4 +36,8 @@ async function distributedVersion(python: string): Promise<string> {
     'import distributed; print(distributed.__version__)',
   ]);
   return stdout.trim();
+}
+
+export function loadAverage(): number {
+  return Math.round((loadavg()[0] ?? 0) * 100) / 100;
 }

@@ -12,7 +12,7 @@ export interface ReportInput {
   controlPlane: Record<string, unknown>;
   runs: RunResult[];
   startup: StartupReport;
-  context: BenchContext;
+  context: BenchContext & Record<string, unknown>;
   leftovers: LeftoverReport;
 }
 
@@ -26,6 +26,7 @@ export function buildReport(input: ReportInput): Record<string, unknown> {
     runs: runs.length,
     create_to_ready_ms: of((run) => run.create_to_ready_ms),
     dask_wait_ms: of((run) => run.dask_wait_ms),
+    dask_wait_from_spawn_ms: of((run) => run.dask_wait_from_spawn_ms),
     control_plane_overhead_ms: of((run) => run.control_plane_overhead_ms),
     detection_latency_ms: {
       to_record_ready_at: of((run) => run.record_ready_after_observed_ms),
@@ -43,6 +44,7 @@ export function buildReport(input: ReportInput): Record<string, unknown> {
     method: {
       create_to_ready: `POST /clusters sent -> first GET /clusters/{name} answering READY (GET every ${CLIENT_POLL_MS} ms)`,
       dask_wait: `store poller (findByName every ${STORE_POLL_MS} ms) first sees instances -> bench's own dashboard poller (every ${DASHBOARD_POLL_MS} ms) sees /health 200 and every wanted worker in /json/identity.json`,
+      dask_wait_from_spawn: "as dask_wait, but from the provider's own launchedAt of the first process",
       control_plane_overhead: 'create_to_ready - dask_wait, per run',
       detection_latency: "bench's dashboard poller sees ready -> record's readyAt, and -> client sees READY",
       poll_interval: 'counted from the end of one look to the start of the next',

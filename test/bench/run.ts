@@ -20,9 +20,9 @@ import {
   startLocalControlPlane,
 } from '../../cli/local/control-plane.ts';
 import { findDaskPython, pythonCandidates } from '../../lambdas/adapters/local/dask-runtime.ts';
-import { benchContext } from './context.ts';
+import { benchContext, loadAverage } from './context.ts';
 import { benchmarkRun, type RunResult } from './create-run.ts';
-import { leftoverProcesses, markThisRun, snapshotProcesses } from './processes.ts';
+import { leftoverProcesses, markThisRun, type ProcessInfo, snapshotProcesses } from './processes.ts';
 import { buildReport } from './report.ts';
 import { measureStartup } from './startup.ts';
 
@@ -36,7 +36,9 @@ interface BenchOptions {
   waitMs?: number;
 }
 
-const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+const startedAt = Date.now();
+const log = (line: string) =>
+  process.stderr.write(`bench +${((Date.now() - startedAt) / 1000).toFixed(1)}s: ${line}\n`);
 
 function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const { values } = parseArgs({
@@ -69,34 +71,50 @@ async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const marker = markThisRun();
   const before = snapshotProcesses(marker);
-
   const home = await mkdtemp(join(tmpdir(), 'bilbo-bench-home-'));
   process.env.BILBO_HOME = home;
   try {
-    const context = await benchContext(await findDaskPython(pythonCandidates(process.env)));
-    log(`timing \`bilbo version\` start-up (${STARTUP_RUNS} runs)`);
-    const startup = await measureStartup(STARTUP_RUNS);
-    const planeOptions = controlPlaneOptions(options);
-    const runs = await withControlPlane(home, planeOptions, (plane) =>
-      runAll(plane, home, options.runs, marker),
-    );
-    const leftovers = await leftoverProcesses(before, marker);
-    const report = buildReport({
-      profile: PROFILE,
-      clusterShape: '1 scheduler + 4 workers (nproc 1, nthread 1), local processes',
-      controlPlane: {
-        probe_settings: planeOptions.probeSettings ?? 'bilbo local defaults',
-        wait_override_ms: planeOptions.runner?.waitOverrideMs ?? 'bilbo local default',
-      },
-      runs,
-      startup,
-      context,
-      leftovers,
-    });
+    const report = await bench(options, home, { marker, before });
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } catch (error) {
+    const { ours } = await leftoverProcesses(before, marker);
+    log(`leftover processes after the failure: ${ours.length}`);
+    throw error;
   } finally {
     await rm(home, { recursive: true, force: true });
   }
+}
+
+/** This run's process marker, and the processes that were alive before it. */
+interface ProcessBaseline {
+  marker: string;
+  before: ReadonlyMap<number, ProcessInfo>;
+}
+
+async function bench(
+  options: BenchOptions,
+  home: string,
+  { marker, before }: ProcessBaseline,
+): Promise<Record<string, unknown>> {
+  const context = await benchContext(await findDaskPython(pythonCandidates(process.env)));
+  log(`timing \`bilbo version\` start-up (${STARTUP_RUNS} runs)`);
+  const startup = await measureStartup(STARTUP_RUNS);
+  const planeOptions = controlPlaneOptions(options);
+  const runs = await withControlPlane(home, planeOptions, (plane) =>
+    runAll(plane, home, options.runs, marker),
+  );
+  return buildReport({
+    profile: PROFILE,
+    clusterShape: '1 scheduler + 4 workers (nproc 1, nthread 1), local processes',
+    controlPlane: {
+      probe_settings: planeOptions.probeSettings ?? 'bilbo local defaults',
+      wait_override_ms: planeOptions.runner?.waitOverrideMs ?? 'bilbo local default',
+    },
+    runs,
+    startup,
+    context: { ...context, load_average_1m_at_end: loadAverage() },
+    leftovers: await leftoverProcesses(before, marker),
+  });
 }
 
 function controlPlaneOptions(

@@ -78,8 +78,8 @@ describe('startApiServer', () => {
       const { event } = calls[0]!;
       expect(event).toMatchObject({
         httpMethod: 'GET',
-        path: '/clusters/my c',
-        resource: '/clusters/my c',
+        path: '/clusters/my%20c',
+        resource: '/clusters/my%20c',
         pathParameters: null,
         body: null,
         isBase64Encoded: false,

@@ -161,7 +161,7 @@ describe('botocore signs and sends over HTTP, the local API server lets it throu
     });
     expect(response).toEqual({ status: 200, body: JSON.stringify({ owner: PRINCIPAL }) });
     expect(seen.at(-1)).toMatchObject({
-      path: '/clusters/my c',
+      path: '/clusters/my%20c',
       queryStringParameters: { owner: 'alice smith' },
       body: '{"workers":2}',
     });

@@ -1,5 +1,6 @@
 import type { Cluster, CreateClusterRequest } from '../../../schemas/types.generated.ts';
 import type { Clock, ClusterStore, InstanceTypeCatalog, WorkflowStarter } from '../ports.ts';
+import { updateLatest } from '../workflow/record-updates.ts';
 import { prepareCluster } from './prepare-cluster.ts';
 
 export interface CreateClusterDeps {
@@ -53,7 +54,8 @@ export async function createCluster(
     });
     throw error;
   }
-  return deps.store.update(cluster.id, cluster.version, { executionArn });
+  // The workflow may already have written to the record: set the ARN on the latest version.
+  return updateLatest(deps.store, cluster.id, () => ({ executionArn }));
 }
 
 function messageOf(error: unknown): string {

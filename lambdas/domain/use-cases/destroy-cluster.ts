@@ -2,6 +2,7 @@ import type { Cluster } from '../../../schemas/types.generated.ts';
 import { ClusterNotFoundError } from '../errors.ts';
 import { assertTransition, sourcesOf } from '../lifecycle.ts';
 import type { ClusterStore, WorkflowStarter } from '../ports.ts';
+import { updateLatest } from '../workflow/record-updates.ts';
 
 export interface DestroyClusterDeps {
   store: ClusterStore;
@@ -11,7 +12,9 @@ export interface DestroyClusterDeps {
 /**
  * Moves the cluster to DESTROYING and starts the destroy workflow. Asking
  * again while it is being destroyed answers the same record, so a retried
- * request is harmless.
+ * request is harmless. When the workflow cannot start, the record goes to
+ * FAILED, from which destroying again is allowed; left DESTROYING, no
+ * request could ever start it.
  */
 export async function destroyCluster(
   name: string,
@@ -29,8 +32,23 @@ export async function destroyCluster(
     expectedVersion: cluster.version,
     event: { step: 'destroy-requested', message: `destroy requested by ${requester}` },
   });
-  const executionArn = await deps.workflows.start('destroy', `${cluster.id}-destroy-v${destroying.version}`, {
-    clusterId: cluster.id,
-  });
-  return deps.store.update(cluster.id, destroying.version, { executionArn });
+  let executionArn: string;
+  try {
+    executionArn = await deps.workflows.start('destroy', `${cluster.id}-destroy-v${destroying.version}`, {
+      clusterId: cluster.id,
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await deps.store.transition(cluster.id, {
+      from: ['DESTROYING'],
+      to: 'FAILED',
+      changes: { failure: { step: 'start-workflow', message } },
+      event: {
+        step: 'start-workflow',
+        message: `the destroy workflow could not start: ${message}; run destroy again to retry`,
+      },
+    });
+    throw error;
+  }
+  return updateLatest(deps.store, cluster.id, () => ({ executionArn }));
 }

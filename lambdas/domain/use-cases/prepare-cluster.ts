@@ -1,6 +1,7 @@
 import type { CreateClusterRequest, Plan, Profile } from '../../../schemas/types.generated.ts';
 import { validateProfile } from '../../../schemas/validate.ts';
 import { assertClusterName } from '../cluster-name.ts';
+import { ValidationError } from '../errors.ts';
 import { buildPlan } from '../plan.ts';
 import type { InstanceTypeCatalog } from '../ports.ts';
 import { applyOverrides } from '../profile/overrides.ts';
@@ -23,6 +24,14 @@ export async function prepareCluster(
   const name = assertClusterName(request.name);
   const overridden = applyOverrides(request.profile, request.overrides ?? []);
   const profile = validateProfile(overridden, { prefix: 'profile' });
-  const plan = await buildPlan({ name, profile, catalog });
+  const plan = await buildPlan({ name, profile, catalog }).catch((error: unknown) => {
+    throw inRequest(error);
+  });
   return { name, profile, plan };
+}
+
+/** Planning names profile fields (`ray`); in a request they live under `profile`. */
+function inRequest(error: unknown): unknown {
+  if (!(error instanceof ValidationError) || error.field === undefined) return error;
+  return new ValidationError(error.message, { field: `profile.${error.field}`, cause: error });
 }

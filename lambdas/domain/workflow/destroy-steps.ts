@@ -26,6 +26,8 @@ export async function recordDestroyed(
   deps: Pick<CleanupDeps, 'store'>,
 ): Promise<{ state: 'DESTROYED' }> {
   const cluster = await loadCluster(deps.store, input.clusterId);
+  // A retry of a step that already succeeded.
+  if (cluster.state === 'DESTROYED') return { state: 'DESTROYED' };
   await deps.store.transition(cluster.id, {
     from: ['DESTROYING'],
     to: 'DESTROYED',

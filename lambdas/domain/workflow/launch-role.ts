@@ -1,5 +1,6 @@
 import type { ClusterInstance, RoleName } from '../../../schemas/types.generated.ts';
 import { dashboardUrlOf, daskProcessSpec, schedulerAddressOf } from '../dask/roles.ts';
+import { ProvisioningError } from '../errors.ts';
 import type { ClusterStore, Machine, MachineProvider } from '../ports.ts';
 import { loadCluster, updateLatest } from './record-updates.ts';
 
@@ -33,6 +34,12 @@ export async function launchRole(input: LaunchRoleInput, deps: LaunchRoleDeps): 
   const cluster = await loadCluster(deps.store, input.clusterId);
   const rolePlan = cluster.plan.roles.find((role) => role.role === input.role);
   if (!rolePlan) throw new Error(`the plan of ${cluster.name} has no ${input.role} role`);
+  if (cluster.state !== 'CREATING') {
+    // Destroyed while being created: machines launched now would outlive the destroy.
+    throw new ProvisioningError(
+      `${cluster.name} is ${cluster.state}, no longer being created: launching nothing`,
+    );
+  }
 
   const what = rolePlan.count === 1 ? input.role : `${rolePlan.count} ${input.role}s`;
   await deps.store.appendEvent(cluster.id, { step: `launch-${input.role}`, message: `launching ${what}` });
@@ -72,6 +79,12 @@ export async function launchRole(input: LaunchRoleInput, deps: LaunchRoleDeps): 
       ),
     },
   );
+  if (machines.length < rolePlan.count) {
+    // Recorded above, so the rollback and the user both see what did start.
+    throw new ProvisioningError(
+      `asked for ${what}, the provider launched ${machines.length}: not enough capacity for the ${input.role} role`,
+    );
+  }
   return { machineIds: machines.map((machine) => machine.id), ...addresses };
 }
 

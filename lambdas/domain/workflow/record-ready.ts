@@ -5,14 +5,21 @@ export interface RecordReadyInput {
   clusterId: string;
 }
 
-/** CREATING → READY, conditional on the version the step read. */
+/**
+ * CREATING → READY, conditional on the version the step read. A retry of
+ * a step that already succeeded (its answer was lost) answers READY again
+ * instead of failing the create, which would roll back a ready cluster.
+ */
 export async function recordReady(
   input: RecordReadyInput,
   deps: { store: ClusterStore; clock: Clock },
 ): Promise<{ state: 'READY'; seconds: number }> {
   const cluster = await loadCluster(deps.store, input.clusterId);
+  if (cluster.state === 'READY' && cluster.readyAt) {
+    return { state: 'READY', seconds: secondsBetween(cluster.createdAt, Date.parse(cluster.readyAt)) };
+  }
   const now = deps.clock.now();
-  const seconds = Math.round((now.getTime() - Date.parse(cluster.createdAt)) / 100) / 10;
+  const seconds = secondsBetween(cluster.createdAt, now.getTime());
   await deps.store.transition(cluster.id, {
     from: ['CREATING'],
     to: 'READY',
@@ -24,4 +31,8 @@ export async function recordReady(
     },
   });
   return { state: 'READY', seconds };
+}
+
+function secondsBetween(createdAt: string, endMs: number): number {
+  return Math.round((endMs - Date.parse(createdAt)) / 100) / 10;
 }

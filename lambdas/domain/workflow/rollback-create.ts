@@ -27,7 +27,9 @@ export async function rollbackCreate(
   const terminated = await terminateEverything(input.clusterId, deps);
 
   const cluster = await loadCluster(deps.store, input.clusterId);
-  if (!isEnded(cluster.state)) {
+  // An ended cluster already says how it ended, and one being destroyed (the
+  // user asked while it was created) belongs to the destroy workflow.
+  if (!isEnded(cluster.state) && cluster.state !== 'DESTROYING') {
     await deps.store.transition(cluster.id, {
       from: [cluster.state],
       to: 'FAILED',

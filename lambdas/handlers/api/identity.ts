@@ -8,5 +8,18 @@ export function callerOf(event: APIGatewayProxyEvent): string {
 }
 
 export function clusterNameParameter(event: APIGatewayProxyEvent): string {
-  return assertClusterName(decodeURIComponent(event.pathParameters?.name ?? ''));
+  return assertClusterName(decoded(event.pathParameters?.name ?? ''));
+}
+
+/**
+ * The router takes the name from the still-encoded REST path; API Gateway's
+ * own path parameters come decoded. A `%` that does not decode stays, and
+ * makes the name invalid (a 400), never a URIError (a 500).
+ */
+function decoded(name: string): string {
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
 }

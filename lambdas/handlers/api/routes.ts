@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { CreateClusterRequest } from '../../../schemas/types.generated.ts';
 import { validateCreateClusterRequest } from '../../../schemas/validate.ts';
+import { ValidationError } from '../../domain/errors.ts';
 import { createCluster } from '../../domain/use-cases/create-cluster.ts';
 import { destroyCluster } from '../../domain/use-cases/destroy-cluster.ts';
 import { prepareCluster } from '../../domain/use-cases/prepare-cluster.ts';
@@ -47,8 +48,17 @@ export const listClustersRoute: Route = async (event) => {
 export const describeClusterRoute: Route = async (event) =>
   json(200, await describeCluster(clusterNameParameter(event), dependency('store')));
 
+/** Far longer than any event id, far below DynamoDB's 1 KiB sort-key limit. */
+const MAX_CURSOR_LENGTH = 200;
+
 export const clusterEventsRoute: Route = async (event) => {
   const after = event.queryStringParameters?.after;
+  if (after !== undefined && after.length > MAX_CURSOR_LENGTH) {
+    throw new ValidationError(
+      `after: must be the id of an event this API returned (at most ${MAX_CURSOR_LENGTH} characters, got ${after.length})`,
+      { field: 'after' },
+    );
+  }
   const events = await listClusterEvents(clusterNameParameter(event), after, dependency('store'));
   return json(200, { events });
 };

@@ -25,6 +25,12 @@ export function jsonBody(): Middleware {
       if (size > MAX_BODY_BYTES) {
         throw new PayloadTooLargeError(`the request body is ${size} bytes; the limit is ${MAX_BODY_BYTES}`);
       }
+      // Header names are case-insensitive; the parser looks only for two spellings.
+      const headers = request.event.headers ?? {};
+      const contentType = Object.keys(headers).find((name) => name.toLowerCase() === 'content-type');
+      if (contentType && contentType !== 'content-type') {
+        request.event.headers = { ...headers, 'content-type': headers[contentType] };
+      }
       try {
         await parser.before?.(request as never);
       } catch (error) {

@@ -1,0 +1,311 @@
+/**
+ * The create workflow's forward steps (launchRole, checkMachines,
+ * probeReady, recordReady) against the real store on DynamoDB Local and the
+ * in-memory fake provider, which plays EC2 and takes injected faults.
+ */
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { InstanceLostError, ProvisioningError, ReadyTimeoutError } from '../../lambdas/domain/errors.ts';
+import type { ReadinessObservation, ReadinessProbe } from '../../lambdas/domain/ports.ts';
+import { checkMachines } from '../../lambdas/domain/workflow/check-machines.ts';
+import { launchRole } from '../../lambdas/domain/workflow/launch-role.ts';
+import { type ProbeSettings, probeReady } from '../../lambdas/domain/workflow/probe-ready.ts';
+import { recordReady } from '../../lambdas/domain/workflow/record-ready.ts';
+import { ALICE_ARN } from '../support/api-events.ts';
+import { FakeMachineProvider, insufficientCapacityError, throttlingError } from '../support/fake-provider.ts';
+import { useWorkflowHarness } from '../support/workflow-harness.ts';
+
+const wf = useWorkflowHarness();
+const { deps, latest, eventsOf, launchAll } = wf;
+
+describe('launchRole', () => {
+  it('launches the scheduler, tagged with the cluster, and records its address and dashboard URL', async () => {
+    const out = await launchRole({ clusterId: wf.cluster.id, role: 'scheduler' }, deps());
+
+    const [machine] = wf.provider.all();
+    expect(out).toEqual({
+      machineIds: [machine!.id],
+      schedulerAddress: `tcp://${machine!.privateIp}:8786`,
+      dashboardUrl: `http://${machine!.privateIp}:8787`,
+    });
+    expect(wf.provider.launchRequests()[0]).toMatchObject({
+      clusterId: wf.cluster.id,
+      clusterName: 'analytics',
+      owner: ALICE_ARN,
+      role: 'scheduler',
+      count: 1,
+      idempotencyToken: `${wf.cluster.id}-scheduler`,
+    });
+    expect(await latest()).toMatchObject({
+      instances: [{ id: machine!.id, role: 'scheduler', index: 0, privateIp: machine!.privateIp }],
+      schedulerAddress: out.schedulerAddress,
+      dashboardUrl: out.dashboardUrl,
+    });
+    expect((await eventsOf('launch-scheduler')).map((event) => event.message)).toEqual([
+      'launching scheduler',
+      `launched scheduler at ${out.schedulerAddress} (${machine!.id})`,
+    ]);
+  });
+
+  it('launches every worker in one call pointed at the scheduler, and adds them to the instances', async () => {
+    await launchAll();
+
+    const workerLaunch = wf.provider.launchRequests()[1]!;
+    expect(workerLaunch).toMatchObject({ role: 'worker', count: 2, firstIndex: 0 });
+    expect(workerLaunch.process.args).toContain((await latest()).schedulerAddress);
+    expect((await latest()).instances?.map((instance) => [instance.role, instance.index])).toEqual([
+      ['scheduler', 0],
+      ['worker', 0],
+      ['worker', 1],
+    ]);
+  });
+
+  it('launches nothing new when retried with the same token, and records no duplicates', async () => {
+    await launchAll();
+
+    const { schedulerAddress } = await latest();
+    await launchRole(
+      { clusterId: wf.cluster.id, role: 'worker', schedulerAddress: schedulerAddress! },
+      deps(),
+    );
+
+    expect(wf.provider.all()).toHaveLength(3);
+    const instanceIds = (await latest()).instances?.map((instance) => instance.id);
+    expect(instanceIds).toHaveLength(3);
+    expect(new Set(instanceIds).size).toBe(3);
+  });
+
+  it('finds the first call’s machines on a retry after the launch answer was lost', async () => {
+    wf.provider.failOn('launch', throttlingError(), { afterEffect: true });
+    await expect(launchRole({ clusterId: wf.cluster.id, role: 'scheduler' }, deps())).rejects.toThrow(
+      'Rate exceeded',
+    );
+
+    const retried = await launchRole({ clusterId: wf.cluster.id, role: 'scheduler' }, deps());
+
+    expect(wf.provider.all()).toHaveLength(1);
+    expect(retried.machineIds).toEqual([wf.provider.all()[0]!.id]);
+    expect((await latest()).instances).toHaveLength(1);
+  });
+
+  it('passes a provider error on as it is and records no instance', async () => {
+    wf.provider.failOn('launch', insufficientCapacityError());
+
+    await expect(launchRole({ clusterId: wf.cluster.id, role: 'scheduler' }, deps())).rejects.toThrow(
+      /sufficient t3\.medium capacity/,
+    );
+    expect((await latest()).instances).toEqual([]);
+  });
+
+  it('throws ProvisioningError for a partial launch, after recording what did start', async () => {
+    const { schedulerAddress } = await launchRole({ clusterId: wf.cluster.id, role: 'scheduler' }, deps());
+    wf.provider.launchOnlyNext(1);
+
+    await expect(
+      launchRole({ clusterId: wf.cluster.id, role: 'worker', schedulerAddress: schedulerAddress! }, deps()),
+    ).rejects.toThrow(ProvisioningError);
+    await expect(
+      launchRole({ clusterId: wf.cluster.id, role: 'worker', schedulerAddress: schedulerAddress! }, deps()),
+    ).rejects.toThrow('asked for 2 workers, the provider launched 1');
+    expect((await latest()).instances?.filter((instance) => instance.role === 'worker')).toHaveLength(1);
+  });
+
+  it('launches nothing for a cluster that is no longer being created', async () => {
+    await wf.testStore.store.transition(wf.cluster.id, {
+      from: ['CREATING'],
+      to: 'DESTROYING',
+      event: { step: 'destroy-requested', message: 'destroy requested' },
+    });
+
+    await expect(launchRole({ clusterId: wf.cluster.id, role: 'scheduler' }, deps())).rejects.toThrow(
+      ProvisioningError,
+    );
+    expect(wf.provider.callsOf('launch')).toBe(0);
+  });
+});
+
+describe('checkMachines', () => {
+  beforeEach(() => {
+    wf.provider = new FakeMachineProvider({ pendingDescribes: 2 });
+  });
+
+  it('is done only once every recorded machine runs, and says so in the events', async () => {
+    await launchAll();
+
+    const first = await checkMachines({ clusterId: wf.cluster.id, want: 'running' }, deps());
+    const second = await checkMachines({ clusterId: wf.cluster.id, want: 'running' }, deps());
+
+    expect(first).toEqual({ done: false, running: 0, total: 3 });
+    expect(second).toEqual({ done: true, running: 3, total: 3 });
+    expect((await eventsOf('check-running')).map((event) => event.message)).toEqual([
+      '3 instances running; waiting for the Dask dashboard',
+    ]);
+  });
+
+  it('throws InstanceLostError naming a machine that died, and why', async () => {
+    await launchAll();
+    const worker = wf.provider.all()[2]!;
+    wf.provider.kill(worker.id, 'Server.SpotInstanceTermination: Spot instance termination');
+
+    await expect(checkMachines({ clusterId: wf.cluster.id, want: 'running' }, deps())).rejects.toThrow(
+      InstanceLostError,
+    );
+    await expect(checkMachines({ clusterId: wf.cluster.id, want: 'running' }, deps())).rejects.toThrow(
+      `worker ${worker.id} is terminated before the cluster was ready: Server.SpotInstanceTermination`,
+    );
+  });
+
+  it('passes a throttled describe on as it is, for the workflow to retry', async () => {
+    await launchAll();
+    wf.provider.failOn('describe', throttlingError());
+
+    await expect(checkMachines({ clusterId: wf.cluster.id, want: 'running' }, deps())).rejects.toThrow(
+      expect.objectContaining({ name: 'ThrottlingException' }),
+    );
+  });
+
+  it('waiting for termination, terminates what is left and is done when nothing carries the tag', async () => {
+    await launchAll();
+
+    const first = await checkMachines({ clusterId: wf.cluster.id, want: 'terminated' }, deps());
+    const second = await checkMachines({ clusterId: wf.cluster.id, want: 'terminated' }, deps());
+
+    expect(first).toMatchObject({ done: false, running: 3 });
+    expect(second).toMatchObject({ done: true, running: 0 });
+    expect(wf.provider.alive(wf.cluster.id)).toEqual([]);
+  });
+});
+
+/** A probe that answers the scripted observations in turn, then the last one forever. */
+function scriptedProbe(...script: Array<[dashboardUp: boolean, workersJoined: number]>) {
+  let look = 0;
+  return {
+    observe: vi.fn<ReadinessProbe['observe']>(async (): Promise<ReadinessObservation> => {
+      const [dashboardUp, workersJoined] = script[Math.min(look++, script.length - 1)]!;
+      return { dashboardUp, workersJoined };
+    }),
+  };
+}
+
+describe('probeReady', () => {
+  const settings: ProbeSettings = { budgetMs: 10_000, intervalMs: 1_000, machineCheckEvery: 3 };
+  const sleep = vi.fn(async (ms: number) => wf.testStore.clock.advance(ms));
+  const probeDeps = (probe: ReadinessProbe, overrides: Partial<ProbeSettings> = {}) => ({
+    ...deps(),
+    probe,
+    clock: wf.testStore.clock,
+    sleep,
+    settings: { ...settings, ...overrides },
+  });
+
+  beforeEach(async () => {
+    sleep.mockClear();
+    await launchAll();
+    await checkMachines({ clusterId: wf.cluster.id, want: 'running' }, deps());
+  });
+
+  it('is ready once the dashboard answers and the wanted workers joined', async () => {
+    const probe = scriptedProbe([false, 0], [true, 0], [true, 1], [true, 2]);
+
+    const out = await probeReady({ clusterId: wf.cluster.id }, probeDeps(probe));
+
+    expect(out).toEqual({ ready: true, dashboardUp: true, workersJoined: 2, wantedWorkers: 2 });
+    expect(probe.observe).toHaveBeenCalledTimes(4);
+    expect(probe.observe).toHaveBeenCalledWith({
+      dashboardUrl: (await latest()).dashboardUrl,
+      wantedWorkers: 2,
+    });
+    expect(sleep).toHaveBeenCalledTimes(3);
+    expect(sleep).toHaveBeenCalledWith(1_000);
+  });
+
+  it('answers not ready at the end of its budget, with what it saw', async () => {
+    const probe = scriptedProbe([true, 1]);
+
+    const out = await probeReady({ clusterId: wf.cluster.id }, probeDeps(probe));
+
+    expect(out).toEqual({ ready: false, dashboardUp: true, workersJoined: 1, wantedWorkers: 2 });
+    expect(probe.observe).toHaveBeenCalledTimes(11);
+    expect((await latest()).workersJoined).toBe(1);
+  });
+
+  it('records dashboardAnsweredAt once, and an event per change of workers joined, not per look', async () => {
+    const probe = scriptedProbe(
+      [false, 0],
+      [false, 0],
+      [true, 0],
+      [true, 0],
+      [true, 1],
+      [true, 1],
+      [true, 2],
+    );
+    const answeredAt = new Date(wf.testStore.clock.now().getTime() + 2_000).toISOString();
+
+    await probeReady({ clusterId: wf.cluster.id }, probeDeps(probe));
+    await probeReady({ clusterId: wf.cluster.id }, probeDeps(probe));
+
+    expect((await latest()).dashboardAnsweredAt).toBe(answeredAt);
+    expect((await latest()).workersJoined).toBe(2);
+    expect((await eventsOf('probe-ready')).map((event) => event.message)).toEqual([
+      `dashboard answering at ${(await latest()).dashboardUrl}; 0/2 workers joined`,
+      '1/2 workers joined',
+      '2/2 workers joined',
+    ]);
+  });
+
+  it('throws ReadyTimeoutError past ready_timeout when the dashboard never answered', async () => {
+    wf.testStore.clock.advance(60_000);
+
+    await expect(
+      probeReady({ clusterId: wf.cluster.id }, probeDeps(scriptedProbe([false, 0]))),
+    ).rejects.toThrow(ReadyTimeoutError);
+    await expect(
+      probeReady({ clusterId: wf.cluster.id }, probeDeps(scriptedProbe([false, 0]))),
+    ).rejects.toThrow('the Dask dashboard did not answer within ready_timeout (60 s)');
+  });
+
+  it('throws ReadyTimeoutError naming the workers missing when the deadline passes during its budget', async () => {
+    wf.testStore.clock.advance(55_000);
+
+    await expect(
+      probeReady({ clusterId: wf.cluster.id }, probeDeps(scriptedProbe([true, 1]))),
+    ).rejects.toThrow('only 1/2 Dask workers joined within ready_timeout (60 s)');
+    expect(wf.testStore.clock.now().getTime() - Date.parse(wf.cluster.createdAt)).toBe(60_000);
+  });
+
+  it('fails at its next machine check when a machine died while it waits', async () => {
+    const probe = scriptedProbe([true, 0]);
+    wf.provider.kill(wf.provider.all()[1]!.id, 'Server.InternalError');
+
+    await expect(
+      probeReady({ clusterId: wf.cluster.id }, probeDeps(probe, { machineCheckEvery: 2 })),
+    ).rejects.toThrow(InstanceLostError);
+    expect(probe.observe).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('recordReady', () => {
+  it('moves CREATING to READY with the time it took', async () => {
+    wf.testStore.clock.advance(42_000);
+
+    const out = await recordReady(
+      { clusterId: wf.cluster.id },
+      { store: wf.testStore.store, clock: wf.testStore.clock },
+    );
+
+    expect(out).toEqual({ state: 'READY', seconds: 42 });
+    expect(await latest()).toMatchObject({ state: 'READY', readyAt: wf.testStore.clock.now().toISOString() });
+    expect((await eventsOf('record-ready'))[0]?.message).toMatch(/^ready in 42\.0 s: dashboard /);
+  });
+
+  it('answers READY again when retried after it succeeded, changing nothing', async () => {
+    const recordDeps = { store: wf.testStore.store, clock: wf.testStore.clock };
+    await recordReady({ clusterId: wf.cluster.id }, recordDeps);
+    const ready = await latest();
+    wf.testStore.clock.advance(5_000);
+
+    const retried = await recordReady({ clusterId: wf.cluster.id }, recordDeps);
+
+    expect(retried).toEqual({ state: 'READY', seconds: 0 });
+    expect(await latest()).toEqual(ready);
+  });
+});

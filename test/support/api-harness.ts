@@ -1,0 +1,75 @@
+/**
+ * The API handler wired for tests: a fresh store on DynamoDB Local per
+ * test, the local instance-type catalog with fixed facts, and a workflow
+ * starter that records what it was asked to start (or fails on demand).
+ */
+import { beforeEach } from 'vitest';
+import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
+import type { WorkflowStarter } from '../../lambdas/domain/ports.ts';
+import { handler } from '../../lambdas/handlers/api.ts';
+import { provideDependencies } from '../../lambdas/handlers/composition.ts';
+import type { Cluster } from '../../schemas/types.generated.ts';
+import { type ApiAnswer, type ApiRequest, callApi } from './api-events.ts';
+import { makeTestStore, type TestStore } from './dynamodb.ts';
+
+export interface StartedWorkflow {
+  workflow: 'create' | 'destroy';
+  executionName: string;
+  input: object;
+}
+
+export class RecordingWorkflows implements WorkflowStarter {
+  readonly started: StartedWorkflow[] = [];
+  failure: Error | undefined;
+  /** Runs inside start, as a fast workflow's first steps would. */
+  duringStart: (() => Promise<void>) | undefined;
+
+  async start(workflow: 'create' | 'destroy', executionName: string, input: object): Promise<string> {
+    if (this.failure) throw this.failure;
+    this.started.push({ workflow, executionName, input });
+    await this.duringStart?.();
+    return `arn:aws:states:eu-west-1:123456789012:execution:bilbo-${workflow}:${executionName}`;
+  }
+}
+
+export const PROFILE = {
+  instance: { ec2type: 't3.large' },
+  dask: { worker: { count: 2, nproc: 1, nthread: 2 } },
+};
+const FACTS = { vcpus: 2, threadsPerCore: 2, memoryMiB: 8192 };
+
+export interface ApiHarness {
+  /** Replaced before each test. */
+  testStore: TestStore;
+  /** Replaced before each test. */
+  workflows: RecordingWorkflows;
+  call<T = unknown>(method: string, path: string, request?: ApiRequest): Promise<ApiAnswer<T>>;
+  /** POST /clusters with PROFILE and any extra request fields. */
+  create(name: string, extra?: Record<string, unknown>): Promise<ApiAnswer<Cluster>>;
+  /** Every recorded cluster, ended ones included. */
+  everything(): Promise<Cluster[]>;
+}
+
+/** Registers a beforeEach that gives the handler fresh dependencies. */
+export function useApiHarness(): ApiHarness {
+  const harness = {
+    call: (method, path, request) => callApi(handler, method, path, request),
+    create: (name, extra = {}) =>
+      callApi<Cluster>(handler, 'POST', '/clusters', { body: { name, profile: PROFILE, ...extra } }),
+    everything: () => harness.testStore.store.list({ includeEnded: true }),
+  } as ApiHarness;
+
+  beforeEach(async () => {
+    harness.testStore = await makeTestStore();
+    harness.workflows = new RecordingWorkflows();
+    let ids = 0;
+    provideDependencies({
+      store: harness.testStore.store,
+      catalog: new LocalMachineCatalog({ facts: FACTS }),
+      workflows: harness.workflows,
+      clock: harness.testStore.clock,
+      newClusterId: () => `c-${(++ids).toString(16).padStart(16, '0')}`,
+    });
+  });
+  return harness;
+}

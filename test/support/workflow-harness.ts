@@ -1,0 +1,90 @@
+/**
+ * The workflow steps' world for tests: a fresh store on DynamoDB Local and
+ * a fresh fake provider per test, and a CREATING cluster seeded the way
+ * the API records one (two one-process workers, ready_timeout 60 s).
+ */
+import { beforeEach } from 'vitest';
+import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
+import { prepareCluster } from '../../lambdas/domain/use-cases/prepare-cluster.ts';
+import { launchRole } from '../../lambdas/domain/workflow/launch-role.ts';
+import type { Cluster, ClusterEvent } from '../../schemas/types.generated.ts';
+import { ALICE_ARN } from './api-events.ts';
+import { makeTestStore, type TestStore } from './dynamodb.ts';
+import { FakeMachineProvider } from './fake-provider.ts';
+
+const PROFILE = { dask: { worker: { count: 2, nproc: 1, nthread: 1 } }, ready_timeout: 60 };
+const catalog = new LocalMachineCatalog({ facts: { vcpus: 1, threadsPerCore: 1, memoryMiB: 4096 } });
+
+export interface WorkflowHarness {
+  /** Replaced before each test. */
+  testStore: TestStore;
+  /** Replaced before each test; a test may replace it again before using it. */
+  provider: FakeMachineProvider;
+  /** The seeded cluster, as first recorded. Replaced before each test. */
+  cluster: Cluster;
+  deps(): { store: TestStore['store']; provider: FakeMachineProvider };
+  /** The seeded cluster's record now. */
+  latest(): Promise<Cluster>;
+  /** The seeded cluster's events, of one step when given. */
+  eventsOf(step?: string): Promise<ClusterEvent[]>;
+  /** Records a new CREATING cluster, as the API does. */
+  seedCluster(name?: string): Promise<Cluster>;
+  /** Launches the scheduler, then the workers, through launchRole. */
+  launchAll(): Promise<void>;
+  /** A machine no record knows: launched straight on the provider with the cluster's tag. */
+  launchStray(): Promise<string>;
+}
+
+export function useWorkflowHarness(): WorkflowHarness {
+  let ids = 0;
+  const h = {
+    deps: () => ({ store: h.testStore.store, provider: h.provider }),
+    latest: async () => {
+      const cluster = await h.testStore.store.get(h.cluster.id);
+      if (!cluster) throw new Error(`cluster ${h.cluster.id} is gone`);
+      return cluster;
+    },
+    eventsOf: async (step) =>
+      (await h.testStore.store.events(h.cluster.id)).filter(
+        (event) => step === undefined || event.step === step,
+      ),
+    seedCluster: async (name = 'analytics') => {
+      const { plan } = await prepareCluster({ name, profile: PROFILE }, catalog);
+      const now = h.testStore.clock.now().toISOString();
+      const cluster: Cluster = {
+        id: `c-${(++ids).toString(16).padStart(16, '0')}`,
+        name,
+        owner: ALICE_ARN,
+        state: 'CREATING',
+        version: 1,
+        createdAt: now,
+        updatedAt: now,
+        plan,
+        instances: [],
+        workersJoined: 0,
+      };
+      await h.testStore.store.create(cluster, { step: 'accepted', message: 'create requested' });
+      return cluster;
+    },
+    launchAll: async () => {
+      const { schedulerAddress } = await launchRole({ clusterId: h.cluster.id, role: 'scheduler' }, h.deps());
+      await launchRole(
+        { clusterId: h.cluster.id, role: 'worker', schedulerAddress: schedulerAddress! },
+        h.deps(),
+      );
+    },
+    launchStray: async () => {
+      const [request] = h.provider.launchRequests();
+      if (!request) throw new Error('launch something first');
+      const [stray] = await h.provider.launch({ ...request, idempotencyToken: 'stray', count: 1 });
+      return stray!.id;
+    },
+  } as WorkflowHarness;
+
+  beforeEach(async () => {
+    h.testStore = await makeTestStore();
+    h.provider = new FakeMachineProvider();
+    h.cluster = await h.seedCluster();
+  });
+  return h;
+}

@@ -1,0 +1,81 @@
+import {
+  ExecutionAlreadyExists,
+  InvalidExecutionInput,
+  SFNClient,
+  SFNServiceException,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { SfnWorkflowStarter } from '../../../lambdas/adapters/sfn/workflow-starter.ts';
+
+const ARNS = {
+  create: 'arn:aws:states:eu-west-1:123456789012:stateMachine:bilbo-CreateCluster',
+  destroy: 'arn:aws:states:eu-west-1:123456789012:stateMachine:bilbo-DestroyCluster',
+};
+const CREATE_EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:bilbo-CreateCluster:c-1-create';
+
+describe('SfnWorkflowStarter', () => {
+  const sfn = mockClient(SFNClient);
+  const starter = new SfnWorkflowStarter(new SFNClient({ region: 'eu-west-1' }), ARNS);
+
+  beforeEach(() => {
+    sfn.reset();
+  });
+
+  it('starts the workflow’s state machine with the execution name and the input as JSON', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: CREATE_EXECUTION, startDate: new Date() });
+
+    const arn = await starter.start('create', 'c-1-create', { clusterId: 'c-1', memberRoles: ['worker'] });
+
+    expect(arn).toBe(CREATE_EXECUTION);
+    const calls = sfn.commandCalls(StartExecutionCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.args[0].input).toEqual({
+      stateMachineArn: ARNS.create,
+      name: 'c-1-create',
+      input: '{"clusterId":"c-1","memberRoles":["worker"]}',
+    });
+  });
+
+  it('starts the destroy state machine for the destroy workflow', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
+
+    await starter.start('destroy', 'c-1-destroy-v3', { clusterId: 'c-1' });
+
+    expect(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.stateMachineArn).toBe(ARNS.destroy);
+  });
+
+  it('answers the derived execution ARN when the execution already exists (a retried request)', async () => {
+    sfn
+      .on(StartExecutionCommand)
+      .rejects(
+        new ExecutionAlreadyExists({ message: 'Execution Already Exists: c-1-create', $metadata: {} }),
+      );
+
+    await expect(starter.start('create', 'c-1-create', { clusterId: 'c-1' })).resolves.toBe(CREATE_EXECUTION);
+  });
+
+  it('passes any other error on', async () => {
+    sfn
+      .on(StartExecutionCommand)
+      .rejects(
+        new InvalidExecutionInput({ message: 'Invalid State Machine Execution Input', $metadata: {} }),
+      );
+
+    await expect(starter.start('create', 'c-1-create', {})).rejects.toThrow(InvalidExecutionInput);
+  });
+
+  it('passes a throttled call on, for the API to answer', async () => {
+    sfn.on(StartExecutionCommand).rejects(
+      new SFNServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        message: 'Rate exceeded',
+        $metadata: {},
+      }),
+    );
+
+    await expect(starter.start('destroy', 'c-1-destroy-v2', {})).rejects.toThrow('Rate exceeded');
+  });
+});
