@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Cluster } from '../../schemas/types.generated.ts';
+import type { Cluster, Plan } from '../../schemas/types.generated.ts';
 import { startTestControlPlane, type TestControlPlane } from '../support/local-control-plane.ts';
 
 const run = promisify(execFile);
@@ -74,6 +74,23 @@ describe('bilbo, end to end on the local control plane', () => {
     expect(cluster.owner).toMatch(/^local:/);
     expect(created.stderr).toContain('launching scheduler');
     expect(created.stderr).toContain('2/2 workers joined');
+  });
+
+  it('plans a profile written for the original bilbo, given by path, noting what local mode ignores', async () => {
+    const planned = await bilbo('plan', join(repo, 'examples/original-bilbo.json'), '--json');
+
+    expect(planned.code).toBe(0);
+    const plan = JSON.parse(planned.stdout) as Plan;
+    expect(plan.cluster).toBe('original-bilbo');
+    expect(plan.roles.map((role) => [role.role, role.count, role.instance.ec2type])).toEqual([
+      ['scheduler', 1, 't3.medium'],
+      ['worker', 2, 'm5.xlarge'],
+    ]);
+    expect(plan.roles[1]?.instance.tags).toEqual([
+      ['Owner', 'data-team'],
+      ['Project', 'forecast-workers'],
+    ]);
+    expect(plan.notes.join('\n')).toMatch(/ami, keyname, security_group.*ignored/);
   });
 
   it('runs a computation on it with a real distributed.Client', async () => {
