@@ -1,41 +1,17 @@
 /** Launch requests for real Dask processes, as the create workflow would build them. */
 import { randomUUID } from 'node:crypto';
+import { daskProcessSpec } from '../../lambdas/domain/dask/roles.ts';
 import type { LaunchRequest, ProcessSpec } from '../../lambdas/domain/ports.ts';
 
 export const DASK_PYTHON = '/usr/bin/python3';
 
-export const schedulerProcess: ProcessSpec = {
-  program: 'dask',
-  args: [
-    'scheduler',
-    '--host',
-    '{host}',
-    '--port',
-    '{port:scheduler}',
-    '--dashboard-address',
-    '{host}:{port:dashboard}',
-  ],
-  ports: ['scheduler', 'dashboard'],
-};
+export const schedulerProcess: ProcessSpec = daskProcessSpec('scheduler');
 
 export function workerProcess(schedulerAddress: string): ProcessSpec {
-  return {
-    program: 'dask',
-    args: [
-      'worker',
-      schedulerAddress,
-      '--host',
-      '{host}',
-      '--nworkers',
-      '1',
-      '--nthreads',
-      '1',
-      '--memory-limit',
-      '0',
-      '--no-dashboard',
-    ],
-    ports: [],
-  };
+  return daskProcessSpec('worker', {
+    schedulerAddress,
+    dask: { nworkers: 1, nthreads: 1, memoryLimitBytes: 0 },
+  });
 }
 
 export function launchRequest(
