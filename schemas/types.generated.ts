@@ -251,6 +251,14 @@ export interface Plan {
    * Things the user should know about how the profile will be carried out.
    */
   notes: string[];
+  /**
+   * Prefix of every instance's Name tag (the profile's instance_prefix).
+   */
+  instancePrefix?: string;
+  /**
+   * Reach the cluster on private addresses (the profile's private_command): the dashboard URL uses the scheduler's private IP.
+   */
+  privateCommand?: boolean;
 }
 
 /**
@@ -266,6 +274,12 @@ export interface RolePlan {
   notebook?: {
     workdir?: string;
     gitRepositories?: string[];
+    gitUser?: string;
+    gitEmail?: string;
+    /**
+     * The profile gave a git password; it is kept as a secret parameter, never in the plan.
+     */
+    hasGitPassword?: boolean;
   };
 }
 
@@ -346,6 +360,10 @@ export interface Cluster {
    */
   schedulerAddress?: string;
   dashboardUrl?: string;
+  /**
+   * The dashboard on the scheduler's private address, as seen from inside the cluster's network (the readiness probe's view).
+   */
+  privateDashboardUrl?: string;
   notebookUrl?: string;
   workersJoined?: number;
   /**

@@ -13,6 +13,7 @@ import { ensureTable } from '../../lambdas/adapters/dynamodb/table-design.ts';
 import { HttpReadinessProbe } from '../../lambdas/adapters/http/readiness-probe.ts';
 import { findDaskPython, pythonCandidates } from '../../lambdas/adapters/local/dask-runtime.ts';
 import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
+import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
 import { LocalProcessProvider } from '../../lambdas/adapters/local/process-provider.ts';
 import type { ClusterStore } from '../../lambdas/domain/ports.ts';
 import type { ProbeSettings } from '../../lambdas/domain/workflow/probe-ready.ts';
@@ -101,6 +102,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       provider,
       catalog: new LocalMachineCatalog(),
       probe: new HttpReadinessProbe(),
+      secrets: new MemorySecretStore(),
       workflows: runner,
       probeSettings: { ...DEFAULT_PROBE, ...options.probeSettings },
     });

@@ -83,3 +83,12 @@ export class ClusterIdNotFoundError extends BilboError {
     super(`No cluster with id ${clusterId}. Run \`bilbo ls\` to see the clusters.`);
   }
 }
+
+/**
+ * The provider asked us to slow down (throttling, request limits) or failed
+ * in a way worth trying again. Retried with backoff in one place, above the
+ * providers (adapters/retrying-provider.ts); anything else is not retried.
+ */
+export class ProviderBusyError extends BilboError {
+  readonly code = 'PROVIDER_BUSY';
+}

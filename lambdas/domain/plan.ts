@@ -77,6 +77,8 @@ export async function buildPlan({ name, profile, catalog }: PlanInput): Promise<
     idleTimeoutSeconds,
     maxLifetimeSeconds,
     notes: [...new Set([...catalogNotes, ...notes])],
+    ...(profile.instance_prefix !== undefined ? { instancePrefix: profile.instance_prefix } : {}),
+    ...(profile.private_command !== undefined ? { privateCommand: profile.private_command } : {}),
   };
 }
 

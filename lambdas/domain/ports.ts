@@ -72,7 +72,8 @@ export type MachineState = 'pending' | 'running' | 'stopping' | 'stopped' | 'ter
 /**
  * How to start a role's software on a machine, kept generic: named ports
  * the provider allocates, and arguments where `{port:NAME}` stands for the
- * port allocated for NAME and `{host}` for the machine's address.
+ * port allocated for NAME and `{host}` for the machine's address. The local
+ * provider runs it as a process.
  */
 export interface ProcessSpec {
   /** The program family, resolved by the provider (e.g. "dask"). */
@@ -80,6 +81,29 @@ export interface ProcessSpec {
   args: readonly string[];
   /** Names of the ports this process listens on, e.g. ["scheduler", "dashboard"]. */
   ports: readonly string[];
+}
+
+/**
+ * What a role's machine must start, whatever the provider: the local one
+ * turns it into a process (dask/roles.ts), the EC2 one into user-data
+ * (dask/user-data.ts). Only names of secrets travel, never their values.
+ */
+export interface RoleBootstrap {
+  kind: 'dask';
+  /** tcp://host:port of the scheduler, for every role but the scheduler. */
+  schedulerAddress?: string;
+  /** Worker processes, threads and memory per instance (worker role). */
+  dask?: DaskWorkerOptions;
+  /** The profile's init_cmd, run before the role starts. */
+  initCommands: readonly string[];
+  notebook?: {
+    workdir?: string;
+    gitRepositories?: readonly string[];
+    gitUser?: string;
+    gitEmail?: string;
+  };
+  /** Secret parameter names the machine reads at boot with its instance role. */
+  secrets?: { jupyterToken?: string; gitPassword?: string };
 }
 
 export interface LaunchRequest {
@@ -93,10 +117,9 @@ export interface LaunchRequest {
   instance: ResolvedInstance;
   instanceType: InstanceTypeFacts;
   instancePrefix?: string;
-  dask?: DaskWorkerOptions;
   /** The same token on a retried launch returns the first call's instances. */
   idempotencyToken: string;
-  process: ProcessSpec;
+  bootstrap: RoleBootstrap;
 }
 
 export interface Machine {
@@ -152,6 +175,20 @@ export interface ReadinessObservation {
 /** Looks once at a cluster's Dask dashboard. Never throws for "not up yet". */
 export interface ReadinessProbe {
   observe(target: ReadinessTarget): Promise<ReadinessObservation>;
+}
+
+// ---------------------------------------------------------------- secrets
+
+export type SecretKey = 'jupyter-token' | 'git-password';
+
+/** Secrets a cluster's machines read at boot (SSM SecureString on AWS). */
+export interface SecretStore {
+  /** Stores the value; returns the name a machine reads it by. Overwrites. */
+  put(clusterId: string, key: SecretKey, value: string): Promise<string>;
+  /** The name a machine reads the secret by, whether or not it exists yet. */
+  nameOf(clusterId: string, key: SecretKey): string;
+  /** Removes every secret of the cluster; idempotent. */
+  removeAll(clusterId: string): Promise<void>;
 }
 
 // ---------------------------------------------------------------- workflows

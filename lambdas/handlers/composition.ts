@@ -18,6 +18,7 @@ import type {
   InstanceTypeCatalog,
   MachineProvider,
   ReadinessProbe,
+  SecretStore,
   WorkflowStarter,
 } from '../domain/ports.ts';
 import type { ProbeSettings } from '../domain/workflow/probe-ready.ts';
@@ -27,10 +28,12 @@ export interface Dependencies {
   provider: MachineProvider;
   catalog: InstanceTypeCatalog;
   probe: ReadinessProbe;
+  secrets: SecretStore;
   workflows: WorkflowStarter;
   clock: Clock;
   sleep: (ms: number) => Promise<void>;
   newClusterId: () => string;
+  newSecret: () => string;
   probeSettings: ProbeSettings;
 }
 
@@ -80,9 +83,13 @@ const fromEnvironment: { [K in keyof Dependencies]: () => Dependencies[K] } = {
     throw new ConfigurationError('no instance-type catalog is configured for this provider');
   },
   probe: () => new HttpReadinessProbe(),
+  secrets: () => {
+    throw new ConfigurationError('no secret store is configured for this provider');
+  },
   clock: () => systemClock,
   sleep: () => (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)),
   newClusterId: () => () => `c-${randomBytes(8).toString('hex')}`,
+  newSecret: () => () => randomBytes(24).toString('base64url'),
   probeSettings: () => ({
     budgetMs: Number(process.env.PROBE_BUDGET_MS ?? 55_000),
     intervalMs: Number(process.env.PROBE_INTERVAL_MS ?? 1_000),

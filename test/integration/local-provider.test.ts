@@ -11,7 +11,7 @@ import { LocalProcessProvider } from '../../lambdas/adapters/local/process-provi
 import { groupMembers, isProcessAlive, readProcStartTicks } from '../../lambdas/adapters/local/processes.ts';
 import { ProvisioningError } from '../../lambdas/domain/errors.ts';
 import type { Machine } from '../../lambdas/domain/ports.ts';
-import { DASK_PYTHON, launchRequest, schedulerProcess, workerProcess } from '../support/dask-launch.ts';
+import { DASK_PYTHON, launchRequest, schedulerBootstrap, workerBootstrap } from '../support/dask-launch.ts';
 import { processesOf, waitFor } from '../support/dask-processes.ts';
 
 let stateDir: string;
@@ -47,7 +47,7 @@ function dashboardUrl(scheduler: Machine): string {
 
 describe('LocalProcessProvider', () => {
   it('runs a scheduler and workers that join it, and terminate leaves none of their processes', async () => {
-    const [scheduler] = await provider.launch(launchRequest({ process: schedulerProcess }));
+    const [scheduler] = await provider.launch(launchRequest());
     if (!scheduler) throw new Error('no scheduler');
     expect(scheduler).toMatchObject({
       role: 'scheduler',
@@ -63,7 +63,7 @@ describe('LocalProcessProvider', () => {
         role: 'worker',
         firstIndex: 3,
         count: 2,
-        process: workerProcess(`tcp://127.0.0.1:${scheduler.ports?.scheduler}`),
+        bootstrap: workerBootstrap(`tcp://127.0.0.1:${scheduler.ports?.scheduler}`),
       }),
     );
     expect(workers.map((worker) => worker.index)).toEqual([3, 4]);
@@ -93,7 +93,7 @@ describe('LocalProcessProvider', () => {
 
   it('keeps the worker space inside the instance work folder', async () => {
     const [machine] = await provider.launch(
-      launchRequest({ role: 'worker', process: workerProcess('tcp://127.0.0.1:1') }),
+      launchRequest({ role: 'worker', bootstrap: workerBootstrap('tcp://127.0.0.1:1') }),
     );
     const record = await recordOf(machine?.id ?? '');
     expect(record.command).toEqual(expect.arrayContaining(['--local-directory', record.workDir]));
@@ -102,7 +102,7 @@ describe('LocalProcessProvider', () => {
   });
 
   it('returns the first call’s instances to a retried launch with the same token, starting nothing new', async () => {
-    const request = launchRequest({ process: schedulerProcess, count: 2 });
+    const request = launchRequest({ bootstrap: schedulerBootstrap, count: 2 });
     const [first, concurrent] = await Promise.all([provider.launch(request), provider.launch(request)]);
     const retried = await provider.launch(request);
 
@@ -118,9 +118,11 @@ describe('LocalProcessProvider', () => {
 
   it('finds only the live machines of the cluster asked for', async () => {
     const clusterA = await provider.launch(
-      launchRequest({ clusterId: 'c-a', process: schedulerProcess, count: 2 }),
+      launchRequest({ clusterId: 'c-a', bootstrap: schedulerBootstrap, count: 2 }),
     );
-    const clusterB = await provider.launch(launchRequest({ clusterId: 'c-b', process: schedulerProcess }));
+    const clusterB = await provider.launch(
+      launchRequest({ clusterId: 'c-b', bootstrap: schedulerBootstrap }),
+    );
     await provider.terminate([clusterA[0]?.id ?? '']);
 
     expect((await provider.findByCluster('c-a')).map((machine) => machine.id)).toEqual([clusterA[1]?.id]);
@@ -129,9 +131,18 @@ describe('LocalProcessProvider', () => {
   });
 
   it('reports a process that fails at start as terminated, with its exit code and log tail', async () => {
-    const [machine] = await provider.launch(
+    const badPort = new LocalProcessProvider({
+      stateDir,
+      python: DASK_PYTHON,
+      processSpec: () => ({
+        program: 'dask',
+        ports: [],
+        args: ['scheduler', '--host', '{host}', '--port', 'notaport'],
+      }),
+    });
+    const [machine] = await badPort.launch(
       launchRequest({
-        process: { ...schedulerProcess, args: ['scheduler', '--host', '{host}', '--port', 'notaport'] },
+        clusterId: 'c-bad-port',
       }),
     );
     const id = machine?.id ?? '';
@@ -146,7 +157,7 @@ describe('LocalProcessProvider', () => {
   });
 
   it('pauses and resumes the process group with stop and start, idempotently', async () => {
-    const [machine] = await provider.launch(launchRequest({ process: schedulerProcess }));
+    const [machine] = await provider.launch(launchRequest());
     const ids = [machine?.id ?? ''];
 
     await provider.stop(ids);
@@ -160,11 +171,11 @@ describe('LocalProcessProvider', () => {
   });
 
   async function workerWithChildren(on: LocalProcessProvider): Promise<InstanceRecord> {
-    const [scheduler] = await on.launch(launchRequest({ process: schedulerProcess }));
+    const [scheduler] = await on.launch(launchRequest());
     const [machine] = await on.launch(
       launchRequest({
         role: 'worker',
-        process: workerProcess(`tcp://127.0.0.1:${scheduler?.ports?.scheduler}`),
+        bootstrap: workerBootstrap(`tcp://127.0.0.1:${scheduler?.ports?.scheduler}`),
       }),
     );
     const record = await recordOf(machine?.id ?? '');
@@ -218,7 +229,7 @@ describe('LocalProcessProvider', () => {
 
   it('fails a launch whose interpreter does not exist with a ProvisioningError, leaving no record', async () => {
     const broken = new LocalProcessProvider({ stateDir, python: join(stateDir, 'no-such-python') });
-    const request = launchRequest({ clusterId: 'c-broken', process: schedulerProcess });
+    const request = launchRequest({ clusterId: 'c-broken', bootstrap: schedulerBootstrap });
 
     await expect(broken.launch(request)).rejects.toThrow(ProvisioningError);
     const records = await provider.registry.list();

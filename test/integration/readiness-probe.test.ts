@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { HttpReadinessProbe } from '../../lambdas/adapters/http/readiness-probe.ts';
 import { LocalProcessProvider } from '../../lambdas/adapters/local/process-provider.ts';
-import { DASK_PYTHON, launchRequest, schedulerProcess } from '../support/dask-launch.ts';
+import { DASK_PYTHON, launchRequest } from '../support/dask-launch.ts';
 import { waitFor } from '../support/dask-processes.ts';
 
 const servers: Server[] = [];
@@ -141,7 +141,7 @@ describe('HttpReadinessProbe against a real scheduler', () => {
   });
 
   it('sees the scheduler come up with no workers', async () => {
-    const [scheduler] = await provider.launch(launchRequest({ process: schedulerProcess }));
+    const [scheduler] = await provider.launch(launchRequest());
     const probe = new HttpReadinessProbe();
     const target = { dashboardUrl: `http://127.0.0.1:${scheduler?.ports?.dashboard}`, wantedWorkers: 1 };
 

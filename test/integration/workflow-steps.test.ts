@@ -26,6 +26,7 @@ describe('launchRole', () => {
       machineIds: [machine!.id],
       schedulerAddress: `tcp://${machine!.privateIp}:8786`,
       dashboardUrl: `http://${machine!.privateIp}:8787`,
+      privateDashboardUrl: `http://${machine!.privateIp}:8787`,
     });
     expect(wf.provider.launchRequests()[0]).toMatchObject({
       clusterId: wf.cluster.id,
@@ -51,7 +52,7 @@ describe('launchRole', () => {
 
     const workerLaunch = wf.provider.launchRequests()[1]!;
     expect(workerLaunch).toMatchObject({ role: 'worker', count: 2, firstIndex: 0 });
-    expect(workerLaunch.process.args).toContain((await latest()).schedulerAddress);
+    expect(workerLaunch.bootstrap.schedulerAddress).toBe((await latest()).schedulerAddress);
     expect((await latest()).instances?.map((instance) => [instance.role, instance.index])).toEqual([
       ['scheduler', 0],
       ['worker', 0],

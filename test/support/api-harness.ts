@@ -5,6 +5,7 @@
  */
 import { beforeEach } from 'vitest';
 import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
+import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
 import type { WorkflowStarter } from '../../lambdas/domain/ports.ts';
 import { handler } from '../../lambdas/handlers/api.ts';
 import { provideDependencies } from '../../lambdas/handlers/composition.ts';
@@ -67,6 +68,7 @@ export function useApiHarness(): ApiHarness {
       store: harness.testStore.store,
       catalog: new LocalMachineCatalog({ facts: FACTS }),
       workflows: harness.workflows,
+      secrets: new MemorySecretStore(),
       clock: harness.testStore.clock,
       newClusterId: () => `c-${(++ids).toString(16).padStart(16, '0')}`,
     });

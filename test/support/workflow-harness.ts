@@ -5,6 +5,7 @@
  */
 import { beforeEach } from 'vitest';
 import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
+import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
 import { prepareCluster } from '../../lambdas/domain/use-cases/prepare-cluster.ts';
 import { launchRole } from '../../lambdas/domain/workflow/launch-role.ts';
 import type { Cluster, ClusterEvent } from '../../schemas/types.generated.ts';
@@ -13,6 +14,7 @@ import { makeTestStore, type TestStore } from './dynamodb.ts';
 import { FakeMachineProvider } from './fake-provider.ts';
 
 const PROFILE = { dask: { worker: { count: 2, nproc: 1, nthread: 1 } }, ready_timeout: 60 };
+const secrets = new MemorySecretStore();
 const catalog = new LocalMachineCatalog({ facts: { vcpus: 1, threadsPerCore: 1, memoryMiB: 4096 } });
 
 export interface WorkflowHarness {
@@ -22,7 +24,7 @@ export interface WorkflowHarness {
   provider: FakeMachineProvider;
   /** The seeded cluster, as first recorded. Replaced before each test. */
   cluster: Cluster;
-  deps(): { store: TestStore['store']; provider: FakeMachineProvider };
+  deps(): { store: TestStore['store']; provider: FakeMachineProvider; secrets: MemorySecretStore };
   /** The seeded cluster's record now. */
   latest(): Promise<Cluster>;
   /** The seeded cluster's events, of one step when given. */
@@ -38,7 +40,7 @@ export interface WorkflowHarness {
 export function useWorkflowHarness(): WorkflowHarness {
   let ids = 0;
   const h = {
-    deps: () => ({ store: h.testStore.store, provider: h.provider }),
+    deps: () => ({ store: h.testStore.store, provider: h.provider, secrets }),
     latest: async () => {
       const cluster = await h.testStore.store.get(h.cluster.id);
       if (!cluster) throw new Error(`cluster ${h.cluster.id} is gone`);

@@ -12,6 +12,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { daskProcessSpec } from '../../domain/dask/roles.ts';
 import { ProvisioningError } from '../../domain/errors.ts';
 import type { LaunchRequest, Machine, MachineProvider, ProcessSpec } from '../../domain/ports.ts';
 import { type InstanceRecord, InstanceRegistry } from './instance-registry.ts';
@@ -26,7 +27,12 @@ export interface LocalProcessProviderOptions {
   host?: string;
   /** How long a terminated group gets between SIGTERM and SIGKILL. @default 5000 */
   terminateGraceMs?: number;
+  /** What to run for a launch. @default the Dask role's command (domain/dask/roles.ts) */
+  processSpec?: (request: LaunchRequest) => ProcessSpec;
 }
+
+const daskProcessOf = (request: LaunchRequest): ProcessSpec =>
+  daskProcessSpec(request.role, request.bootstrap);
 
 /** Set in every instance's environment, and so inherited by all its descendants. */
 export const INSTANCE_ENV_VAR = 'BILBO_INSTANCE_ID';
@@ -66,11 +72,12 @@ export class LocalProcessProvider implements MachineProvider {
     );
     if (earlier.length > 0) return this.describe(earlier.map((record) => record.id));
 
-    const portSets = await allocatePorts(this.host, request.count, request.process.ports);
+    const spec = (this.options.processSpec ?? daskProcessOf)(request);
+    const portSets = await allocatePorts(this.host, request.count, spec.ports);
     const started: InstanceRecord[] = [];
     try {
       for (const [i, ports] of portSets.entries()) {
-        started.push(await this.spawnInstance(request, request.firstIndex + i, ports));
+        started.push(await this.spawnInstance(request, spec, request.firstIndex + i, ports));
       }
     } catch (error) {
       // A retry with the same token must start afresh, not find half a launch.
@@ -83,6 +90,7 @@ export class LocalProcessProvider implements MachineProvider {
 
   private async spawnInstance(
     request: LaunchRequest,
+    spec: ProcessSpec,
     index: number,
     ports: Record<string, number>,
   ): Promise<InstanceRecord> {
@@ -92,7 +100,7 @@ export class LocalProcessProvider implements MachineProvider {
     await mkdir(workDir, { recursive: true });
     await mkdir(join(this.options.stateDir, 'logs'), { recursive: true });
 
-    const command = [this.options.python, ...programArgs(request.process, this.host, ports, workDir)];
+    const command = [this.options.python, ...programArgs(spec, this.host, ports, workDir)];
     const log = openSync(logFile, 'a');
     let child: ChildProcess;
     let startTicks: number | undefined;

@@ -100,6 +100,13 @@ export function resolveRoles(profile: Profile): RoleSpec[] {
         ...(repository !== undefined
           ? { gitRepositories: typeof repository === 'string' ? [repository] : [...repository] }
           : {}),
+        ...(notebook.git
+          ? {
+              gitUser: notebook.git.user,
+              gitEmail: notebook.git.email,
+              hasGitPassword: notebook.git.password !== '',
+            }
+          : {}),
       },
     });
   }

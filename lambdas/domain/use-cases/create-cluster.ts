@@ -1,5 +1,5 @@
-import type { Cluster, CreateClusterRequest } from '../../../schemas/types.generated.ts';
-import type { Clock, ClusterStore, InstanceTypeCatalog, WorkflowStarter } from '../ports.ts';
+import type { Cluster, CreateClusterRequest, Profile } from '../../../schemas/types.generated.ts';
+import type { Clock, ClusterStore, InstanceTypeCatalog, SecretStore, WorkflowStarter } from '../ports.ts';
 import { updateLatest } from '../workflow/record-updates.ts';
 import { prepareCluster } from './prepare-cluster.ts';
 
@@ -7,8 +7,11 @@ export interface CreateClusterDeps {
   store: ClusterStore;
   catalog: InstanceTypeCatalog;
   workflows: WorkflowStarter;
+  secrets: SecretStore;
   clock: Clock;
   newClusterId: () => string;
+  /** A fresh random secret, e.g. a Jupyter token. */
+  newSecret: () => string;
 }
 
 /**
@@ -21,7 +24,7 @@ export async function createCluster(
   owner: string,
   deps: CreateClusterDeps,
 ): Promise<Cluster> {
-  const { name, plan } = await prepareCluster(request, deps.catalog);
+  const { name, plan, profile } = await prepareCluster(request, deps.catalog);
   const now = deps.clock.now().toISOString();
   const cluster: Cluster = {
     id: deps.newClusterId(),
@@ -37,6 +40,7 @@ export async function createCluster(
     ...(request.profileName ? { profileName: request.profileName } : {}),
   };
   await deps.store.create(cluster, { step: 'accepted', message: `create requested by ${owner}` });
+  await storeSecrets(cluster.id, profile, deps);
 
   const memberRoles = plan.roles.filter((role) => role.role !== 'scheduler').map((role) => role.role);
   let executionArn: string;
@@ -56,6 +60,14 @@ export async function createCluster(
   }
   // The workflow may already have written to the record: set the ARN on the latest version.
   return updateLatest(deps.store, cluster.id, () => ({ executionArn }));
+}
+
+/** The notebook's secrets go to the secret store, never into the record or user-data. */
+async function storeSecrets(clusterId: string, profile: Profile, deps: CreateClusterDeps): Promise<void> {
+  if (!profile.notebook) return;
+  await deps.secrets.put(clusterId, 'jupyter-token', deps.newSecret());
+  const password = profile.notebook.git?.password;
+  if (password) await deps.secrets.put(clusterId, 'git-password', password);
 }
 
 function messageOf(error: unknown): string {

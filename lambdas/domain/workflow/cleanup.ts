@@ -1,15 +1,17 @@
 import { ProvisioningError } from '../errors.ts';
-import type { ClusterStore, MachineProvider } from '../ports.ts';
+import type { ClusterStore, MachineProvider, SecretStore } from '../ports.ts';
 
 export interface CleanupDeps {
   store: ClusterStore;
   provider: MachineProvider;
+  secrets: SecretStore;
 }
 
 /**
  * Terminates every machine carrying the cluster's tag — the recorded ones
- * and any the record never learnt about — and checks that none is left.
- * Throws when some survive, so the workflow's Retry tries again.
+ * and any the record never learnt about — checks that none is left, and
+ * removes the cluster's secrets. Throws when some machine survives, so the
+ * workflow's Retry tries again.
  */
 export async function terminateEverything(clusterId: string, deps: CleanupDeps): Promise<string[]> {
   const cluster = await deps.store.get(clusterId);
@@ -23,5 +25,6 @@ export async function terminateEverything(clusterId: string, deps: CleanupDeps):
       `${survivors.length} instance(s) still running: ${survivors.map((m) => m.id).join(', ')}`,
     );
   }
+  await deps.secrets.removeAll(clusterId);
   return ids;
 }

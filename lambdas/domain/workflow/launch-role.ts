@@ -1,7 +1,7 @@
-import type { ClusterInstance, RoleName } from '../../../schemas/types.generated.ts';
-import { dashboardUrlOf, daskProcessSpec, schedulerAddressOf } from '../dask/roles.ts';
+import type { ClusterInstance, RoleName, RolePlan } from '../../../schemas/types.generated.ts';
+import { dashboardUrlOf, schedulerAddressOf } from '../dask/roles.ts';
 import { ProvisioningError } from '../errors.ts';
-import type { ClusterStore, Machine, MachineProvider } from '../ports.ts';
+import type { ClusterStore, Machine, MachineProvider, RoleBootstrap, SecretStore } from '../ports.ts';
 import { loadCluster, updateLatest } from './record-updates.ts';
 
 export interface LaunchRoleInput {
@@ -20,6 +20,7 @@ export interface LaunchRoleOutput {
 export interface LaunchRoleDeps {
   store: ClusterStore;
   provider: MachineProvider;
+  secrets: SecretStore;
 }
 
 const DEFAULT_SCHEDULER_PORT = 8786;
@@ -54,15 +55,12 @@ export async function launchRole(input: LaunchRoleInput, deps: LaunchRoleDeps): 
     instance: rolePlan.instance,
     instanceType: rolePlan.instanceType,
     idempotencyToken: `${cluster.id}-${input.role}`,
-    process: daskProcessSpec(input.role, {
-      ...(rolePlan.dask ? { dask: rolePlan.dask } : {}),
-      ...(input.schedulerAddress ? { schedulerAddress: input.schedulerAddress } : {}),
-    }),
-    ...(rolePlan.dask ? { dask: rolePlan.dask } : {}),
+    bootstrap: roleBootstrap(cluster.id, rolePlan, input.schedulerAddress, deps.secrets),
+    ...(cluster.plan.instancePrefix !== undefined ? { instancePrefix: cluster.plan.instancePrefix } : {}),
   });
 
   const addresses: SchedulerEndpoints | Record<string, never> =
-    input.role === 'scheduler' ? schedulerEndpoints(machines) : {};
+    input.role === 'scheduler' ? schedulerEndpoints(machines, cluster.plan.privateCommand === true) : {};
   await updateLatest(
     deps.store,
     cluster.id,
@@ -90,16 +88,58 @@ export async function launchRole(input: LaunchRoleInput, deps: LaunchRoleDeps): 
 
 interface SchedulerEndpoints {
   schedulerAddress: string;
+  /** For people: the public address unless the profile asks for private ones. */
   dashboardUrl: string;
+  /** From inside the cluster's network: what the readiness probe looks at on AWS. */
+  privateDashboardUrl: string;
 }
 
-function schedulerEndpoints(machines: Machine[]): SchedulerEndpoints {
+function schedulerEndpoints(machines: Machine[], privateCommand: boolean): SchedulerEndpoints {
   const scheduler = machines[0];
   if (!scheduler) throw new Error('the provider launched no scheduler');
-  const host = scheduler.privateIp;
+  const dashboardPort = scheduler.ports?.dashboard ?? DEFAULT_DASHBOARD_PORT;
+  const privateDashboardUrl = dashboardUrlOf(scheduler.privateIp, dashboardPort);
   return {
-    schedulerAddress: schedulerAddressOf(host, scheduler.ports?.scheduler ?? DEFAULT_SCHEDULER_PORT),
-    dashboardUrl: dashboardUrlOf(host, scheduler.ports?.dashboard ?? DEFAULT_DASHBOARD_PORT),
+    // Workers reach the scheduler inside the cluster's network.
+    schedulerAddress: schedulerAddressOf(
+      scheduler.privateIp,
+      scheduler.ports?.scheduler ?? DEFAULT_SCHEDULER_PORT,
+    ),
+    dashboardUrl:
+      scheduler.publicIp && !privateCommand
+        ? dashboardUrlOf(scheduler.publicIp, dashboardPort)
+        : privateDashboardUrl,
+    privateDashboardUrl,
+  };
+}
+
+/** What the role's machines start; secrets travel by name only. */
+function roleBootstrap(
+  clusterId: string,
+  rolePlan: RolePlan,
+  schedulerAddress: string | undefined,
+  secrets: SecretStore,
+): RoleBootstrap {
+  const notebook = rolePlan.notebook;
+  return {
+    kind: 'dask',
+    initCommands: rolePlan.instance.init_cmd,
+    ...(schedulerAddress ? { schedulerAddress } : {}),
+    ...(rolePlan.dask ? { dask: rolePlan.dask } : {}),
+    ...(notebook
+      ? {
+          notebook: {
+            ...(notebook.workdir !== undefined ? { workdir: notebook.workdir } : {}),
+            ...(notebook.gitRepositories ? { gitRepositories: notebook.gitRepositories } : {}),
+            ...(notebook.gitUser !== undefined ? { gitUser: notebook.gitUser } : {}),
+            ...(notebook.gitEmail !== undefined ? { gitEmail: notebook.gitEmail } : {}),
+          },
+          secrets: {
+            jupyterToken: secrets.nameOf(clusterId, 'jupyter-token'),
+            ...(notebook.hasGitPassword ? { gitPassword: secrets.nameOf(clusterId, 'git-password') } : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -34,8 +34,10 @@ export const createClusterRoute = withCreateRequest(async (event) => {
     store: dependency('store'),
     catalog: dependency('catalog'),
     workflows: dependency('workflows'),
+    secrets: dependency('secrets'),
     clock: dependency('clock'),
     newClusterId: dependency('newClusterId'),
+    newSecret: dependency('newSecret'),
   });
   return json(202, cluster);
 });

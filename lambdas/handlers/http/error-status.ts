@@ -14,6 +14,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   ILLEGAL_TRANSITION: 409,
   CONCURRENT_UPDATE: 409,
   PROVISIONING_FAILED: 422,
+  PROVIDER_BUSY: 503,
 };
 
 export function statusOf(error: BilboError): number {

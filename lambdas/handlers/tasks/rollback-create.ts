@@ -3,5 +3,9 @@ import { dependency } from '../composition.ts';
 import { taskHandler } from './task-handler.ts';
 
 export const handler = taskHandler('rollback-create', (input: RollbackCreateInput) =>
-  rollbackCreate(input, { store: dependency('store'), provider: dependency('provider') }),
+  rollbackCreate(input, {
+    store: dependency('store'),
+    provider: dependency('provider'),
+    secrets: dependency('secrets'),
+  }),
 );

@@ -3,5 +3,9 @@ import { dependency } from '../composition.ts';
 import { taskHandler } from './task-handler.ts';
 
 export const handler = taskHandler('terminate-machines', (input: DestroyStepInput) =>
-  terminateMachines(input, { store: dependency('store'), provider: dependency('provider') }),
+  terminateMachines(input, {
+    store: dependency('store'),
+    provider: dependency('provider'),
+    secrets: dependency('secrets'),
+  }),
 );

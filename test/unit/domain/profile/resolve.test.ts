@@ -153,11 +153,14 @@ describe('resolveRoles', () => {
     });
   });
 
-  it('takes a list of git repositories as it is', () => {
+  it('takes a list of git repositories as it is, and keeps the git password out of the plan', () => {
     const notebook = resolveRoles(fixture('notebook-git-list.json')).find((r) => r.role === 'notebook');
     expect(notebook?.notebook).toEqual({
       workdir: '~/notebooks',
       gitRepositories: ['https://github.com/example/models.git', 'https://github.com/example/data-tools.git'],
+      gitUser: 'ml-bot',
+      gitEmail: 'ml-bot@example.com',
+      hasGitPassword: true,
     });
   });
 

@@ -1,0 +1,29 @@
+import type { SecretKey, SecretStore } from '../../domain/ports.ts';
+
+/**
+ * Secrets for local clusters, whose processes read nothing at boot: kept in
+ * memory for the life of the control plane, under the same names as on AWS.
+ */
+export class MemorySecretStore implements SecretStore {
+  private readonly values = new Map<string, string>();
+
+  nameOf(clusterId: string, key: SecretKey): string {
+    return `/bilbo/clusters/${clusterId}/${key}`;
+  }
+
+  async put(clusterId: string, key: SecretKey, value: string): Promise<string> {
+    const name = this.nameOf(clusterId, key);
+    this.values.set(name, value);
+    return name;
+  }
+
+  async removeAll(clusterId: string): Promise<void> {
+    const prefix = this.nameOf(clusterId, 'jupyter-token').replace(/jupyter-token$/, '');
+    for (const name of [...this.values.keys()]) if (name.startsWith(prefix)) this.values.delete(name);
+  }
+
+  /** For tests: the stored value. */
+  get(name: string): string | undefined {
+    return this.values.get(name);
+  }
+}
