@@ -9,6 +9,8 @@ import type {
   ClusterState,
   DaskWorkerOptions,
   InstanceTypeFacts,
+  Plan,
+  Profile,
   ResolvedInstance,
   RoleName,
 } from '../../schemas/types.generated.ts';
@@ -151,6 +153,15 @@ export interface MachineProvider {
   terminate(ids: readonly string[]): Promise<void>;
   /** Every machine carrying the cluster's tag, in any state but terminated. */
   findByCluster(clusterId: string): Promise<Machine[]>;
+}
+
+/**
+ * Checks, before anything is launched, what the provider can check: that
+ * images, key pairs and security groups exist and that the caller may
+ * launch. Errors name the profile field at fault.
+ */
+export interface LaunchPreflight {
+  check(plan: Plan, profile: Profile): Promise<void>;
 }
 
 export interface InstanceTypeCatalog {
