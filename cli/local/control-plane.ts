@@ -50,7 +50,7 @@ export interface LocalControlPlane {
 const TABLE_NAME = 'bilbo-local';
 /** How long stopping waits for the workflows to record their end. */
 const IDLE_WAIT_MS = 20_000;
-const DEFAULT_PROBE: ProbeSettings = { budgetMs: 10_000, intervalMs: 100, machineCheckEvery: 10 };
+const DEFAULT_PROBE: ProbeSettings = { budgetMs: 10_000, intervalMs: 100, network: 'public' };
 
 export async function startLocalControlPlane(options: LocalControlPlaneOptions): Promise<LocalControlPlane> {
   const region = options.region ?? 'us-east-1';

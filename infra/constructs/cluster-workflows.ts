@@ -206,10 +206,12 @@ export class ClusterWorkflows extends Construct {
       time: WaitTime.duration(Duration.seconds(1)),
     });
     recordReady.next(new Succeed(scope, 'Created'));
+    // Between two probe budgets, look at the machines again: a lost one fails
+    // the create at once, and the probe itself needs no EC2 access in the VPC.
     probeReady.next(
       new Choice(scope, 'Ready?')
         .when(Condition.booleanEquals('$.probe.ready', true), recordReady)
-        .otherwise(waitBeforeProbe.next(probeReady)),
+        .otherwise(waitBeforeProbe.next(checkRunning)),
     );
     return launchScheduler
       .next(launchMembers)

@@ -93,7 +93,7 @@ const fromEnvironment: { [K in keyof Dependencies]: () => Dependencies[K] } = {
   probeSettings: () => ({
     budgetMs: Number(process.env.PROBE_BUDGET_MS ?? 55_000),
     intervalMs: Number(process.env.PROBE_INTERVAL_MS ?? 1_000),
-    machineCheckEvery: 5,
+    network: process.env.PROBE_NETWORK === 'public' ? 'public' : 'private',
   }),
 };
 

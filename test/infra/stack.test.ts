@@ -194,14 +194,14 @@ describe('BilboStack', () => {
       });
     });
 
-    it('poll until the machines run, then until the cluster is ready', () => {
+    it('poll until the machines run, then until the cluster is ready, checking the machines between probes', () => {
       const { definition } = extractWorkflows(synth.template.toJSON()).create;
 
       expect(pollLoop(definition, 'CheckRunning')).toEqual({
         variable: '$.machines.done',
         whenDone: 'ProbeReady',
       });
-      expect(pollLoop(definition, 'ProbeReady')).toEqual({
+      expect(pollLoop(definition, 'ProbeReady', 'CheckRunning')).toEqual({
         variable: '$.probe.ready',
         whenDone: 'RecordReady',
       });
@@ -329,13 +329,17 @@ function compensations(definition: AslDefinition, compensation: string): Record<
   return found;
 }
 
-/** The check → Choice → Wait → check loop after `check`: what it tests and where it goes when done. */
-function pollLoop(definition: AslDefinition, check: string): { variable: string; whenDone: string } {
+/** The check → Choice → Wait → `loopsTo` loop after `check`: what it tests and where it goes when done. */
+function pollLoop(
+  definition: AslDefinition,
+  check: string,
+  loopsTo = check,
+): { variable: string; whenDone: string } {
   const choice = definition.States[definition.States[check]?.Next as string] as AslState;
   expect(choice.Type).toBe('Choice');
   const [rule] = choice.Choices as Array<{ Variable: string; BooleanEquals: boolean; Next: string }>;
   const wait = definition.States[choice.Default as string] as AslState;
-  expect(wait).toMatchObject({ Type: 'Wait', Next: check });
+  expect(wait).toMatchObject({ Type: 'Wait', Next: loopsTo });
   expect(rule?.BooleanEquals).toBe(true);
   return { variable: rule!.Variable, whenDone: rule!.Next };
 }

@@ -104,6 +104,7 @@ describe('LocalWorkflowRunner', () => {
         'CheckRunning',
         'CheckRunning',
         'ProbeReady',
+        'CheckRunning',
         'ProbeReady',
         'RecordReady',
       ]);

@@ -188,7 +188,7 @@ function scriptedProbe(...script: Array<[dashboardUp: boolean, workersJoined: nu
 }
 
 describe('probeReady', () => {
-  const settings: ProbeSettings = { budgetMs: 10_000, intervalMs: 1_000, machineCheckEvery: 3 };
+  const settings: ProbeSettings = { budgetMs: 10_000, intervalMs: 1_000, network: 'private' };
   const sleep = vi.fn(async (ms: number) => wf.testStore.clock.advance(ms));
   const probeDeps = (probe: ReadinessProbe, overrides: Partial<ProbeSettings> = {}) => ({
     ...deps(),
@@ -273,14 +273,20 @@ describe('probeReady', () => {
     expect(wf.testStore.clock.now().getTime() - Date.parse(wf.cluster.createdAt)).toBe(60_000);
   });
 
-  it('fails at its next machine check when a machine died while it waits', async () => {
-    const probe = scriptedProbe([true, 0]);
-    wf.provider.kill(wf.provider.all()[1]!.id, 'Server.InternalError');
+  it('looks at the public dashboard URL when told to, and at the private one otherwise', async () => {
+    await wf.testStore.store.update(wf.cluster.id, (await latest()).version, {
+      dashboardUrl: 'http://203.0.113.7:8787',
+      privateDashboardUrl: 'http://10.0.0.7:8787',
+    });
+    const probe = scriptedProbe([true, 2]);
 
-    await expect(
-      probeReady({ clusterId: wf.cluster.id }, probeDeps(probe, { machineCheckEvery: 2 })),
-    ).rejects.toThrow(InstanceLostError);
-    expect(probe.observe).toHaveBeenCalledTimes(2);
+    await probeReady({ clusterId: wf.cluster.id }, probeDeps(probe, { network: 'public' }));
+    await probeReady({ clusterId: wf.cluster.id }, probeDeps(probe));
+
+    expect(probe.observe.mock.calls.map(([target]) => target.dashboardUrl)).toEqual([
+      'http://203.0.113.7:8787',
+      'http://10.0.0.7:8787',
+    ]);
   });
 });
 

@@ -1,7 +1,6 @@
 import type { Cluster } from '../../../schemas/types.generated.ts';
 import { ReadyTimeoutError } from '../errors.ts';
-import type { Clock, ClusterStore, MachineProvider, ReadinessObservation, ReadinessProbe } from '../ports.ts';
-import { assertNoneLost } from './check-machines.ts';
+import type { Clock, ClusterStore, ReadinessObservation, ReadinessProbe } from '../ports.ts';
 import { loadCluster, updateLatest } from './record-updates.ts';
 
 export interface ProbeReadyInput {
@@ -20,13 +19,12 @@ export interface ProbeSettings {
   budgetMs: number;
   /** Time between two looks at the dashboard. */
   intervalMs: number;
-  /** Every this many looks, also check that no machine died. */
-  machineCheckEvery: number;
+  /** Which of the scheduler's dashboard addresses to look at: inside the cluster's network, or the public one. */
+  network: 'private' | 'public';
 }
 
 export interface ProbeReadyDeps {
   store: ClusterStore;
-  provider: MachineProvider;
   probe: ReadinessProbe;
   clock: Clock;
   sleep: (ms: number) => Promise<void>;
@@ -38,19 +36,20 @@ export interface ProbeReadyDeps {
  * to one budget, so detection is one interval behind the cluster while the
  * workflow makes one state transition per budget, not one per look.
  * Progress (dashboard up, n/m workers joined) goes to the event log as it
- * changes; a machine that dies fails the create at once, and so does
- * passing the profile's ready_timeout.
+ * changes. Past the profile's ready_timeout the create fails. The probe
+ * needs no machine provider: the workflow checks the machines between two
+ * budgets, so on AWS the probe runs in the VPC with HTTP access alone.
  */
 export async function probeReady(input: ProbeReadyInput, deps: ProbeReadyDeps): Promise<ProbeReadyOutput> {
   let cluster = await loadCluster(deps.store, input.clusterId);
-  const { dashboardUrl } = cluster;
+  const dashboardUrl =
+    deps.settings.network === 'private' ? cluster.privateDashboardUrl : cluster.dashboardUrl;
   if (!dashboardUrl) throw new Error(`cluster ${cluster.name} has no dashboard URL yet`);
   const wanted = cluster.plan.wantedWorkers;
   const deadline = Date.parse(cluster.createdAt) + cluster.plan.readyTimeoutSeconds * 1000;
   const budgetEnd = deps.clock.now().getTime() + deps.settings.budgetMs;
-  const machineIds = (cluster.instances ?? []).map((instance) => instance.id);
 
-  for (let look = 1; ; look++) {
+  for (;;) {
     const seen = await deps.probe.observe({ dashboardUrl, wantedWorkers: wanted });
     cluster = await recordProgress(cluster, seen, deps);
     const ready = seen.dashboardUp && seen.workersJoined >= wanted;
@@ -64,8 +63,6 @@ export async function probeReady(input: ProbeReadyInput, deps: ProbeReadyDeps): 
         wantedWorkers: wanted,
       };
     }
-    if (look % deps.settings.machineCheckEvery === 0)
-      assertNoneLost(await deps.provider.describe(machineIds));
     await deps.sleep(deps.settings.intervalMs);
   }
 }

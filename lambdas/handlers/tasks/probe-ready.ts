@@ -5,7 +5,6 @@ import { taskHandler } from './task-handler.ts';
 export const handler = taskHandler('probe-ready', (input: ProbeReadyInput) =>
   probeReady(input, {
     store: dependency('store'),
-    provider: dependency('provider'),
     probe: dependency('probe'),
     clock: dependency('clock'),
     sleep: dependency('sleep'),
