@@ -12,6 +12,7 @@ import { DynamoDbClusterStore } from '../../lambdas/adapters/dynamodb/cluster-st
 import { ensureTable } from '../../lambdas/adapters/dynamodb/table-design.ts';
 import { HttpReadinessProbe } from '../../lambdas/adapters/http/readiness-probe.ts';
 import { findDaskPython, pythonCandidates } from '../../lambdas/adapters/local/dask-runtime.ts';
+import { LocalPreflight } from '../../lambdas/adapters/local/local-preflight.ts';
 import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
 import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
 import { LocalProcessProvider } from '../../lambdas/adapters/local/process-provider.ts';
@@ -101,6 +102,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       store,
       provider,
       catalog: new LocalMachineCatalog(),
+      preflight: new LocalPreflight(),
       probe: new HttpReadinessProbe(),
       secrets: new MemorySecretStore(),
       workflows: runner,

@@ -16,6 +16,7 @@ import type {
   Clock,
   ClusterStore,
   InstanceTypeCatalog,
+  LaunchPreflight,
   MachineProvider,
   ReadinessProbe,
   SecretStore,
@@ -27,6 +28,7 @@ export interface Dependencies {
   store: ClusterStore;
   provider: MachineProvider;
   catalog: InstanceTypeCatalog;
+  preflight: LaunchPreflight;
   probe: ReadinessProbe;
   secrets: SecretStore;
   workflows: WorkflowStarter;
@@ -81,6 +83,9 @@ const fromEnvironment: { [K in keyof Dependencies]: () => Dependencies[K] } = {
   },
   catalog: () => {
     throw new ConfigurationError('no instance-type catalog is configured for this provider');
+  },
+  preflight: () => {
+    throw new ConfigurationError('no launch preflight is configured for this provider');
   },
   probe: () => new HttpReadinessProbe(),
   secrets: () => {

@@ -140,6 +140,14 @@ const BAD_INPUTS: BadInput[] = [
     names: /ray clusters are not supported yet/,
   },
   {
+    what: 'a notebook, which the local provider cannot run',
+    request: { body: { name: 'analytics', profile: { notebook: { workdir: '/work' } } } },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'profile.notebook',
+    names: /does not run notebooks/,
+  },
+  {
     what: 'a body over the size limit',
     request: { body: { name: 'analytics', profile: { description: 'x'.repeat(MAX_BODY_BYTES) } } },
     status: 413,

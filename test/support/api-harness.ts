@@ -4,6 +4,7 @@
  * starter that records what it was asked to start (or fails on demand).
  */
 import { beforeEach } from 'vitest';
+import { LocalPreflight } from '../../lambdas/adapters/local/local-preflight.ts';
 import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
 import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
 import type { WorkflowStarter } from '../../lambdas/domain/ports.ts';
@@ -67,6 +68,7 @@ export function useApiHarness(): ApiHarness {
     provideDependencies({
       store: harness.testStore.store,
       catalog: new LocalMachineCatalog({ facts: FACTS }),
+      preflight: new LocalPreflight(),
       workflows: harness.workflows,
       secrets: new MemorySecretStore(),
       clock: harness.testStore.clock,

@@ -4,6 +4,7 @@
  * the API records one (two one-process workers, ready_timeout 60 s).
  */
 import { beforeEach } from 'vitest';
+import { LocalPreflight } from '../../lambdas/adapters/local/local-preflight.ts';
 import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
 import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
 import { prepareCluster } from '../../lambdas/domain/use-cases/prepare-cluster.ts';
@@ -51,7 +52,10 @@ export function useWorkflowHarness(): WorkflowHarness {
         (event) => step === undefined || event.step === step,
       ),
     seedCluster: async (name = 'analytics') => {
-      const { plan } = await prepareCluster({ name, profile: PROFILE }, catalog);
+      const { plan } = await prepareCluster(
+        { name, profile: PROFILE },
+        { catalog, preflight: new LocalPreflight() },
+      );
       const now = h.testStore.clock.now().toISOString();
       const cluster: Cluster = {
         id: `c-${(++ids).toString(16).padStart(16, '0')}`,

@@ -1,11 +1,19 @@
 import type { Cluster, CreateClusterRequest, Profile } from '../../../schemas/types.generated.ts';
-import type { Clock, ClusterStore, InstanceTypeCatalog, SecretStore, WorkflowStarter } from '../ports.ts';
+import type {
+  Clock,
+  ClusterStore,
+  InstanceTypeCatalog,
+  LaunchPreflight,
+  SecretStore,
+  WorkflowStarter,
+} from '../ports.ts';
 import { updateLatest } from '../workflow/record-updates.ts';
 import { prepareCluster } from './prepare-cluster.ts';
 
 export interface CreateClusterDeps {
   store: ClusterStore;
   catalog: InstanceTypeCatalog;
+  preflight: LaunchPreflight;
   workflows: WorkflowStarter;
   secrets: SecretStore;
   clock: Clock;
@@ -24,7 +32,7 @@ export async function createCluster(
   owner: string,
   deps: CreateClusterDeps,
 ): Promise<Cluster> {
-  const { name, plan, profile } = await prepareCluster(request, deps.catalog);
+  const { name, plan, profile } = await prepareCluster(request, deps);
   const now = deps.clock.now().toISOString();
   const cluster: Cluster = {
     id: deps.newClusterId(),

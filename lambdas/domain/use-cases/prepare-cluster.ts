@@ -3,7 +3,7 @@ import { validateProfile } from '../../../schemas/validate.ts';
 import { assertClusterName } from '../cluster-name.ts';
 import { ValidationError } from '../errors.ts';
 import { buildPlan } from '../plan.ts';
-import type { InstanceTypeCatalog } from '../ports.ts';
+import type { InstanceTypeCatalog, LaunchPreflight } from '../ports.ts';
 import { applyOverrides } from '../profile/overrides.ts';
 
 export interface PreparedCluster {
@@ -12,14 +12,20 @@ export interface PreparedCluster {
   plan: Plan;
 }
 
+export interface PrepareClusterDeps {
+  catalog: InstanceTypeCatalog;
+  preflight: LaunchPreflight;
+}
+
 /**
  * The shared first half of `plan` and `create`: apply the overrides, check
  * the result against the profile schema (errors name `profile.<path>`),
- * and plan it with the provider's instance-type facts.
+ * plan it with the provider's instance-type facts, and let the provider
+ * check what it can before anything is recorded or launched.
  */
 export async function prepareCluster(
   request: CreateClusterRequest,
-  catalog: InstanceTypeCatalog,
+  { catalog, preflight }: PrepareClusterDeps,
 ): Promise<PreparedCluster> {
   const name = assertClusterName(request.name);
   const overridden = applyOverrides(request.profile, request.overrides ?? []);
@@ -27,6 +33,7 @@ export async function prepareCluster(
   const plan = await buildPlan({ name, profile, catalog }).catch((error: unknown) => {
     throw inRequest(error);
   });
+  await preflight.check(plan, profile);
   return { name, profile, plan };
 }
 

@@ -25,7 +25,10 @@ function withCreateRequest(
 }
 
 export const planRoute = withCreateRequest(async (event) => {
-  const { plan } = await prepareCluster(event.body, dependency('catalog'));
+  const { plan } = await prepareCluster(event.body, {
+    catalog: dependency('catalog'),
+    preflight: dependency('preflight'),
+  });
   return json(200, plan);
 });
 
@@ -33,6 +36,7 @@ export const createClusterRoute = withCreateRequest(async (event) => {
   const cluster = await createCluster(event.body, callerOf(event as unknown as APIGatewayProxyEvent), {
     store: dependency('store'),
     catalog: dependency('catalog'),
+    preflight: dependency('preflight'),
     workflows: dependency('workflows'),
     secrets: dependency('secrets'),
     clock: dependency('clock'),
