@@ -8,6 +8,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { BilboApi } from './api/client.ts';
 import { bilboHome, type Env } from './config.ts';
 import { CancelledError, CommandFailedError } from './errors.ts';
+import type { LocalProviderChoice } from './local/control-plane.ts';
 
 export interface IOStreams {
   stdin: Readable;
@@ -29,6 +30,7 @@ export interface Prompter {
 export interface LocalControlPlaneOptions {
   port?: number;
   home: string;
+  provider?: LocalProviderChoice;
   log: (line: string) => void;
 }
 

@@ -14,6 +14,7 @@ import type { LsOptions } from './commands/ls.ts';
 import type { PlanOptions } from './commands/plan.ts';
 import type { ProfilesOptions } from './commands/profiles.ts';
 import type { VersionOptions } from './commands/version.ts';
+import { UsageError } from './errors.ts';
 import type { Factory } from './factory.ts';
 
 export interface CommandOptions {
@@ -55,6 +56,10 @@ function collectParam(value: string, previous: string[] | undefined = []): strin
     throw new InvalidArgumentError('expected key.path=value, e.g. -p dask.worker.count=4');
   }
   if (previous.length >= MAX_PARAMS) throw new InvalidArgumentError(`at most ${MAX_PARAMS} overrides`);
+  return [...previous, value];
+}
+
+function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
@@ -178,18 +183,64 @@ export function buildProgram(f: Factory, run: Runner = lazyRunner(f)): Command {
     .addHelpText('after', examples('$ bilbo dashboard analytics', '$ bilbo dashboard analytics -u'))
     .action(async (name: string, o: { url?: boolean }) => run('dashboard', { name, url: o.url === true }));
 
-  command('local', 'Run the control plane on this machine, with local Dask processes instead of EC2.')
+  command(
+    'local',
+    'Run the control plane on this machine: Dask as local processes, or on EC2 with your credentials.',
+  )
     .option('--port <n>', 'port of the local API (default: any free port)', parsePort)
     .option('--home <dir>', 'folder for the local state (default: $BILBO_HOME)')
-    .addHelpText('after', examples('$ bilbo local', '$ bilbo local --port 8787 --home /tmp/bilbo'))
-    .action(async (o: { port?: number; home?: string }) =>
-      run('local', {
-        ...(o.port === undefined ? {} : { port: o.port }),
-        ...(o.home === undefined ? {} : { home: o.home }),
-      }),
-    );
+    .addOption(
+      new Option('--provider <name>', 'where clusters run').choices(['local', 'ec2']).default('local'),
+    )
+    .option('--subnet <id>', 'EC2 subnet for the instances (ec2)', collect, [])
+    .option('--security-group <id>', 'security group the control plane can reach the instances through (ec2)')
+    .option('--instance-profile <arn>', 'instance profile the instances run with (ec2)')
+    .option('--default-ami <id>', 'image for profiles without instance.ami (ec2)')
+    .addHelpText(
+      'after',
+      examples(
+        '$ bilbo local',
+        '$ bilbo local --port 8787 --home /tmp/bilbo',
+        '$ bilbo local --provider ec2 --subnet subnet-0abc --security-group sg-0abc --instance-profile arn:aws:iam::123456789012:instance-profile/bilbo',
+      ),
+    )
+    .action(async (o: LocalFlags) => run('local', localOptionsOf(o)));
 
   return program;
+}
+
+interface LocalFlags {
+  port?: number;
+  home?: string;
+  provider: 'local' | 'ec2';
+  subnet: string[];
+  securityGroup?: string;
+  instanceProfile?: string;
+  defaultAmi?: string;
+}
+
+function localOptionsOf(o: LocalFlags): LocalOptions {
+  const base = {
+    ...(o.port === undefined ? {} : { port: o.port }),
+    ...(o.home === undefined ? {} : { home: o.home }),
+  };
+  if (o.provider === 'local') return base;
+  const missing = [
+    o.subnet.length === 0 ? '--subnet' : undefined,
+    o.securityGroup ? undefined : '--security-group',
+    o.instanceProfile ? undefined : '--instance-profile',
+  ].filter((flag) => flag !== undefined);
+  if (missing.length > 0) throw new UsageError(`--provider ec2 needs ${missing.join(', ')}`);
+  return {
+    ...base,
+    provider: {
+      kind: 'ec2',
+      subnetIds: o.subnet,
+      securityGroupId: o.securityGroup!,
+      instanceProfileArn: o.instanceProfile!,
+      ...(o.defaultAmi ? { defaultAmi: o.defaultAmi } : {}),
+    },
+  };
 }
 
 function clusterOf(o: { cluster?: string }): { cluster?: string } {

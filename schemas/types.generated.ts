@@ -19,7 +19,7 @@ export interface Profile {
    */
   description?: string;
   /**
-   * Instance name prefix
+   * Instance name prefix (at most 64 characters: EC2 names are limited to 256)
    */
   instance_prefix?: string;
   /**
@@ -64,11 +64,11 @@ export interface InstanceSpec {
    */
   ami?: string;
   /**
-   * EC2 Instance type
+   * EC2 Instance type (at most 64 characters)
    */
   ec2type?: string;
   /**
-   * The instance's EC2 Key-pair name
+   * The instance's EC2 Key-pair name (at most 255 characters, EC2's limit)
    */
   keyname?: string;
   /**
@@ -80,16 +80,23 @@ export interface InstanceSpec {
    */
   vol_size?: number;
   /**
-   * User for SSH login
+   * User for SSH login (at most 32 characters, the Linux limit)
    */
   ssh_user?: string;
   /**
    * Private key for SSH login
    */
   ssh_private_key?: string;
-  init_cmd?: StringList;
   /**
-   * Instance tag list
+   * Shell commands run once as root, in order, by bash at the instance's first boot, before the role starts; a failing command stops the boot. At most 24 commands of at most 80 characters each (a terminal screen): they travel in the instance's user-data, which EC2 limits to 16 KB.
+   *
+   * @maxItems 24
+   */
+  init_cmd?: string[];
+  /**
+   * Instance tag list, as [key, value] pairs. At most 22 tags: the common and the role's tags are merged, and bilbo adds 6 of its own, within EC2's 50 tags per resource. Keys have at most 128 characters and values at most 256, EC2's limits.
+   *
+   * @maxItems 22
    */
   tags?: [string, string][];
 }
@@ -100,7 +107,7 @@ export interface InstanceSpec {
 export interface NotebookSpec {
   instance?: InstanceSpec;
   /**
-   * Working directory
+   * The notebook's working directory (at most 100 characters; it travels in the user-data, which EC2 limits to 16 KB). Relative paths and ~ are under the dask user's home; default /home/dask/work
    */
   workdir?: string;
   git?: GitSpec;
@@ -114,19 +121,19 @@ export interface NotebookSpec {
  */
 export interface GitSpec {
   /**
-   * Git repository URL (https), or a list of them
+   * Git repository URL (https), or a list of at most 4 of them, each of at most 128 characters (they travel in the notebook's user-data, which EC2 limits to 16 KB)
    */
-  repository: string | [string, ...string[]];
+  repository: string | [string] | [string, string] | [string, string, string] | [string, string, string, string];
   /**
-   * Git user ID
+   * Git user ID (at most 64 characters)
    */
   user: string;
   /**
-   * Git user email
+   * Git user email (at most 100 characters)
    */
   email: string;
   /**
-   * Git user password
+   * Git user password or token (at most 1024 characters). Kept as an SSM SecureString (standard tier: 4 KB), never in user-data, the plan or the cluster record
    */
   password: string;
 }

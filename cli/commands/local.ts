@@ -1,10 +1,13 @@
 import { resolve } from 'node:path';
 import type { Factory } from '../factory.ts';
+import type { LocalProviderChoice } from '../local/control-plane.ts';
 
 export interface LocalOptions {
   port?: number;
   /** Folder for the local state; defaults to $BILBO_HOME. */
   home?: string;
+  /** Where clusters run. @default local processes */
+  provider?: LocalProviderChoice;
 }
 
 export async function localRun(options: LocalOptions, f: Factory): Promise<void> {
@@ -15,6 +18,7 @@ export async function localRun(options: LocalOptions, f: Factory): Promise<void>
   const plane = await f.startLocalControlPlane({
     ...(options.port === undefined ? {} : { port: options.port }),
     home,
+    ...(options.provider ? { provider: options.provider } : {}),
     log: (line) => f.io.stderr.write(`${line}\n`),
   });
   try {

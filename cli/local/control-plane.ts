@@ -5,22 +5,25 @@
  * machines run by an ASL interpreter; DynamoDB Local; and Dask processes
  * on 127.0.0.1 standing in for EC2 instances.
  */
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbClusterStore } from '../../lambdas/adapters/dynamodb/cluster-store.ts';
 import { ensureTable } from '../../lambdas/adapters/dynamodb/table-design.ts';
 import { HttpReadinessProbe } from '../../lambdas/adapters/http/readiness-probe.ts';
-import { findDaskPython, pythonCandidates } from '../../lambdas/adapters/local/dask-runtime.ts';
-import { LocalPreflight } from '../../lambdas/adapters/local/local-preflight.ts';
-import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
-import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
-import { LocalProcessProvider } from '../../lambdas/adapters/local/process-provider.ts';
-import type { ClusterStore } from '../../lambdas/domain/ports.ts';
+import type { LocalProcessProvider } from '../../lambdas/adapters/local/process-provider.ts';
+import type { ClusterStore, MachineProvider, ReadinessProbe } from '../../lambdas/domain/ports.ts';
 import type { ProbeSettings } from '../../lambdas/domain/workflow/probe-ready.ts';
 import { startApiServer } from './api-server.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { localCredentials } from './local-credentials.ts';
+import {
+  ec2Adapters,
+  type LocalProviderChoice,
+  localAdapters,
+  type ProviderAdapters,
+} from './provider-adapters.ts';
 import { LocalWorkflowRunner, type LocalWorkflowRunnerOptions } from './workflow-runner.ts';
 
 export interface LocalControlPlaneOptions {
@@ -32,6 +35,12 @@ export interface LocalControlPlaneOptions {
   region?: string;
   /** Faster polling for tests and benchmarks. */
   probeSettings?: Partial<ProbeSettings>;
+  /** Where clusters run. @default { kind: 'local' } */
+  provider?: LocalProviderChoice;
+  /** Replaces the provider's adapters (tests: EC2 behind a mock). */
+  providerAdapters?: ProviderAdapters;
+  /** Replaces the HTTP readiness probe (tests whose machines have no real dashboard). */
+  probe?: ReadinessProbe;
   /** Workflow runner options: faster waits, fault injection in tests. @default { waitOverrideMs: 100 } */
   runner?: LocalWorkflowRunnerOptions;
 }
@@ -42,16 +51,16 @@ export interface LocalControlPlane {
   /** Set when the caller had no AWS credentials and a key pair was made for this run. */
   credentials?: { accessKeyId: string; secretAccessKey: string };
   store: ClusterStore;
-  provider: LocalProcessProvider;
+  machines: MachineProvider;
+  /** The local processes standing in for instances (local provider only). */
+  processes?: LocalProcessProvider;
   runner: LocalWorkflowRunner;
   /** Stops the server, the workflows, every cluster process and DynamoDB Local. */
   stop(): Promise<void>;
 }
 
 const TABLE_NAME = 'bilbo-local';
-/** How long stopping waits for the workflows to record their end. */
-const IDLE_WAIT_MS = 20_000;
-const DEFAULT_PROBE: ProbeSettings = { budgetMs: 10_000, intervalMs: 100, network: 'public' };
+const DEFAULT_PROBE: Omit<ProbeSettings, 'network'> = { budgetMs: 10_000, intervalMs: 100 };
 
 export async function startLocalControlPlane(options: LocalControlPlaneOptions): Promise<LocalControlPlane> {
   const region = options.region ?? 'us-east-1';
@@ -68,15 +77,16 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
   };
 
   try {
-    const provider = new LocalProcessProvider({
-      stateDir: join(options.home, 'local'),
-      python: await findDaskPython(pythonCandidates(process.env)),
-    });
-    const leftovers = await provider.registry.removeLeftovers();
-    if (leftovers.length > 0) options.log(`removed ${leftovers.length} process(es) left by an earlier run`);
+    const choice = options.provider ?? { kind: 'local' };
+    const adapters =
+      options.providerAdapters ??
+      (choice.kind === 'local' ? await localAdapters(options) : await ec2Adapters(choice, region, options.log));
 
     options.log('starting DynamoDB Local');
-    const dynamo = await startDynamoDbLocal();
+    // On EC2, clusters outlive the control plane, and so must their records.
+    const dynamo = await startDynamoDbLocal(
+      choice.kind === 'ec2' ? { dbPath: await persistentDbPath(options.home) } : {},
+    );
     stopping.push(() => dynamo.stop());
     const client = DynamoDBDocumentClient.from(
       new DynamoDBClient({
@@ -95,18 +105,18 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
 
     options.log('synthesizing the workflows');
     const runner = await LocalWorkflowRunner.fromSynth({ waitOverrideMs: 100, ...options.runner });
-    stopping.push(() => stopClusters(provider, runner));
+    stopping.push(() => adapters.stop(runner));
 
     const { provideDependencies } = await import('../../lambdas/handlers/composition.ts');
     provideDependencies({
       store,
-      provider,
-      catalog: new LocalMachineCatalog(),
-      preflight: new LocalPreflight(),
-      probe: new HttpReadinessProbe(),
-      secrets: new MemorySecretStore(),
+      provider: adapters.provider,
+      catalog: adapters.catalog,
+      preflight: adapters.preflight,
+      probe: options.probe ?? new HttpReadinessProbe(),
+      secrets: adapters.secrets,
       workflows: runner,
-      probeSettings: { ...DEFAULT_PROBE, ...options.probeSettings },
+      probeSettings: { ...DEFAULT_PROBE, network: adapters.probeNetwork, ...options.probeSettings },
     });
     const { handler } = await import('../../lambdas/handlers/api.ts');
 
@@ -128,7 +138,8 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
         ? { credentials: { accessKeyId: generated.accessKeyId, secretAccessKey: generated.secretAccessKey } }
         : {}),
       store,
-      provider,
+      machines: adapters.provider,
+      ...(adapters.processes ? { processes: adapters.processes } : {}),
       runner,
       stop: stopAll,
     };
@@ -138,17 +149,10 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
   }
 }
 
-/**
- * Local clusters live as long as the control plane: none outlives it.
- * Terminating the processes first makes running workflows fail fast (and
- * roll back while the store is still up) instead of waiting out a timeout.
- */
-async function stopClusters(provider: LocalProcessProvider, runner: LocalWorkflowRunner): Promise<void> {
-  const records = await provider.registry.list();
-  const live = records.filter((record) => record.state !== 'terminated').map((record) => record.id);
-  if (live.length > 0) await provider.terminate(live);
-  await Promise.race([
-    runner.waitForIdle(),
-    new Promise((resolve) => setTimeout(resolve, IDLE_WAIT_MS).unref()),
-  ]);
+export type { LocalProviderChoice };
+
+async function persistentDbPath(home: string): Promise<string> {
+  const path = join(home, 'local', 'dynamodb');
+  await mkdir(path, { recursive: true });
+  return path;
 }

@@ -136,6 +136,12 @@ export interface Machine {
   ports?: Record<string, number>;
   /** Why a machine stopped or terminated unexpectedly. */
   stateReason?: string;
+  /**
+   * The provider has no trace of the machine: long gone, or — on EC2, whose
+   * listings lag RunInstances by seconds — not visible yet. Reported as
+   * terminated; callers that just launched it treat it as pending.
+   */
+  unseen?: boolean;
 }
 
 /**

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type AwsAdapters, awsAdapters } from '../adapters/aws-adapters.ts';
 import { DynamoDbClusterStore } from '../adapters/dynamodb/cluster-store.ts';
 import { HttpReadinessProbe } from '../adapters/http/readiness-probe.ts';
 import { SfnWorkflowStarter } from '../adapters/sfn/workflow-starter.ts';
@@ -76,21 +77,11 @@ const fromEnvironment: { [K in keyof Dependencies]: () => Dependencies[K] } = {
       create: requiredEnv('CREATE_STATE_MACHINE_ARN'),
       destroy: requiredEnv('DESTROY_STATE_MACHINE_ARN'),
     }),
-  provider: () => {
-    throw new ConfigurationError(
-      `MACHINE_PROVIDER=${process.env.MACHINE_PROVIDER ?? '(unset)'}: only the local provider exists so far, and local mode provides it`,
-    );
-  },
-  catalog: () => {
-    throw new ConfigurationError('no instance-type catalog is configured for this provider');
-  },
-  preflight: () => {
-    throw new ConfigurationError('no launch preflight is configured for this provider');
-  },
+  provider: () => ec2().provider,
+  catalog: () => ec2().catalog,
+  preflight: () => ec2().preflight,
   probe: () => new HttpReadinessProbe(),
-  secrets: () => {
-    throw new ConfigurationError('no secret store is configured for this provider');
-  },
+  secrets: () => ec2().secrets,
   clock: () => systemClock,
   sleep: () => (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)),
   newClusterId: () => () => `c-${randomBytes(8).toString('hex')}`,
@@ -101,6 +92,27 @@ const fromEnvironment: { [K in keyof Dependencies]: () => Dependencies[K] } = {
     network: process.env.PROBE_NETWORK === 'public' ? 'public' : 'private',
   }),
 };
+
+let awsAdaptersCache: AwsAdapters | undefined;
+
+/** The EC2/SSM adapters, from the environment the stack gives every function. */
+function ec2(): AwsAdapters {
+  const provider = process.env.MACHINE_PROVIDER;
+  if (provider !== 'ec2') {
+    throw new ConfigurationError(
+      `MACHINE_PROVIDER=${provider ?? '(unset)'}: only ec2 is configured from the environment`,
+    );
+  }
+  awsAdaptersCache ??= awsAdapters({
+    region: requiredEnv('AWS_REGION'),
+    subnetIds: requiredEnv('CLUSTER_SUBNET_IDS').split(','),
+    clusterSecurityGroupId: requiredEnv('CLUSTER_SECURITY_GROUP_ID'),
+    instanceProfileArn: requiredEnv('INSTANCE_PROFILE_ARN'),
+    ...(process.env.DEFAULT_AMI ? { defaultAmi: process.env.DEFAULT_AMI } : {}),
+    ...(process.env.SECRETS_PREFIX ? { secretsPrefix: process.env.SECRETS_PREFIX } : {}),
+  });
+  return awsAdaptersCache;
+}
 
 function requiredEnv(name: string): string {
   const value = process.env[name];

@@ -173,7 +173,7 @@ async function measureDestroy(
 
 /** The earliest launchedAt among the cluster's processes, as the provider recorded it at spawn. */
 async function firstSpawn(plane: LocalControlPlane, clusterId: string): Promise<number> {
-  const records = (await plane.provider.registry.list()).filter((record) => record.clusterId === clusterId);
+  const records = (await plane.processes!.registry.list()).filter((record) => record.clusterId === clusterId);
   return Math.min(...records.map((record) => Date.parse(record.launchedAt)));
 }
 

@@ -132,7 +132,7 @@ describe('bilbo, end to end on the local control plane', () => {
   });
 
   it('stops the control plane with no process left behind', async () => {
-    const everything = await harness.plane.provider.registry.list();
+    const everything = await harness.plane.processes!.registry.list();
     await harness.stop();
     expect(everything.length).toBe(3);
     expect(await harness.liveProcesses()).toEqual([]);

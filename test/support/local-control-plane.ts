@@ -48,7 +48,7 @@ export async function startTestControlPlane(
     api,
     credentials,
     async liveProcesses(clusterId) {
-      const records = await plane.provider.registry.list();
+      const records = await plane.processes!.registry.list();
       return records
         .filter((record) => clusterId === undefined || record.clusterId === clusterId)
         .flatMap((record) => processesOf({ id: record.id, pgid: record.pgid, workDir: record.workDir }));

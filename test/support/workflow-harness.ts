@@ -25,7 +25,12 @@ export interface WorkflowHarness {
   provider: FakeMachineProvider;
   /** The seeded cluster, as first recorded. Replaced before each test. */
   cluster: Cluster;
-  deps(): { store: TestStore['store']; provider: FakeMachineProvider; secrets: MemorySecretStore };
+  deps(): {
+    store: TestStore['store'];
+    provider: FakeMachineProvider;
+    secrets: MemorySecretStore;
+    clock: TestStore['clock'];
+  };
   /** The seeded cluster's record now. */
   latest(): Promise<Cluster>;
   /** The seeded cluster's events, of one step when given. */
@@ -41,7 +46,7 @@ export interface WorkflowHarness {
 export function useWorkflowHarness(): WorkflowHarness {
   let ids = 0;
   const h = {
-    deps: () => ({ store: h.testStore.store, provider: h.provider, secrets }),
+    deps: () => ({ store: h.testStore.store, provider: h.provider, secrets, clock: h.testStore.clock }),
     latest: async () => {
       const cluster = await h.testStore.store.get(h.cluster.id);
       if (!cluster) throw new Error(`cluster ${h.cluster.id} is gone`);

@@ -1,6 +1,7 @@
+import type { Cluster } from '../../../schemas/types.generated.ts';
 import { InstanceLostError } from '../errors.ts';
 import type { ClusterStore, Machine, MachineProvider } from '../ports.ts';
-import { loadCluster } from './record-updates.ts';
+import { loadCluster, updateLatest } from './record-updates.ts';
 
 export interface CheckMachinesInput {
   clusterId: string;
@@ -36,17 +37,38 @@ export async function checkMachines(
 async function checkRunning(clusterId: string, deps: CheckMachinesDeps): Promise<CheckMachinesOutput> {
   const cluster = await loadCluster(deps.store, clusterId);
   const ids = (cluster.instances ?? []).map((instance) => instance.id);
-  const machines = await deps.provider.describe(ids);
+  // Machines this create launched that the provider does not list yet are still coming.
+  const machines = (await deps.provider.describe(ids)).filter((machine) => !machine.unseen);
   assertNoneLost(machines);
   const running = machines.filter((machine) => machine.state === 'running').length;
   const done = running === ids.length;
   if (done) {
+    await recordPublicDashboard(cluster, machines, deps.store);
     await deps.store.appendEvent(clusterId, {
       step: 'check-running',
       message: `${running} instance${running === 1 ? '' : 's'} running; waiting for the Dask dashboard`,
     });
   }
   return { done, running, total: ids.length };
+}
+
+/**
+ * Providers learn a machine's public address only once it runs (EC2's
+ * RunInstances answer has none): point the dashboard URL people use at it,
+ * unless the profile asks for private addresses.
+ */
+async function recordPublicDashboard(
+  cluster: Cluster,
+  machines: Machine[],
+  store: ClusterStore,
+): Promise<void> {
+  const scheduler = machines.find((machine) => machine.role === 'scheduler');
+  if (!scheduler?.publicIp || cluster.plan.privateCommand || !cluster.dashboardUrl) return;
+  const url = new URL(cluster.dashboardUrl);
+  if (url.hostname === scheduler.publicIp) return;
+  url.hostname = scheduler.publicIp;
+  const dashboardUrl = url.href.replace(/\/$/, '');
+  await updateLatest(store, cluster.id, () => ({ dashboardUrl }));
 }
 
 /** A machine that stopped or vanished before READY fails the create at once. */

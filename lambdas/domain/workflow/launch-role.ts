@@ -59,8 +59,11 @@ export async function launchRole(input: LaunchRoleInput, deps: LaunchRoleDeps): 
     ...(cluster.plan.instancePrefix !== undefined ? { instancePrefix: cluster.plan.instancePrefix } : {}),
   });
 
+  const complete = machines.length >= rolePlan.count;
   const addresses: SchedulerEndpoints | Record<string, never> =
-    input.role === 'scheduler' ? schedulerEndpoints(machines, cluster.plan.privateCommand === true) : {};
+    complete && input.role === 'scheduler'
+      ? schedulerEndpoints(machines, cluster.plan.privateCommand === true)
+      : {};
   await updateLatest(
     deps.store,
     cluster.id,
@@ -77,7 +80,7 @@ export async function launchRole(input: LaunchRoleInput, deps: LaunchRoleDeps): 
       ),
     },
   );
-  if (machines.length < rolePlan.count) {
+  if (!complete) {
     // Recorded above, so the rollback and the user both see what did start.
     throw new ProvisioningError(
       `asked for ${what}, the provider launched ${machines.length}: not enough capacity for the ${input.role} role`,

@@ -7,5 +7,6 @@ export const handler = taskHandler('rollback-create', (input: RollbackCreateInpu
     store: dependency('store'),
     provider: dependency('provider'),
     secrets: dependency('secrets'),
+    clock: dependency('clock'),
   }),
 );

@@ -7,5 +7,6 @@ export const handler = taskHandler('terminate-machines', (input: DestroyStepInpu
     store: dependency('store'),
     provider: dependency('provider'),
     secrets: dependency('secrets'),
+    clock: dependency('clock'),
   }),
 );

@@ -1,0 +1,119 @@
+/**
+ * What `bilbo local` runs clusters on: local Dask processes (the default),
+ * or real EC2 with the caller's credentials — the original bilbo's
+ * single-user mode — with the adapters the Lambdas use on AWS.
+ */
+import { join } from 'node:path';
+import { findDaskPython, pythonCandidates } from '../../lambdas/adapters/local/dask-runtime.ts';
+import { LocalPreflight } from '../../lambdas/adapters/local/local-preflight.ts';
+import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
+import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
+import { LocalProcessProvider } from '../../lambdas/adapters/local/process-provider.ts';
+import type {
+  InstanceTypeCatalog,
+  LaunchPreflight,
+  MachineProvider,
+  SecretStore,
+} from '../../lambdas/domain/ports.ts';
+import type { ProbeSettings } from '../../lambdas/domain/workflow/probe-ready.ts';
+import type { LocalWorkflowRunner } from './workflow-runner.ts';
+
+/** How long stopping waits for the workflows to record their end. */
+const IDLE_WAIT_MS = 20_000;
+
+export interface Ec2ProviderChoice {
+  kind: 'ec2';
+  subnetIds: string[];
+  securityGroupId: string;
+  instanceProfileArn: string;
+  defaultAmi?: string;
+}
+
+export type LocalProviderChoice = { kind: 'local' } | Ec2ProviderChoice;
+
+export interface ProviderAdapters {
+  provider: MachineProvider;
+  catalog: InstanceTypeCatalog;
+  preflight: LaunchPreflight;
+  secrets: SecretStore;
+  processes?: LocalProcessProvider;
+  /** Which dashboard address the readiness probe looks at from here. */
+  probeNetwork: ProbeSettings['network'];
+  /** What stopping the control plane does to the clusters. */
+  stop(runner: LocalWorkflowRunner): Promise<void>;
+}
+
+export async function localAdapters(options: {
+  home: string;
+  log: (line: string) => void;
+}): Promise<ProviderAdapters> {
+  const processes = new LocalProcessProvider({
+    stateDir: join(options.home, 'local'),
+    python: await findDaskPython(pythonCandidates(process.env)),
+  });
+  const leftovers = await processes.registry.removeLeftovers();
+  if (leftovers.length > 0) options.log(`removed ${leftovers.length} process(es) left by an earlier run`);
+  return {
+    provider: processes,
+    processes,
+    catalog: new LocalMachineCatalog(),
+    preflight: new LocalPreflight(),
+    secrets: new MemorySecretStore(),
+    probeNetwork: 'public',
+    stop: (runner) => stopLocalClusters(processes, runner),
+  };
+}
+
+/**
+ * Local clusters live as long as the control plane: none outlives it.
+ * Terminating the processes first makes running workflows fail fast (and
+ * roll back while the store is still up) instead of waiting out a timeout.
+ */
+async function stopLocalClusters(
+  processes: LocalProcessProvider,
+  runner: LocalWorkflowRunner,
+): Promise<void> {
+  const records = await processes.registry.list();
+  const live = records.filter((record) => record.state !== 'terminated').map((record) => record.id);
+  if (live.length > 0) await processes.terminate(live);
+  await waitForWorkflows(runner);
+}
+
+export async function waitForWorkflows(runner: LocalWorkflowRunner): Promise<void> {
+  await Promise.race([
+    runner.waitForIdle(),
+    new Promise((resolve) => setTimeout(resolve, IDLE_WAIT_MS).unref()),
+  ]);
+}
+
+/**
+ * Real EC2 from this machine: the Lambdas' adapters with the caller's
+ * credentials and region, probing the instances' public addresses (private
+ * ones when a profile sets private_command). Clusters outlive the control
+ * plane, as in the original bilbo; stopping waits for running workflows.
+ */
+export async function ec2Adapters(
+  choice: Ec2ProviderChoice,
+  region: string,
+  log: (line: string) => void,
+): Promise<ProviderAdapters> {
+  const { awsAdapters } = await import('../../lambdas/adapters/aws-adapters.ts');
+  const adapters = awsAdapters({
+    region,
+    subnetIds: choice.subnetIds,
+    clusterSecurityGroupId: choice.securityGroupId,
+    instanceProfileArn: choice.instanceProfileArn,
+    ...(choice.defaultAmi ? { defaultAmi: choice.defaultAmi } : {}),
+  });
+  log(`clusters run on EC2 in ${region}`);
+  return {
+    ...adapters,
+    probeNetwork: 'public',
+    stop: async (runner) => {
+      if (runner.executions().some((execution) => execution.status === 'RUNNING')) {
+        log('waiting for running workflows to finish');
+      }
+      await waitForWorkflows(runner);
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * What one RunInstances call asks EC2 for, as a pure function of the launch
+ * request and the deployment's settings: the provider sends it, the
+ * preflight sends it as a dry run.
+ */
+import type { RunInstancesCommandInput, Tag } from '@aws-sdk/client-ec2';
+import type { ResolvedInstance } from '../../../schemas/types.generated.ts';
+import { ValidationError } from '../../domain/errors.ts';
+import type { LaunchRequest } from '../../domain/ports.ts';
+
+/** The deployment's side of a launch (the cluster network, set up by the stack). */
+export interface Ec2ProviderConfig {
+  /** Subnets for the cluster's instances; every launch uses the first. */
+  subnetIds: string[];
+  /** The stack's cluster security group, on every instance (scheduler ↔ workers, probe → dashboard). */
+  clusterSecurityGroupId: string;
+  /** The instance profile whose role reads the cluster's secrets and talks to SSM. */
+  instanceProfileArn: string;
+  /** The image for profiles that name none. */
+  defaultAmi?: string;
+}
+
+/** The tags bilbo puts on every instance and volume at launch. */
+export const TAGS = {
+  clusterId: 'bilbo:cluster-id',
+  cluster: 'bilbo:cluster',
+  role: 'bilbo:role',
+  owner: 'bilbo:owner',
+  managed: 'bilbo:managed',
+  /** The role index of the call's first instance: an instance's index is this plus its AmiLaunchIndex. */
+  firstIndex: 'bilbo:first-index',
+} as const;
+
+export interface LaunchParamsOptions {
+  /** The user-data script, not yet base64-encoded. Left out when undefined. */
+  userData?: string;
+  /** The image's root device, needed to size the root volume when vol_size is set. */
+  rootDeviceName?: string;
+  /** A permission check: no ClientToken, and EC2 answers DryRunOperation when it would have launched. */
+  dryRun?: boolean;
+}
+
+export function imageIdOf(instance: ResolvedInstance, config: Pick<Ec2ProviderConfig, 'defaultAmi'>): string {
+  const imageId = instance.ami ?? config.defaultAmi;
+  if (imageId === undefined || imageId === '') {
+    throw new ValidationError(
+      'instance.ami: no machine image: set instance.ami (or the role’s instance.ami), or deploy bilbo with a default AMI',
+      { field: 'instance.ami' },
+    );
+  }
+  return imageId;
+}
+
+export function instanceName(
+  request: Pick<LaunchRequest, 'instancePrefix' | 'clusterName' | 'role'>,
+): string {
+  return `${request.instancePrefix ?? ''}${request.clusterName}-${request.role}`;
+}
+
+/**
+ * The profile's tags, then bilbo's. Ours win on a conflict, and keys with
+ * the reserved `aws:` prefix are dropped because EC2 refuses the whole call.
+ */
+export function launchTags(request: LaunchRequest): Tag[] {
+  const ours: Tag[] = [
+    { Key: TAGS.clusterId, Value: request.clusterId },
+    { Key: TAGS.cluster, Value: request.clusterName },
+    { Key: TAGS.role, Value: request.role },
+    { Key: TAGS.owner, Value: request.owner },
+    { Key: TAGS.managed, Value: 'true' },
+    { Key: TAGS.firstIndex, Value: String(request.firstIndex) },
+    { Key: 'Name', Value: instanceName(request) },
+  ];
+  const taken = new Set(ours.map((tag) => tag.Key));
+  const theirs = request.instance.tags
+    .filter(([key]) => !key.toLowerCase().startsWith('aws:') && !taken.has(key))
+    .map(([Key, Value]): Tag => ({ Key, Value }));
+  return [...theirs, ...ours];
+}
+
+/** One call for all `count` instances of the request: all or nothing. */
+export function runInstancesInput(
+  request: LaunchRequest,
+  config: Ec2ProviderConfig,
+  options: LaunchParamsOptions = {},
+): RunInstancesCommandInput {
+  const { instance } = request;
+  const tags = launchTags(request);
+  const securityGroupIds = [
+    ...new Set([
+      config.clusterSecurityGroupId,
+      ...(instance.security_group ? [instance.security_group] : []),
+    ]),
+  ];
+  const input: RunInstancesCommandInput = {
+    ImageId: imageIdOf(instance, config),
+    InstanceType: instance.ec2type as RunInstancesCommandInput['InstanceType'],
+    MinCount: request.count,
+    MaxCount: request.count,
+    SubnetId: config.subnetIds[0],
+    SecurityGroupIds: securityGroupIds,
+    IamInstanceProfile: { Arn: config.instanceProfileArn },
+    MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled' },
+    InstanceInitiatedShutdownBehavior: 'terminate',
+    TagSpecifications: [
+      { ResourceType: 'instance', Tags: tags },
+      { ResourceType: 'volume', Tags: tags },
+    ],
+  };
+  if (options.dryRun) input.DryRun = true;
+  else input.ClientToken = request.idempotencyToken;
+  if (instance.keyname) input.KeyName = instance.keyname;
+  if (options.userData !== undefined)
+    input.UserData = Buffer.from(options.userData, 'utf8').toString('base64');
+  if (instance.vol_size !== undefined) {
+    if (!options.rootDeviceName) {
+      throw new Error(`the root device name of ${input.ImageId} is needed to size its volume`);
+    }
+    input.BlockDeviceMappings = [
+      {
+        DeviceName: options.rootDeviceName,
+        Ebs: {
+          VolumeSize: instance.vol_size,
+          VolumeType: 'gp3',
+          Encrypted: true,
+          DeleteOnTermination: true,
+        },
+      },
+    ];
+  }
+  return input;
+}

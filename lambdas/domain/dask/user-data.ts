@@ -1,0 +1,296 @@
+/**
+ * The EC2 user-data of a Dask role: a bash script that runs once, as root,
+ * at the instance's first boot. It relies on the bilbo machine image
+ * (infra/ami): a venv at /opt/bilbo/venv with dask, jupyterlab and boto3,
+ * a `dask` user with home /home/dask, git and systemd.
+ *
+ * Anyone allowed ec2:DescribeInstanceAttribute can read user-data, so it
+ * carries secret NAMES only: the instance reads the values from SSM with its
+ * instance role. Profile values are data, never code: each is shell-quoted
+ * once into /etc/bilbo/cluster.conf (bash re-quotes it with `printf %q`),
+ * and the services' launcher scripts, which are bilbo's own constant text,
+ * read them from there. No profile value is written into a systemd unit.
+ */
+import type { RoleName } from '../../../schemas/types.generated.ts';
+import { ValidationError } from '../errors.ts';
+import type { RoleBootstrap } from '../ports.ts';
+import { continued, shellQuote, writeFile } from './shell.ts';
+import { renderUnit } from './systemd.ts';
+
+/** The ports the roles listen on, on EC2. */
+export const DASK_PORTS = { scheduler: 8786, dashboard: 8787, notebook: 8888 } as const;
+
+/** EC2 refuses user-data over 16 KB (raw bytes, before base64). */
+export const USER_DATA_MAX_BYTES = 16_384;
+
+export const DASK_HOME = '/home/dask';
+export const DEFAULT_WORKDIR = `${DASK_HOME}/work`;
+
+export interface UserDataInput {
+  clusterId: string;
+  clusterName: string;
+  role: RoleName;
+  bootstrap: RoleBootstrap;
+  /** The region of the instance's SSM parameters. */
+  region: string;
+}
+
+export interface UserDataOptions {
+  /**
+   * For tests: a directory every path the script touches is put under, so
+   * the script can run for real in a sandbox. @default '' (the machine's root)
+   */
+  root?: string;
+}
+
+const VENV_BIN = '/opt/bilbo/venv/bin';
+const BIN = '/opt/bilbo/bin';
+const CONF = '/etc/bilbo/cluster.conf';
+const INIT = '/opt/bilbo/init.sh';
+const FETCH_SECRET = `${BIN}/fetch-secret.py`;
+const TOKEN_ENV = '/etc/bilbo/notebook.env';
+const GIT_CREDENTIALS = `${DASK_HOME}/.bilbo-git-credentials`;
+
+/**
+ * Reads one SecureString with the instance role into a root-only (0600)
+ * file: a systemd EnvironmentFile line (`env`) or a git credential store
+ * (`git-credentials`). The value never appears on a command line.
+ */
+const FETCH_SECRET_PY = String.raw`import os, re, sys, urllib.parse
+import boto3
+
+region, name, kind, target = sys.argv[1:5]
+ssm = boto3.client("ssm", region_name=region)
+value = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+if kind == "env":
+    # In a systemd EnvironmentFile's double quotes, \ " $ and backtick are escaped.
+    lines = ['%s="%s"\n' % (sys.argv[5], re.sub(r'(["\\$\x60])', r"\\\1", value))]
+else:
+    user, secret = (urllib.parse.quote(s, safe="") for s in (sys.argv[5] or "git", value))
+    urls = map(urllib.parse.urlsplit, sys.argv[6:])
+    origins = dict.fromkeys((u.scheme, u.netloc.rpartition("@")[2]) for u in urls)
+    lines = ["%s://%s:%s@%s\n" % (s, user, secret, h) for s, h in origins if s and h]
+fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.fchmod(fd, 0o600)
+with os.fdopen(fd, "w", encoding="utf-8") as out:
+    out.writelines(lines)
+`;
+
+/** The bash script EC2 runs at the role's first boot (see the module comment). */
+export function renderUserData(input: UserDataInput, options: UserDataOptions = {}): string {
+  const root = options.root ?? '';
+  if (!/^(\/[A-Za-z0-9._-]+)*$/.test(root)) throw new Error(`unsafe sandbox root: ${root}`);
+  const at = (path: string): string => `${root}${path}`;
+  const { role, bootstrap } = input;
+
+  const launcher = launcherOf(input, at);
+  const notebook = role === 'notebook' ? notebookParts(input, at) : undefined;
+  const unit = `bilbo-${role}.service`;
+  const sections = [
+    [
+      '#!/bin/bash',
+      '# Profile values are single-quoted on purpose: they are data, never expanded here.',
+      '# shellcheck disable=SC1003,SC2016',
+      `# bilbo: bootstraps a Dask ${role} (lambdas/domain/dask/user-data.ts).`,
+      'set -euo pipefail',
+      'umask 022',
+      `install -d -m 0755 ${at(BIN)} ${at('/etc/bilbo')} ${at('/etc/systemd/system')}`,
+    ].join('\n'),
+    confWriter(input, at),
+    [
+      continued(
+        "printf '%s\\n'",
+        ["'#!/bin/bash'", "'set -e'", ...bootstrap.initCommands.map(shellQuote)],
+        `>${at(INIT)}`,
+      ),
+      `chmod 0700 ${at(INIT)}`,
+    ].join('\n'),
+    ...(notebook?.files ?? []),
+    writeFile(at(`${BIN}/start-${role}.sh`), launcher, '0755'),
+    writeFile(
+      at(`/etc/systemd/system/${unit}`),
+      renderUnit({
+        description: `bilbo Dask ${role}`,
+        execStart: at(`${BIN}/start-${role}.sh`),
+        ...(notebook ? { execStartPre: at(`${BIN}/notebook-token.sh`), environmentFile: at(TOKEN_ENV) } : {}),
+      }),
+      '0644',
+    ),
+    `# The profile's init_cmd, as root, before the ${role} starts.\nbash ${at(INIT)}`,
+    ...(notebook?.actions ?? []),
+    `systemctl daemon-reload && systemctl enable --now ${unit}`,
+  ];
+  const script = `${sections.join('\n\n')}\n`;
+
+  const bytes = new TextEncoder().encode(script).length;
+  if (bytes > USER_DATA_MAX_BYTES) {
+    throw new ValidationError(
+      `the ${role}'s boot script is ${bytes} bytes, over EC2's ${USER_DATA_MAX_BYTES}-byte user-data limit: shorten its init_cmd or the notebook's git settings`,
+    );
+  }
+  return script;
+}
+
+/** Where the notebook works: the profile's workdir, relative paths and `~` under the dask user's home. */
+export function notebookWorkdir(workdir: string | undefined): string {
+  if (workdir === undefined || workdir === '') return DEFAULT_WORKDIR;
+  if (workdir === '~') return DASK_HOME;
+  if (workdir.startsWith('~/')) return `${DASK_HOME}/${workdir.slice(2)}`;
+  return workdir.startsWith('/') ? workdir : `${DASK_HOME}/${workdir}`;
+}
+
+/** Every profile value the role needs, each quoted once, into a file bash sources. */
+function confWriter({ clusterId, clusterName, role, bootstrap, region }: UserDataInput, at: Pathing): string {
+  const values: [string, string][] = [
+    ['BILBO_CLUSTER_ID', clusterId],
+    ['BILBO_CLUSTER_NAME', clusterName],
+    ['BILBO_ROLE', role],
+    ['BILBO_REGION', region],
+  ];
+  if (bootstrap.schedulerAddress !== undefined) {
+    values.push(['BILBO_SCHEDULER_ADDRESS', bootstrap.schedulerAddress]);
+  }
+  const notebook = bootstrap.notebook;
+  const repositories = notebook?.gitRepositories ?? [];
+  if (role === 'notebook') {
+    values.push(['BILBO_WORKDIR', notebookWorkdir(notebook?.workdir)]);
+    const optional: [string, string | undefined][] = [
+      ['BILBO_JUPYTER_TOKEN_PARAMETER', bootstrap.secrets?.jupyterToken],
+      ['BILBO_GIT_PASSWORD_PARAMETER', bootstrap.secrets?.gitPassword],
+      ['BILBO_GIT_USER', notebook?.gitUser],
+      ['BILBO_GIT_EMAIL', notebook?.gitEmail],
+    ];
+    for (const [name, value] of optional) if (value !== undefined) values.push([name, value]);
+  }
+  const conf = at(CONF);
+  const lines = [
+    continued(
+      "printf '%s=%q\\n'",
+      values.map(([name, value]) => `${name} ${shellQuote(value)}`),
+      `>${conf}`,
+    ),
+  ];
+  if (role === 'notebook' && repositories.length > 0) {
+    lines.push(
+      [
+        '{',
+        "  printf 'BILBO_GIT_REPOSITORIES=('",
+        `  printf ' %q' ${repositories.map(shellQuote).join(' ')}`,
+        "  printf ' )\\n'",
+        `} >>${conf}`,
+      ].join('\n'),
+    );
+  }
+  return lines.join('\n');
+}
+
+type Pathing = (path: string) => string;
+
+function sourceConf(at: Pathing): string[] {
+  return ['# shellcheck source=/dev/null', `source ${at(CONF)}`];
+}
+
+/** The script systemd runs as the dask user: bilbo's own text; profile values come from the conf file. */
+function launcherOf({ role, bootstrap }: UserDataInput, at: Pathing): string {
+  const header = ['#!/bin/bash', 'set -euo pipefail'];
+  const bin = at(VENV_BIN);
+  switch (role) {
+    case 'scheduler':
+      return [
+        ...header,
+        `exec ${bin}/dask scheduler --port ${DASK_PORTS.scheduler} --dashboard-address :${DASK_PORTS.dashboard}`,
+      ].join('\n');
+    case 'worker': {
+      const { dask, schedulerAddress } = bootstrap;
+      if (schedulerAddress === undefined) throw new Error('a Dask worker needs the scheduler address');
+      if (!dask) throw new Error('a Dask worker needs its sizing (nworkers, nthreads, memory limit)');
+      const nworkers = count(dask.nworkers, 1, 'nworkers');
+      const nthreads = count(dask.nthreads, 1, 'nthreads');
+      const memoryLimit = count(dask.memoryLimitBytes, 0, 'memoryLimitBytes');
+      return [
+        ...header,
+        ...sourceConf(at),
+        `exec ${bin}/dask worker "$BILBO_SCHEDULER_ADDRESS" --nworkers ${nworkers} --nthreads ${nthreads} --memory-limit ${memoryLimit}`,
+      ].join('\n');
+    }
+    case 'notebook':
+      if (bootstrap.schedulerAddress === undefined) throw new Error('a notebook needs the scheduler address');
+      return [
+        ...header,
+        ...sourceConf(at),
+        'export DASK_SCHEDULER_ADDRESS="$BILBO_SCHEDULER_ADDRESS"',
+        `cd -- "${at('')}$BILBO_WORKDIR"`,
+        `exec ${bin}/jupyter lab --ip 0.0.0.0 --port ${DASK_PORTS.notebook} --no-browser`,
+      ].join('\n');
+  }
+}
+
+function count(value: number, minimum: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < minimum) {
+    throw new Error(`a Dask worker's ${name} must be an integer >= ${minimum}, not ${value}`);
+  }
+  return value;
+}
+
+/** The notebook's extra files (secret reader, token pre-start) and first-boot actions (workdir, git). */
+function notebookParts({ bootstrap }: UserDataInput, at: Pathing): { files: string[]; actions: string[] } {
+  const tokenParameter = bootstrap.secrets?.jupyterToken;
+  if (tokenParameter === undefined) throw new Error('a notebook needs the name of its Jupyter token secret');
+  const python = `${at(VENV_BIN)}/python ${at(FETCH_SECRET)}`;
+  const files = [
+    writeFile(at(FETCH_SECRET), FETCH_SECRET_PY, '0644'),
+    writeFile(
+      at(`${BIN}/notebook-token.sh`),
+      [
+        '#!/bin/bash',
+        'set -euo pipefail',
+        ...sourceConf(at),
+        'umask 077',
+        `exec ${python} "$BILBO_REGION" "$BILBO_JUPYTER_TOKEN_PARAMETER" env ${at(TOKEN_ENV)} JUPYTER_TOKEN`,
+      ].join('\n'),
+      '0700',
+    ),
+  ];
+
+  const workdir = `"${at('')}$BILBO_WORKDIR"`;
+  const actions = [
+    [...sourceConf(at), `install -d -m 0755 -- ${workdir}`, `chown dask:dask -- ${workdir}`].join('\n'),
+  ];
+  const notebook = bootstrap.notebook;
+  const repositories = notebook?.gitRepositories ?? [];
+  const git: string[] = [];
+  if (notebook?.gitUser !== undefined) git.push('as_dask git config --global user.name "$BILBO_GIT_USER"');
+  if (notebook?.gitEmail !== undefined) git.push('as_dask git config --global user.email "$BILBO_GIT_EMAIL"');
+  if (repositories.length > 0) git.push(...cloneLines(bootstrap, python, at));
+  if (git.length > 0) {
+    actions.push(
+      [
+        '# Git as the dask user, in the workdir. A failed clone leaves the notebook usable.',
+        `as_dask() { (cd -- ${workdir} && runuser -u dask -- env HOME=${at(DASK_HOME)} GIT_TERMINAL_PROMPT=0 "$@"); }`,
+        ...git,
+      ].join('\n'),
+    );
+  }
+  return { files, actions };
+}
+
+/** Clones every repository; with a password, through a credential store that exists only for the clones. */
+function cloneLines(bootstrap: RoleBootstrap, python: string, at: Pathing): string[] {
+  const clone = (helper: string) => [
+    `for repository in "\${BILBO_GIT_REPOSITORIES[@]}"; do`,
+    `  as_dask git${helper} clone --quiet -- "$repository" || echo "bilbo: could not clone $repository" >&2`,
+    'done',
+  ];
+  if (bootstrap.secrets?.gitPassword === undefined) return clone('');
+  const credentials = at(GIT_CREDENTIALS);
+  return [
+    `credentials=${credentials}`,
+    `if ${python} "$BILBO_REGION" "$BILBO_GIT_PASSWORD_PARAMETER" git-credentials "$credentials" "\${BILBO_GIT_USER:-}" "\${BILBO_GIT_REPOSITORIES[@]}"; then`,
+    '  chown dask:dask -- "$credentials"',
+    'else',
+    "  echo 'bilbo: could not read the git password; cloning without it' >&2",
+    'fi',
+    ...clone(' -c "credential.helper=store --file=$credentials"'),
+    'rm -f -- "$credentials"',
+  ];
+}

@@ -1,0 +1,179 @@
+/**
+ * The synthesized create and destroy workflows with the EC2 provider (and
+ * the real retrying decorator, user-data renderer and preflight) in front of
+ * a stateful EC2 mock: from a signed request to READY, and from each fault
+ * EC2 can throw at a launch to a clean rollback — nothing left running,
+ * the record FAILED with AWS's message.
+ */
+import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsAdapters } from '../../lambdas/adapters/aws-adapters.ts';
+import type { ReadinessProbe } from '../../lambdas/domain/ports.ts';
+import type { Cluster } from '../../schemas/types.generated.ts';
+import {
+  EC2_TEST_CONFIG,
+  type Ec2Mock,
+  ec2Errors,
+  MOCK_AMI,
+  MOCK_KEY_PAIR,
+  MOCK_REGION,
+  mockEc2,
+} from '../support/ec2-mock.ts';
+import { startTestControlPlane, type TestControlPlane } from '../support/local-control-plane.ts';
+
+const profile = {
+  instance: {
+    ami: MOCK_AMI,
+    ec2type: 'm5.large',
+    keyname: MOCK_KEY_PAIR,
+    tags: [['team', 'data']] as [string, string][],
+  },
+  dask: { worker: { instance: { ec2type: 'm5.xlarge' }, count: 3 } },
+};
+
+/** A dashboard that answers after a few looks, as a booting scheduler does, with every worker joined. */
+function bootingDashboards(looksToBoot: number): ReadinessProbe & { urls: string[] } {
+  const looks = new Map<string, number>();
+  const urls: string[] = [];
+  return {
+    urls,
+    async observe({ dashboardUrl, wantedWorkers }) {
+      urls.push(dashboardUrl);
+      const seen = (looks.get(dashboardUrl) ?? 0) + 1;
+      looks.set(dashboardUrl, seen);
+      return seen > looksToBoot
+        ? { dashboardUp: true, workersJoined: wantedWorkers }
+        : { dashboardUp: false, workersJoined: 0 };
+    },
+  };
+}
+
+let ec2: Ec2Mock;
+/** Runs once just before the named state's task: arms a fault for exactly that step. */
+const beforeState: Record<string, (() => void) | undefined> = {};
+let harness: TestControlPlane;
+const probe = bootingDashboards(3);
+
+beforeAll(async () => {
+  ec2 = mockEc2({ bootDescribes: 2, unseenDescribes: 1 });
+  const ssm = new SSMClient({ region: MOCK_REGION });
+  // No notebook here: the cleanup only looks for the cluster's secrets and finds none.
+  mockClient(ssm).on(GetParametersByPathCommand).resolves({ Parameters: [] });
+  const adapters = awsAdapters({ region: MOCK_REGION, ...EC2_TEST_CONFIG }, { ec2: ec2.client, ssm });
+  harness = await startTestControlPlane({
+    providerAdapters: { ...adapters, probeNetwork: 'private', stop: async () => {} },
+    probe,
+    probeSettings: { intervalMs: 10, budgetMs: 200 },
+    runner: {
+      waitOverrideMs: 10,
+      retryOverrideMs: 0,
+      interceptor: async (state, _payload, next) => {
+        beforeState[state]?.();
+        beforeState[state] = undefined;
+        return next();
+      },
+    },
+  });
+});
+
+afterAll(async () => {
+  await harness?.stop();
+  ec2?.restore();
+});
+
+async function createAndSettle(name: string): Promise<Cluster> {
+  await harness.api.createCluster({ name, profile });
+  await harness.plane.runner.waitForIdle();
+  return harness.api.getCluster(name);
+}
+
+function userDataOf(input: { UserData?: string }): string {
+  return Buffer.from(input.UserData ?? '', 'base64').toString('utf8');
+}
+
+describe('creating a cluster on EC2', () => {
+  it('goes from the request to READY with one launch call per role, tagged at launch', async () => {
+    const before = ec2.inputsOf('RunInstances').filter((input) => !input.DryRun).length;
+    const cluster = await createAndSettle('on-ec2');
+
+    expect(cluster.state).toBe('READY');
+    const launches = ec2
+      .inputsOf('RunInstances')
+      .filter((input) => !input.DryRun)
+      .slice(before);
+    expect(launches.map((input) => [input.InstanceType, input.MinCount, input.MaxCount])).toEqual([
+      ['m5.large', 1, 1],
+      ['m5.xlarge', 3, 3],
+    ]);
+    const scheduler = cluster.instances?.find((instance) => instance.role === 'scheduler');
+    expect(userDataOf(launches[1]!)).toContain(`tcp://${scheduler?.privateIp}:8786`);
+    expect(launches[1]?.TagSpecifications?.map((spec) => spec.ResourceType)).toEqual(['instance', 'volume']);
+    expect(cluster.instances).toHaveLength(4);
+    expect(cluster.privateDashboardUrl).toBe(`http://${scheduler?.privateIp}:8787`);
+    expect(cluster.dashboardUrl).toMatch(/^http:\/\/\d+\.\d+\.\d+\.\d+:8787$/);
+    expect(cluster.dashboardUrl).not.toBe(cluster.privateDashboardUrl);
+    expect(probe.urls.at(-1)).toBe(cluster.privateDashboardUrl);
+  });
+
+  it('retries a throttled launch with the same client token, launching nothing twice', async () => {
+    beforeState.LaunchMember = () =>
+      ec2.fail({ command: 'RunInstances', error: ec2Errors.throttled(), afterEffect: true });
+    const cluster = await createAndSettle('throttled');
+
+    expect(cluster.state).toBe('READY');
+    const workerCalls = ec2
+      .inputsOf('RunInstances')
+      .filter((input) => input.ClientToken === `${cluster.id}-worker`);
+    expect(workerCalls).toHaveLength(2);
+    expect(ec2.state.alive(cluster.id)).toHaveLength(4);
+  });
+
+  it.each([
+    {
+      what: 'no capacity for the workers',
+      arm: () => {
+        beforeState.LaunchMember = () =>
+          ec2.fail({ command: 'RunInstances', error: ec2Errors.insufficientCapacity('m5.xlarge') });
+      },
+      step: 'launch-members',
+      message: /capacity/i,
+    },
+    {
+      what: 'a partial launch',
+      arm: () => ec2.state.launchOnlyNext(0),
+      step: 'launch-scheduler',
+      message: /launched 0|asked for/,
+    },
+  ])(
+    'rolls back $what: FAILED at $step with the reason, every instance terminated',
+    async ({ arm, step, message }) => {
+      arm();
+      const cluster = await createAndSettle(`fault-${step}`);
+
+      expect(cluster.state).toBe('FAILED');
+      expect(cluster.failure?.step).toBe(step);
+      expect(cluster.failure?.message).toMatch(message);
+      expect(ec2.state.alive(cluster.id)).toEqual([]);
+    },
+  );
+
+  it('destroys a READY cluster: every instance terminated, the record DESTROYED', async () => {
+    await harness.api.destroyCluster('on-ec2');
+    await harness.plane.runner.waitForIdle();
+    const cluster = await harness.api.getCluster('on-ec2');
+
+    console.log(
+      JSON.stringify(cluster.failure),
+      JSON.stringify(
+        harness.plane.runner
+          .executions()
+          .filter((e) => e.status !== 'SUCCEEDED')
+          .map((e) => [e.name, e.error, e.cause]),
+      ),
+    );
+    expect(cluster.failure).toBeUndefined();
+    expect(cluster.state).toBe('DESTROYED');
+    expect(ec2.state.alive(cluster.id)).toEqual([]);
+  });
+});

@@ -1,0 +1,86 @@
+/** Inputs for the user-data tests: plain ones, and hostile ones aimed at a sandbox's `pwned` file. */
+import type { UserDataInput } from '../../../../lambdas/domain/dask/user-data.ts';
+import type { RoleBootstrap } from '../../../../lambdas/domain/ports.ts';
+import type { RoleName } from '../../../../schemas/types.generated.ts';
+import type { Sandbox } from './sandbox.ts';
+
+export const CLUSTER_ID = 'c-0123456789abcdef';
+export const TOKEN = `/bilbo/clusters/${CLUSTER_ID}/jupyter-token`;
+export const PASSWORD = `/bilbo/clusters/${CLUSTER_ID}/git-password`;
+export const SCHEDULER = 'tcp://10.0.1.23:8786';
+export const DASK = { nworkers: 3, nthreads: 2, memoryLimitBytes: 4_294_967_296 };
+
+export function input(role: RoleName, bootstrap: Partial<RoleBootstrap> = {}): UserDataInput {
+  const base: RoleBootstrap = {
+    kind: 'dask',
+    initCommands: ["echo 'ready'"],
+    ...(role === 'scheduler' ? {} : { schedulerAddress: SCHEDULER }),
+    ...(role === 'worker' ? { dask: DASK } : {}),
+    ...(role === 'notebook' ? { notebook: {}, secrets: { jupyterToken: TOKEN } } : {}),
+  };
+  return {
+    clusterId: CLUSTER_ID,
+    clusterName: 'analytics',
+    role,
+    region: 'eu-west-1',
+    bootstrap: { ...base, ...bootstrap },
+  };
+}
+
+export const withGit: Partial<RoleBootstrap> = {
+  notebook: {
+    workdir: '/data/work',
+    gitRepositories: ['https://github.com/acme/models.git', 'https://gitlab.example.com:8443/acme/etl.git'],
+    gitUser: 'someone',
+    gitEmail: 'someone@example.com',
+  },
+  secrets: { jupyterToken: TOKEN, gitPassword: PASSWORD },
+};
+
+/** Every kind of text that means something to bash, systemd or printf, aimed at the sandbox's `pwned` file. */
+export function hostile(sandbox: Sandbox, label: string): string {
+  const touch = `touch ${sandbox.pwned}`;
+  return `${label} $(${touch}) \`${touch}\` '; ${touch} # " \\ \\' %h %n %% $HOME \${HOME} * -- -n\nline two\t🎉 é`;
+}
+
+export function hostileInput(sandbox: Sandbox, role: RoleName): UserDataInput {
+  const initRan = sandbox.path('/init-ran');
+  const base = input(role, role === 'notebook' ? withGit : {});
+  return {
+    ...base,
+    clusterName: hostile(sandbox, 'name'),
+    region: 'eu-west-1',
+    bootstrap: {
+      ...base.bootstrap,
+      ...(role === 'scheduler' ? {} : { schedulerAddress: hostile(sandbox, 'tcp://scheduler') }),
+      // Quoting-hostile, but harmless when run as written: `pwned` appears only where bash keeps it literal.
+      initCommands: [
+        `echo '$(touch ${sandbox.pwned})' "\`printf x\`" > /dev/null`,
+        `printf '%s\\n' "it's; rm -rf / #" '%h %n' \\\\ "🎉" > /dev/null`,
+        `cat > /dev/null <<'EOF'\n$(touch ${sandbox.pwned})\n\`touch ${sandbox.pwned}\`\nEOF`,
+        `touch '${initRan}'`,
+      ],
+      ...(role === 'notebook'
+        ? {
+            notebook: {
+              workdir: `/srv/${hostile(sandbox, 'work')}`,
+              gitRepositories: [
+                `https://github.com/acme/${hostile(sandbox, 'repo')}.git`,
+                `https://gitlab.example.com:8443/acme/it's "quoted" $(touch ${sandbox.pwned}).git`,
+              ],
+              gitUser: hostile(sandbox, "o'brien"),
+              gitEmail: `o'brien+$(touch ${sandbox.pwned})@example.com`,
+            },
+          }
+        : {}),
+    },
+  };
+}
+
+/** Percent-encoding of everything but letters, digits and -._~, as Python's quote(safe=''). */
+export function percentEncoded(value: string): string {
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}

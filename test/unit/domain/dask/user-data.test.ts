@@ -1,0 +1,341 @@
+import { statSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  DASK_PORTS,
+  DEFAULT_WORKDIR,
+  notebookWorkdir,
+  renderUserData,
+  USER_DATA_MAX_BYTES,
+  type UserDataInput,
+} from '../../../../lambdas/domain/dask/user-data.ts';
+import { ValidationError } from '../../../../lambdas/domain/errors.ts';
+import { bashSyntax, Sandbox, shellcheck, systemdVerify } from './sandbox.ts';
+import {
+  CLUSTER_ID,
+  DASK,
+  hostileInput,
+  input,
+  PASSWORD,
+  percentEncoded,
+  SCHEDULER,
+  TOKEN,
+  withGit,
+} from './user-data-fixtures.ts';
+
+describe('renderUserData', () => {
+  describe.each(['scheduler', 'worker', 'notebook'] as const)('for a %s', (role) => {
+    it('is a bash script that stops at the first error', () => {
+      const script = renderUserData(input(role));
+      expect(script.startsWith('#!/bin/bash\n')).toBe(true);
+      expect(script).toContain('\nset -euo pipefail\n');
+    });
+
+    it('writes one systemd unit for the role, running as dask and restarted on failure, and starts it', () => {
+      const script = renderUserData(input(role));
+      const unit = `/etc/systemd/system/bilbo-${role}.service`;
+      expect(script.match(/^cat >\/etc\/systemd\/system\//gm)).toHaveLength(1);
+      expect(script).toContain(`cat >${unit} <<'BILBO_EOF'\n[Unit]\n`);
+      expect(script).toMatch(/\nUser=dask\n/);
+      expect(script).toMatch(/\nRestart=on-failure\n/);
+      expect(script).toContain(`\nExecStart=/opt/bilbo/bin/start-${role}.sh\n`);
+      expect(
+        script.trimEnd().endsWith(`systemctl daemon-reload && systemctl enable --now bilbo-${role}.service`),
+      ).toBe(true);
+    });
+
+    it('writes the init commands to /opt/bilbo/init.sh and runs them with bash before starting the role', () => {
+      const script = renderUserData(input(role));
+      expect(script).toContain(
+        "printf '%s\\n' \\\n  '#!/bin/bash' \\\n  'set -e' \\\n  'echo '\\''ready'\\''' \\\n  >/opt/bilbo/init.sh",
+      );
+      expect(script.indexOf('\nbash /opt/bilbo/init.sh\n')).toBeGreaterThan(0);
+      expect(script.indexOf('\nbash /opt/bilbo/init.sh\n')).toBeLessThan(
+        script.indexOf('systemctl daemon-reload'),
+      );
+    });
+
+    it.each([
+      ['plain', {}],
+      ['with notebook git and a password', withGit],
+    ])('passes bash -n and shellcheck (%s)', (_case, extra) => {
+      const script = renderUserData(input(role, role === 'notebook' ? extra : {}));
+      expect(bashSyntax(script).stderr).toBe('');
+      expect(shellcheck(script)).toMatchObject({ status: 0, stdout: '' });
+    });
+
+    it('passes bash -n and shellcheck with hostile values everywhere', () => {
+      const sandbox = new Sandbox();
+      const script = renderUserData(hostileInput(sandbox, role));
+      sandbox.remove();
+      expect(bashSyntax(script).stderr).toBe('');
+      expect(shellcheck(script)).toMatchObject({ status: 0, stdout: '' });
+    });
+  });
+
+  it('starts the scheduler on port 8786 with the dashboard on 8787', () => {
+    expect(renderUserData(input('scheduler'))).toContain(
+      '\nexec /opt/bilbo/venv/bin/dask scheduler --port 8786 --dashboard-address :8787\n',
+    );
+    expect(DASK_PORTS).toEqual({ scheduler: 8786, dashboard: 8787, notebook: 8888 });
+  });
+
+  it('starts workers against the scheduler with the planned processes, threads and memory', () => {
+    const script = renderUserData(input('worker'));
+    expect(script).toContain(`  BILBO_SCHEDULER_ADDRESS '${SCHEDULER}' \\\n`);
+    expect(script).toContain(
+      '\nexec /opt/bilbo/venv/bin/dask worker "$BILBO_SCHEDULER_ADDRESS" --nworkers 3 --nthreads 2 --memory-limit 4294967296\n',
+    );
+  });
+
+  it('refuses, as a programming error, a worker without a scheduler address or sizing', () => {
+    const { schedulerAddress: _a, ...noAddress } = input('worker').bootstrap;
+    const { dask: _d, ...noSizing } = input('worker').bootstrap;
+    expect(() => renderUserData({ ...input('worker'), bootstrap: noAddress })).toThrow(/scheduler address/);
+    expect(() => renderUserData({ ...input('worker'), bootstrap: noSizing })).toThrow(/sizing/);
+    expect(() => renderUserData(input('worker', { dask: { ...DASK, nthreads: 1.5 } }))).toThrow(/nthreads/);
+  });
+
+  it('refuses, as a programming error, a notebook without its token secret or the scheduler address', () => {
+    expect(() => renderUserData(input('notebook', { secrets: {} }))).toThrow(/Jupyter token/);
+    const { schedulerAddress: _a, ...noAddress } = input('notebook').bootstrap;
+    expect(() => renderUserData({ ...input('notebook'), bootstrap: noAddress })).toThrow(/scheduler address/);
+  });
+
+  it('runs Jupyter Lab on 8888 with the token from SSM loaded by systemd as root, never in user-data', () => {
+    const script = renderUserData(input('notebook'));
+    expect(script).toContain(
+      '\nexec /opt/bilbo/venv/bin/jupyter lab --ip 0.0.0.0 --port 8888 --no-browser\n',
+    );
+    expect(script).toContain('\nEnvironmentFile=-/etc/bilbo/notebook.env\n');
+    expect(script).toContain('\nExecStartPre=+/opt/bilbo/bin/notebook-token.sh\n');
+    expect(script).toContain(`  BILBO_JUPYTER_TOKEN_PARAMETER '${TOKEN}' \\\n`);
+    expect(script).toContain('ssm.get_parameter(Name=name, WithDecryption=True)');
+  });
+
+  it('clones nothing and sets no git identity when the profile has no git section', () => {
+    const script = renderUserData(input('notebook'));
+    expect(script).not.toContain('git ');
+    expect(script).not.toContain('BILBO_GIT_');
+  });
+
+  it('clones without a credential store when no password is named', () => {
+    const script = renderUserData(
+      input('notebook', { notebook: { gitRepositories: ['https://github.com/acme/public.git'] } }),
+    );
+    expect(script).toContain('as_dask git clone --quiet -- "$repository"');
+    expect(script).not.toContain('credential');
+  });
+
+  it('refuses a value bash cannot hold (NUL) with a ValidationError', () => {
+    expect(() => renderUserData(input('worker', { initCommands: ['echo a\0b'] }))).toThrow(ValidationError);
+  });
+
+  it('refuses a script over EC2’s 16 KB user-data limit with a ValidationError', () => {
+    const huge = Array.from({ length: 200 }, () => 'x'.repeat(100));
+    expect(() => renderUserData(input('worker', { initCommands: huge }))).toThrow(ValidationError);
+    expect(USER_DATA_MAX_BYTES).toBe(16_384);
+  });
+});
+
+describe('notebookWorkdir', () => {
+  it.each([
+    [undefined, DEFAULT_WORKDIR],
+    ['', DEFAULT_WORKDIR],
+    ['/data/work', '/data/work'],
+    ['projects', '/home/dask/projects'],
+    ['~', '/home/dask'],
+    ['~/notebooks', '/home/dask/notebooks'],
+  ])('puts %j at %s', (workdir, expected) => {
+    expect(notebookWorkdir(workdir)).toBe(expected);
+  });
+});
+
+describe('the rendered script, run in a sandbox', () => {
+  let sandbox: Sandbox;
+  const tokenValue = 'tok"en $HOME `id` \\ \' %h\nsecond line';
+  const passwordValue = 'pa:ss@w/rd \'"$(id)% é';
+
+  beforeEach(() => {
+    sandbox = new Sandbox({ [TOKEN]: tokenValue, [PASSWORD]: passwordValue });
+  });
+
+  afterEach(() => {
+    sandbox.remove();
+  });
+
+  function runUserData(value: UserDataInput) {
+    return sandbox.run(renderUserData(value, { root: sandbox.root }));
+  }
+
+  it('writes the init commands byte for byte, runs them, and lets nothing out', () => {
+    const value = hostileInput(sandbox, 'worker');
+
+    const run = runUserData(value);
+
+    expect(run).toMatchObject({ status: 0, stderr: '' });
+    expect(sandbox.read('/opt/bilbo/init.sh')).toBe(
+      ['#!/bin/bash', 'set -e', ...value.bootstrap.initCommands, ''].join('\n'),
+    );
+    expect(statSync(sandbox.path('/opt/bilbo/init.sh')).mode & 0o777).toBe(0o700);
+    expect(statSync(sandbox.path('/init-ran')).isFile()).toBe(true);
+    expect(() => statSync(sandbox.pwned)).toThrow(/ENOENT/);
+  });
+
+  it('keeps every profile value exact in the conf file the services read', () => {
+    const value = hostileInput(sandbox, 'notebook');
+
+    expect(runUserData(value).status).toBe(0);
+
+    const notebook = value.bootstrap.notebook!;
+    expect(
+      sandbox.sourced(sandbox.path('/etc/bilbo/cluster.conf'), [
+        '$BILBO_CLUSTER_ID',
+        '$BILBO_CLUSTER_NAME',
+        '$BILBO_SCHEDULER_ADDRESS',
+        '$BILBO_WORKDIR',
+        '$BILBO_GIT_USER',
+        '$BILBO_GIT_EMAIL',
+        '$BILBO_JUPYTER_TOKEN_PARAMETER',
+        `\${BILBO_GIT_REPOSITORIES[@]}`,
+      ]),
+    ).toEqual([
+      CLUSTER_ID,
+      value.clusterName,
+      value.bootstrap.schedulerAddress,
+      notebook.workdir,
+      notebook.gitUser,
+      notebook.gitEmail,
+      TOKEN,
+      ...notebook.gitRepositories!,
+    ]);
+    expect(() => statSync(sandbox.pwned)).toThrow(/ENOENT/);
+  });
+
+  it('starts a worker with the scheduler address as one exact argument', () => {
+    const value = hostileInput(sandbox, 'worker');
+    expect(runUserData(value).status).toBe(0);
+
+    expect(sandbox.bash([sandbox.path('/opt/bilbo/bin/start-worker.sh')]).status).toBe(0);
+
+    expect(sandbox.calls('dask').map((call) => call.argv)).toEqual([
+      [
+        'worker',
+        value.bootstrap.schedulerAddress,
+        '--nworkers',
+        '3',
+        '--nthreads',
+        '2',
+        '--memory-limit',
+        '4294967296',
+      ],
+    ]);
+    expect(sandbox.calls('systemctl').map((call) => call.argv)).toEqual([
+      ['daemon-reload'],
+      ['enable', '--now', 'bilbo-worker.service'],
+    ]);
+    expect(() => statSync(sandbox.pwned)).toThrow(/ENOENT/);
+  });
+
+  it.each(['scheduler', 'worker', 'notebook'] as const)('writes a %s unit that systemd accepts', (role) => {
+    expect(runUserData(hostileInput(sandbox, role)).status).toBe(0);
+
+    expect(systemdVerify(sandbox.path(`/etc/systemd/system/bilbo-${role}.service`))).toMatchObject({
+      status: 0,
+      stderr: '',
+    });
+  });
+
+  it('starts the scheduler with its fixed ports', () => {
+    expect(runUserData(hostileInput(sandbox, 'scheduler')).status).toBe(0);
+
+    expect(sandbox.bash([sandbox.path('/opt/bilbo/bin/start-scheduler.sh')]).status).toBe(0);
+
+    expect(sandbox.calls('dask').map((call) => call.argv)).toEqual([
+      ['scheduler', '--port', '8786', '--dashboard-address', ':8787'],
+    ]);
+  });
+
+  it('starts Jupyter in the workdir, which it creates for dask, with the scheduler address in its environment', () => {
+    const value = hostileInput(sandbox, 'notebook');
+    expect(runUserData(value).status).toBe(0);
+    const workdir = sandbox.path(value.bootstrap.notebook!.workdir!);
+
+    expect(sandbox.bash([sandbox.path('/opt/bilbo/bin/start-notebook.sh')]).status).toBe(0);
+
+    expect(sandbox.calls('jupyter')).toEqual([
+      expect.objectContaining({
+        argv: ['lab', '--ip', '0.0.0.0', '--port', '8888', '--no-browser'],
+        cwd: workdir,
+        env: expect.objectContaining({ DASK_SCHEDULER_ADDRESS: value.bootstrap.schedulerAddress }),
+      }),
+    ]);
+    expect(statSync(workdir).isDirectory()).toBe(true);
+    expect(sandbox.calls('chown')[0]?.argv).toEqual(['dask:dask', '--', workdir]);
+  });
+
+  it('fetches the Jupyter token as root into a 0600 file that systemd reads back exactly', () => {
+    expect(runUserData(hostileInput(sandbox, 'notebook')).status).toBe(0);
+
+    expect(sandbox.bash([sandbox.path('/opt/bilbo/bin/notebook-token.sh')])).toMatchObject({ status: 0 });
+
+    expect(sandbox.ssmCalls()).toContainEqual({ region: 'eu-west-1', name: TOKEN, decrypt: true });
+    const envFile = sandbox.path('/etc/bilbo/notebook.env');
+    expect(statSync(envFile).mode & 0o777).toBe(0o600);
+    // Inside double quotes, systemd's EnvironmentFile parser unescapes exactly \ " ` $ and keeps
+    // other backslashes and newlines, as bash does: bash reading the file back stands in for systemd.
+    expect(sandbox.sourced(envFile, ['$JUPYTER_TOKEN'])).toEqual([tokenValue]);
+  });
+
+  it('clones each repository as dask in the workdir, with the password only in a credential store that is removed', () => {
+    const value = hostileInput(sandbox, 'notebook');
+    const notebook = value.bootstrap.notebook!;
+    const credentials = sandbox.path('/home/dask/.bilbo-git-credentials');
+
+    expect(runUserData(value)).toMatchObject({ status: 0, stderr: '' });
+
+    const git = sandbox.calls('git');
+    expect(git.map((call) => call.argv)).toEqual([
+      ['config', '--global', 'user.name', notebook.gitUser],
+      ['config', '--global', 'user.email', notebook.gitEmail],
+      ...notebook.gitRepositories!.map((repository) => [
+        '-c',
+        `credential.helper=store --file=${credentials}`,
+        'clone',
+        '--quiet',
+        '--',
+        repository,
+      ]),
+    ]);
+    for (const call of git) {
+      expect(call.cwd).toBe(sandbox.path(notebook.workdir!));
+      expect(call.env).toMatchObject({ HOME: sandbox.path('/home/dask'), GIT_TERMINAL_PROMPT: '0' });
+    }
+    const user = percentEncoded(notebook.gitUser!);
+    const password = percentEncoded(passwordValue);
+    expect(git[2]?.credentials).toBe(
+      `https://${user}:${password}@github.com\nhttps://${user}:${password}@gitlab.example.com:8443\n`,
+    );
+    expect(sandbox.calls('runuser').every((call) => call.argv.slice(0, 3).join(' ') === '-u dask --')).toBe(
+      true,
+    );
+    expect(sandbox.calls('chown').map((call) => call.argv)).toContainEqual(['dask:dask', '--', credentials]);
+    expect(() => statSync(credentials)).toThrow(/ENOENT/);
+    expect(sandbox.ssmCalls()).toEqual([{ region: 'eu-west-1', name: PASSWORD, decrypt: true }]);
+    expect(() => statSync(sandbox.pwned)).toThrow(/ENOENT/);
+  });
+
+  it('still starts the notebook when the git password cannot be read', () => {
+    sandbox.setSsm({ [TOKEN]: tokenValue });
+
+    const run = runUserData(input('notebook', withGit));
+
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain('bilbo: could not read the git password; cloning without it');
+    expect(sandbox.calls('git').filter((call) => call.argv.includes('clone'))).toHaveLength(2);
+    expect(sandbox.calls('systemctl').map((call) => call.argv)).toContainEqual([
+      'enable',
+      '--now',
+      'bilbo-notebook.service',
+    ]);
+  });
+});
