@@ -1,12 +1,49 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { BilboStack } from './stacks/bilbo-stack.ts';
+import { BilboStack, type BilboStackProps } from './stacks/bilbo-stack.ts';
+
+/*
+ * Configuration comes from CDK context (`npx cdk deploy -c bilbo:allowedCidrs=203.0.113.0/24`, or
+ * "context" in cdk.json), is read and checked here only, and reaches the constructs as typed props.
+ * Lists are comma-separated strings (or JSON arrays in cdk.json).
+ *
+ * | key                           | value                                         | default                         |
+ * | ----------------------------- | --------------------------------------------- | ------------------------------- |
+ * | bilbo:vpcId                   | an existing VPC to run clusters in (vpc-…)    | a new VPC: 2 AZs, public        |
+ * |                               |                                               | subnets only, no NAT gateway,   |
+ * |                               |                                               | a DynamoDB gateway endpoint     |
+ * | bilbo:subnetIds               | its subnets for the clusters and the probe:   | (required with bilbo:vpcId)     |
+ * |                               | they must reach DynamoDB (endpoint or NAT),   |                                 |
+ * |                               | the instances SSM and what init commands get  |                                 |
+ * | bilbo:availabilityZones       | the subnets' AZs, in the same order (the      | (required with bilbo:vpcId)     |
+ * |                               | subnet count must be a multiple of theirs)    |                                 |
+ * | bilbo:allowedCidrs            | CIDRs that may reach 8786, 8787 and 8888      | none: the clusters and probe    |
+ * | bilbo:adminPrincipals         | ARNs of the only users/roles the API admits   | any caller IAM allows           |
+ * | bilbo:defaultAmi              | the image for profiles without `ami` (ami-…)  | none: profiles name one         |
+ * | bilbo:tableDeletionProtection | true or false                                 | true                            |
+ */
+export const CONTEXT_KEYS = {
+  vpcId: 'bilbo:vpcId',
+  subnetIds: 'bilbo:subnetIds',
+  availabilityZones: 'bilbo:availabilityZones',
+  allowedCidrs: 'bilbo:allowedCidrs',
+  adminPrincipals: 'bilbo:adminPrincipals',
+  defaultAmi: 'bilbo:defaultAmi',
+  tableDeletionProtection: 'bilbo:tableDeletionProtection',
+} as const;
+
+/** A context value bilbo cannot use; the message names the key and what it must be. */
+export class ContextError extends Error {
+  override name = 'ContextError';
+}
 
 export interface BuildAppOptions {
   /** Skip Lambda bundling (assets stay empty): for tests and local mode. @default false */
   skipBundling?: boolean;
   /** Where to write the cloud assembly. @default - CDK_OUTDIR, or a temp folder */
   outdir?: string;
+  /** Context values, as `-c key=value` gives them. @default - only what the CDK CLI passes */
+  context?: Record<string, unknown>;
 }
 
 export const STACK_ID = 'Bilbo';
@@ -18,11 +55,101 @@ export const STACK_ID = 'Bilbo';
 export function buildApp(options: BuildAppOptions = {}): { app: App; stack: BilboStack } {
   const app = new App({
     ...(options.outdir ? { outdir: options.outdir } : {}),
-    ...(options.skipBundling ? { context: { 'aws:cdk:bundling-stacks': [] } } : {}),
+    context: {
+      ...options.context,
+      ...(options.skipBundling ? { 'aws:cdk:bundling-stacks': [] } : {}),
+    },
   });
   const stack = new BilboStack(app, STACK_ID, {
     description: 'bilbo: a team-shared control plane for Dask clusters on EC2',
+    ...stackPropsFromContext((key) => app.node.tryGetContext(key)),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stack };
+}
+
+/** The stack's configuration from the `bilbo:*` context keys (see the table above). */
+export function stackPropsFromContext(read: (key: string) => unknown): BilboStackProps {
+  const vpcId = text(read, CONTEXT_KEYS.vpcId, /^vpc-[0-9a-f]+$/, 'a VPC id (vpc-…)');
+  const subnetIds = list(read, CONTEXT_KEYS.subnetIds, /^subnet-[0-9a-z]+$/, 'subnet ids (subnet-…)');
+  const availabilityZones = list(
+    read,
+    CONTEXT_KEYS.availabilityZones,
+    /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/,
+    'availability zone names (eu-west-1a)',
+  );
+  const allowedCidrs = list(read, CONTEXT_KEYS.allowedCidrs, CIDR, 'IPv4 or IPv6 CIDRs (203.0.113.0/24)');
+  const adminPrincipals = list(
+    read,
+    CONTEXT_KEYS.adminPrincipals,
+    /^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/[\w+=,.@/-]+$/,
+    'IAM user or role ARNs (arn:aws:iam::123456789012:role/data-team)',
+  );
+  const defaultAmi = text(read, CONTEXT_KEYS.defaultAmi, /^ami-[0-9a-f]+$/, 'an AMI id (ami-…)');
+  const tableDeletionProtection = flag(read, CONTEXT_KEYS.tableDeletionProtection);
+
+  const open = allowedCidrs.find((cidr) => cidr.endsWith('/0'));
+  if (open) {
+    throw new ContextError(
+      `${CONTEXT_KEYS.allowedCidrs}: ${open} opens the Dask scheduler, which runs any code it is sent, to everyone; name the networks that need it`,
+    );
+  }
+  if (!vpcId && (subnetIds.length > 0 || availabilityZones.length > 0)) {
+    throw new ContextError(
+      `${CONTEXT_KEYS.subnetIds} and ${CONTEXT_KEYS.availabilityZones} go with ${CONTEXT_KEYS.vpcId}: set it too, or leave all three out to create a VPC`,
+    );
+  }
+  if (vpcId && (subnetIds.length === 0 || availabilityZones.length === 0)) {
+    throw new ContextError(
+      `${CONTEXT_KEYS.vpcId} needs ${CONTEXT_KEYS.subnetIds} and ${CONTEXT_KEYS.availabilityZones} (the VPC is not looked up: synth stays offline)`,
+    );
+  }
+  if (vpcId && subnetIds.length % availabilityZones.length !== 0) {
+    throw new ContextError(
+      `${CONTEXT_KEYS.subnetIds}: ${subnetIds.length} subnets over ${availabilityZones.length} availability zones; give the same number of subnets in each zone, in zone order`,
+    );
+  }
+
+  return {
+    ...(vpcId ? { existingVpc: { vpcId, subnetIds, availabilityZones } } : {}),
+    ...(allowedCidrs.length > 0 ? { allowedCidrs } : {}),
+    ...(adminPrincipals.length > 0 ? { adminPrincipals } : {}),
+    ...(defaultAmi ? { defaultAmi } : {}),
+    ...(tableDeletionProtection === undefined ? {} : { tableDeletionProtection }),
+  };
+}
+
+const CIDR =
+  /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)\/(3[0-2]|[12]?\d)$|^[0-9a-f:]+:[0-9a-f:]*\/(12[0-8]|1[01]\d|[1-9]?\d)$/i;
+
+function text(read: (key: string) => unknown, key: string, shape: RegExp, what: string): string | undefined {
+  const value = read(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string' || !shape.test(value.trim())) {
+    throw new ContextError(`${key}: ${JSON.stringify(value)} is not ${what}`);
+  }
+  return value.trim();
+}
+
+function list(read: (key: string) => unknown, key: string, shape: RegExp, what: string): string[] {
+  const value = read(key);
+  if (value === undefined || value === null) return [];
+  const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : [value];
+  const values = items
+    .map((item) => (typeof item === 'string' ? item.trim() : item))
+    .filter((item) => item !== '');
+  for (const item of values) {
+    if (typeof item !== 'string' || !shape.test(item)) {
+      throw new ContextError(`${key}: ${JSON.stringify(item)} is not one of ${what}`);
+    }
+  }
+  return values as string[];
+}
+
+function flag(read: (key: string) => unknown, key: string): boolean | undefined {
+  const value = read(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new ContextError(`${key}: ${JSON.stringify(value)} is not true or false`);
 }

@@ -13,7 +13,7 @@ import { DynamoDbClusterStore } from '../../lambdas/adapters/dynamodb/cluster-st
 import { ensureTable } from '../../lambdas/adapters/dynamodb/table-design.ts';
 import { HttpReadinessProbe } from '../../lambdas/adapters/http/readiness-probe.ts';
 import type { LocalProcessProvider } from '../../lambdas/adapters/local/process-provider.ts';
-import type { ClusterStore, MachineProvider, ReadinessProbe } from '../../lambdas/domain/ports.ts';
+import type { Clock, ClusterStore, MachineProvider, ReadinessProbe } from '../../lambdas/domain/ports.ts';
 import type { ProbeSettings } from '../../lambdas/domain/workflow/probe-ready.ts';
 import { startApiServer } from './api-server.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
@@ -41,6 +41,9 @@ export interface LocalControlPlaneOptions {
   providerAdapters?: ProviderAdapters;
   /** Replaces the HTTP readiness probe (tests whose machines have no real dashboard). */
   probe?: ReadinessProbe;
+  /** Replace the clock and sleep of the use cases and steps (benchmarks simulating a slow boot). */
+  clock?: Clock;
+  sleep?: (ms: number) => Promise<void>;
   /** Workflow runner options: faster waits, fault injection in tests. @default { waitOverrideMs: 100 } */
   runner?: LocalWorkflowRunnerOptions;
 }
@@ -80,7 +83,9 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
     const choice = options.provider ?? { kind: 'local' };
     const adapters =
       options.providerAdapters ??
-      (choice.kind === 'local' ? await localAdapters(options) : await ec2Adapters(choice, region, options.log));
+      (choice.kind === 'local'
+        ? await localAdapters(options)
+        : await ec2Adapters(choice, region, options.log));
 
     options.log('starting DynamoDB Local');
     // On EC2, clusters outlive the control plane, and so must their records.
@@ -114,6 +119,8 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       catalog: adapters.catalog,
       preflight: adapters.preflight,
       probe: options.probe ?? new HttpReadinessProbe(),
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.sleep ? { sleep: options.sleep } : {}),
       secrets: adapters.secrets,
       workflows: runner,
       probeSettings: { ...DEFAULT_PROBE, network: adapters.probeNetwork, ...options.probeSettings },

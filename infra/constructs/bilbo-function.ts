@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import { type CfnResource, Duration } from 'aws-cdk-lib';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { ISecurityGroup, ISubnet, IVpc } from 'aws-cdk-lib/aws-ec2';
+import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENTRY_METADATA_KEY } from '../metadata.ts';
+import { acknowledge } from './nag.ts';
 
 /** The repository root: entries and the lock file are resolved against it. */
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
@@ -23,6 +25,22 @@ export interface BilboFunctionProps {
   readonly timeout?: Duration;
   /** @default 512 */
   readonly memorySize?: number;
+  /**
+   * Run inside a VPC, in these subnets with these security groups.
+   * @default - outside any VPC
+   */
+  readonly vpcPlacement?: FunctionVpcPlacement;
+}
+
+export interface FunctionVpcPlacement {
+  readonly vpc: IVpc;
+  readonly subnets: readonly ISubnet[];
+  readonly securityGroups: ISecurityGroup[];
+  /**
+   * Accept public subnets (a Lambda never gets a public IP there): say why where you set it.
+   * @default false
+   */
+  readonly allowPublicSubnet?: boolean;
 }
 
 const DEFAULT_ENVIRONMENT: Readonly<Record<string, string>> = {
@@ -44,6 +62,18 @@ export class BilboFunction extends NodejsFunction {
       description: `Runs ${props.entry}`,
     });
     logGroup.grantWrite(role);
+    const placement = props.vpcPlacement;
+    if (placement) {
+      // Lambda creates and removes the function's network interfaces with its execution role.
+      role.addManagedPolicy(
+        ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
+      );
+      acknowledge(
+        role,
+        'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        "The documented permissions Lambda needs to manage a VPC function's network interfaces; AWS keeps them current.",
+      );
+    }
     super(scope, id, {
       entry: join(REPO_ROOT, props.entry),
       handler: 'handler',
@@ -57,6 +87,14 @@ export class BilboFunction extends NodejsFunction {
       projectRoot: REPO_ROOT,
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
       environment: { ...DEFAULT_ENVIRONMENT, ...props.environment },
+      ...(placement
+        ? {
+            vpc: placement.vpc,
+            vpcSubnets: { subnets: [...placement.subnets] },
+            securityGroups: placement.securityGroups,
+            allowPublicSubnet: placement.allowPublicSubnet ?? false,
+          }
+        : {}),
       bundling: {
         format: OutputFormat.ESM,
         mainFields: ['module', 'main'],

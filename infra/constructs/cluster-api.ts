@@ -5,18 +5,36 @@ import {
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
+  type Model,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
+import {
+  AnyPrincipal,
+  ArnPrincipal,
+  Effect,
+  ManagedPolicy,
+  PolicyDocument,
+  PolicyStatement,
+} from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { bundleRequestModel } from '../request-model.ts';
 import { BilboFunction } from './bilbo-function.ts';
 import type { ClusterTable } from './cluster-table.ts';
 import type { ClusterWorkflows } from './cluster-workflows.ts';
-import { acknowledge } from './nag.ts';
+import type { MachineAccess } from './machine-access.ts';
+import { acknowledge, refInFinding } from './nag.ts';
 
 export interface ClusterApiProps {
   readonly table: ClusterTable;
   readonly workflows: ClusterWorkflows;
+  /** Grants the api function what a plan, the launch preflight and a create need. */
+  readonly machines: MachineAccess;
+  /**
+   * IAM principal ARNs (users, roles) that alone may call the API, through the API's resource policy.
+   * @default - any principal of the account whose IAM policies allow execute-api:Invoke (e.g. the user policy)
+   */
+  readonly adminPrincipals?: readonly string[];
   /**
    * Extra environment for the api function, e.g. MACHINE_PROVIDER.
    * @default - none
@@ -41,6 +59,10 @@ export interface ClusterApiProps {
 export class ClusterApi extends Construct {
   readonly api: RestApi;
   readonly handler: BilboFunction;
+  /** The body of POST /clusters and POST /plan, checked by API Gateway before the Lambda runs. */
+  readonly requestModel: Model;
+  /** `execute-api:Invoke` on every method of the API: attach it to bilbo's users. */
+  readonly userPolicy: ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: ClusterApiProps) {
     super(scope, id);
@@ -51,10 +73,15 @@ export class ClusterApi extends Construct {
     });
     props.table.grantReadWriteTo(this.handler);
     props.workflows.grantStartTo(this.handler);
+    // The preflight dry-runs the real RunInstances, which checks the same permissions as a launch.
+    props.machines.grantLaunch(this.handler);
+    props.machines.grantPreflight(this.handler);
+    props.machines.grantWriteSecrets(this.handler);
 
     this.api = new RestApi(this, 'Api', {
       description: 'bilbo: create, list and destroy Dask clusters',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      ...(props.adminPrincipals?.length ? { policy: onlyThese(props.adminPrincipals) } : {}),
       cloudWatchRole: true,
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
       deployOptions: {
@@ -90,8 +117,20 @@ export class ClusterApi extends Construct {
       'Every method needs a SigV4 signature from an IAM principal allowed to call it, and the stage is throttled: a WAF web ACL adds cost without blocking anything those do not.',
     );
 
+    if (props.adminPrincipals?.length) {
+      // A changed resource policy takes effect only with a new deployment.
+      this.api.latestDeployment?.addToLogicalId({ adminPrincipals: props.adminPrincipals });
+    }
+    this.requestModel = this.api.addModel('CreateClusterRequest', {
+      modelName: 'CreateClusterRequest',
+      contentType: 'application/json',
+      description:
+        'The body of POST /clusters and POST /plan (schemas/api/create-cluster.request.schema.json)',
+      schema: bundleRequestModel(),
+    });
+
     const integration = new LambdaIntegration(this.handler);
-    const withBody = { requestValidator };
+    const withBody = { requestValidator, requestModels: { 'application/json': this.requestModel } };
     const clusters = this.api.root.addResource('clusters');
     clusters.addMethod('POST', integration, withBody);
     clusters.addMethod('GET', integration);
@@ -100,10 +139,50 @@ export class ClusterApi extends Construct {
     cluster.addMethod('DELETE', integration);
     cluster.addResource('events').addMethod('GET', integration);
     this.api.root.addResource('plan').addMethod('POST', integration, withBody);
+
+    this.userPolicy = new ManagedPolicy(this, 'BilboApiUser', {
+      description: 'Lets its holder use bilbo: call every method of the bilbo API',
+      statements: [
+        new PolicyStatement({
+          actions: ['execute-api:Invoke'],
+          resources: this.api.methods.map((method) => method.methodArn),
+        }),
+      ],
+    });
+    const stage = `${refInFinding(this.api)}/${refInFinding(this.api.deploymentStage)}`;
+    for (const method of this.api.methods.filter((m) => m.resource.path.includes('{'))) {
+      const path = method.resource.path.replace(/\{[^}]*\}/g, '*');
+      acknowledge(
+        this.userPolicy,
+        `IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:${stage}/${method.httpMethod}${path}]`,
+        'One method of this API in its stage; the wildcard stands for the {name} path parameter, i.e. any cluster name.',
+      );
+    }
   }
 
   /** The invoke URL of the deployed stage. */
   get url(): string {
     return this.api.url;
   }
+}
+
+/** A resource policy under which only `principals` may invoke the API, whatever other IAM policies say. */
+function onlyThese(principals: readonly string[]): PolicyDocument {
+  return new PolicyDocument({
+    statements: [
+      new PolicyStatement({
+        actions: ['execute-api:Invoke'],
+        resources: ['execute-api:/*'],
+        principals: principals.map((arn) => new ArnPrincipal(arn)),
+      }),
+      // In the API's own account an identity policy alone would let a caller in: deny everyone else.
+      new PolicyStatement({
+        effect: Effect.DENY,
+        actions: ['execute-api:Invoke'],
+        resources: ['execute-api:/*'],
+        principals: [new AnyPrincipal()],
+        conditions: { ArnNotLike: { 'aws:PrincipalArn': [...principals] } },
+      }),
+    ],
+  });
 }

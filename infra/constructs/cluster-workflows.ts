@@ -24,13 +24,19 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { WORKFLOW_METADATA_KEY, type WorkflowName } from '../metadata.ts';
-import { BilboFunction } from './bilbo-function.ts';
+import { BilboFunction, type FunctionVpcPlacement } from './bilbo-function.ts';
+import type { ClusterNetwork } from './cluster-network.ts';
 import type { ClusterTable } from './cluster-table.ts';
+import type { MachineAccess } from './machine-access.ts';
 import { acknowledge, arnInFinding } from './nag.ts';
 
 export interface ClusterWorkflowsProps {
   /** Every task function reads and writes it (and gets TABLE_NAME). */
   readonly table: ClusterTable;
+  /** Grants each task the EC2/SSM access its step needs, and no more. */
+  readonly machines: MachineAccess;
+  /** The readiness probe runs in its subnets, with its probe security group. */
+  readonly network: ClusterNetwork;
   /**
    * Extra environment for every task function, e.g. MACHINE_PROVIDER.
    * @default - none
@@ -89,6 +95,26 @@ const TASKS = {
 
 type TaskName = keyof typeof TASKS;
 
+/** What each task may do to machines and secrets beyond the table: the least its step needs. */
+const ACCESS: Record<TaskName, (machines: MachineAccess, fn: BilboFunction) => void> = {
+  launchRole: (machines, fn) => machines.grantLaunch(fn),
+  // Describes a create's machines; while destroying, terminates the ones still found by tag.
+  checkMachines: (machines, fn) => machines.grantTerminate(fn),
+  // HTTP to the dashboards only: the workflow checks the machines between probe budgets.
+  probeReady: () => {},
+  recordReady: () => {},
+  rollbackCreate: (machines, fn) => {
+    machines.grantTerminate(fn);
+    machines.grantRemoveSecrets(fn);
+  },
+  terminateMachines: (machines, fn) => {
+    machines.grantTerminate(fn);
+    machines.grantRemoveSecrets(fn);
+  },
+  recordDestroyed: () => {},
+  recordDestroyFailed: () => {},
+};
+
 /** The saga compensations retry on any error: they are idempotent and must not be skipped. */
 const COMPENSATION_RETRY = {
   errors: [Errors.ALL],
@@ -114,9 +140,14 @@ export class ClusterWorkflows extends Construct {
     super(scope, id);
     const functions = new Construct(this, 'Functions');
     this.fns = Object.fromEntries(
-      Object.entries(TASKS).map(([name, spec]) => {
-        const fn = new BilboFunction(functions, pascal(name), { ...spec, environment: props.environment });
+      (Object.entries(TASKS) as Array<[TaskName, TaskFunctionSpec]>).map(([name, spec]) => {
+        const fn = new BilboFunction(functions, pascal(name), {
+          ...spec,
+          environment: props.environment,
+          ...(name === 'probeReady' ? { vpcPlacement: probePlacement(props.network) } : {}),
+        });
         props.table.grantReadWriteTo(fn);
+        ACCESS[name](props.machines, fn);
         return [name, fn];
       }),
     ) as Record<TaskName, BilboFunction>;
@@ -323,6 +354,20 @@ export class ClusterWorkflows extends Construct {
     );
     return machine;
   }
+}
+
+/**
+ * The probe is the only function in the VPC: it reads the dashboards (8787)
+ * and Jupyter (8888) on the instances' private addresses through the
+ * security groups, and the clusters table through the VPC's DynamoDB gateway
+ * endpoint. It needs nothing else (it no longer calls EC2), so the created
+ * VPC's public subnets without a NAT gateway are enough: a Lambda gets no
+ * public IP there, which is why CDK wants `allowPublicSubnet` said out loud.
+ * In an imported VPC its subnets must reach DynamoDB on their own (an
+ * endpoint or a NAT gateway).
+ */
+function probePlacement(network: ClusterNetwork): FunctionVpcPlacement {
+  return { ...network.probePlacement, allowPublicSubnet: network.publicSubnets };
 }
 
 type Catchable = LambdaInvoke | MapState;

@@ -3,8 +3,17 @@ import type { IConstruct } from 'constructs';
 
 /** How an AwsSolutions finding names a resource's ARN: `<LogicalId.Arn>`. */
 export function arnInFinding(resource: IConstruct): string {
+  return `<${logicalIdOf(resource)}.Arn>`;
+}
+
+/** How an AwsSolutions finding names a `Ref` to a resource: `<LogicalId>`. */
+export function refInFinding(resource: IConstruct): string {
+  return `<${logicalIdOf(resource)}>`;
+}
+
+function logicalIdOf(resource: IConstruct): string {
   const element = (resource.node.defaultChild ?? resource) as CfnElement;
-  return `<${Stack.of(resource).getLogicalId(element)}.Arn>`;
+  return Stack.of(resource).getLogicalId(element);
 }
 
 /** Acknowledges one AwsSolutions rule (or one finding of it) on `scope` and everything below it. */

@@ -1,8 +1,12 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ClusterApi } from '../constructs/cluster-api.ts';
+import { ClusterInstanceRole } from '../constructs/cluster-instance-role.ts';
+import { ClusterNetwork, type ExistingVpc } from '../constructs/cluster-network.ts';
+import { SECRETS_PREFIX } from '../constructs/cluster-secrets.ts';
 import { ClusterTable } from '../constructs/cluster-table.ts';
 import { ClusterWorkflows } from '../constructs/cluster-workflows.ts';
+import { MachineAccess } from '../constructs/machine-access.ts';
 
 export interface BilboStackProps extends StackProps {
   /**
@@ -10,26 +14,92 @@ export interface BilboStackProps extends StackProps {
    * @default true
    */
   readonly tableDeletionProtection?: boolean;
+  /**
+   * Run clusters (and the readiness probe) in this VPC.
+   * @default - a new VPC: 2 AZs, public subnets only, no NAT gateway, a DynamoDB gateway endpoint
+   */
+  readonly existingVpc?: ExistingVpc;
+  /**
+   * CIDRs that may reach the scheduler (8786), the dashboard (8787) and Jupyter (8888).
+   * @default - none: only the clusters' own instances and the readiness probe
+   */
+  readonly allowedCidrs?: readonly string[];
+  /**
+   * IAM principal ARNs that alone may call the API.
+   * @default - any principal of the account whose IAM policies allow it (see the ApiUserPolicyArn output)
+   */
+  readonly adminPrincipals?: readonly string[];
+  /**
+   * The image for profiles that name no `ami`.
+   * @default - none: every profile must name its image
+   */
+  readonly defaultAmi?: string;
 }
 
-/** One bilbo deployment: the clusters table, the workflows and the signed API. */
+/**
+ * One bilbo deployment: the clusters table, the workflows, the signed API,
+ * and where clusters run (network, instance role).
+ */
 export class BilboStack extends Stack {
   readonly table: ClusterTable;
+  readonly network: ClusterNetwork;
+  readonly instanceRole: ClusterInstanceRole;
   readonly workflows: ClusterWorkflows;
   readonly api: ClusterApi;
 
   constructor(scope: Construct, id: string, props: BilboStackProps = {}) {
     super(scope, id, props);
-    const environment = { MACHINE_PROVIDER: 'ec2' };
-
     this.table = new ClusterTable(this, 'Clusters', { deletionProtection: props.tableDeletionProtection });
-    this.workflows = new ClusterWorkflows(this, 'Workflows', { table: this.table, environment });
-    this.api = new ClusterApi(this, 'Api', { table: this.table, workflows: this.workflows, environment });
+    this.network = new ClusterNetwork(this, 'Network', {
+      existingVpc: props.existingVpc,
+      allowedCidrs: props.allowedCidrs,
+    });
+    this.instanceRole = new ClusterInstanceRole(this, 'InstanceRole');
+    const machines = new MachineAccess({
+      instanceRole: this.instanceRole.role,
+      subnets: this.network.subnets,
+    });
+
+    // What the composition root needs to build the EC2 provider, the SSM secret store and the probe.
+    const environment: Record<string, string> = {
+      MACHINE_PROVIDER: 'ec2',
+      CLUSTER_SUBNET_IDS: Fn.join(',', this.network.subnetIds),
+      CLUSTER_SECURITY_GROUP_ID: this.network.clusterSecurityGroupId,
+      INSTANCE_PROFILE_ARN: this.instanceRole.instanceProfileArn,
+      ...(props.defaultAmi ? { DEFAULT_AMI: props.defaultAmi } : {}),
+      SECRETS_PREFIX,
+      PROBE_NETWORK: 'private',
+    };
+    this.workflows = new ClusterWorkflows(this, 'Workflows', {
+      table: this.table,
+      machines,
+      network: this.network,
+      environment,
+    });
+    this.api = new ClusterApi(this, 'Api', {
+      table: this.table,
+      workflows: this.workflows,
+      machines,
+      adminPrincipals: props.adminPrincipals,
+      environment,
+    });
 
     // RestApi always outputs its URL; give that output a stable name instead of adding a second one.
     const endpoint = this.api.api.node.findChild('Endpoint') as CfnOutput;
     endpoint.overrideLogicalId('ApiUrl');
     endpoint.description = 'The bilbo API (SigV4, execute-api)';
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'The clusters table' });
+    new CfnOutput(this, 'ClusterSecurityGroupId', {
+      value: this.network.clusterSecurityGroupId,
+      description: 'The security group on every cluster instance',
+    });
+    new CfnOutput(this, 'InstanceProfileArn', {
+      value: this.instanceRole.instanceProfileArn,
+      description: 'The instance profile cluster instances run with',
+    });
+    new CfnOutput(this, 'ApiUserPolicyArn', {
+      value: this.api.userPolicy.managedPolicyArn,
+      description: "Attach to bilbo's users: execute-api:Invoke on the API",
+    });
   }
 }

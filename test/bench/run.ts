@@ -22,6 +22,7 @@ import {
 import { findDaskPython, pythonCandidates } from '../../lambdas/adapters/local/dask-runtime.ts';
 import { benchContext, loadAverage } from './context.ts';
 import { benchmarkRun, type RunResult } from './create-run.ts';
+import { benchEc2 } from './ec2.ts';
 import { leftoverProcesses, markThisRun, type ProcessInfo, snapshotProcesses } from './processes.ts';
 import { buildReport } from './report.ts';
 import { measureStartup } from './startup.ts';
@@ -103,7 +104,8 @@ async function bench(
   const runs = await withControlPlane(home, planeOptions, (plane) =>
     runAll(plane, home, options.runs, marker),
   );
-  return buildReport({
+  const ec2 = await benchEc2(log);
+  const report = buildReport({
     profile: PROFILE,
     clusterShape: '1 scheduler + 4 workers (nproc 1, nthread 1), local processes',
     controlPlane: {
@@ -115,6 +117,7 @@ async function bench(
     context: { ...context, load_average_1m_at_end: loadAverage() },
     leftovers: await leftoverProcesses(before, marker),
   });
+  return { ...report, ec2 };
 }
 
 function controlPlaneOptions(

@@ -81,9 +81,24 @@ describe('BilboStack', () => {
       });
     });
 
-    it('outputs the API URL and the table name', () => {
-      expect(Object.keys(synth.template.findOutputs('*')).sort()).toEqual(['ApiUrl', 'TableName']);
+    it('outputs the API URL, the table name, and what users and profiles need', () => {
+      expect(Object.keys(synth.template.findOutputs('*')).sort()).toEqual([
+        'ApiUrl',
+        'ApiUserPolicyArn',
+        'ClusterSecurityGroupId',
+        'InstanceProfileArn',
+        'TableName',
+      ]);
       synth.template.hasOutput('ApiUrl', { Value: Match.objectLike({ 'Fn::Join': Match.anyValue() }) });
+      synth.template.hasOutput('ClusterSecurityGroupId', {
+        Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('ClusterSecurityGroup'), 'GroupId'] },
+      });
+      synth.template.hasOutput('InstanceProfileArn', {
+        Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('InstanceProfile'), 'Arn'] },
+      });
+      synth.template.hasOutput('ApiUserPolicyArn', {
+        Value: { Ref: Match.stringLikeRegexp('BilboApiUser') },
+      });
     });
   });
 

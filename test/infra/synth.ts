@@ -15,10 +15,17 @@ export interface Synthesized {
   cleanup: () => void;
 }
 
+export interface SynthesizeOptions {
+  /** @default true */
+  skipBundling?: boolean;
+  /** CDK context, as `cdk synth -c key=value` passes it. @default - none */
+  context?: Record<string, unknown>;
+}
+
 /** Builds the real app in a temporary folder, as `cdk synth` and local mode do. */
-export function synthesize(options: { skipBundling?: boolean } = { skipBundling: true }): Synthesized {
+export function synthesize({ skipBundling = true, context }: SynthesizeOptions = {}): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 'bilbo-cdk-test-'));
-  const { app, stack } = buildApp({ ...options, outdir });
+  const { app, stack } = buildApp({ skipBundling, outdir, ...(context ? { context } : {}) });
   return {
     app,
     stack,

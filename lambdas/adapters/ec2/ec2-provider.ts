@@ -113,8 +113,8 @@ export class Ec2MachineProvider implements MachineProvider {
 
   async describe(ids: readonly string[]): Promise<Machine[]> {
     const found = new Map<string, Instance>();
-    for (const batch of batches([...new Set(ids)], DESCRIBE_FILTER_BATCH)) {
-      for (const instance of await this.describeWhere([{ Name: 'instance-id', Values: batch }])) {
+    for (const batch of batches([...new Set(ids)], EC2_BATCH)) {
+      for (const instance of await this.describeBatch(batch)) {
         if (instance.InstanceId) found.set(instance.InstanceId, instance);
       }
     }
@@ -142,6 +142,36 @@ export class Ec2MachineProvider implements MachineProvider {
       { Name: 'instance-state-name', Values: LIVE_STATES },
     ]);
     return instances.map(toMachine);
+  }
+
+  /**
+   * Up to 1,000 ids in one call. EC2 fails the whole call for an id it does
+   * not list (gone, or launched a moment ago); then the batch is asked again
+   * by an instance-id filter, which skips unknown ids but takes at most 200
+   * values a call.
+   */
+  private async describeBatch(batch: string[]): Promise<Instance[]> {
+    try {
+      const instances: Instance[] = [];
+      let nextToken: string | undefined;
+      do {
+        const input: DescribeInstancesCommandInput = { InstanceIds: batch };
+        if (nextToken) input.NextToken = nextToken;
+        const page = await this.client.send(new DescribeInstancesCommand(input));
+        for (const reservation of page.Reservations ?? []) instances.push(...(reservation.Instances ?? []));
+        nextToken = page.NextToken || undefined;
+      } while (nextToken);
+      return instances;
+    } catch (error) {
+      if (!isEc2Error(error, 'InvalidInstanceID.NotFound')) {
+        throw translateEc2Error(error, { action: 'DescribeInstances' });
+      }
+    }
+    const instances: Instance[] = [];
+    for (const part of batches(batch, DESCRIBE_FILTER_BATCH)) {
+      instances.push(...(await this.describeWhere([{ Name: 'instance-id', Values: part }])));
+    }
+    return instances;
   }
 
   /** Every instance matching the filters, following NextToken. */

@@ -113,6 +113,44 @@ describe('the bilbo command tree', () => {
     });
   });
 
+  it('parses local --provider ec2 with its subnets, security group, instance profile and default image', async () => {
+    expect(
+      await optionsOf(
+        'local',
+        '--provider',
+        'ec2',
+        '--subnet',
+        'subnet-a',
+        '--subnet',
+        'subnet-b',
+        '--security-group',
+        'sg-0abc',
+        '--instance-profile',
+        'arn:aws:iam::123456789012:instance-profile/bilbo',
+        '--default-ami',
+        'ami-0abc',
+      ),
+    ).toEqual({
+      name: 'local',
+      options: {
+        provider: {
+          kind: 'ec2',
+          subnetIds: ['subnet-a', 'subnet-b'],
+          securityGroupId: 'sg-0abc',
+          instanceProfileArn: 'arn:aws:iam::123456789012:instance-profile/bilbo',
+          defaultAmi: 'ami-0abc',
+        },
+      },
+    });
+  });
+
+  it('refuses local --provider ec2 without the flags it needs, naming them', async () => {
+    await expect(parse('local', '--provider', 'ec2', '--subnet', 'subnet-a')).rejects.toThrow(
+      '--provider ec2 needs --security-group, --instance-profile',
+    );
+    await expect(parse('local', '--provider', 'gcp')).rejects.toThrow(CommanderError);
+  });
+
   it('rejects a port that is not a number', async () => {
     await expect(parse('local', '--port', 'http')).rejects.toThrow(CommanderError);
   });

@@ -1,6 +1,6 @@
 import type { Instance } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DESCRIBE_FILTER_BATCH, toMachine } from '../../../../lambdas/adapters/ec2/ec2-provider.ts';
+import { toMachine } from '../../../../lambdas/adapters/ec2/ec2-provider.ts';
 import { ProviderBusyError } from '../../../../lambdas/domain/errors.ts';
 import { type Ec2Mock, ec2Errors, mockEc2 } from '../../../support/ec2-mock.ts';
 import { CLUSTER_ID, providerOver, workerLaunch } from './launch-fixtures.ts';
@@ -15,31 +15,43 @@ describe('Ec2MachineProvider.describe', () => {
   let ec2: Ec2Mock;
   afterEach(() => ec2.restore());
 
-  it('describes 2,500 instances in calls of at most 200 ids, by an instance-id filter', async () => {
+  it('describes 2,500 instances in one call per 1,000 ids', async () => {
     ec2 = mockEc2();
     const ids = ec2.state.seed(2_500, { tags: clusterTags(CLUSTER_ID), state: 'running' });
 
     const machines = await providerOver(ec2).describe(ids);
 
     const inputs = ec2.inputsOf('DescribeInstances');
-    expect(inputs).toHaveLength(Math.ceil(2_500 / DESCRIBE_FILTER_BATCH));
-    expect(inputs.flatMap((input) => input.Filters?.[0]?.Values ?? [])).toEqual(ids);
-    for (const input of inputs) {
-      expect(input).not.toHaveProperty('InstanceIds');
-      expect(input.Filters).toEqual([{ Name: 'instance-id', Values: expect.any(Array) }]);
-      expect(input.Filters?.[0]?.Values?.length).toBeLessThanOrEqual(200);
-    }
+    expect(inputs.map((input) => input.InstanceIds?.length)).toEqual([1_000, 1_000, 500]);
+    expect(inputs.flatMap((input) => input.InstanceIds ?? [])).toEqual(ids);
     expect(machines.map((machine) => machine.id)).toEqual(ids);
     expect(machines.every((machine) => machine.state === 'running' && machine.clusterId === CLUSTER_ID)).toBe(
       true,
     );
   });
 
+  it('asks again by instance-id filter, 200 at a time, when EC2 does not list an id yet', async () => {
+    ec2 = mockEc2({ unseenDescribes: 2 });
+    const known = ec2.state.seed(300, { tags: clusterTags(CLUSTER_ID), state: 'running' });
+    const [fresh] = (await providerOver(ec2).launch(workerLaunch({ count: 1 }))).map((machine) => machine.id);
+
+    const machines = await providerOver(ec2).describe([fresh!, ...known]);
+
+    const inputs = ec2.inputsOf('DescribeInstances');
+    expect(inputs[0]?.InstanceIds).toHaveLength(301);
+    expect(inputs.slice(1).map((input) => input.Filters?.[0]?.Values?.length)).toEqual([200, 101]);
+    expect(machines.find((machine) => machine.id === fresh)).toMatchObject({
+      state: 'terminated',
+      unseen: true,
+    });
+    expect(machines.filter((machine) => machine.state === 'running')).toHaveLength(300);
+  });
+
   it('follows NextToken until EC2 has answered every page', async () => {
     ec2 = mockEc2({ pageSize: 80 });
-    const ids = ec2.state.seed(200, { tags: clusterTags(CLUSTER_ID) });
+    ec2.state.seed(200, { tags: clusterTags(CLUSTER_ID) });
 
-    const machines = await providerOver(ec2).describe(ids);
+    const machines = await providerOver(ec2).findByCluster(CLUSTER_ID);
 
     const inputs = ec2.inputsOf('DescribeInstances');
     expect(inputs).toHaveLength(3);
@@ -65,14 +77,15 @@ describe('Ec2MachineProvider.describe', () => {
   });
 
   it('answers a just-launched instance EC2 does not show yet as unknown to EC2, then as it is', async () => {
-    ec2 = mockEc2({ unseenDescribes: 1 });
+    // One describe is the call by id that EC2 refuses, the other the call by filter that skips the id.
+    ec2 = mockEc2({ unseenDescribes: 2 });
     const provider = providerOver(ec2);
     const [machine] = await provider.launch(workerLaunch({ count: 1 }));
 
     const first = await provider.describe([machine!.id]);
     const second = await provider.describe([machine!.id]);
 
-    expect(first[0]).toMatchObject({ state: 'terminated', stateReason: 'unknown to EC2' });
+    expect(first[0]).toMatchObject({ state: 'terminated', stateReason: 'unknown to EC2', unseen: true });
     expect(second[0]).toMatchObject({ state: 'running', clusterId: CLUSTER_ID });
   });
 

@@ -1,0 +1,75 @@
+import { Aws } from 'aws-cdk-lib';
+import {
+  CfnInstanceProfile,
+  ManagedPolicy,
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+} from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { clusterParametersArn } from './cluster-secrets.ts';
+import { acknowledge } from './nag.ts';
+
+/**
+ * The role every cluster instance runs as, and its instance profile: SSM
+ * Session Manager and Run Command (`bilbo rcmd`/`run`), and reading the
+ * clusters' secrets (the Jupyter token, a git password) at boot.
+ */
+export class ClusterInstanceRole extends Construct {
+  readonly role: Role;
+  readonly instanceProfile: CfnInstanceProfile;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('ec2.amazonaws.com'),
+      description: "bilbo cluster instances: SSM agent, and the clusters' secrets",
+      managedPolicies: [ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+    });
+    this.role.addToPolicy(
+      new PolicyStatement({
+        sid: 'ReadClusterSecrets',
+        actions: ['ssm:GetParameter'],
+        resources: [clusterParametersArn(this)],
+      }),
+    );
+    // The secrets are SecureStrings under the AWS managed key aws/ssm, used only through SSM.
+    // (That key's own policy already lets the account's principals decrypt via SSM; this
+    // statement says so in the role, scoped to that key and that path.)
+    this.role.addToPolicy(
+      new PolicyStatement({
+        sid: 'DecryptClusterSecrets',
+        actions: ['kms:Decrypt'],
+        resources: [`arn:${Aws.PARTITION}:kms:${Aws.REGION}:${Aws.ACCOUNT_ID}:key/*`],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `ssm.${Aws.REGION}.amazonaws.com` },
+          'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/aws/ssm' },
+        },
+      }),
+    );
+    this.instanceProfile = new CfnInstanceProfile(this, 'InstanceProfile', {
+      roles: [this.role.roleName],
+    });
+
+    acknowledge(
+      this.role,
+      'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      "The SSM agent's documented minimum (Session Manager, Run Command for bilbo rcmd/run); AWS keeps it current with the agent.",
+    );
+    acknowledge(
+      this.role,
+      'IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/bilbo/clusters/*]',
+      "Parameter names hold the cluster id, unknown when the role is made: instances read every bilbo cluster's " +
+        'parameters (the clusters of one deployment belong to one team) and no other parameter.',
+    );
+    acknowledge(
+      this.role,
+      'IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]',
+      'Key ARNs hold the key id, not its alias: the conditions narrow key/* to the aws/ssm key (kms:ResourceAliases), used through SSM only (kms:ViaService).',
+    );
+  }
+
+  get instanceProfileArn(): string {
+    return this.instanceProfile.attrArn;
+  }
+}

@@ -1,0 +1,158 @@
+import { Annotations } from 'aws-cdk-lib';
+import {
+  FlowLogDestination,
+  FlowLogTrafficType,
+  GatewayVpcEndpointAwsService,
+  type ISecurityGroup,
+  type ISubnet,
+  type IVpc,
+  Peer,
+  Port,
+  SecurityGroup,
+  SubnetType,
+  Vpc,
+} from 'aws-cdk-lib/aws-ec2';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** The ports users reach: the Dask scheduler, its dashboard, and the notebook's Jupyter server. */
+export const CLUSTER_PORTS = {
+  scheduler: 8786,
+  dashboard: 8787,
+  jupyter: 8888,
+} as const;
+
+/** A VPC that exists already, described well enough to import without a lookup (synth stays offline). */
+export interface ExistingVpc {
+  readonly vpcId: string;
+  /** The subnets the clusters (and the readiness probe) run in. */
+  readonly subnetIds: readonly string[];
+  /** The subnets' availability zones; the subnet count must be a multiple of it. */
+  readonly availabilityZones: readonly string[];
+}
+
+export interface ClusterNetworkProps {
+  /**
+   * Run in this VPC instead of creating one.
+   * @default - a new VPC: 2 AZs, public subnets only, no NAT gateway, a DynamoDB gateway endpoint
+   */
+  readonly existingVpc?: ExistingVpc;
+  /**
+   * IPv4 or IPv6 CIDRs that may reach the scheduler (8786), the dashboard (8787) and Jupyter (8888).
+   * @default - none: only the cluster's own instances and the readiness probe
+   */
+  readonly allowedCidrs?: readonly string[];
+}
+
+/**
+ * Where clusters run: the VPC (created or imported), the cluster security
+ * group every instance carries, and the probe security group the readiness
+ * probe Lambda carries.
+ */
+export class ClusterNetwork extends Construct {
+  readonly vpc: IVpc;
+  /** The subnets clusters are launched into (the provider uses the first). */
+  readonly subnets: readonly ISubnet[];
+  /** Scheduler ↔ workers ↔ notebook on any TCP port, the probe on the dashboards, allowed CIDRs on the Dask ports. */
+  readonly clusterSecurityGroup: SecurityGroup;
+  /** The readiness probe: out to the cluster's dashboards, and to DynamoDB. */
+  readonly probeSecurityGroup: SecurityGroup;
+  /** Whether the subnets are public (the created VPC's are): a Lambda in them needs `allowPublicSubnet`. */
+  readonly publicSubnets: boolean;
+
+  constructor(scope: Construct, id: string, props: ClusterNetworkProps = {}) {
+    super(scope, id);
+    if (props.existingVpc) {
+      const { vpcId, subnetIds, availabilityZones } = props.existingVpc;
+      this.vpc = Vpc.fromVpcAttributes(this, 'Vpc', {
+        vpcId,
+        availabilityZones: [...availabilityZones],
+        privateSubnetIds: [...subnetIds],
+      });
+      this.subnets = this.vpc.privateSubnets;
+      this.publicSubnets = false;
+      Annotations.of(this).acknowledgeWarning(
+        '@aws-cdk/aws-ec2:noSubnetRouteTableId',
+        'bilbo adds no routes to a VPC it imports, so it never reads their route tables',
+      );
+    } else {
+      this.vpc = this.createVpc();
+      this.subnets = this.vpc.publicSubnets;
+      this.publicSubnets = true;
+    }
+
+    this.clusterSecurityGroup = new SecurityGroup(this, 'ClusterSecurityGroup', {
+      vpc: this.vpc,
+      description: 'bilbo cluster instances: scheduler, workers, notebook',
+      // Instances reach SSM (agent, secrets), git hosts and whatever users' init commands fetch.
+      allowAllOutbound: true,
+    });
+    this.clusterSecurityGroup.addIngressRule(
+      this.clusterSecurityGroup,
+      Port.allTcp(),
+      'Dask scheduler, workers, nannies and notebook talk on any TCP port',
+    );
+    for (const cidr of props.allowedCidrs ?? []) {
+      const peer = cidr.includes(':') ? Peer.ipv6(cidr) : Peer.ipv4(cidr);
+      for (const [name, port] of Object.entries(CLUSTER_PORTS)) {
+        this.clusterSecurityGroup.addIngressRule(peer, Port.tcp(port), `${name} port ${port} from ${cidr}`);
+      }
+    }
+
+    this.probeSecurityGroup = new SecurityGroup(this, 'ProbeSecurityGroup', {
+      vpc: this.vpc,
+      description: 'bilbo readiness probe: the Dask dashboard and Jupyter of each cluster',
+      allowAllOutbound: false,
+    });
+    for (const port of [CLUSTER_PORTS.dashboard, CLUSTER_PORTS.jupyter]) {
+      this.clusterSecurityGroup.connections.allowFrom(
+        this.probeSecurityGroup,
+        Port.tcp(port),
+        `bilbo readiness probe to port ${port}`,
+      );
+    }
+    // The probe records what it sees in the clusters table. In the created VPC nothing but the
+    // DynamoDB gateway endpoint answers on 443 (the subnets have no NAT, the Lambda no public IP).
+    this.probeSecurityGroup.addEgressRule(Peer.anyIpv4(), Port.tcp(443), 'DynamoDB over HTTPS');
+  }
+
+  /** The subnet ids (the functions get them, comma-separated, as CLUSTER_SUBNET_IDS). */
+  get subnetIds(): string[] {
+    return this.subnets.map((subnet) => subnet.subnetId);
+  }
+
+  get clusterSecurityGroupId(): string {
+    return this.clusterSecurityGroup.securityGroupId;
+  }
+
+  /** The probe's placement: the cluster subnets, with the probe security group. */
+  get probePlacement(): { vpc: IVpc; subnets: readonly ISubnet[]; securityGroups: ISecurityGroup[] } {
+    return { vpc: this.vpc, subnets: this.subnets, securityGroups: [this.probeSecurityGroup] };
+  }
+
+  private createVpc(): Vpc {
+    const vpc = new Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'Clusters', subnetType: SubnetType.PUBLIC, cidrMask: 20 }],
+      // Nothing here uses the default security group; restricting it would take a custom-resource Lambda.
+      restrictDefaultSecurityGroup: false,
+      gatewayEndpoints: {
+        // Free, and the only way the in-VPC probe reaches the table without a NAT gateway. Its
+        // policy stays open: users' own code on the instances may use their own tables.
+        DynamoDb: {
+          service: GatewayVpcEndpointAwsService.DYNAMODB,
+          subnets: [{ subnetType: SubnetType.PUBLIC }],
+        },
+      },
+    });
+    // Rejected traffic only: it shows who knocks on the Dask ports, without billing for every shuffle.
+    vpc.addFlowLog('RejectedTraffic', {
+      trafficType: FlowLogTrafficType.REJECT,
+      destination: FlowLogDestination.toCloudWatchLogs(
+        new LogGroup(this, 'RejectedTrafficLogs', { retention: RetentionDays.ONE_MONTH }),
+      ),
+    });
+    return vpc;
+  }
+}

@@ -1,0 +1,174 @@
+import { Aws } from 'aws-cdk-lib';
+import type { ISubnet } from 'aws-cdk-lib/aws-ec2';
+import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { TAGS } from '../../lambdas/adapters/ec2/launch-params.ts';
+import { clusterParametersArn } from './cluster-secrets.ts';
+import { acknowledge } from './nag.ts';
+
+export interface MachineAccessProps {
+  /** The role cluster instances run as: the only role the functions may pass. */
+  readonly instanceRole: IRole;
+  /** The subnets instances may be launched into. */
+  readonly subnets: readonly ISubnet[];
+}
+
+/** What the functions may do to instances: start, stop or terminate (only instances bilbo tagged). */
+export type InstanceAction = 'ec2:TerminateInstances' | 'ec2:StopInstances' | 'ec2:StartInstances';
+
+/** `bilbo:managed = true`: every instance and volume bilbo launches carries it, from the launch on. */
+const MANAGED = { key: TAGS.managed, value: 'true' } as const;
+
+const ANY_MANAGED_INSTANCE =
+  'Instance ids are not known in advance: RunInstances needs the bilbo:managed=true request tag, CreateTags works only ' +
+  'inside RunInstances, and stop/start/terminate only on instances tagged bilbo:managed=true, which only a bilbo launch can set.';
+
+/** An ARN in this account and region; `account: false` for resources whose ARN has no account (images). */
+function arn(service: string, resource: string, where: { account?: boolean } = {}): string {
+  const account = where.account === false ? '' : Aws.ACCOUNT_ID;
+  return `arn:${Aws.PARTITION}:${service}:${Aws.REGION}:${account}:${resource}`;
+}
+
+/** How cdk-nag names the same ARN in a finding. */
+function finding(service: string, resource: string, where: { account?: boolean } = {}): string {
+  const account = where.account === false ? '' : '<AWS::AccountId>';
+  return `IAM5[Resource::arn:<AWS::Partition>:${service}:<AWS::Region>:${account}:${resource}]`;
+}
+
+/**
+ * The least-privilege EC2, IAM and SSM grants of the task and API
+ * functions, one helper per intent. Launching is allowed only with the
+ * `bilbo:managed` tag at launch, and stopping or terminating only on
+ * instances that carry it: the functions cannot touch anything bilbo did
+ * not launch, nor tag something after the fact to make it theirs.
+ */
+export class MachineAccess {
+  constructor(private readonly props: MachineAccessProps) {}
+
+  /** RunInstances with bilbo's tags, in the cluster subnets, passing only the instance role; the image's root device. */
+  grantLaunch(fn: IFunction): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ec2:RunInstances'],
+        resources: [arn('ec2', 'instance/*'), arn('ec2', 'volume/*')],
+        conditions: { StringEquals: { [`aws:RequestTag/${MANAGED.key}`]: MANAGED.value } },
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ec2:RunInstances'],
+        resources: [
+          arn('ec2', 'image/*', { account: false }),
+          ...this.props.subnets.map((subnet) => arn('ec2', `subnet/${subnet.subnetId}`)),
+          arn('ec2', 'security-group/*'),
+          arn('ec2', 'key-pair/*'),
+          arn('ec2', 'network-interface/*'),
+        ],
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ec2:CreateTags'],
+        resources: [arn('ec2', 'instance/*'), arn('ec2', 'volume/*')],
+        conditions: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [this.props.instanceRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      }),
+    );
+    this.grantDescribeOnly(fn, ['ec2:DescribeImages']);
+
+    const role = fn.role!;
+    acknowledge(role, finding('ec2', 'instance/*'), ANY_MANAGED_INSTANCE);
+    acknowledge(
+      role,
+      finding('ec2', 'volume/*'),
+      'Volume ids are not known before the launch: RunInstances needs the bilbo:managed=true request tag, CreateTags only works inside RunInstances.',
+    );
+    acknowledge(
+      role,
+      finding('ec2', 'image/*', { account: false }),
+      "A profile names any image (its own, shared or public): the image's owner is not known in advance.",
+    );
+    acknowledge(
+      role,
+      finding('ec2', 'security-group/*'),
+      "A profile may add its own security group to the cluster's; the preflight checks it exists before any launch.",
+    );
+    acknowledge(
+      role,
+      finding('ec2', 'key-pair/*'),
+      'A profile names any key pair of the account for SSH; the preflight checks it exists before any launch.',
+    );
+    acknowledge(
+      role,
+      finding('ec2', 'network-interface/*'),
+      "RunInstances creates each instance's network interface; its id is not known before the launch.",
+    );
+  }
+
+  /** What a plan and the launch preflight look up: instance types, images, key pairs and security groups. */
+  grantPreflight(fn: IFunction): void {
+    this.grantDescribeOnly(fn, [
+      'ec2:DescribeInstanceTypes',
+      'ec2:DescribeImages',
+      'ec2:DescribeKeyPairs',
+      'ec2:DescribeSecurityGroups',
+    ]);
+  }
+
+  /** Look at instances (by id, or by the cluster's tag). */
+  grantDescribe(fn: IFunction): void {
+    this.grantDescribeOnly(fn, ['ec2:DescribeInstances']);
+  }
+
+  /** Stop, start or terminate instances that carry `bilbo:managed = true`. */
+  grantInstanceActions(fn: IFunction, actions: readonly InstanceAction[]): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: [...actions],
+        resources: [arn('ec2', 'instance/*')],
+        conditions: { StringEquals: { [`ec2:ResourceTag/${MANAGED.key}`]: MANAGED.value } },
+      }),
+    );
+    acknowledge(fn.role!, finding('ec2', 'instance/*'), ANY_MANAGED_INSTANCE);
+  }
+
+  /** Find a cluster's instances by its tag and terminate them. */
+  grantTerminate(fn: IFunction): void {
+    this.grantDescribe(fn);
+    this.grantInstanceActions(fn, ['ec2:TerminateInstances']);
+  }
+
+  /** Store a new cluster's secrets (SecureString parameters under /bilbo/clusters/). */
+  grantWriteSecrets(fn: IFunction): void {
+    this.grantSecrets(fn, ['ssm:PutParameter']);
+  }
+
+  /** Find and delete a cluster's secrets. */
+  grantRemoveSecrets(fn: IFunction): void {
+    this.grantSecrets(fn, ['ssm:GetParametersByPath', 'ssm:DeleteParameters']);
+  }
+
+  private grantSecrets(fn: IFunction, actions: string[]): void {
+    fn.addToRolePolicy(new PolicyStatement({ actions, resources: [clusterParametersArn(fn)] }));
+    acknowledge(
+      fn.role!,
+      finding('ssm', 'parameter/bilbo/clusters/*'),
+      "Parameter names hold the cluster id, known only per request: the function reaches every cluster's parameters and nothing else.",
+    );
+  }
+
+  private grantDescribeOnly(fn: IFunction, actions: string[]): void {
+    fn.addToRolePolicy(new PolicyStatement({ actions, resources: ['*'] }));
+    acknowledge(
+      fn.role!,
+      'IAM5[Resource::*]',
+      'EC2 Describe* actions do not support resource-level permissions.',
+    );
+  }
+}

@@ -1,0 +1,309 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MachineAccess } from '../../infra/constructs/machine-access.ts';
+import { type Synthesized, synthesize } from './synth.ts';
+import {
+  actionsOf,
+  allStatements,
+  arnText,
+  entries,
+  machineActionsOf,
+  render,
+  resourcesIn,
+  roleOf,
+  type Statement,
+  statementsOf,
+  statementsOfRole,
+} from './template-iam.ts';
+
+const API = 'lambdas/handlers/api.ts';
+const ADMINS = ['arn:aws:iam::123456789012:role/data-team', 'arn:aws:iam::123456789012:user/alice'];
+const task = (name: string) => `lambdas/handlers/tasks/${name}.ts`;
+
+const LAUNCH = ['ec2:CreateTags', 'ec2:DescribeImages', 'ec2:RunInstances', 'iam:PassRole'];
+const TERMINATE = ['ec2:DescribeInstances', 'ec2:TerminateInstances'];
+const REMOVE_SECRETS = ['ssm:DeleteParameters', 'ssm:GetParametersByPath'];
+const MANAGED = { StringEquals: { 'aws:RequestTag/bilbo:managed': 'true' } };
+const TAGGED = { StringEquals: { 'ec2:ResourceTag/bilbo:managed': 'true' } };
+const PARAMETERS = arnText('ssm', 'parameter/bilbo/clusters/*');
+
+const withAction = (statements: Statement[], action: string) =>
+  statements.filter((statement) => actionsOf(statement).includes(action));
+
+describe('BilboStack access', () => {
+  let synth: Synthesized;
+  let instanceRoleId: string;
+
+  beforeAll(() => {
+    synth = synthesize();
+    const profile = Object.values(synth.template.findResources('AWS::IAM::InstanceProfile'));
+    expect(profile).toHaveLength(1);
+    instanceRoleId = render((profile[0]!.Properties.Roles as unknown[])[0]).slice(1, -1);
+  });
+  afterAll(() => synth.cleanup());
+
+  describe('each function', () => {
+    it('may take exactly the EC2, IAM and SSM actions of its step', () => {
+      const granted = Object.fromEntries(
+        entries(synth.template).map((entry) => [entry, machineActionsOf(synth.template, entry)]),
+      );
+
+      expect(granted).toEqual({
+        [API]: [
+          ...LAUNCH,
+          'ec2:DescribeInstanceTypes',
+          'ec2:DescribeKeyPairs',
+          'ec2:DescribeSecurityGroups',
+          'ssm:PutParameter',
+        ].sort(),
+        [task('launch-role')]: LAUNCH,
+        [task('check-machines')]: TERMINATE,
+        [task('probe-ready')]: [],
+        [task('record-ready')]: [],
+        [task('rollback-create')]: [...TERMINATE, ...REMOVE_SECRETS].sort(),
+        [task('terminate-machines')]: [...TERMINATE, ...REMOVE_SECRETS].sort(),
+        [task('record-destroyed')]: [],
+        [task('record-destroy-failed')]: [],
+      });
+    });
+
+    it('gets the machine provider, network, instance profile and secrets settings', () => {
+      const functions = Object.values(synth.template.findResources('AWS::Lambda::Function'));
+
+      expect(functions).toHaveLength(9);
+      for (const fn of functions) {
+        const variables = fn.Properties.Environment.Variables;
+        expect(variables, fn.Metadata['bilbo:entry']).toMatchObject({
+          MACHINE_PROVIDER: 'ec2',
+          CLUSTER_SUBNET_IDS: {
+            'Fn::Join': [
+              ',',
+              [{ Ref: expect.stringMatching(/Subnet1/) }, { Ref: expect.stringMatching(/Subnet2/) }],
+            ],
+          },
+          CLUSTER_SECURITY_GROUP_ID: {
+            'Fn::GetAtt': [expect.stringMatching(/ClusterSecurityGroup/), 'GroupId'],
+          },
+          INSTANCE_PROFILE_ARN: { 'Fn::GetAtt': [expect.stringMatching(/InstanceProfile/), 'Arn'] },
+          SECRETS_PREFIX: '/bilbo/clusters',
+          PROBE_NETWORK: 'private',
+        });
+        expect(variables).not.toHaveProperty('DEFAULT_AMI');
+      }
+    });
+  });
+
+  describe('launching', () => {
+    it('runs instances and volumes only with the bilbo:managed=true request tag', () => {
+      const onLaunched = withAction(allStatements(synth.template), 'ec2:RunInstances').filter((statement) =>
+        resourcesIn(statement).some((arn) => /:(instance|volume)\/\*$/.test(arn)),
+      );
+
+      expect(onLaunched.length).toBeGreaterThanOrEqual(2);
+      for (const statement of onLaunched) {
+        expect(resourcesIn(statement)).toEqual([arnText('ec2', 'instance/*'), arnText('ec2', 'volume/*')]);
+        expect(statement.Condition).toEqual(MANAGED);
+      }
+    });
+
+    it('uses any image, security group and key pair, but only the cluster subnets', () => {
+      const [, inputs] = withAction(statementsOf(synth.template, task('launch-role')), 'ec2:RunInstances');
+
+      expect(inputs?.Condition).toBeUndefined();
+      expect(resourcesIn(inputs!)).toEqual([
+        arnText('ec2', 'image/*', ''),
+        expect.stringMatching(
+          /^arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:subnet\/<.*Subnet1Subnet.*>$/,
+        ),
+        expect.stringMatching(
+          /^arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:subnet\/<.*Subnet2Subnet.*>$/,
+        ),
+        arnText('ec2', 'security-group/*'),
+        arnText('ec2', 'key-pair/*'),
+        arnText('ec2', 'network-interface/*'),
+      ]);
+    });
+
+    it('tags only inside RunInstances', () => {
+      const tagging = withAction(allStatements(synth.template), 'ec2:CreateTags');
+
+      expect(tagging.length).toBeGreaterThanOrEqual(2);
+      for (const statement of tagging) {
+        expect(statement.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'RunInstances' } });
+      }
+    });
+
+    it('passes only the instance role, and only to EC2', () => {
+      const functionRoles = entries(synth.template).map((entry) => roleOf(synth.template, entry));
+      const passing = functionRoles.flatMap((role) =>
+        withAction(statementsOfRole(synth.template, role), 'iam:PassRole'),
+      );
+
+      expect(passing.length).toBeGreaterThanOrEqual(2);
+      for (const statement of passing) {
+        expect(actionsOf(statement)).toEqual(['iam:PassRole']);
+        expect(resourcesIn(statement)).toEqual([`<${instanceRoleId}.Arn>`]);
+        expect(statement.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } });
+      }
+    });
+  });
+
+  describe('stopping, starting and terminating', () => {
+    it('touch only instances tagged bilbo:managed=true', () => {
+      const lifecycle = allStatements(synth.template).filter((statement) =>
+        actionsOf(statement).some((action) => /^ec2:(Terminate|Stop|Start)Instances$/.test(action)),
+      );
+
+      expect(lifecycle.length).toBe(3);
+      for (const statement of lifecycle) {
+        expect(resourcesIn(statement)).toEqual([arnText('ec2', 'instance/*')]);
+        expect(statement.Condition).toEqual(TAGGED);
+      }
+    });
+
+    it('are granted the same way for stop and start', () => {
+      const stack = new Stack(new App(), 'Grants');
+      const fn = new LambdaFunction(stack, 'Fn', {
+        runtime: Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: Code.fromInline('export const handler = () => {}'),
+      });
+      const instanceRole = new Role(stack, 'Instance', {
+        assumedBy: new ServicePrincipal('ec2.amazonaws.com'),
+      });
+      new MachineAccess({ instanceRole, subnets: [] }).grantInstanceActions(fn, [
+        'ec2:StopInstances',
+        'ec2:StartInstances',
+      ]);
+      const [statement] = allStatements(Template.fromStack(stack));
+
+      expect(actionsOf(statement!)).toEqual(['ec2:StopInstances', 'ec2:StartInstances']);
+      expect(statement!.Condition).toEqual(TAGGED);
+    });
+  });
+
+  describe('secrets', () => {
+    it('are written by the api and removed by the cleanup steps, only under /bilbo/clusters/', () => {
+      const ssm = allStatements(synth.template).filter((statement) =>
+        actionsOf(statement).some((action) => action.startsWith('ssm:')),
+      );
+
+      expect(ssm.length).toBeGreaterThanOrEqual(4);
+      for (const statement of ssm) expect(resourcesIn(statement)).toEqual([PARAMETERS]);
+    });
+  });
+
+  describe('every policy', () => {
+    it('names each action in full: no service wildcards', () => {
+      const actions = allStatements(synth.template).flatMap(actionsOf);
+
+      expect(actions.length).toBeGreaterThan(50);
+      expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+    });
+
+    it('allows Resource "*" only to Describe*, logging and tracing actions, which have no resource-level permissions', () => {
+      const onAnything = allStatements(synth.template).filter((statement) =>
+        resourcesIn(statement).includes('*'),
+      );
+
+      for (const action of onAnything.flatMap(actionsOf)) {
+        expect(action).toMatch(/^(ec2:Describe\w+|logs:\w+|xray:\w+)$/);
+      }
+    });
+  });
+
+  describe('the API', () => {
+    it('allows execute-api:Invoke on each method of the API in its stage, and nothing else', () => {
+      const policies = Object.values(synth.template.findResources('AWS::IAM::ManagedPolicy'));
+
+      expect(policies).toHaveLength(1);
+      const [statement, ...others] = policies[0]!.Properties.PolicyDocument.Statement;
+      expect(others).toEqual([]);
+      expect(statement).toMatchObject({ Effect: 'Allow', Action: 'execute-api:Invoke' });
+      expect(
+        statement.Resource.map((arn: unknown) =>
+          render(arn).replace(/^.*:<Api\w+>\/<ApiDeploymentStage\w+>/, ''),
+        ).sort(),
+      ).toEqual(
+        [
+          '/DELETE/clusters/*',
+          '/GET/clusters',
+          '/GET/clusters/*',
+          '/GET/clusters/*/events',
+          '/POST/clusters',
+          '/POST/plan',
+        ].sort(),
+      );
+    });
+
+    it('leaves the API without a resource policy when no admin principals are configured', () => {
+      const [api] = Object.values(synth.template.findResources('AWS::ApiGateway::RestApi'));
+
+      expect(api!.Properties.Policy).toBeUndefined();
+    });
+  });
+
+  describe('the instance role', () => {
+    it('is assumed by EC2 through the one instance profile, with the SSM core policy', () => {
+      const role = synth.template.toJSON().Resources[instanceRoleId];
+
+      expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        expect.objectContaining({ Action: 'sts:AssumeRole', Principal: { Service: 'ec2.amazonaws.com' } }),
+      ]);
+      expect(role.Properties.ManagedPolicyArns.map(render)).toEqual([
+        'arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore',
+      ]);
+    });
+
+    it("reads the clusters' parameters and decrypts them with the aws/ssm key through SSM only", () => {
+      const statements = statementsOfRole(synth.template, instanceRoleId);
+
+      expect(statements.map((statement) => [actionsOf(statement), resourcesIn(statement)])).toEqual([
+        [['ssm:GetParameter'], [PARAMETERS]],
+        [['kms:Decrypt'], [arnText('kms', 'key/*')]],
+      ]);
+      expect(statements[1]!.Condition).toEqual({
+        StringEquals: {
+          'kms:ViaService': { 'Fn::Join': ['', ['ssm.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+        },
+        'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/aws/ssm' },
+      });
+    });
+  });
+});
+
+describe('the API with admin principals', () => {
+  let synth: Synthesized;
+
+  beforeAll(() => {
+    synth = synthesize({ context: { 'bilbo:adminPrincipals': ADMINS.join(',') } });
+  });
+  afterAll(() => synth.cleanup());
+
+  it('lets only those principals invoke it, whatever other IAM policies allow', () => {
+    const [api] = Object.values(synth.template.findResources('AWS::ApiGateway::RestApi'));
+
+    expect(api!.Properties.Policy.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'execute-api:Invoke',
+        Resource: 'execute-api:/*',
+        Principal: { AWS: ADMINS },
+      },
+      {
+        Effect: 'Deny',
+        Action: 'execute-api:Invoke',
+        Resource: 'execute-api:/*',
+        Principal: { AWS: '*' },
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': ADMINS } },
+      },
+    ]);
+  });
+
+  it('still requires AWS_IAM on every method', () => {
+    synth.template.allResourcesProperties('AWS::ApiGateway::Method', { AuthorizationType: 'AWS_IAM' });
+  });
+});

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { ContextError, stackPropsFromContext } from '../../infra/app.ts';
+
+const from = (context: Record<string, unknown>) => stackPropsFromContext((key) => context[key]);
+
+describe('stackPropsFromContext', () => {
+  it('configures nothing when no bilbo:* key is set', () => {
+    expect(from({})).toEqual({});
+  });
+
+  it('reads every key, splitting comma-separated lists and trimming their items', () => {
+    expect(
+      from({
+        'bilbo:vpcId': 'vpc-0123',
+        'bilbo:subnetIds': 'subnet-a, subnet-b',
+        'bilbo:availabilityZones': 'eu-west-1a,eu-west-1b',
+        'bilbo:allowedCidrs': '203.0.113.0/24,2001:db8::/32',
+        'bilbo:adminPrincipals': 'arn:aws:iam::123456789012:role/data-team',
+        'bilbo:defaultAmi': 'ami-0123456789abcdef0',
+        'bilbo:tableDeletionProtection': 'false',
+      }),
+    ).toEqual({
+      existingVpc: {
+        vpcId: 'vpc-0123',
+        subnetIds: ['subnet-a', 'subnet-b'],
+        availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      },
+      allowedCidrs: ['203.0.113.0/24', '2001:db8::/32'],
+      adminPrincipals: ['arn:aws:iam::123456789012:role/data-team'],
+      defaultAmi: 'ami-0123456789abcdef0',
+      tableDeletionProtection: false,
+    });
+  });
+
+  it('takes lists as JSON arrays and flags as booleans, as cdk.json gives them', () => {
+    expect(
+      from({ 'bilbo:allowedCidrs': ['10.0.0.0/8', '192.168.0.0/16'], 'bilbo:tableDeletionProtection': true }),
+    ).toEqual({ allowedCidrs: ['10.0.0.0/8', '192.168.0.0/16'], tableDeletionProtection: true });
+  });
+
+  it.each([
+    ['subnets without a VPC', { 'bilbo:subnetIds': 'subnet-a' }],
+    ['a VPC without subnets', { 'bilbo:vpcId': 'vpc-0123', 'bilbo:availabilityZones': 'eu-west-1a' }],
+    ['a VPC without zones', { 'bilbo:vpcId': 'vpc-0123', 'bilbo:subnetIds': 'subnet-a' }],
+    [
+      'three subnets over two zones',
+      {
+        'bilbo:vpcId': 'vpc-0123',
+        'bilbo:subnetIds': 'subnet-a,subnet-b,subnet-c',
+        'bilbo:availabilityZones': 'eu-west-1a,eu-west-1b',
+      },
+    ],
+    ['a VPC id that is not one', { 'bilbo:vpcId': 'my-vpc' }],
+    ['a CIDR that is not one', { 'bilbo:allowedCidrs': '10.0.0.0/33' }],
+    ['the whole IPv4 internet', { 'bilbo:allowedCidrs': '10.0.0.0/8,0.0.0.0/0' }],
+    ['the whole IPv6 internet', { 'bilbo:allowedCidrs': '::/0' }],
+    ['a principal that is not an IAM user or role', { 'bilbo:adminPrincipals': 'alice' }],
+    ['an image id that is not one', { 'bilbo:defaultAmi': 'ubuntu-22.04' }],
+    ['a flag that is not true or false', { 'bilbo:tableDeletionProtection': 'yes' }],
+  ])('refuses %s', (_what, context) => {
+    expect(() => from(context)).toThrow(ContextError);
+  });
+});

@@ -1,0 +1,221 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Synthesized, synthesize } from './synth.ts';
+import {
+  arnText,
+  entries,
+  functionId,
+  managedPoliciesOf,
+  render,
+  resourcesIn,
+  roleOf,
+  statementsOf,
+} from './template-iam.ts';
+
+const PROBE = 'lambdas/handlers/tasks/probe-ready.ts';
+const LAUNCH = 'lambdas/handlers/tasks/launch-role.ts';
+
+type Properties = Record<string, unknown>;
+
+function propertiesOf(synth: Synthesized, type: string): Properties[] {
+  return Object.values(synth.template.findResources(type)).map(
+    (resource) => resource.Properties as Properties,
+  );
+}
+
+/** The id of the one security group whose description starts with `prefix`. */
+function securityGroupId(synth: Synthesized, prefix: string): string {
+  const found = Object.entries(synth.template.findResources('AWS::EC2::SecurityGroup')).filter(([, group]) =>
+    (group.Properties.GroupDescription as string).startsWith(prefix),
+  );
+  expect(found).toHaveLength(1);
+  return found[0]![0];
+}
+
+/** Every ingress rule of a group, inline or separate, as `source → port range`. */
+function ingressOf(synth: Synthesized, groupId: string): string[] {
+  const group = synth.template.toJSON().Resources[groupId].Properties;
+  const separate = propertiesOf(synth, 'AWS::EC2::SecurityGroupIngress').filter(
+    (rule) => render(rule.GroupId) === `<${groupId}.GroupId>`,
+  );
+  return [...(group.SecurityGroupIngress ?? []), ...separate].map(
+    (rule: Properties) =>
+      `${render(rule.CidrIp ?? rule.CidrIpv6 ?? rule.SourceSecurityGroupId)} → ${rule.IpProtocol}:${rule.FromPort}-${rule.ToPort}`,
+  );
+}
+
+/** Every egress rule of a group, inline or separate, as `destination → port range`. */
+function egressOf(synth: Synthesized, groupId: string): string[] {
+  const group = synth.template.toJSON().Resources[groupId].Properties;
+  const separate = propertiesOf(synth, 'AWS::EC2::SecurityGroupEgress').filter(
+    (rule) => render(rule.GroupId) === `<${groupId}.GroupId>`,
+  );
+  return [...(group.SecurityGroupEgress ?? []), ...separate].map(
+    (rule: Properties) =>
+      `${render(rule.CidrIp ?? rule.DestinationSecurityGroupId)} → ${rule.IpProtocol}:${rule.FromPort}-${rule.ToPort}`,
+  );
+}
+
+describe('BilboStack network, created', () => {
+  let synth: Synthesized;
+  let cluster: string;
+  let probe: string;
+
+  beforeAll(() => {
+    synth = synthesize();
+    cluster = securityGroupId(synth, 'bilbo cluster instances');
+    probe = securityGroupId(synth, 'bilbo readiness probe');
+  });
+  afterAll(() => synth.cleanup());
+
+  it('is one VPC with a public subnet in each of 2 AZs and no NAT gateway', () => {
+    synth.template.resourceCountIs('AWS::EC2::VPC', 1);
+    synth.template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    const subnets = propertiesOf(synth, 'AWS::EC2::Subnet');
+
+    expect(subnets).toHaveLength(2);
+    for (const subnet of subnets) expect(subnet.MapPublicIpOnLaunch).toBe(true);
+    expect(new Set(subnets.map((subnet) => render(subnet.AvailabilityZone))).size).toBe(2);
+  });
+
+  it('reaches DynamoDB through a gateway endpoint on every subnet route table', () => {
+    const [endpoint, ...others] = propertiesOf(synth, 'AWS::EC2::VPCEndpoint');
+
+    expect(others).toEqual([]);
+    expect(endpoint).toMatchObject({ VpcEndpointType: 'Gateway' });
+    expect(render(endpoint!.ServiceName)).toBe('com.amazonaws.<AWS::Region>.dynamodb');
+    expect((endpoint!.RouteTableIds as unknown[]).map(render)).toEqual([
+      expect.stringMatching(/Subnet1RouteTable/),
+      expect.stringMatching(/Subnet2RouteTable/),
+    ]);
+  });
+
+  it('logs the traffic it rejects', () => {
+    expect(propertiesOf(synth, 'AWS::EC2::FlowLog')).toEqual([
+      expect.objectContaining({ ResourceType: 'VPC', TrafficType: 'REJECT' }),
+    ]);
+  });
+
+  it('lets cluster instances talk to each other on any TCP port and the probe reach 8787 and 8888', () => {
+    expect(ingressOf(synth, cluster).sort()).toEqual(
+      [
+        `<${cluster}.GroupId> → tcp:0-65535`,
+        `<${probe}.GroupId> → tcp:8787-8787`,
+        `<${probe}.GroupId> → tcp:8888-8888`,
+      ].sort(),
+    );
+  });
+
+  it('lets the probe out only to the dashboards and to HTTPS (DynamoDB)', () => {
+    expect(egressOf(synth, probe).sort()).toEqual(
+      [
+        `0.0.0.0/0 → tcp:443-443`,
+        `<${cluster}.GroupId> → tcp:8787-8787`,
+        `<${cluster}.GroupId> → tcp:8888-8888`,
+      ].sort(),
+    );
+    expect(ingressOf(synth, probe)).toEqual([]);
+  });
+
+  it('runs only the probe in the VPC, in the cluster subnets with the probe security group', () => {
+    const inVpc = entries(synth.template).filter(
+      (entry) => synth.template.toJSON().Resources[functionId(synth.template, entry)].Properties.VpcConfig,
+    );
+    const probeFn = synth.template.toJSON().Resources[functionId(synth.template, PROBE)].Properties;
+
+    expect(inVpc).toEqual([PROBE]);
+    expect(probeFn.VpcConfig.SecurityGroupIds.map(render)).toEqual([`<${probe}.GroupId>`]);
+    expect(probeFn.VpcConfig.SubnetIds.map(render)).toEqual([
+      expect.stringMatching(/Subnet1Subnet/),
+      expect.stringMatching(/Subnet2Subnet/),
+    ]);
+    expect(managedPoliciesOf(synth.template, roleOf(synth.template, PROBE))).toEqual([
+      'service-role/AWSLambdaVPCAccessExecutionRole',
+    ]);
+  });
+
+  it('lets no CIDR reach the Dask ports unless told to', () => {
+    const rules = propertiesOf(synth, 'AWS::EC2::SecurityGroup').flatMap(
+      (group) => (group.SecurityGroupIngress ?? []) as Properties[],
+    );
+
+    expect(rules.filter((rule) => rule.CidrIp || rule.CidrIpv6)).toEqual([]);
+  });
+});
+
+describe('BilboStack network, configured', () => {
+  const VPC = 'vpc-0123456789abcdef0';
+  const SUBNETS = ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'];
+  let synth: Synthesized;
+  let cluster: string;
+  let probe: string;
+
+  beforeAll(() => {
+    synth = synthesize({
+      context: {
+        'bilbo:vpcId': VPC,
+        'bilbo:subnetIds': SUBNETS.join(','),
+        'bilbo:availabilityZones': 'eu-west-1a,eu-west-1b',
+        'bilbo:allowedCidrs': '203.0.113.0/24, 2001:db8::/32',
+        'bilbo:defaultAmi': 'ami-0123456789abcdef0',
+        'bilbo:tableDeletionProtection': 'false',
+      },
+    });
+    cluster = securityGroupId(synth, 'bilbo cluster instances');
+    probe = securityGroupId(synth, 'bilbo readiness probe');
+  });
+  afterAll(() => synth.cleanup());
+
+  it('imports the VPC without a lookup and creates none', () => {
+    const assembly = synth.app.synth();
+
+    expect(assembly.manifest.missing ?? []).toEqual([]);
+    for (const type of ['AWS::EC2::VPC', 'AWS::EC2::Subnet', 'AWS::EC2::VPCEndpoint', 'AWS::EC2::FlowLog']) {
+      synth.template.resourceCountIs(type, 0);
+    }
+    for (const group of propertiesOf(synth, 'AWS::EC2::SecurityGroup')) expect(group.VpcId).toBe(VPC);
+  });
+
+  it('runs the probe and launches instances in the given subnets', () => {
+    const probeFn = synth.template.toJSON().Resources[functionId(synth.template, PROBE)].Properties;
+    const [, inputs] = statementsOf(synth.template, LAUNCH).filter((statement) =>
+      ([] as string[]).concat(statement.Action).includes('ec2:RunInstances'),
+    );
+
+    expect(probeFn.VpcConfig.SubnetIds).toEqual(SUBNETS);
+    expect(resourcesIn(inputs!).filter((arn) => arn.includes(':subnet/'))).toEqual(
+      SUBNETS.map((subnet) => arnText('ec2', `subnet/${subnet}`)),
+    );
+  });
+
+  it('opens exactly the scheduler, dashboard and Jupyter ports to each allowed CIDR', () => {
+    const fromCidrs = ingressOf(synth, cluster).filter((rule) => !rule.startsWith('<'));
+
+    expect(fromCidrs.sort()).toEqual(
+      ['203.0.113.0/24', '2001:db8::/32']
+        .flatMap((cidr) => [8786, 8787, 8888].map((port) => `${cidr} → tcp:${port}-${port}`))
+        .sort(),
+    );
+    expect(ingressOf(synth, probe)).toEqual([]);
+  });
+
+  it('tells every function the subnets and the default image', () => {
+    for (const fn of Object.values(synth.template.findResources('AWS::Lambda::Function'))) {
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        CLUSTER_SUBNET_IDS: SUBNETS.join(','),
+        DEFAULT_AMI: 'ami-0123456789abcdef0',
+      });
+    }
+  });
+
+  it('leaves the table unprotected when told to', () => {
+    expect(propertiesOf(synth, 'AWS::DynamoDB::GlobalTable')).toEqual([
+      expect.objectContaining({
+        Replicas: [expect.objectContaining({ DeletionProtectionEnabled: false })],
+      }),
+    ]);
+  });
+
+  it('passes the AwsSolutions checks', () => {
+    expect(() => synth.app.synth({ force: true })).not.toThrow();
+  });
+});
