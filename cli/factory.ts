@@ -31,6 +31,8 @@ export interface LocalControlPlaneOptions {
   port?: number;
   home: string;
   provider?: LocalProviderChoice;
+  /** The region clients sign for and, on EC2, where clusters run. */
+  region?: string;
   log: (line: string) => void;
 }
 

@@ -19,6 +19,7 @@ export async function localRun(options: LocalOptions, f: Factory): Promise<void>
     ...(options.port === undefined ? {} : { port: options.port }),
     home,
     ...(options.provider ? { provider: options.provider } : {}),
+    ...(regionOf(f.env) ? { region: regionOf(f.env) } : {}),
     log: (line) => f.io.stderr.write(`${line}\n`),
   });
   try {
@@ -37,4 +38,9 @@ export async function localRun(options: LocalOptions, f: Factory): Promise<void>
     await plane.stop();
   }
   f.io.stderr.write('stopped\n');
+}
+
+/** The same order as the CLI's own configuration: BILBO_REGION, then AWS_REGION. */
+function regionOf(env: Factory['env']): string | undefined {
+  return env.BILBO_REGION || env.AWS_REGION || undefined;
 }

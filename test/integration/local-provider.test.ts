@@ -221,6 +221,7 @@ describe('LocalProcessProvider', () => {
         state: 'terminated',
         privateIp: '',
         stateReason: 'unknown instance',
+        unseen: true,
       },
     ]);
     await expect(provider.terminate(['i-local-000000000000'])).resolves.toBeUndefined();

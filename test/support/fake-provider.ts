@@ -6,6 +6,8 @@
  * error on the Nth call of a method (before or after the call took effect),
  * a partial launch, a machine that dies, a machine that will not die.
  */
+
+import { unseenMachine } from '../../lambdas/domain/machines.ts';
 import type { LaunchRequest, Machine, MachineProvider, MachineState } from '../../lambdas/domain/ports.ts';
 
 export type ProviderMethod = 'launch' | 'describe' | 'stop' | 'start' | 'terminate' | 'findByCluster';
@@ -148,7 +150,7 @@ export class FakeMachineProvider implements MachineProvider {
     return this.call('describe', [...ids], () =>
       ids.map((id) => {
         const machine = this.machines.get(id);
-        if (!machine) return unknownMachine(id);
+        if (!machine) return unseenMachine(id, 'the provider does not know this instance');
         if (machine.state === 'pending') {
           machine.describesUntilRunning -= 1;
           if (machine.describesUntilRunning <= 0) machine.state = 'running';
@@ -238,17 +240,4 @@ export class FakeMachineProvider implements MachineProvider {
 function snapshot(machine: FakeMachine): Machine {
   const { describesUntilRunning: _d, refusesToDie: _r, ...rest } = machine;
   return { ...rest };
-}
-
-/** What describe answers for an id it never launched (EC2 forgets terminated instances after a while). */
-function unknownMachine(id: string): Machine {
-  return {
-    id,
-    clusterId: '',
-    role: 'worker',
-    index: 0,
-    state: 'terminated',
-    privateIp: '',
-    stateReason: 'the provider does not know this instance',
-  };
 }

@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { RoleName } from '../../../schemas/types.generated.ts';
 import { ProviderBusyError, ValidationError } from '../../domain/errors.ts';
+import { unseenMachine } from '../../domain/machines.ts';
 import type { LaunchRequest, Machine, MachineProvider, MachineState } from '../../domain/ports.ts';
 import { isEc2Error, translateEc2Error } from './errors.ts';
 import { type Ec2ProviderConfig, imageIdOf, runInstancesInput, TAGS } from './launch-params.ts';
@@ -120,7 +121,7 @@ export class Ec2MachineProvider implements MachineProvider {
     }
     return ids.map((id) => {
       const instance = found.get(id);
-      return instance ? toMachine(instance) : unknownMachine(id);
+      return instance ? toMachine(instance) : unseenMachine(id, 'unknown to EC2');
     });
   }
 
@@ -297,21 +298,4 @@ export function toMachine(instance: Instance): Machine {
   const reason = instance.StateReason?.Message;
   if (reason && ['stopping', 'stopped', 'terminated'].includes(state)) machine.stateReason = reason;
   return machine;
-}
-
-/**
- * What EC2 does not list: gone (it forgets terminated instances after about
- * an hour), or just launched and not listed yet (EC2 is eventually consistent).
- */
-function unknownMachine(id: string): Machine {
-  return {
-    id,
-    clusterId: '',
-    role: 'worker',
-    index: 0,
-    state: 'terminated',
-    privateIp: '',
-    stateReason: 'unknown to EC2',
-    unseen: true,
-  };
 }

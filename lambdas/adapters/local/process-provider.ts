@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { daskProcessSpec } from '../../domain/dask/roles.ts';
 import { ProvisioningError } from '../../domain/errors.ts';
+import { unseenMachine } from '../../domain/machines.ts';
 import type { LaunchRequest, Machine, MachineProvider, ProcessSpec } from '../../domain/ports.ts';
 import { type InstanceRecord, InstanceRegistry } from './instance-registry.ts';
 import { isProcessAlive, killGroup, readProcStartTicks, readProcStat, signalGroup } from './processes.ts';
@@ -159,17 +160,7 @@ export class LocalProcessProvider implements MachineProvider {
 
   private async describeOne(id: string): Promise<Machine> {
     const record = await this.registry.load(id);
-    if (record === undefined) {
-      return {
-        id,
-        clusterId: '',
-        role: 'worker',
-        index: 0,
-        state: 'terminated',
-        privateIp: '',
-        stateReason: 'unknown instance',
-      };
-    }
+    if (record === undefined) return unseenMachine(id, 'unknown instance');
     if (record.state === 'terminated') return toMachine(record, 'terminated');
     if (isProcessAlive(record.pid, record.procStartTicks)) {
       return toMachine(record, readProcStat(record.pid)?.state === 'T' ? 'stopped' : 'running');
