@@ -172,6 +172,25 @@ describe('the destroy steps', () => {
     await expect(seedCluster('analytics')).resolves.toMatchObject({ name: 'analytics' });
   });
 
+  it('recordDestroyed succeeds when another writer bumps the version between its read and its write', async () => {
+    const store = deps().store;
+    let raced = false;
+    const racing = Object.create(store) as typeof store;
+    racing.get = async (id) => {
+      const read = await store.get(id);
+      if (!raced) {
+        raced = true;
+        // The API records the destroy's execution ARN while the workflow already runs.
+        await store.update(id, read!.version, { executionArn: 'arn:aws:states:local:0:execution:destroy:x' });
+      }
+      return read;
+    };
+
+    await recordDestroyed({ clusterId: wf.cluster.id }, { store: racing });
+
+    expect((await latest()).state).toBe('DESTROYED');
+  });
+
   it('recordDestroyed answers DESTROYED again when retried after it succeeded', async () => {
     await recordDestroyed({ clusterId: wf.cluster.id }, deps());
     const destroyed = await latest();

@@ -31,7 +31,6 @@ export async function recordDestroyed(
   await deps.store.transition(cluster.id, {
     from: ['DESTROYING'],
     to: 'DESTROYED',
-    expectedVersion: cluster.version,
     event: { step: 'record-destroyed', message: 'destroyed: every instance is terminated' },
   });
   return { state: 'DESTROYED' };
@@ -52,7 +51,6 @@ export async function recordDestroyFailed(
   await deps.store.transition(cluster.id, {
     from: ['DESTROYING'],
     to: 'FAILED',
-    expectedVersion: cluster.version,
     changes: { failure },
     event: {
       step: input.failedStep,

@@ -6,9 +6,11 @@ export interface RecordReadyInput {
 }
 
 /**
- * CREATING → READY, conditional on the version the step read. A retry of
- * a step that already succeeded (its answer was lost) answers READY again
- * instead of failing the create, which would roll back a ready cluster.
+ * CREATING → READY, conditional on the state: the record's other writers
+ * (the API setting the execution ARN, progress updates) may bump the
+ * version meanwhile, and must not fail the create. A retry of a step that
+ * already succeeded (its answer was lost) answers READY again instead of
+ * failing the create, which would roll back a ready cluster.
  */
 export async function recordReady(
   input: RecordReadyInput,
@@ -23,7 +25,6 @@ export async function recordReady(
   await deps.store.transition(cluster.id, {
     from: ['CREATING'],
     to: 'READY',
-    expectedVersion: cluster.version,
     changes: { readyAt: now.toISOString() },
     event: {
       step: 'record-ready',

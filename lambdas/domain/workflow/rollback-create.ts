@@ -33,7 +33,6 @@ export async function rollbackCreate(
     await deps.store.transition(cluster.id, {
       from: [cluster.state],
       to: 'FAILED',
-      expectedVersion: cluster.version,
       changes: { failure },
       event: { step: input.failedStep, message: `failed at ${input.failedStep}: ${failure.message}` },
     });
