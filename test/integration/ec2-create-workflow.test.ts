@@ -162,16 +162,6 @@ describe('creating a cluster on EC2', () => {
     await harness.api.destroyCluster('on-ec2');
     await harness.plane.runner.waitForIdle();
     const cluster = await harness.api.getCluster('on-ec2');
-
-    console.log(
-      JSON.stringify(cluster.failure),
-      JSON.stringify(
-        harness.plane.runner
-          .executions()
-          .filter((e) => e.status !== 'SUCCEEDED')
-          .map((e) => [e.name, e.error, e.cause]),
-      ),
-    );
     expect(cluster.failure).toBeUndefined();
     expect(cluster.state).toBe('DESTROYED');
     expect(ec2.state.alive(cluster.id)).toEqual([]);
