@@ -1,5 +1,6 @@
 import type { ClusterInstance, RoleName, RolePlan } from '../../../schemas/types.generated.ts';
 import { dashboardUrlOf, schedulerAddressOf } from '../dask/roles.ts';
+import { DASK_PORTS } from '../dask/user-data.ts';
 import { ProvisioningError } from '../errors.ts';
 import type { ClusterStore, Machine, MachineProvider, RoleBootstrap, SecretStore } from '../ports.ts';
 import { loadCluster, updateLatest } from './record-updates.ts';
@@ -22,9 +23,6 @@ export interface LaunchRoleDeps {
   provider: MachineProvider;
   secrets: SecretStore;
 }
-
-const DEFAULT_SCHEDULER_PORT = 8786;
-const DEFAULT_DASHBOARD_PORT = 8787;
 
 /**
  * Launches every instance of one role in one provider call, tagged with
@@ -100,13 +98,13 @@ interface SchedulerEndpoints {
 function schedulerEndpoints(machines: Machine[], privateCommand: boolean): SchedulerEndpoints {
   const scheduler = machines[0];
   if (!scheduler) throw new Error('the provider launched no scheduler');
-  const dashboardPort = scheduler.ports?.dashboard ?? DEFAULT_DASHBOARD_PORT;
+  const dashboardPort = scheduler.ports?.dashboard ?? DASK_PORTS.dashboard;
   const privateDashboardUrl = dashboardUrlOf(scheduler.privateIp, dashboardPort);
   return {
     // Workers reach the scheduler inside the cluster's network.
     schedulerAddress: schedulerAddressOf(
       scheduler.privateIp,
-      scheduler.ports?.scheduler ?? DEFAULT_SCHEDULER_PORT,
+      scheduler.ports?.scheduler ?? DASK_PORTS.scheduler,
     ),
     dashboardUrl:
       scheduler.publicIp && !privateCommand
