@@ -5,8 +5,8 @@
  * EC2 can throw at a launch to a clean rollback — nothing left running,
  * the record FAILED with AWS's message.
  */
-import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsAdapters } from '../../lambdas/adapters/aws-adapters.ts';
 import type { ReadinessProbe } from '../../lambdas/domain/ports.ts';
@@ -50,6 +50,7 @@ function bootingDashboards(looksToBoot: number): ReadinessProbe & { urls: string
 }
 
 let ec2: Ec2Mock;
+let ssmMock: AwsClientStub<SSMClient>;
 /** Runs once just before the named state's task: arms a fault for exactly that step. */
 const beforeState: Record<string, (() => void) | undefined> = {};
 let harness: TestControlPlane;
@@ -59,7 +60,9 @@ beforeAll(async () => {
   ec2 = mockEc2({ bootDescribes: 2, unseenDescribes: 1 });
   const ssm = new SSMClient({ region: MOCK_REGION });
   // No notebook here: the cleanup only looks for the cluster's secrets and finds none.
-  mockClient(ssm).on(GetParametersByPathCommand).resolves({ Parameters: [] });
+  ssmMock = mockClient(ssm);
+  ssmMock.on(GetParametersByPathCommand).resolves({ Parameters: [] });
+  ssmMock.on(PutParameterCommand).resolves({ Version: 1 });
   const adapters = awsAdapters({ region: MOCK_REGION, ...EC2_TEST_CONFIG }, { ec2: ec2.client, ssm });
   harness = await startTestControlPlane({
     providerAdapters: { ...adapters, probeNetwork: 'private', stop: async () => {} },
@@ -114,6 +117,44 @@ describe('creating a cluster on EC2', () => {
     expect(cluster.dashboardUrl).toMatch(/^http:\/\/\d+\.\d+\.\d+\.\d+:8787$/);
     expect(cluster.dashboardUrl).not.toBe(cluster.privateDashboardUrl);
     expect(probe.urls.at(-1)).toBe(cluster.privateDashboardUrl);
+  });
+
+  it('launches a notebook whose token stays in SSM, and records its URL on its public address', async () => {
+    const withNotebook = {
+      ...profile,
+      notebook: {
+        workdir: 'work',
+        git: {
+          repository: 'https://example.com/r.git',
+          user: 'u',
+          email: 'u@example.com',
+          password: 'pw-MARKER',
+        },
+      },
+    };
+    await harness.api.createCluster({ name: 'with-notebook', profile: withNotebook });
+    await harness.plane.runner.waitForIdle();
+    const cluster = await harness.api.getCluster('with-notebook');
+
+    expect(cluster.state).toBe('READY');
+    const notebook = ec2.state
+      .alive(cluster.id)
+      .find((instance) => instance.Tags?.some((t) => t.Key === 'bilbo:role' && t.Value === 'notebook'));
+    expect(cluster.notebookUrl).toBe(`http://${notebook?.PublicIpAddress}:8888`);
+    const puts = ssmMock.commandCalls(PutParameterCommand).map((call) => call.args[0].input);
+    expect(puts.map((input) => [input.Name, input.Type])).toEqual([
+      [`/bilbo/clusters/${cluster.id}/jupyter-token`, 'SecureString'],
+      [`/bilbo/clusters/${cluster.id}/git-password`, 'SecureString'],
+    ]);
+    const notebookLaunch = ec2
+      .inputsOf('RunInstances')
+      .find((input) => !input.DryRun && input.ClientToken === `${cluster.id}-notebook`);
+    const script = userDataOf(notebookLaunch!);
+    expect(script).toContain(`/bilbo/clusters/${cluster.id}/jupyter-token`);
+    expect(script).not.toContain('pw-MARKER');
+    expect(script).not.toContain(String(puts[0]?.Value));
+    await harness.api.destroyCluster('with-notebook');
+    await harness.plane.runner.waitForIdle();
   });
 
   it('retries a throttled launch with the same client token, launching nothing twice', async () => {

@@ -1,4 +1,6 @@
 import type { Cluster } from '../../../schemas/types.generated.ts';
+import { dashboardUrlOf } from '../dask/roles.ts';
+import { DASK_PORTS } from '../dask/user-data.ts';
 import { InstanceLostError } from '../errors.ts';
 import type { ClusterStore, Machine, MachineProvider } from '../ports.ts';
 import { loadCluster, updateLatest } from './record-updates.ts';
@@ -43,7 +45,7 @@ async function checkRunning(clusterId: string, deps: CheckMachinesDeps): Promise
   const running = machines.filter((machine) => machine.state === 'running').length;
   const done = running === ids.length;
   if (done) {
-    await recordPublicDashboard(cluster, machines, deps.store);
+    await recordPeopleUrls(cluster, machines, deps.store);
     await deps.store.appendEvent(clusterId, {
       step: 'check-running',
       message: `${running} instance${running === 1 ? '' : 's'} running; waiting for the Dask dashboard`,
@@ -54,21 +56,27 @@ async function checkRunning(clusterId: string, deps: CheckMachinesDeps): Promise
 
 /**
  * Providers learn a machine's public address only once it runs (EC2's
- * RunInstances answer has none): point the dashboard URL people use at it,
- * unless the profile asks for private addresses.
+ * RunInstances answer has none): point the URLs people use — the
+ * dashboard's and the notebook's — at it, unless the profile asks for
+ * private addresses.
  */
-async function recordPublicDashboard(
-  cluster: Cluster,
-  machines: Machine[],
-  store: ClusterStore,
-): Promise<void> {
+async function recordPeopleUrls(cluster: Cluster, machines: Machine[], store: ClusterStore): Promise<void> {
+  const addressOf = (machine: Machine) =>
+    machine.publicIp && !cluster.plan.privateCommand ? machine.publicIp : machine.privateIp;
   const scheduler = machines.find((machine) => machine.role === 'scheduler');
-  if (!scheduler?.publicIp || cluster.plan.privateCommand || !cluster.dashboardUrl) return;
-  const url = new URL(cluster.dashboardUrl);
-  if (url.hostname === scheduler.publicIp) return;
-  url.hostname = scheduler.publicIp;
-  const dashboardUrl = url.href.replace(/\/$/, '');
-  await updateLatest(store, cluster.id, () => ({ dashboardUrl }));
+  const notebook = machines.find((machine) => machine.role === 'notebook');
+  const changes: { dashboardUrl?: string; notebookUrl?: string } = {};
+  if (scheduler && cluster.dashboardUrl) {
+    const url = new URL(cluster.dashboardUrl);
+    url.hostname = addressOf(scheduler);
+    const dashboardUrl = url.href.replace(/\/$/, '');
+    if (dashboardUrl !== cluster.dashboardUrl) changes.dashboardUrl = dashboardUrl;
+  }
+  if (notebook) {
+    const notebookUrl = dashboardUrlOf(addressOf(notebook), notebook.ports?.notebook ?? DASK_PORTS.notebook);
+    if (notebookUrl !== cluster.notebookUrl) changes.notebookUrl = notebookUrl;
+  }
+  if (Object.keys(changes).length > 0) await updateLatest(store, cluster.id, () => changes);
 }
 
 /** A machine that stopped or vanished before READY fails the create at once. */
