@@ -182,14 +182,18 @@ export interface InstanceTypeCatalog {
 export interface ReadinessTarget {
   dashboardUrl: string;
   wantedWorkers: number;
+  /** The Jupyter server to look at too, when the cluster has a notebook. */
+  notebookUrl?: string;
 }
 
 export interface ReadinessObservation {
   dashboardUp: boolean;
   workersJoined: number;
+  /** Whether the notebook's Jupyter server answers; absent when none was asked about. */
+  notebookUp?: boolean;
 }
 
-/** Looks once at a cluster's Dask dashboard. Never throws for "not up yet". */
+/** Looks once at a cluster's Dask dashboard (and notebook). Never throws for "not up yet". */
 export interface ReadinessProbe {
   observe(target: ReadinessTarget): Promise<ReadinessObservation>;
 }

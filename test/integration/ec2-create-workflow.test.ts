@@ -33,18 +33,24 @@ const profile = {
 };
 
 /** A dashboard that answers after a few looks, as a booting scheduler does, with every worker joined. */
-function bootingDashboards(looksToBoot: number): ReadinessProbe & { urls: string[] } {
+function bootingDashboards(looksToBoot: number): ReadinessProbe & { urls: string[]; notebookUrls: string[] } {
   const looks = new Map<string, number>();
   const urls: string[] = [];
+  const notebookUrls: string[] = [];
   return {
     urls,
-    async observe({ dashboardUrl, wantedWorkers }) {
+    notebookUrls,
+    async observe({ dashboardUrl, wantedWorkers, notebookUrl }) {
       urls.push(dashboardUrl);
+      if (notebookUrl) notebookUrls.push(notebookUrl);
       const seen = (looks.get(dashboardUrl) ?? 0) + 1;
       looks.set(dashboardUrl, seen);
-      return seen > looksToBoot
-        ? { dashboardUp: true, workersJoined: wantedWorkers }
-        : { dashboardUp: false, workersJoined: 0 };
+      const up = seen > looksToBoot;
+      return {
+        dashboardUp: up,
+        workersJoined: up ? wantedWorkers : 0,
+        ...(notebookUrl ? { notebookUp: up } : {}),
+      };
     },
   };
 }
@@ -59,7 +65,7 @@ const probe = bootingDashboards(3);
 beforeAll(async () => {
   ec2 = mockEc2({ bootDescribes: 2, unseenDescribes: 1 });
   const ssm = new SSMClient({ region: MOCK_REGION });
-  // No notebook here: the cleanup only looks for the cluster's secrets and finds none.
+  // The cleanup lists the cluster's secrets (none are kept by this mock) and deletes them.
   ssmMock = mockClient(ssm);
   ssmMock.on(GetParametersByPathCommand).resolves({ Parameters: [] });
   ssmMock.on(PutParameterCommand).resolves({ Version: 1 });
@@ -141,6 +147,8 @@ describe('creating a cluster on EC2', () => {
       .alive(cluster.id)
       .find((instance) => instance.Tags?.some((t) => t.Key === 'bilbo:role' && t.Value === 'notebook'));
     expect(cluster.notebookUrl).toBe(`http://${notebook?.PublicIpAddress}:8888`);
+    // The probe, inside the VPC, waits for Jupyter on the notebook's private address.
+    expect(probe.notebookUrls.at(-1)).toBe(`http://${notebook?.PrivateIpAddress}:8888`);
     const puts = ssmMock.commandCalls(PutParameterCommand).map((call) => call.args[0].input);
     expect(puts.map((input) => [input.Name, input.Type])).toEqual([
       [`/bilbo/clusters/${cluster.id}/jupyter-token`, 'SecureString'],

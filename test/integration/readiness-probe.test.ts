@@ -56,6 +56,24 @@ describe('HttpReadinessProbe', () => {
     });
   });
 
+  it('asks the notebook Jupyter server for its version when told where it is', async () => {
+    const dashboardUrl = await serve(dashboard({ status: 200, body: 'ok' }, twoWorkers));
+    const jupyter = await serve((request, response) => {
+      if (request.url === '/api') response.writeHead(200).end(JSON.stringify({ version: '2.14.2' }));
+      else response.writeHead(404).end();
+    });
+    const silent = await serve((_request, response) => response.writeHead(502).end());
+
+    expect(await probe.observe({ dashboardUrl, wantedWorkers: 2, notebookUrl: jupyter })).toEqual({
+      dashboardUp: true,
+      workersJoined: 2,
+      notebookUp: true,
+    });
+    expect(await probe.observe({ dashboardUrl, wantedWorkers: 2, notebookUrl: silent })).toMatchObject({
+      notebookUp: false,
+    });
+  });
+
   it('sees a dashboard that answers 200 with another body as down', async () => {
     const url = await serve(dashboard({ status: 200, body: 'starting' }, twoWorkers));
 

@@ -273,6 +273,30 @@ describe('probeReady', () => {
     expect(wf.testStore.clock.now().getTime() - Date.parse(wf.cluster.createdAt)).toBe(60_000);
   });
 
+  it('waits for the notebook Jupyter server too when the cluster has a notebook', async () => {
+    const current = await latest();
+    await wf.testStore.store.update(wf.cluster.id, current.version, {
+      instances: [
+        ...(current.instances ?? []),
+        { id: 'i-0notebook', role: 'notebook', index: 0, privateIp: '10.0.0.9' },
+      ],
+    });
+    const looks: Array<string | undefined> = [];
+    let look = 0;
+    const probe: ReadinessProbe = {
+      observe: async (target) => {
+        looks.push(target.notebookUrl);
+        look += 1;
+        return { dashboardUp: true, workersJoined: target.wantedWorkers, notebookUp: look > 2 };
+      },
+    };
+
+    const out = await probeReady({ clusterId: wf.cluster.id }, probeDeps(probe));
+
+    expect(out.ready).toBe(true);
+    expect(looks).toEqual(['http://10.0.0.9:8888', 'http://10.0.0.9:8888', 'http://10.0.0.9:8888']);
+  });
+
   it('looks at the public dashboard URL when told to, and at the private one otherwise', async () => {
     await wf.testStore.store.update(wf.cluster.id, (await latest()).version, {
       dashboardUrl: 'http://203.0.113.7:8787',

@@ -1,6 +1,7 @@
 /**
  * Looks once at a Dask scheduler's dashboard: `/health` says whether it is
- * up, `/json/identity.json` lists the workers that joined. Both exist in
+ * up, `/json/identity.json` lists the workers that joined; and, when asked,
+ * at a notebook's Jupyter server (`/api`). Both exist in
  * distributed 2022.12.1 without bokeh. "Not up yet" is an answer, never an
  * error: retries and deadlines belong to the caller.
  */
@@ -23,12 +24,29 @@ export class HttpReadinessProbe implements ReadinessProbe {
   }
 
   async observe(target: ReadinessTarget): Promise<ReadinessObservation> {
+    const notebook = target.notebookUrl ? { notebookUp: await this.jupyterAnswers(target.notebookUrl) } : {};
     const base = target.dashboardUrl.replace(/\/+$/, '');
     const health = await this.get(`${base}/health`);
-    if (health?.status !== 200 || health.body.trim() !== 'ok')
-      return { dashboardUp: false, workersJoined: 0 };
+    if (health?.status !== 200 || health.body.trim() !== 'ok') {
+      return { dashboardUp: false, workersJoined: 0, ...notebook };
+    }
     const identity = await this.get(`${base}/json/identity.json`);
-    return { dashboardUp: true, workersJoined: identity?.status === 200 ? countWorkers(identity.body) : 0 };
+    return {
+      dashboardUp: true,
+      workersJoined: identity?.status === 200 ? countWorkers(identity.body) : 0,
+      ...notebook,
+    };
+  }
+
+  /** Jupyter Server answers `GET /api` with its version, without a token. */
+  private async jupyterAnswers(notebookUrl: string): Promise<boolean> {
+    const answer = await this.get(`${notebookUrl.replace(/\/+$/, '')}/api`);
+    if (answer?.status !== 200) return false;
+    try {
+      return typeof (JSON.parse(answer.body) as { version?: unknown }).version === 'string';
+    } catch {
+      return false;
+    }
   }
 
   /** The status and body, or undefined when there is no answer in time. */

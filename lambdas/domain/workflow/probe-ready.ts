@@ -1,4 +1,6 @@
 import type { Cluster } from '../../../schemas/types.generated.ts';
+import { dashboardUrlOf } from '../dask/roles.ts';
+import { DASK_PORTS } from '../dask/user-data.ts';
 import { ReadyTimeoutError } from '../errors.ts';
 import type { Clock, ClusterStore, ReadinessObservation, ReadinessProbe } from '../ports.ts';
 import { loadCluster, updateLatest } from './record-updates.ts';
@@ -48,11 +50,14 @@ export async function probeReady(input: ProbeReadyInput, deps: ProbeReadyDeps): 
   const wanted = cluster.plan.wantedWorkers;
   const deadline = Date.parse(cluster.createdAt) + cluster.plan.readyTimeoutSeconds * 1000;
   const budgetEnd = deps.clock.now().getTime() + deps.settings.budgetMs;
+  const notebookUrl = notebookUrlOf(cluster, deps.settings.network);
+  const target = { dashboardUrl, wantedWorkers: wanted, ...(notebookUrl ? { notebookUrl } : {}) };
 
   for (;;) {
-    const seen = await deps.probe.observe({ dashboardUrl, wantedWorkers: wanted });
+    const seen = await deps.probe.observe(target);
     cluster = await recordProgress(cluster, seen, deps);
-    const ready = seen.dashboardUp && seen.workersJoined >= wanted;
+    const ready =
+      seen.dashboardUp && seen.workersJoined >= wanted && (!notebookUrl || seen.notebookUp === true);
     const now = deps.clock.now().getTime();
     if (!ready && now >= deadline) throw timeoutError(cluster.plan.readyTimeoutSeconds, seen, wanted);
     if (ready || now >= budgetEnd) {
@@ -65,6 +70,14 @@ export async function probeReady(input: ProbeReadyInput, deps: ProbeReadyDeps): 
     }
     await deps.sleep(deps.settings.intervalMs);
   }
+}
+
+/** The notebook's Jupyter server, as the probe sees it, when the cluster has one. */
+function notebookUrlOf(cluster: Cluster, network: ProbeSettings['network']): string | undefined {
+  const notebook = cluster.instances?.find((instance) => instance.role === 'notebook');
+  if (!notebook) return undefined;
+  if (network === 'public' && cluster.notebookUrl) return cluster.notebookUrl;
+  return dashboardUrlOf(notebook.privateIp ?? '', notebook.ports?.notebook ?? DASK_PORTS.notebook);
 }
 
 async function recordProgress(
@@ -93,9 +106,11 @@ async function recordProgress(
 }
 
 function timeoutError(timeoutSeconds: number, seen: ReadinessObservation, wanted: number): ReadyTimeoutError {
-  const what = seen.dashboardUp
-    ? `only ${seen.workersJoined}/${wanted} Dask workers joined`
-    : 'the Dask dashboard did not answer';
+  const what = !seen.dashboardUp
+    ? 'the Dask dashboard did not answer'
+    : seen.workersJoined < wanted
+      ? `only ${seen.workersJoined}/${wanted} Dask workers joined`
+      : 'the notebook (Jupyter) did not answer';
   return new ReadyTimeoutError(
     `${what} within ready_timeout (${timeoutSeconds} s); raise ready_timeout in the profile if the machines need longer to boot`,
   );
