@@ -7,6 +7,7 @@ import { beforeEach } from 'vitest';
 import { LocalPreflight } from '../../lambdas/adapters/local/local-preflight.ts';
 import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
 import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
+import { newClusterRecord } from '../../lambdas/domain/use-cases/create-cluster.ts';
 import { prepareCluster } from '../../lambdas/domain/use-cases/prepare-cluster.ts';
 import { launchRole } from '../../lambdas/domain/workflow/launch-role.ts';
 import type { Cluster, ClusterEvent } from '../../schemas/types.generated.ts';
@@ -61,19 +62,13 @@ export function useWorkflowHarness(): WorkflowHarness {
         { name, profile: PROFILE },
         { catalog, preflight: new LocalPreflight() },
       );
-      const now = h.testStore.clock.now().toISOString();
-      const cluster: Cluster = {
+      const cluster = newClusterRecord({
         id: `c-${(++ids).toString(16).padStart(16, '0')}`,
         name,
         owner: ALICE_ARN,
-        state: 'CREATING',
-        version: 1,
-        createdAt: now,
-        updatedAt: now,
         plan,
-        instances: [],
-        workersJoined: 0,
-      };
+        now: h.testStore.clock.now(),
+      });
       await h.testStore.store.create(cluster, { step: 'accepted', message: 'create requested' });
       return cluster;
     },

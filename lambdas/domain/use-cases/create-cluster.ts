@@ -1,4 +1,4 @@
-import type { Cluster, CreateClusterRequest, Profile } from '../../../schemas/types.generated.ts';
+import type { Cluster, CreateClusterRequest, Plan, Profile } from '../../../schemas/types.generated.ts';
 import type {
   Clock,
   ClusterStore,
@@ -33,20 +33,14 @@ export async function createCluster(
   deps: CreateClusterDeps,
 ): Promise<Cluster> {
   const { name, plan, profile } = await prepareCluster(request, deps);
-  const now = deps.clock.now().toISOString();
-  const cluster: Cluster = {
+  const cluster = newClusterRecord({
     id: deps.newClusterId(),
     name,
     owner,
-    state: 'CREATING',
-    version: 1,
-    createdAt: now,
-    updatedAt: now,
     plan,
-    instances: [],
-    workersJoined: 0,
+    now: deps.clock.now(),
     ...(request.profileName ? { profileName: request.profileName } : {}),
-  };
+  });
   await deps.store.create(cluster, { step: 'accepted', message: `create requested by ${owner}` });
   await storeSecrets(cluster.id, profile, deps);
 
@@ -68,6 +62,28 @@ export async function createCluster(
   }
   // The workflow may already have written to the record: set the ARN on the latest version.
   return updateLatest(deps.store, cluster.id, () => ({ executionArn }));
+}
+
+/** A cluster as recorded when its create is accepted: CREATING, version 1, nothing launched. */
+export function newClusterRecord(fields: {
+  id: string;
+  name: string;
+  owner: string;
+  plan: Plan;
+  now: Date;
+  profileName?: string;
+}): Cluster {
+  const { now, ...rest } = fields;
+  const at = now.toISOString();
+  return {
+    ...rest,
+    state: 'CREATING',
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+    instances: [],
+    workersJoined: 0,
+  };
 }
 
 /** The notebook's secrets go to the secret store, never into the record or user-data. */

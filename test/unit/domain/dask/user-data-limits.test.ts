@@ -11,6 +11,7 @@ import { MemorySecretStore } from '../../../../lambdas/adapters/local/memory-sec
 import { renderUserData, USER_DATA_MAX_BYTES } from '../../../../lambdas/domain/dask/user-data.ts';
 import { ValidationError } from '../../../../lambdas/domain/errors.ts';
 import type { ClusterStore, LaunchRequest } from '../../../../lambdas/domain/ports.ts';
+import { newClusterRecord } from '../../../../lambdas/domain/use-cases/create-cluster.ts';
 import { prepareCluster } from '../../../../lambdas/domain/use-cases/prepare-cluster.ts';
 import { launchRole } from '../../../../lambdas/domain/workflow/launch-role.ts';
 import type { Cluster, Profile } from '../../../../schemas/types.generated.ts';
@@ -43,19 +44,13 @@ async function launchRequestsOf(profile: Profile): Promise<LaunchRequest[]> {
     { name: LONGEST_NAME, profile },
     { catalog: fakeCatalog().catalog, preflight: { check: async () => {} } },
   );
-  const now = '2026-11-28T10:00:00.000Z';
-  const cluster: Cluster = {
+  const cluster = newClusterRecord({
     id: CLUSTER_ID,
     name: LONGEST_NAME,
     owner: 'arn:aws:iam::123456789012:user/alice',
-    state: 'CREATING',
-    version: 1,
-    createdAt: now,
-    updatedAt: now,
     plan,
-    instances: [],
-    workersJoined: 0,
-  };
+    now: new Date('2026-11-28T10:00:00.000Z'),
+  });
   const provider = new FakeMachineProvider();
   const deps = { store: oneClusterStore(cluster), provider, secrets: new MemorySecretStore() };
   const { schedulerAddress } = await launchRole({ clusterId: CLUSTER_ID, role: 'scheduler' }, deps);
