@@ -2,11 +2,12 @@ import { join } from 'node:path';
 import { type CfnResource, Duration } from 'aws-cdk-lib';
 import type { ISecurityGroup, ISubnet, IVpc } from 'aws-cdk-lib/aws-ec2';
 import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENTRY_METADATA_KEY } from '../metadata.ts';
+import { LAMBDA_BUNDLING, LAMBDA_RUNTIME } from './bundling.ts';
 import { acknowledge } from './nag.ts';
 
 /** The repository root: entries and the lock file are resolved against it. */
@@ -78,7 +79,7 @@ export class BilboFunction extends NodejsFunction {
       entry: join(REPO_ROOT, props.entry),
       handler: 'handler',
       description: props.description,
-      runtime: Runtime.NODEJS_24_X,
+      runtime: LAMBDA_RUNTIME,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(30),
@@ -95,16 +96,7 @@ export class BilboFunction extends NodejsFunction {
             allowPublicSubnet: placement.allowPublicSubnet ?? false,
           }
         : {}),
-      bundling: {
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        // Bundled CommonJS dependencies still call require(); ESM has none.
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        minify: true,
-        sourceMap: true,
-        forceDockerBundling: false,
-      },
+      bundling: { ...LAMBDA_BUNDLING, mainFields: [...LAMBDA_BUNDLING.mainFields] },
     });
     this.entryPath = props.entry;
     (this.node.defaultChild as CfnResource).addMetadata(ENTRY_METADATA_KEY, props.entry);

@@ -12,7 +12,7 @@ export interface ReportInput {
   controlPlane: Record<string, unknown>;
   runs: RunResult[];
   startup: StartupReport;
-  context: BenchContext & Record<string, unknown>;
+  context: BenchContext;
   leftovers: LeftoverReport;
 }
 

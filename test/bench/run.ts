@@ -3,7 +3,11 @@
  * much of that is Dask itself, and how fast the CLI starts. Prints one JSON
  * object on stdout; progress goes to stderr.
  *
- *   npm run bench -- [--runs N] [--probe-interval-ms N] [--wait-ms N]
+ *   npm run bench -- [--runs N] [--probe-interval-ms N] [--wait-ms N] [--parts create,ec2,handlers,local]
+ *
+ * Parts: `create` (create→READY and the CLI's start-up), `ec2` (the
+ * workflows against a stateful EC2 mock), `handlers` (each Lambda's bundle
+ * size and import time), `local` (`bilbo local` start-up to its endpoint).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -23,6 +27,8 @@ import { findDaskPython, pythonCandidates } from '../../lambdas/adapters/local/d
 import { benchContext, loadAverage } from './context.ts';
 import { benchmarkRun, type RunResult } from './create-run.ts';
 import { benchEc2 } from './ec2.ts';
+import { measureHandlers } from './handlers.ts';
+import { measureLocalStartup } from './local-startup.ts';
 import { leftoverProcesses, markThisRun, type ProcessInfo, snapshotProcesses } from './processes.ts';
 import { buildReport } from './report.ts';
 import { measureStartup } from './startup.ts';
@@ -30,9 +36,14 @@ import { measureStartup } from './startup.ts';
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
 const PROFILE = 'examples/bench.json';
 const STARTUP_RUNS = 5;
+const IMPORT_RUNS = 5;
+const LOCAL_STARTUP_RUNS = 3;
+const PARTS = ['create', 'ec2', 'handlers', 'local'] as const;
+type Part = (typeof PARTS)[number];
 
 interface BenchOptions {
   runs: number;
+  parts: ReadonlySet<Part>;
   probeIntervalMs?: number;
   waitMs?: number;
 }
@@ -48,6 +59,7 @@ function parseBenchArgs(argv: readonly string[]): BenchOptions {
       runs: { type: 'string', default: '3' },
       'probe-interval-ms': { type: 'string' },
       'wait-ms': { type: 'string' },
+      parts: { type: 'string', default: PARTS.join(',') },
     },
     strict: true,
   });
@@ -59,8 +71,12 @@ function parseBenchArgs(argv: readonly string[]): BenchOptions {
   };
   const probeIntervalMs = count('probe-interval-ms', values['probe-interval-ms'], 1);
   const waitMs = count('wait-ms', values['wait-ms'], 0);
+  const parts = (values.parts ?? '').split(',').map((part) => part.trim());
+  const unknown = parts.filter((part) => !(PARTS as readonly string[]).includes(part));
+  if (unknown.length > 0) throw new Error(`--parts: unknown ${unknown.join(', ')}; use ${PARTS.join(', ')}`);
   return {
     runs: count('runs', values.runs, 1) ?? 3,
+    parts: new Set(parts as Part[]),
     ...(probeIntervalMs === undefined ? {} : { probeIntervalMs }),
     ...(waitMs === undefined ? {} : { waitMs }),
   };
@@ -98,26 +114,42 @@ async function bench(
   { marker, before }: ProcessBaseline,
 ): Promise<Record<string, unknown>> {
   const context = await benchContext(await findDaskPython(pythonCandidates(process.env)));
-  log(`timing \`bilbo version\` start-up (${STARTUP_RUNS} runs)`);
-  const startup = await measureStartup(STARTUP_RUNS);
-  const planeOptions = controlPlaneOptions(options);
-  const runs = await withControlPlane(home, planeOptions, (plane) =>
-    runAll(plane, home, options.runs, marker),
-  );
-  const ec2 = await benchEc2(log);
-  const report = buildReport({
-    profile: PROFILE,
-    clusterShape: '1 scheduler + 4 workers (nproc 1, nthread 1), local processes',
-    controlPlane: {
-      probe_settings: planeOptions.probeSettings ?? 'bilbo local defaults',
-      wait_override_ms: planeOptions.runner?.waitOverrideMs ?? 'bilbo local default',
-    },
-    runs,
-    startup,
-    context: { ...context, load_average_1m_at_end: loadAverage() },
-    leftovers: await leftoverProcesses(before, marker),
-  });
-  return { ...report, ec2 };
+  const report: Record<string, unknown> = {};
+  if (options.parts.has('create')) {
+    log(`timing \`bilbo version\` start-up (${STARTUP_RUNS} runs)`);
+    const startup = await measureStartup(STARTUP_RUNS);
+    const planeOptions = controlPlaneOptions(options);
+    const runs = await withControlPlane(home, planeOptions, (plane) =>
+      runAll(plane, home, options.runs, marker),
+    );
+    Object.assign(
+      report,
+      buildReport({
+        profile: PROFILE,
+        clusterShape: '1 scheduler + 4 workers (nproc 1, nthread 1), local processes',
+        controlPlane: {
+          probe_settings: planeOptions.probeSettings ?? 'bilbo local defaults',
+          wait_override_ms: planeOptions.runner?.waitOverrideMs ?? 'bilbo local default',
+        },
+        runs,
+        startup,
+        context,
+        leftovers: await leftoverProcesses(before, marker),
+      }),
+    );
+  }
+  if (options.parts.has('local')) {
+    log(`timing \`bilbo local\` start-up to its endpoint (${LOCAL_STARTUP_RUNS} runs)`);
+    report.local_startup_ms = await measureLocalStartup(LOCAL_STARTUP_RUNS);
+  }
+  if (options.parts.has('handlers')) {
+    log(`bundling every Lambda and timing its import (${IMPORT_RUNS} runs each)`);
+    report.handlers = await measureHandlers(IMPORT_RUNS, log);
+  }
+  if (options.parts.has('ec2')) report.ec2 = await benchEc2(log);
+  report.context = { ...context, load_average_1m_at_end: loadAverage() };
+  report.leftover_processes = (await leftoverProcesses(before, marker)).ours.length;
+  return report;
 }
 
 function controlPlaneOptions(
