@@ -4,7 +4,8 @@
  * intrinsics become fixed values, and each Lambda ARN becomes a placeholder
  * that maps to the function's handler module (its `bilbo:entry` metadata).
  */
-import { ENTRY_METADATA_KEY, WORKFLOW_METADATA_KEY, type WorkflowName } from './metadata.ts';
+import { isWorkflowName, WORKFLOW_NAMES, type WorkflowName } from '../lambdas/domain/workflows.ts';
+import { ENTRY_METADATA_KEY, WORKFLOW_METADATA_KEY } from './metadata.ts';
 
 export interface AslState {
   Type: string;
@@ -48,25 +49,23 @@ export function placeholderFunctionArn(logicalId: string): string {
   return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${logicalId}`;
 }
 
-/** The create and destroy state machines of a synthesized bilbo template (found by their `bilbo:workflow` metadata). */
+/** Every registered workflow's state machine in a synthesized bilbo template (found by its `bilbo:workflow` metadata). */
 export function extractWorkflows(template: object): Record<WorkflowName, ExtractedWorkflow> {
   const resources = (template as { Resources?: Record<string, TemplateResource> }).Resources ?? {};
   const found: Partial<Record<WorkflowName, ExtractedWorkflow>> = {};
   for (const [logicalId, resource] of Object.entries(resources)) {
     if (resource.Type !== 'AWS::StepFunctions::StateMachine') continue;
     const workflow = resource.Metadata?.[WORKFLOW_METADATA_KEY];
-    if (workflow !== 'create' && workflow !== 'destroy') continue;
+    if (!isWorkflowName(workflow)) continue;
     if (found[workflow])
       throw new Error(`the template has two ${workflow} workflows (the second is ${logicalId})`);
     found[workflow] = extractOne(logicalId, resource, resources);
   }
-  const { create, destroy } = found;
-  if (!create || !destroy) {
-    throw new Error(
-      `the template lacks the ${create ? 'destroy' : 'create'} workflow (no ${WORKFLOW_METADATA_KEY} metadata)`,
-    );
+  const missing = WORKFLOW_NAMES.find((name) => !found[name]);
+  if (missing) {
+    throw new Error(`the template lacks the ${missing} workflow (no ${WORKFLOW_METADATA_KEY} metadata)`);
   }
-  return { create, destroy };
+  return found as Record<WorkflowName, ExtractedWorkflow>;
 }
 
 /** Every state of a definition with its name, including those inside Map and Parallel states. */

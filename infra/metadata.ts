@@ -7,7 +7,5 @@
 /** On each Lambda function: its handler module, relative to the repository root. */
 export const ENTRY_METADATA_KEY = 'bilbo:entry';
 
-/** On each state machine: which workflow it runs. */
+/** On each state machine: which workflow of the registry (lambdas/domain/workflows.ts) it runs. */
 export const WORKFLOW_METADATA_KEY = 'bilbo:workflow';
-
-export type WorkflowName = 'create' | 'destroy';

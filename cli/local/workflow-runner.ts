@@ -19,8 +19,8 @@ import {
   LOCAL_ACCOUNT,
   LOCAL_REGION,
 } from '../../infra/asl.ts';
-import type { WorkflowName } from '../../infra/metadata.ts';
 import type { WorkflowStarter } from '../../lambdas/domain/ports.ts';
+import { WORKFLOW_NAMES, type WorkflowInputs, type WorkflowName } from '../../lambdas/domain/workflows.ts';
 
 export type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -110,29 +110,28 @@ export class LocalWorkflowRunner implements WorkflowStarter {
       }
       return handler;
     };
-    this.taskHandlers = {
-      create: this.lambdaTasks(workflows.create, handlerFor),
-      destroy: this.lambdaTasks(workflows.destroy, handlerFor),
-    };
-    this.machines = {
-      create: new StateMachine(workflows.create.definition as unknown as StateMachineDefinition),
-      destroy: new StateMachine(workflows.destroy.definition as unknown as StateMachineDefinition),
-    };
-    this.waitStates = {
-      create: stateNames(workflows.create, (state) => state.Type === 'Wait'),
-      destroy: stateNames(workflows.destroy, (state) => state.Type === 'Wait'),
-    };
-    this.retryStates = {
-      create: stateNames(workflows.create, (state) => Array.isArray(state.Retry)),
-      destroy: stateNames(workflows.destroy, (state) => Array.isArray(state.Retry)),
-    };
+    const each = <T>(build: (workflow: ExtractedWorkflow) => T): Record<WorkflowName, T> =>
+      Object.fromEntries(WORKFLOW_NAMES.map((name) => [name, build(workflows[name])])) as Record<
+        WorkflowName,
+        T
+      >;
+    this.taskHandlers = each((workflow) => this.lambdaTasks(workflow, handlerFor));
+    this.machines = each(
+      (workflow) => new StateMachine(workflow.definition as unknown as StateMachineDefinition),
+    );
+    this.waitStates = each((workflow) => stateNames(workflow, (state) => state.Type === 'Wait'));
+    this.retryStates = each((workflow) => stateNames(workflow, (state) => Array.isArray(state.Retry)));
   }
 
   /**
    * Starts an execution in the background and returns its ARN. Like Step
    * Functions, a name that already ran returns the existing execution.
    */
-  async start(workflow: WorkflowName, executionName: string, input: object): Promise<string> {
+  async start<W extends WorkflowName>(
+    workflow: W,
+    executionName: string,
+    input: WorkflowInputs[W],
+  ): Promise<string> {
     const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${workflow}:${executionName}`;
     if (this.runs.has(executionArn)) return executionArn;
 

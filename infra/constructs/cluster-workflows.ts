@@ -23,7 +23,8 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { WORKFLOW_METADATA_KEY, type WorkflowName } from '../metadata.ts';
+import type { WorkflowName } from '../../lambdas/domain/workflows.ts';
+import { WORKFLOW_METADATA_KEY } from '../metadata.ts';
 import { BilboFunction, type FunctionVpcPlacement } from './bilbo-function.ts';
 import type { ClusterNetwork } from './cluster-network.ts';
 import type { ClusterTable } from './cluster-table.ts';

@@ -14,6 +14,7 @@ import type {
   ResolvedInstance,
   RoleName,
 } from '../../schemas/types.generated.ts';
+import type { WorkflowInputs, WorkflowName } from './workflows.ts';
 
 export interface Clock {
   now(): Date;
@@ -215,6 +216,14 @@ export interface SecretStore {
 // ---------------------------------------------------------------- workflows
 
 export interface WorkflowStarter {
-  /** Starts a workflow execution; returns its id (an ARN on AWS). */
-  start(workflow: 'create' | 'destroy', executionName: string, input: object): Promise<string>;
+  /**
+   * Starts a workflow execution (its name from the registry's
+   * executionName); returns its id (an ARN on AWS). Starting a name that
+   * already ran returns that execution instead of a second one.
+   */
+  start<W extends WorkflowName>(
+    workflow: W,
+    executionName: string,
+    input: WorkflowInputs[W],
+  ): Promise<string>;
 }

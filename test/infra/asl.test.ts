@@ -8,7 +8,7 @@ import {
   extractWorkflows,
   placeholderFunctionArn,
 } from '../../infra/asl.ts';
-import type { WorkflowName } from '../../infra/metadata.ts';
+import type { WorkflowName } from '../../lambdas/domain/workflows.ts';
 import { type Synthesized, synthesize } from './synth.ts';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..');

@@ -8,6 +8,7 @@ import { LocalPreflight } from '../../lambdas/adapters/local/local-preflight.ts'
 import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
 import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
 import type { WorkflowStarter } from '../../lambdas/domain/ports.ts';
+import type { WorkflowInputs, WorkflowName } from '../../lambdas/domain/workflows.ts';
 import { handler } from '../../lambdas/handlers/api.ts';
 import { provideDependencies } from '../../lambdas/handlers/composition.ts';
 import type { Cluster } from '../../schemas/types.generated.ts';
@@ -15,9 +16,9 @@ import { type ApiAnswer, type ApiRequest, callApi } from './api-events.ts';
 import { makeTestStore, type TestStore } from './dynamodb.ts';
 
 export interface StartedWorkflow {
-  workflow: 'create' | 'destroy';
+  workflow: WorkflowName;
   executionName: string;
-  input: object;
+  input: WorkflowInputs[WorkflowName];
 }
 
 export class RecordingWorkflows implements WorkflowStarter {
@@ -26,7 +27,11 @@ export class RecordingWorkflows implements WorkflowStarter {
   /** Runs inside start, as a fast workflow's first steps would. */
   duringStart: (() => Promise<void>) | undefined;
 
-  async start(workflow: 'create' | 'destroy', executionName: string, input: object): Promise<string> {
+  async start<W extends WorkflowName>(
+    workflow: W,
+    executionName: string,
+    input: WorkflowInputs[W],
+  ): Promise<string> {
     if (this.failure) throw this.failure;
     this.started.push({ workflow, executionName, input });
     await this.duringStart?.();

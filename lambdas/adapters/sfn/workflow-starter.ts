@@ -1,10 +1,9 @@
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { WorkflowStarter } from '../../domain/ports.ts';
+import type { WorkflowInputs, WorkflowName } from '../../domain/workflows.ts';
 
-export interface StateMachineArns {
-  create: string;
-  destroy: string;
-}
+/** Each workflow's state machine ARN (the deployment contract names one variable per workflow). */
+export type StateMachineArns = Readonly<Record<WorkflowName, string>>;
 
 /**
  * Starts the Step Functions workflows. The execution name is derived from
@@ -16,7 +15,11 @@ export class SfnWorkflowStarter implements WorkflowStarter {
     private readonly arns: StateMachineArns,
   ) {}
 
-  async start(workflow: 'create' | 'destroy', executionName: string, input: object): Promise<string> {
+  async start<W extends WorkflowName>(
+    workflow: W,
+    executionName: string,
+    input: WorkflowInputs[W],
+  ): Promise<string> {
     const stateMachineArn = this.arns[workflow];
     try {
       const result = await this.client.send(

@@ -8,6 +8,7 @@ import type {
   WorkflowStarter,
 } from '../ports.ts';
 import { updateLatest } from '../workflow/record-updates.ts';
+import { WORKFLOWS } from '../workflows.ts';
 import { prepareCluster } from './prepare-cluster.ts';
 
 export interface CreateClusterDeps {
@@ -47,7 +48,7 @@ export async function createCluster(
   const memberRoles = plan.roles.filter((role) => role.role !== 'scheduler').map((role) => role.role);
   let executionArn: string;
   try {
-    executionArn = await deps.workflows.start('create', `${cluster.id}-create`, {
+    executionArn = await deps.workflows.start('create', WORKFLOWS.create.executionName(cluster), {
       clusterId: cluster.id,
       memberRoles,
     });

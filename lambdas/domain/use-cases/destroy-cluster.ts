@@ -3,6 +3,7 @@ import { ClusterNotFoundError } from '../errors.ts';
 import { assertTransition, sourcesOf } from '../lifecycle.ts';
 import type { ClusterStore, WorkflowStarter } from '../ports.ts';
 import { updateLatest } from '../workflow/record-updates.ts';
+import { WORKFLOWS } from '../workflows.ts';
 
 export interface DestroyClusterDeps {
   store: ClusterStore;
@@ -34,7 +35,7 @@ export async function destroyCluster(
   });
   let executionArn: string;
   try {
-    executionArn = await deps.workflows.start('destroy', `${cluster.id}-destroy-v${destroying.version}`, {
+    executionArn = await deps.workflows.start('destroy', WORKFLOWS.destroy.executionName(destroying), {
       clusterId: cluster.id,
     });
   } catch (error) {

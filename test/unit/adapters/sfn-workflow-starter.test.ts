@@ -53,7 +53,9 @@ describe('SfnWorkflowStarter', () => {
         new ExecutionAlreadyExists({ message: 'Execution Already Exists: c-1-create', $metadata: {} }),
       );
 
-    await expect(starter.start('create', 'c-1-create', { clusterId: 'c-1' })).resolves.toBe(CREATE_EXECUTION);
+    await expect(starter.start('create', 'c-1-create', { clusterId: 'c-1', memberRoles: [] })).resolves.toBe(
+      CREATE_EXECUTION,
+    );
   });
 
   it('passes any other error on', async () => {
@@ -63,7 +65,9 @@ describe('SfnWorkflowStarter', () => {
         new InvalidExecutionInput({ message: 'Invalid State Machine Execution Input', $metadata: {} }),
       );
 
-    await expect(starter.start('create', 'c-1-create', {})).rejects.toThrow(InvalidExecutionInput);
+    await expect(
+      starter.start('create', 'c-1-create', { clusterId: 'c-1', memberRoles: [] }),
+    ).rejects.toThrow(InvalidExecutionInput);
   });
 
   it('passes a throttled call on, for the API to answer', async () => {
@@ -76,6 +80,8 @@ describe('SfnWorkflowStarter', () => {
       }),
     );
 
-    await expect(starter.start('destroy', 'c-1-destroy-v2', {})).rejects.toThrow('Rate exceeded');
+    await expect(starter.start('destroy', 'c-1-destroy-v2', { clusterId: 'c-1' })).rejects.toThrow(
+      'Rate exceeded',
+    );
   });
 });

@@ -1,0 +1,48 @@
+/**
+ * The workflow registry: every workflow bilbo runs, what starting one takes
+ * (its input, its execution name) and what it is for. Nothing else lists
+ * workflows: the CDK app builds one state machine per entry
+ * (infra/workflows/), the deployment contract names one ARN variable per
+ * entry (lambdas/config.ts), and the Step Functions starter, the local
+ * runner and the tests take their names from here.
+ *
+ * Adding a workflow: an entry here, its definition under infra/workflows/,
+ * and its step handlers.
+ */
+import type { Cluster, RoleName } from '../../schemas/types.generated.ts';
+
+/** What each workflow's execution receives as input. */
+export interface WorkflowInputs {
+  create: { clusterId: string; memberRoles: RoleName[] };
+  destroy: { clusterId: string };
+}
+
+export type WorkflowName = keyof WorkflowInputs;
+
+export interface WorkflowSpec {
+  /** One line for people: the state machine's comment and the docs. */
+  readonly purpose: string;
+  /**
+   * The execution's name, derived from the cluster (and, for workflows a
+   * cluster may run more than once, the record version that asked for it):
+   * a retried request finds the execution it started instead of a second one.
+   */
+  executionName(cluster: Pick<Cluster, 'id' | 'version'>): string;
+}
+
+export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowSpec>> = {
+  create: {
+    purpose: "launch a cluster's machines, wait until it is ready and record READY; roll back on any failure",
+    executionName: ({ id }) => `${id}-create`,
+  },
+  destroy: {
+    purpose: 'terminate every machine of a cluster, confirm they are gone and record DESTROYED',
+    executionName: ({ id, version }) => `${id}-destroy-v${version}`,
+  },
+};
+
+export const WORKFLOW_NAMES = Object.keys(WORKFLOWS) as WorkflowName[];
+
+export function isWorkflowName(value: unknown): value is WorkflowName {
+  return typeof value === 'string' && Object.hasOwn(WORKFLOWS, value);
+}
