@@ -2,10 +2,12 @@
  * Reads the state machines back out of a synthesized template, as plain
  * Amazon States Language an ASL interpreter can run: CloudFormation
  * intrinsics become fixed values, and each Lambda ARN becomes a placeholder
- * that maps to the function's handler module (its `bilbo:entry` metadata).
+ * that maps to the function's task (its `bilbo:task` metadata). No CDK here:
+ * local mode reads the generated definitions (infra/generated) with it.
  */
 import { isWorkflowName, WORKFLOW_NAMES, type WorkflowName } from '../lambdas/domain/workflows.ts';
-import { ENTRY_METADATA_KEY, WORKFLOW_METADATA_KEY } from './metadata.ts';
+import { TASK_NAMES, type TaskName } from '../lambdas/handlers/tasks/steps.ts';
+import { TASK_METADATA_KEY, WORKFLOW_METADATA_KEY } from './metadata.ts';
 
 export interface AslState {
   Type: string;
@@ -24,8 +26,8 @@ export interface AslDefinition {
 
 export interface ExtractedWorkflow {
   definition: AslDefinition;
-  /** Placeholder FunctionName ARN used in the definition → the handler module, relative to the repo root. */
-  lambdaEntries: Record<string, string>;
+  /** Placeholder FunctionName ARN used in the definition → the task whose function it stands for. */
+  tasks: Record<string, TaskName>;
 }
 
 interface TemplateResource {
@@ -83,21 +85,22 @@ function extractOne(
   resource: TemplateResource,
   resources: Record<string, TemplateResource>,
 ): ExtractedWorkflow {
-  const lambdaEntries: Record<string, string> = {};
+  const tasks: Record<string, TaskName> = {};
   const functionArn = (target: string): string => {
     const fn = resources[target];
     if (fn?.Type !== 'AWS::Lambda::Function') {
       throw new Error(`state machine ${logicalId} refers to ${target}, which is not a Lambda function`);
     }
-    const entry = fn.Metadata?.[ENTRY_METADATA_KEY];
-    if (typeof entry !== 'string')
-      throw new Error(`function ${target} has no ${ENTRY_METADATA_KEY} metadata`);
+    const task = fn.Metadata?.[TASK_METADATA_KEY];
+    if (!(TASK_NAMES as readonly unknown[]).includes(task)) {
+      throw new Error(`function ${target} has no ${TASK_METADATA_KEY} metadata naming a task`);
+    }
     const arn = placeholderFunctionArn(target);
-    lambdaEntries[arn] = entry;
+    tasks[arn] = task as TaskName;
     return arn;
   };
   const text = resolve(resource.Properties?.DefinitionString, functionArn, logicalId);
-  return { definition: JSON.parse(text) as AslDefinition, lambdaEntries };
+  return { definition: JSON.parse(text) as AslDefinition, tasks };
 }
 
 function resolve(value: unknown, functionArn: (logicalId: string) => string, where: string): string {

@@ -7,5 +7,8 @@
 /** On each Lambda function: its handler module, relative to the repository root. */
 export const ENTRY_METADATA_KEY = 'bilbo:entry';
 
+/** On each task function: its task name in the step registry (lambdas/handlers/tasks/steps.ts). */
+export const TASK_METADATA_KEY = 'bilbo:task';
+
 /** On each state machine: which workflow of the registry (lambdas/domain/workflows.ts) it runs. */
 export const WORKFLOW_METADATA_KEY = 'bilbo:workflow';

@@ -9,6 +9,8 @@ step() { printf '\n== %s\n' "$1"; }
 
 step 'types are generated from the schemas'
 node --import ./scripts/register.mjs scripts/generate-types.ts --check
+step 'the workflows local mode runs are the ones cdk synth produces'
+node --import ./scripts/register.mjs scripts/generate-workflows.ts --check
 step 'type-check'
 npx tsc -p .
 step 'lint and format'

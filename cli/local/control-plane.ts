@@ -1,30 +1,21 @@
 /**
  * `bilbo local`: the whole control plane on one machine, with no AWS
- * account. The same API and task handlers as on AWS, behind a loopback
- * server that checks SigV4 like API Gateway; the synthesized state
- * machines run by an ASL interpreter; DynamoDB Local; and Dask processes
- * on 127.0.0.1 standing in for EC2 instances.
+ * account. The same API and step handlers as on AWS, behind a loopback
+ * server that checks SigV4 like API Gateway; the state machines `cdk synth`
+ * produces (generated at build time), run by an ASL interpreter; DynamoDB
+ * Local; and Dask processes on 127.0.0.1 standing in for EC2 instances.
+ *
+ * Start-up runs DynamoDB Local's JVM first, the slowest part, and does
+ * everything else while it boots.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbClusterStore } from '../../lambdas/adapters/dynamodb/cluster-store.ts';
-import { ensureTable } from '../../lambdas/adapters/dynamodb/table-design.ts';
-import { HttpReadinessProbe } from '../../lambdas/adapters/http/readiness-probe.ts';
 import type { LocalProcessProvider } from '../../lambdas/adapters/local/process-provider.ts';
 import type { Clock, ClusterStore, MachineProvider, ReadinessProbe } from '../../lambdas/domain/ports.ts';
 import type { ProbeSettings } from '../../lambdas/domain/workflow/probe-ready.ts';
-import { startApiServer } from './api-server.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
-import { localCredentials } from './local-credentials.ts';
-import {
-  ec2Adapters,
-  type LocalProviderChoice,
-  localAdapters,
-  type ProviderAdapters,
-} from './provider-adapters.ts';
-import { LocalWorkflowRunner, type LocalWorkflowRunnerOptions } from './workflow-runner.ts';
+import type { LocalProviderChoice, ProviderAdapters } from './provider-adapters.ts';
+import type { LocalWorkflowRunner, RunnerTuning } from './workflow-runner.ts';
 
 export interface LocalControlPlaneOptions {
   home: string;
@@ -44,8 +35,8 @@ export interface LocalControlPlaneOptions {
   /** Replace the clock and sleep of the use cases and steps (benchmarks simulating a slow boot). */
   clock?: Clock;
   sleep?: (ms: number) => Promise<void>;
-  /** Workflow runner options: faster waits, fault injection in tests. @default { waitOverrideMs: 100 } */
-  runner?: LocalWorkflowRunnerOptions;
+  /** Workflow runner tuning: faster waits, fault injection in tests. @default { waitOverrideMs: 100 } */
+  runner?: RunnerTuning;
 }
 
 export interface LocalControlPlane {
@@ -67,6 +58,7 @@ const DEFAULT_PROBE: Omit<ProbeSettings, 'network'> = { budgetMs: 10_000, interv
 
 export async function startLocalControlPlane(options: LocalControlPlaneOptions): Promise<LocalControlPlane> {
   const region = options.region ?? 'us-east-1';
+  const choice = options.provider ?? { kind: 'local' };
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   const stopping: Array<() => Promise<void>> = [];
   let stopped: Promise<void> | undefined;
@@ -79,57 +71,47 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
     return stopped;
   };
 
+  options.log('starting DynamoDB Local');
+  // On EC2, clusters outlive the control plane, and so must their records.
+  const dynamoStarting = startDynamoDbLocal(
+    choice.kind === 'ec2' ? { dbPath: await persistentDbPath(options.home) } : {},
+  );
+  dynamoStarting.then(
+    (dynamo) => stopping.push(() => dynamo.stop()),
+    () => {},
+  );
   try {
-    const choice = options.provider ?? { kind: 'local' };
-    const adapters =
-      options.providerAdapters ??
-      (choice.kind === 'local'
-        ? await localAdapters(options)
-        : await ec2Adapters(choice, region, options.log));
+    const [modules, adapters, credentials] = await Promise.all([
+      loadModules(),
+      options.providerAdapters ?? providerAdaptersFor(choice, region, options),
+      import('./local-credentials.ts').then(({ localCredentials }) => localCredentials()),
+    ]);
+    const dynamo = await dynamoStarting;
+    const store = await modules.localStore(dynamo.endpoint, region, TABLE_NAME);
 
-    options.log('starting DynamoDB Local');
-    // On EC2, clusters outlive the control plane, and so must their records.
-    const dynamo = await startDynamoDbLocal(
-      choice.kind === 'ec2' ? { dbPath: await persistentDbPath(options.home) } : {},
-    );
-    stopping.push(() => dynamo.stop());
-    const client = DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        endpoint: dynamo.endpoint,
-        region,
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      }),
-      { marshallOptions: { removeUndefinedValues: true } },
-    );
-    await ensureTable(client, TABLE_NAME);
-    const store = new DynamoDbClusterStore({
-      client,
-      tableName: TABLE_NAME,
-      clock: { now: () => new Date() },
-    });
-
-    options.log('synthesizing the workflows');
-    const runner = await LocalWorkflowRunner.fromSynth({ waitOverrideMs: 100, ...options.runner });
-    stopping.push(() => adapters.stop(runner));
-
-    const { provideDependencies } = await import('../../lambdas/handlers/composition.ts');
-    provideDependencies({
+    const deps = {
       store,
       provider: adapters.provider,
       catalog: adapters.catalog,
       preflight: adapters.preflight,
-      probe: options.probe ?? new HttpReadinessProbe(),
-      ...(options.clock ? { clock: options.clock } : {}),
-      ...(options.sleep ? { sleep: options.sleep } : {}),
       secrets: adapters.secrets,
-      workflows: runner,
-      probeSettings: { ...DEFAULT_PROBE, network: adapters.probeNetwork, ...options.probeSettings },
+      probe: options.probe ?? new modules.HttpReadinessProbe(),
+      clock: options.clock ?? modules.systemClock,
+      sleep: options.sleep ?? modules.sleep,
+      settings: { ...DEFAULT_PROBE, network: adapters.probeNetwork, ...options.probeSettings },
+      newClusterId: modules.newClusterId,
+      newSecret: modules.newSecret,
+    };
+    const runner = new modules.LocalWorkflowRunner({
+      waitOverrideMs: 100,
+      ...options.runner,
+      handlers: (task) => modules.stepHandler(task, deps),
     });
-    const { handler } = await import('../../lambdas/handlers/api.ts');
+    stopping.push(() => adapters.stop(runner));
+    const handler = modules.createApiHandler({ ...deps, workflows: runner });
 
-    const { known, generated } = await localCredentials();
-    const byKey = new Map(known.map((credential) => [credential.accessKeyId, credential]));
-    const server = await startApiServer({
+    const byKey = new Map(credentials.known.map((credential) => [credential.accessKeyId, credential]));
+    const server = await modules.startApiServer({
       port: options.port ?? 0,
       region,
       lookupCredentials: (accessKeyId) => byKey.get(accessKeyId),
@@ -138,6 +120,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
     stopping.push(() => server.close());
     options.log(`listening on ${server.url}`);
 
+    const generated = credentials.generated;
     return {
       endpoint: server.url,
       region,
@@ -151,12 +134,47 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       stop: stopAll,
     };
   } catch (error) {
+    await dynamoStarting.catch(() => {});
     await stopAll();
     throw error;
   }
 }
 
 export type { LocalProviderChoice };
+
+/** The control plane's code, imported while DynamoDB Local boots. */
+async function loadModules() {
+  const [store, probe, runtime, runner, steps, api, server] = await Promise.all([
+    import('./local-store.ts'),
+    import('../../lambdas/adapters/http/readiness-probe.ts'),
+    import('../../lambdas/handlers/composition/runtime.ts'),
+    import('./workflow-runner.ts'),
+    import('../../lambdas/handlers/tasks/steps.ts'),
+    import('../../lambdas/handlers/api/app.ts'),
+    import('./api-server.ts'),
+  ]);
+  return {
+    localStore: store.localStore,
+    HttpReadinessProbe: probe.HttpReadinessProbe,
+    systemClock: runtime.systemClock,
+    sleep: runtime.sleep,
+    newClusterId: runtime.newClusterId,
+    newSecret: runtime.newSecret,
+    LocalWorkflowRunner: runner.LocalWorkflowRunner,
+    stepHandler: steps.stepHandler,
+    createApiHandler: api.createApiHandler,
+    startApiServer: server.startApiServer,
+  };
+}
+
+async function providerAdaptersFor(
+  choice: LocalProviderChoice,
+  region: string,
+  options: Pick<LocalControlPlaneOptions, 'home' | 'log'>,
+): Promise<ProviderAdapters> {
+  const { ec2Adapters, localAdapters } = await import('./provider-adapters.ts');
+  return choice.kind === 'local' ? localAdapters(options) : ec2Adapters(choice, region, options.log);
+}
 
 async function persistentDbPath(home: string): Promise<string> {
   const path = join(home, 'local', 'dynamodb');

@@ -1,28 +1,22 @@
 /**
- * Runs bilbo's synthesized state machines in-process (local mode, tests):
- * the definitions come from a real synth of the stack, aws-local-stepfunctions
- * interprets them, and every Lambda task calls the handler module named by
- * the function's `bilbo:entry` metadata — the same code that runs on AWS.
+ * Runs bilbo's state machines in-process (local mode, tests): the
+ * definitions are the ones `cdk synth` produces (generated at build time
+ * into infra/generated/workflows.json, so nothing is synthesized here),
+ * aws-local-stepfunctions interprets them, and every Lambda task calls its
+ * task's handler — the same step code that runs on AWS, over local adapters.
  */
 import '../../scripts/polyfills.mjs';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import {
-  allStates,
-  type ExtractedWorkflow,
-  extractWorkflows,
-  LOCAL_ACCOUNT,
-  LOCAL_REGION,
-} from '../../infra/asl.ts';
+import { allStates, type ExtractedWorkflow, LOCAL_ACCOUNT, LOCAL_REGION } from '../../infra/asl.ts';
+import generated from '../../infra/generated/workflows.json' with { type: 'json' };
 import type { WorkflowStarter } from '../../lambdas/domain/ports.ts';
 import { WORKFLOW_NAMES, type WorkflowInputs, type WorkflowName } from '../../lambdas/domain/workflows.ts';
+import type { TaskName } from '../../lambdas/handlers/tasks/steps.ts';
 
-export type Handler = (event: unknown, context: Context) => Promise<unknown>;
+/** A Lambda handler: the runner hands it the JSON payload the state machine built, which it cannot type. */
+export type Handler = (event: never, context: Context) => Promise<unknown>;
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
 
@@ -45,9 +39,18 @@ export interface ExecutionSummary {
   stateTransitions: number;
 }
 
-export interface LocalWorkflowRunnerOptions {
-  /** @default imports the entry module (relative to the repository root) and takes its `handler` */
-  loadHandler?: (entry: string) => Promise<Handler>;
+/** Every workflow's definition as `cdk synth` produces it (infra/generated/workflows.json). */
+export const SYNTHESIZED_WORKFLOWS = generated as unknown as Readonly<
+  Record<WorkflowName, ExtractedWorkflow>
+>;
+
+export interface LocalWorkflowRunnerOptions extends RunnerTuning {
+  /** Each task's Lambda handler (local mode builds them over its own adapters). */
+  handlers: (task: TaskName) => Handler;
+}
+
+/** How a runner runs, apart from what it calls: faster waits, fault injection, a listener. */
+export interface RunnerTuning {
   /** Wraps every task invocation: inspect or replace the payload, the result, or the error. */
   interceptor?: (stateName: string, payload: unknown, next: () => Promise<unknown>) => Promise<unknown>;
   /** Every Wait state lasts this many milliseconds. @default the definition's seconds */
@@ -64,14 +67,6 @@ interface Run {
   abort: () => void;
 }
 
-const REPO_ROOT = join(import.meta.dirname, '..', '..');
-
-export async function importHandler(entry: string): Promise<Handler> {
-  const module = (await import(pathToFileURL(join(REPO_ROOT, entry)).href)) as { handler?: Handler };
-  if (typeof module.handler !== 'function') throw new Error(`${entry} exports no handler`);
-  return module.handler;
-}
-
 /** A WorkflowStarter that runs the state machines in this process instead of Step Functions. */
 export class LocalWorkflowRunner implements WorkflowStarter {
   private readonly machines: Record<WorkflowName, StateMachine>;
@@ -80,33 +75,16 @@ export class LocalWorkflowRunner implements WorkflowStarter {
   private readonly retryStates: Record<WorkflowName, string[]>;
   private readonly runs = new Map<string, Run>();
 
-  /**
-   * Synthesizes the real stack in-process (bundling skipped, in a temporary
-   * folder that is removed afterwards) and runs its workflows.
-   */
-  static async fromSynth(options: LocalWorkflowRunnerOptions = {}): Promise<LocalWorkflowRunner> {
-    const outdir = await mkdtemp(join(tmpdir(), 'bilbo-synth-'));
-    try {
-      const { buildApp } = await import('../../infra/app.ts');
-      const { app, stack } = buildApp({ skipBundling: true, outdir });
-      const template = app.synth().getStackArtifact(stack.artifactId).template as object;
-      return new LocalWorkflowRunner(extractWorkflows(template), options);
-    } finally {
-      await rm(outdir, { recursive: true, force: true });
-    }
-  }
-
   constructor(
-    workflows: Record<WorkflowName, ExtractedWorkflow>,
-    private readonly options: LocalWorkflowRunnerOptions = {},
+    private readonly options: LocalWorkflowRunnerOptions,
+    workflows: Readonly<Record<WorkflowName, ExtractedWorkflow>> = SYNTHESIZED_WORKFLOWS,
   ) {
-    const load = options.loadHandler ?? importHandler;
-    const loaded = new Map<string, Promise<Handler>>();
-    const handlerFor = (entry: string) => {
-      let handler = loaded.get(entry);
+    const built = new Map<TaskName, Handler>();
+    const handlerFor = (task: TaskName): Handler => {
+      let handler = built.get(task);
       if (!handler) {
-        handler = load(entry);
-        loaded.set(entry, handler);
+        handler = options.handlers(task);
+        built.set(task, handler);
       }
       return handler;
     };
@@ -210,23 +188,23 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     }
   }
 
-  /** One local override per Task state, dispatching on the state's FunctionName to its entry's handler. */
+  /** One local override per Task state, dispatching on the state's FunctionName to its task's handler. */
   private lambdaTasks(
     workflow: ExtractedWorkflow,
-    handlerFor: (entry: string) => Promise<Handler>,
+    handlerFor: (task: TaskName) => Handler,
   ): Record<string, (input: unknown) => Promise<unknown>> {
     const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [stateName, state] of allStates(workflow.definition)) {
       if (state.Type !== 'Task') continue;
       const functionName = String(state.Parameters?.FunctionName);
-      const entry = workflow.lambdaEntries[functionName];
+      const task = workflow.tasks[functionName];
       // Without an override the interpreter would call the real AWS Lambda.
-      if (!entry) throw new Error(`task state ${stateName} calls ${functionName}, which maps to no handler`);
+      if (!task) throw new Error(`task state ${stateName} calls ${functionName}, which maps to no task`);
       overrides[stateName] = async (input) => {
         const { Payload } = input as { Payload?: unknown };
         const payload = jsonCopy(Payload ?? {});
         const context = lambdaContext(functionName, Number(state.TimeoutSeconds ?? 60) * 1000);
-        const call = async () => (await handlerFor(entry))(jsonCopy(payload), context);
+        const call = async () => handlerFor(task)(jsonCopy(payload) as never, context);
         const result = this.options.interceptor
           ? await this.options.interceptor(stateName, payload, call)
           : await call();

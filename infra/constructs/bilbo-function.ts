@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { type CfnResource, Duration } from 'aws-cdk-lib';
 import type { ISecurityGroup, ISubnet, IVpc } from 'aws-cdk-lib/aws-ec2';
 import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -48,6 +48,11 @@ const DEFAULT_ENVIRONMENT: Readonly<Record<string, string>> = {
   POWERTOOLS_SERVICE_NAME: 'bilbo',
   NODE_OPTIONS: '--enable-source-maps',
 };
+
+/** Gives `fn` these deployment variables (see lambdas/config.ts). */
+export function addEnvironment(fn: LambdaFunction, environment: Readonly<Record<string, string>>): void {
+  for (const [name, value] of Object.entries(environment)) fn.addEnvironment(name, value);
+}
 
 /** A bilbo Lambda: the one place that holds runtime, architecture, bundling and log defaults. */
 export class BilboFunction extends NodejsFunction {

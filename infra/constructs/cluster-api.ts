@@ -36,11 +36,6 @@ export interface ClusterApiProps {
    */
   readonly adminPrincipals?: readonly string[];
   /**
-   * Extra environment for the api function, e.g. MACHINE_PROVIDER.
-   * @default - none
-   */
-  readonly environment?: Record<string, string>;
-  /**
    * Steady-state requests per second the stage accepts.
    * @default 20
    */
@@ -69,7 +64,6 @@ export class ClusterApi extends Construct {
     this.handler = new BilboFunction(this, 'Handler', {
       entry: 'lambdas/handlers/api.ts',
       description: 'bilbo: the HTTP API (clusters, events, plan)',
-      environment: props.environment,
     });
     props.table.grantReadWriteTo(this.handler);
     props.workflows.grantStartTo(this.handler);

@@ -3,7 +3,6 @@ import {
   FlowLogDestination,
   FlowLogTrafficType,
   GatewayVpcEndpointAwsService,
-  type ISecurityGroup,
   type ISubnet,
   type IVpc,
   Peer,
@@ -14,6 +13,7 @@ import {
 } from 'aws-cdk-lib/aws-ec2';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { FunctionVpcPlacement } from './bilbo-function.ts';
 
 /** The ports users reach: the Dask scheduler, its dashboard, and the notebook's Jupyter server. */
 export const CLUSTER_PORTS = {
@@ -125,9 +125,24 @@ export class ClusterNetwork extends Construct {
     return this.clusterSecurityGroup.securityGroupId;
   }
 
-  /** The probe's placement: the cluster subnets, with the probe security group. */
-  get probePlacement(): { vpc: IVpc; subnets: readonly ISubnet[]; securityGroups: ISecurityGroup[] } {
-    return { vpc: this.vpc, subnets: this.subnets, securityGroups: [this.probeSecurityGroup] };
+  /**
+   * The probe's placement: the cluster subnets, with the probe security
+   * group. The probe is the only function in the VPC: it reads the
+   * dashboards and Jupyter on the instances' private addresses through the
+   * security groups, and the clusters table through the VPC's DynamoDB
+   * gateway endpoint. It needs nothing else, so the created VPC's public
+   * subnets without a NAT gateway are enough: a Lambda gets no public IP
+   * there, which is why CDK wants `allowPublicSubnet` said out loud. In an
+   * imported VPC its subnets must reach DynamoDB on their own (an endpoint
+   * or a NAT gateway).
+   */
+  get probePlacement(): FunctionVpcPlacement {
+    return {
+      vpc: this.vpc,
+      subnets: this.subnets,
+      securityGroups: [this.probeSecurityGroup],
+      allowPublicSubnet: this.publicSubnets,
+    };
   }
 
   private createVpc(): Vpc {

@@ -10,6 +10,8 @@ import {
   SORT_KEY,
   TTL_ATTRIBUTE,
 } from '../../lambdas/adapters/dynamodb/table-design.ts';
+import { environmentOf, TABLE } from '../../lambdas/config.ts';
+import { addEnvironment } from './bilbo-function.ts';
 import { acknowledge, arnInFinding } from './nag.ts';
 
 export interface ClusterTableProps {
@@ -44,7 +46,7 @@ export class ClusterTable extends TableV2 {
     });
   }
 
-  /** Lets `fn` read and write the table, and tells it the table's name (TABLE_NAME). */
+  /** Lets `fn` read and write the table, and tells it the table's name (lambdas/config.ts TABLE). */
   grantReadWriteTo(fn: LambdaFunction): void {
     this.grantReadWriteData(fn);
     if (fn.role) {
@@ -54,7 +56,7 @@ export class ClusterTable extends TableV2 {
         'Read/write on the table includes its global secondary indexes (byName, byKind), which the handlers query.',
       );
     }
-    fn.addEnvironment('TABLE_NAME', this.tableName);
+    addEnvironment(fn, environmentOf(TABLE, { tableName: this.tableName }));
   }
 }
 

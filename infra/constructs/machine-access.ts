@@ -1,8 +1,9 @@
 import { Aws } from 'aws-cdk-lib';
 import type { ISubnet } from 'aws-cdk-lib/aws-ec2';
 import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { TAGS } from '../../lambdas/adapters/ec2/launch-params.ts';
+import { addEnvironment } from './bilbo-function.ts';
 import { clusterParametersArn } from './cluster-secrets.ts';
 import { acknowledge } from './nag.ts';
 
@@ -11,6 +12,10 @@ export interface MachineAccessProps {
   readonly instanceRole: IRole;
   /** The subnets instances may be launched into. */
   readonly subnets: readonly ISubnet[];
+  /** What a function that launches, looks at or terminates instances must be told (lambdas/config.ts EC2). */
+  readonly ec2Environment: Readonly<Record<string, string>>;
+  /** Where the secrets live (lambdas/config.ts SECRETS). */
+  readonly secretsEnvironment: Readonly<Record<string, string>>;
 }
 
 /** What the functions may do to instances: start, stop or terminate (only instances bilbo tagged). */
@@ -37,7 +42,8 @@ function finding(service: string, resource: string, where: { account?: boolean }
 
 /**
  * The least-privilege EC2, IAM and SSM grants of the task and API
- * functions, one helper per intent. Launching is allowed only with the
+ * functions, one helper per intent, each also giving the function the
+ * deployment variables its adapters are built from. Launching is allowed only with the
  * `bilbo:managed` tag at launch, and stopping or terminating only on
  * instances that carry it: the functions cannot touch anything bilbo did
  * not launch, nor tag something after the fact to make it theirs.
@@ -46,7 +52,8 @@ export class MachineAccess {
   constructor(private readonly props: MachineAccessProps) {}
 
   /** RunInstances with bilbo's tags, in the cluster subnets, passing only the instance role; the image's root device. */
-  grantLaunch(fn: IFunction): void {
+  grantLaunch(fn: LambdaFunction): void {
+    addEnvironment(fn, this.props.ec2Environment);
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['ec2:RunInstances'],
@@ -112,7 +119,8 @@ export class MachineAccess {
   }
 
   /** What a plan and the launch preflight look up: instance types, images, key pairs and security groups. */
-  grantPreflight(fn: IFunction): void {
+  grantPreflight(fn: LambdaFunction): void {
+    addEnvironment(fn, this.props.ec2Environment);
     this.grantDescribeOnly(fn, [
       'ec2:DescribeInstanceTypes',
       'ec2:DescribeImages',
@@ -122,12 +130,13 @@ export class MachineAccess {
   }
 
   /** Look at instances (by id, or by the cluster's tag). */
-  grantDescribe(fn: IFunction): void {
+  grantDescribe(fn: LambdaFunction): void {
+    addEnvironment(fn, this.props.ec2Environment);
     this.grantDescribeOnly(fn, ['ec2:DescribeInstances']);
   }
 
   /** Stop, start or terminate instances that carry `bilbo:managed = true`. */
-  grantInstanceActions(fn: IFunction, actions: readonly InstanceAction[]): void {
+  grantInstanceActions(fn: LambdaFunction, actions: readonly InstanceAction[]): void {
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: [...actions],
@@ -139,22 +148,28 @@ export class MachineAccess {
   }
 
   /** Find a cluster's instances by its tag and terminate them. */
-  grantTerminate(fn: IFunction): void {
+  grantTerminate(fn: LambdaFunction): void {
     this.grantDescribe(fn);
     this.grantInstanceActions(fn, ['ec2:TerminateInstances']);
   }
 
+  /** Only where the secrets live, with no access to them: a launch tells machines what to read. */
+  tellSecretNames(fn: LambdaFunction): void {
+    addEnvironment(fn, this.props.secretsEnvironment);
+  }
+
   /** Store a new cluster's secrets (SecureString parameters under /bilbo/clusters/). */
-  grantWriteSecrets(fn: IFunction): void {
+  grantWriteSecrets(fn: LambdaFunction): void {
     this.grantSecrets(fn, ['ssm:PutParameter']);
   }
 
   /** Find and delete a cluster's secrets. */
-  grantRemoveSecrets(fn: IFunction): void {
+  grantRemoveSecrets(fn: LambdaFunction): void {
     this.grantSecrets(fn, ['ssm:GetParametersByPath', 'ssm:DeleteParameters']);
   }
 
-  private grantSecrets(fn: IFunction, actions: string[]): void {
+  private grantSecrets(fn: LambdaFunction, actions: string[]): void {
+    this.tellSecretNames(fn);
     fn.addToRolePolicy(new PolicyStatement({ actions, resources: [clusterParametersArn(fn)] }));
     acknowledge(
       fn.role!,
@@ -163,7 +178,7 @@ export class MachineAccess {
     );
   }
 
-  private grantDescribeOnly(fn: IFunction, actions: string[]): void {
+  private grantDescribeOnly(fn: LambdaFunction, actions: string[]): void {
     fn.addToRolePolicy(new PolicyStatement({ actions, resources: ['*'] }));
     acknowledge(
       fn.role!,

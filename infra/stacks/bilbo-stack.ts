@@ -1,5 +1,6 @@
 import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { EC2, environmentOf, SECRETS } from '../../lambdas/config.ts';
 import { ClusterApi } from '../constructs/cluster-api.ts';
 import { ClusterInstanceRole } from '../constructs/cluster-instance-role.ts';
 import { ClusterNetwork, type ExistingVpc } from '../constructs/cluster-network.ts';
@@ -58,30 +59,24 @@ export class BilboStack extends Stack {
     const machines = new MachineAccess({
       instanceRole: this.instanceRole.role,
       subnets: this.network.subnets,
+      ec2Environment: environmentOf(EC2, {
+        subnetIds: Fn.join(',', this.network.subnetIds),
+        securityGroupId: this.network.clusterSecurityGroupId,
+        instanceProfileArn: this.instanceRole.instanceProfileArn,
+        defaultAmi: props.defaultAmi,
+      }),
+      secretsEnvironment: environmentOf(SECRETS, { prefix: SECRETS_PREFIX }),
     });
-
-    // What the composition root needs to build the EC2 provider, the SSM secret store and the probe.
-    const environment: Record<string, string> = {
-      MACHINE_PROVIDER: 'ec2',
-      CLUSTER_SUBNET_IDS: Fn.join(',', this.network.subnetIds),
-      CLUSTER_SECURITY_GROUP_ID: this.network.clusterSecurityGroupId,
-      INSTANCE_PROFILE_ARN: this.instanceRole.instanceProfileArn,
-      ...(props.defaultAmi ? { DEFAULT_AMI: props.defaultAmi } : {}),
-      SECRETS_PREFIX,
-      PROBE_NETWORK: 'private',
-    };
     this.workflows = new ClusterWorkflows(this, 'Workflows', {
       table: this.table,
       machines,
       network: this.network,
-      environment,
     });
     this.api = new ClusterApi(this, 'Api', {
       table: this.table,
       workflows: this.workflows,
       machines,
       adminPrincipals: props.adminPrincipals,
-      environment,
     });
 
     // RestApi always outputs its URL; give that output a stable name instead of adding a second one.

@@ -203,12 +203,16 @@ export interface ReadinessProbe {
 
 export type SecretKey = 'jupyter-token' | 'git-password';
 
-/** Secrets a cluster's machines read at boot (SSM SecureString on AWS). */
-export interface SecretStore {
-  /** Stores the value; returns the name a machine reads it by. Overwrites. */
-  put(clusterId: string, key: SecretKey, value: string): Promise<string>;
+/** The names a cluster's machines read their secrets by: all a launch needs. */
+export interface SecretNames {
   /** The name a machine reads the secret by, whether or not it exists yet. */
   nameOf(clusterId: string, key: SecretKey): string;
+}
+
+/** Secrets a cluster's machines read at boot (SSM SecureString on AWS). */
+export interface SecretStore extends SecretNames {
+  /** Stores the value; returns the name a machine reads it by. Overwrites. */
+  put(clusterId: string, key: SecretKey, value: string): Promise<string>;
   /** Removes every secret of the cluster; idempotent. */
   removeAll(clusterId: string): Promise<void>;
 }

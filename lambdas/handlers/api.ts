@@ -1,37 +1,22 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import httpRouterHandler, { type Route } from '@middy/http-router';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import {
-  clusterEventsRoute,
-  createClusterRoute,
-  describeClusterRoute,
-  destroyClusterRoute,
-  listClustersRoute,
-  planRoute,
-} from './api/routes.ts';
-import { RouteNotFoundError } from './http/errors.ts';
-import { errorResponses } from './http/middleware.ts';
-import { logger } from './logger.ts';
+/** The API Lambda: the use cases over the deployment's table, workflows, EC2 and SSM. */
+import { EC2, RUNTIME, readConfig, SECRETS, TABLE, WORKFLOW_ARNS } from '../config.ts';
+import { createApiHandler } from './api/app.ts';
+import { ec2FromConfig } from './composition/machines.ts';
+import { newClusterId, newSecret, systemClock } from './composition/runtime.ts';
+import { ssmSecrets } from './composition/secrets.ts';
+import { dynamoDbStore } from './composition/store.ts';
+import { sfnWorkflows } from './composition/workflows.ts';
 
-const routes: Route<APIGatewayProxyEvent, APIGatewayProxyResult>[] = [
-  { method: 'POST', path: '/clusters', handler: createClusterRoute },
-  { method: 'GET', path: '/clusters', handler: listClustersRoute },
-  { method: 'GET', path: '/clusters/{name}', handler: describeClusterRoute },
-  { method: 'DELETE', path: '/clusters/{name}', handler: destroyClusterRoute },
-  { method: 'GET', path: '/clusters/{name}/events', handler: clusterEventsRoute },
-  { method: 'POST', path: '/plan', handler: planRoute },
-];
+const { region } = readConfig(RUNTIME);
+const { catalog, preflight } = ec2FromConfig(readConfig(EC2), region);
 
-/** The API Lambda: one entry point, a route per use case. */
-export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(errorResponses())
-  .handler(
-    httpRouterHandler({
-      routes,
-      notFoundResponse: ({ method, path }) => {
-        throw new RouteNotFoundError(`no route ${method} ${path}; see the README for the API`);
-      },
-    }) as never,
-  );
+export const handler = createApiHandler({
+  store: dynamoDbStore(readConfig(TABLE), systemClock),
+  catalog,
+  preflight,
+  workflows: sfnWorkflows(readConfig(WORKFLOW_ARNS)),
+  secrets: ssmSecrets(readConfig(SECRETS), region),
+  clock: systemClock,
+  newClusterId,
+  newSecret,
+});

@@ -1,24 +1,16 @@
 /**
  * What a cold Lambda start pays for each bilbo function: its bundle, built
- * exactly as `cdk synth` builds it (infra/constructs/bundling.ts), and the
- * time a fresh Node process takes to import it, with the AWS SDK resolved
- * from node_modules the way the Lambda runtime provides it.
+ * exactly as `cdk synth` builds it, and the time a fresh Node process takes
+ * to import it, with the AWS SDK resolved from node_modules the way the
+ * Lambda runtime provides it and the variables the stack gives it set.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
-import { buildApp } from '../../infra/app.ts';
-import { esbuildTarget, LAMBDA_BUNDLING } from '../../infra/constructs/bundling.ts';
-import { ENTRY_METADATA_KEY } from '../../infra/metadata.ts';
+import { bundleFolder, bundleFunction, stackFunctions } from '../support/lambda-bundles.ts';
 import { round1, type Summary, summarize } from './timing.ts';
-
-const REPO_ROOT = join(import.meta.dirname, '..', '..');
-/** Inside the repository, so that the bundles' external imports resolve to its node_modules. */
-const BUNDLE_ROOT = join(REPO_ROOT, 'node_modules', '.cache', 'bilbo-bench');
 
 export interface HandlerReport {
   entry: string;
@@ -26,82 +18,6 @@ export interface HandlerReport {
   /** The externals it imports: the SDK clients a cold start loads. */
   aws_sdk_imports: string[];
   import_ms: Summary;
-}
-
-interface LambdaFunction {
-  entry: string;
-  /** The variables the stack sets, with stand-in values for the template's tokens. */
-  environment: Record<string, string>;
-}
-
-/** Every Lambda function of the stack, as the synthesized template lists it. */
-async function stackFunctions(): Promise<LambdaFunction[]> {
-  const outdir = await mkdtemp(join(tmpdir(), 'bilbo-bench-synth-'));
-  try {
-    const { app, stack } = buildApp({ skipBundling: true, outdir });
-    const template = app.synth().getStackArtifact(stack.artifactId).template as {
-      Resources: Record<string, { Type: string; Metadata?: Record<string, unknown>; Properties?: unknown }>;
-    };
-    return Object.values(template.Resources)
-      .filter((resource) => resource.Type === 'AWS::Lambda::Function')
-      .flatMap((resource) => {
-        const entry = resource.Metadata?.[ENTRY_METADATA_KEY];
-        if (typeof entry !== 'string') return [];
-        const variables =
-          (resource.Properties as { Environment?: { Variables?: Record<string, unknown> } }).Environment
-            ?.Variables ?? {};
-        return [{ entry, environment: standIns(variables) }];
-      });
-  } finally {
-    await rm(outdir, { recursive: true, force: true });
-  }
-}
-
-/** Literal values as they are; CloudFormation tokens as values of the same shape. */
-function standIns(variables: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(variables).map(([name, value]) => [
-      name,
-      typeof value === 'string' ? value : standInFor(name),
-    ]),
-  );
-}
-
-function standInFor(name: string): string {
-  if (name.endsWith('_ARN')) {
-    return name.includes('STATE_MACHINE')
-      ? `arn:aws:states:us-east-1:123456789012:stateMachine:${name.toLowerCase()}`
-      : 'arn:aws:iam::123456789012:instance-profile/bilbo-bench';
-  }
-  if (name.includes('SUBNET')) return 'subnet-0123456789abcdef0';
-  if (name.includes('SECURITY_GROUP')) return 'sg-0123456789abcdef0';
-  return `bench-${name.toLowerCase()}`;
-}
-
-async function bundle(fn: LambdaFunction, outdir: string): Promise<{ file: string; sdkImports: string[] }> {
-  const file = join(outdir, 'index.mjs');
-  const result = await build({
-    entryPoints: [join(REPO_ROOT, fn.entry)],
-    outfile: file,
-    bundle: true,
-    platform: 'node',
-    target: esbuildTarget(),
-    format: 'esm',
-    mainFields: [...LAMBDA_BUNDLING.mainFields],
-    banner: { js: LAMBDA_BUNDLING.banner },
-    minify: LAMBDA_BUNDLING.minify,
-    sourcemap: LAMBDA_BUNDLING.sourceMap,
-    external: [...LAMBDA_BUNDLING.externalModules],
-    metafile: true,
-    logLevel: 'silent',
-  });
-  const output = Object.values(result.metafile.outputs).find((out) => out.entryPoint !== undefined);
-  const sdkImports = [
-    ...new Set(
-      (output?.imports ?? []).filter((i) => i.external && i.path.startsWith('@aws-sdk/')).map((i) => i.path),
-    ),
-  ].sort();
-  return { file, sdkImports };
 }
 
 const IMPORT_SCRIPT =
@@ -127,13 +43,11 @@ async function importMs(file: string, environment: Record<string, string>): Prom
 
 /** Bundles every function of the stack and times its import `runs` times (after one warm-up). */
 export async function measureHandlers(runs: number, log: (line: string) => void): Promise<HandlerReport[]> {
-  await mkdir(BUNDLE_ROOT, { recursive: true });
-  const root = await mkdtemp(join(BUNDLE_ROOT, 'run-'));
+  const folder = await bundleFolder();
   try {
     const reports: HandlerReport[] = [];
     for (const [i, fn] of (await stackFunctions()).entries()) {
-      const outdir = join(root, String(i));
-      const { file, sdkImports } = await bundle(fn, outdir);
+      const { file, sdkImports } = await bundleFunction(fn, join(folder.path, String(i)));
       await importMs(file, fn.environment);
       const times: number[] = [];
       for (let run = 0; run < runs; run++) times.push(await importMs(file, fn.environment));
@@ -148,6 +62,6 @@ export async function measureHandlers(runs: number, log: (line: string) => void)
     }
     return reports;
   } finally {
-    await rm(root, { recursive: true, force: true });
+    await folder.remove();
   }
 }

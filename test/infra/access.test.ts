@@ -70,14 +70,42 @@ describe('BilboStack access', () => {
       });
     });
 
-    it('gets the machine provider, network, instance profile and secrets settings', () => {
+    it('is given the deployment variables of its step, and no others', () => {
+      const given = Object.fromEntries(
+        Object.values(synth.template.findResources('AWS::Lambda::Function')).map((fn) => [
+          fn.Metadata['bilbo:entry'],
+          Object.keys(fn.Properties.Environment.Variables)
+            .filter((name) => !['POWERTOOLS_SERVICE_NAME', 'NODE_OPTIONS'].includes(name))
+            .sort(),
+        ]),
+      );
+      const EC2 = ['CLUSTER_SECURITY_GROUP_ID', 'CLUSTER_SUBNET_IDS', 'INSTANCE_PROFILE_ARN'];
+
+      expect(given).toEqual({
+        [API]: [
+          ...EC2,
+          'CREATE_STATE_MACHINE_ARN',
+          'DESTROY_STATE_MACHINE_ARN',
+          'SECRETS_PREFIX',
+          'TABLE_NAME',
+        ].sort(),
+        [task('launch-role')]: [...EC2, 'SECRETS_PREFIX', 'TABLE_NAME'].sort(),
+        [task('check-machines')]: [...EC2, 'TABLE_NAME'].sort(),
+        [task('probe-ready')]: ['PROBE_NETWORK', 'TABLE_NAME'],
+        [task('record-ready')]: ['TABLE_NAME'],
+        [task('rollback-create')]: [...EC2, 'SECRETS_PREFIX', 'TABLE_NAME'].sort(),
+        [task('terminate-machines')]: [...EC2, 'SECRETS_PREFIX', 'TABLE_NAME'].sort(),
+        [task('record-destroyed')]: ['TABLE_NAME'],
+        [task('record-destroy-failed')]: ['TABLE_NAME'],
+      });
+    });
+
+    it('is told the network, instance profile and secrets of the deployment where it needs them', () => {
       const functions = Object.values(synth.template.findResources('AWS::Lambda::Function'));
 
-      expect(functions).toHaveLength(9);
-      for (const fn of functions) {
+      for (const fn of functions.filter((f) => 'CLUSTER_SUBNET_IDS' in f.Properties.Environment.Variables)) {
         const variables = fn.Properties.Environment.Variables;
         expect(variables, fn.Metadata['bilbo:entry']).toMatchObject({
-          MACHINE_PROVIDER: 'ec2',
           CLUSTER_SUBNET_IDS: {
             'Fn::Join': [
               ',',
@@ -88,11 +116,14 @@ describe('BilboStack access', () => {
             'Fn::GetAtt': [expect.stringMatching(/ClusterSecurityGroup/), 'GroupId'],
           },
           INSTANCE_PROFILE_ARN: { 'Fn::GetAtt': [expect.stringMatching(/InstanceProfile/), 'Arn'] },
-          SECRETS_PREFIX: '/bilbo/clusters',
-          PROBE_NETWORK: 'private',
         });
         expect(variables).not.toHaveProperty('DEFAULT_AMI');
       }
+      for (const fn of functions.filter((f) => 'SECRETS_PREFIX' in f.Properties.Environment.Variables)) {
+        expect(fn.Properties.Environment.Variables.SECRETS_PREFIX).toBe('/bilbo/clusters');
+      }
+      const [probe] = functions.filter((f) => f.Metadata['bilbo:task'] === 'probeReady');
+      expect(probe?.Properties.Environment.Variables.PROBE_NETWORK).toBe('private');
     });
   });
 
@@ -174,10 +205,12 @@ describe('BilboStack access', () => {
       const instanceRole = new Role(stack, 'Instance', {
         assumedBy: new ServicePrincipal('ec2.amazonaws.com'),
       });
-      new MachineAccess({ instanceRole, subnets: [] }).grantInstanceActions(fn, [
-        'ec2:StopInstances',
-        'ec2:StartInstances',
-      ]);
+      new MachineAccess({
+        instanceRole,
+        subnets: [],
+        ec2Environment: {},
+        secretsEnvironment: {},
+      }).grantInstanceActions(fn, ['ec2:StopInstances', 'ec2:StartInstances']);
       const [statement] = allStatements(Template.fromStack(stack));
 
       expect(actionsOf(statement!)).toEqual(['ec2:StopInstances', 'ec2:StartInstances']);

@@ -8,7 +8,8 @@ import {
   extractWorkflows,
   placeholderFunctionArn,
 } from '../../infra/asl.ts';
-import type { WorkflowName } from '../../lambdas/domain/workflows.ts';
+import { WORKFLOW_NAMES, type WorkflowName } from '../../lambdas/domain/workflows.ts';
+import { TASK_NAMES, taskEntry } from '../../lambdas/handlers/tasks/steps.ts';
 import { type Synthesized, synthesize } from './synth.ts';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
@@ -23,32 +24,26 @@ describe('extractWorkflows', () => {
   });
   afterAll(() => synth.cleanup());
 
-  it.each(['create', 'destroy'] as const)(
-    'gives a %s definition that passes the interpreter validation',
-    (name) => {
-      const definition = workflows[name].definition as unknown as StateMachineDefinition;
+  it.each(WORKFLOW_NAMES)('gives a %s definition that passes the interpreter validation', (name) => {
+    const definition = workflows[name].definition as unknown as StateMachineDefinition;
 
-      expect(() => new StateMachine(definition)).not.toThrow();
-    },
-  );
+    expect(() => new StateMachine(definition)).not.toThrow();
+  });
 
-  it.each(['create', 'destroy'] as const)(
-    'maps every FunctionName of the %s workflow to an existing handler module',
-    (name) => {
-      const { definition, lambdaEntries } = workflows[name];
-      const functionNames = allStates(definition)
-        .filter(([, state]) => state.Type === 'Task')
-        .map(([, state]) => String(state.Parameters?.FunctionName));
+  it.each(WORKFLOW_NAMES)('maps every FunctionName of the %s workflow to a task of the registry', (name) => {
+    const { definition, tasks } = workflows[name];
+    const functionNames = allStates(definition)
+      .filter(([, state]) => state.Type === 'Task')
+      .map(([, state]) => String(state.Parameters?.FunctionName));
 
-      expect(functionNames.length).toBeGreaterThan(0);
-      for (const functionName of functionNames) {
-        expect(functionName).toMatch(/^arn:aws:lambda:local:000000000000:function:\w+$/);
-        const entry = lambdaEntries[functionName];
-        expect(entry, functionName).toMatch(/^lambdas\/handlers\/.+\.ts$/);
-        expect(existsSync(join(REPO_ROOT, entry!)), entry).toBe(true);
-      }
-    },
-  );
+    expect(functionNames.length).toBeGreaterThan(0);
+    for (const functionName of functionNames) {
+      expect(functionName).toMatch(/^arn:aws:lambda:local:000000000000:function:\w+$/);
+      const task = tasks[functionName];
+      expect(TASK_NAMES, functionName).toContain(task);
+      expect(existsSync(join(REPO_ROOT, taskEntry(task!))), task).toBe(true);
+    }
+  });
 
   it('tells the two workflows apart by their metadata', () => {
     expect(workflows.create.definition.StartAt).toBe('LaunchScheduler');
@@ -80,7 +75,7 @@ describe('extractWorkflows', () => {
       },
     };
 
-    expect(() => extractWorkflows(template)).toThrow(/Fn has no bilbo:entry metadata/);
+    expect(() => extractWorkflows(template)).toThrow(/Fn has no bilbo:task metadata/);
   });
 
   it('names placeholder ARNs after the function logical id', () => {

@@ -198,8 +198,14 @@ describe('BilboStack network, configured', () => {
     expect(ingressOf(synth, probe)).toEqual([]);
   });
 
-  it('tells every function the subnets and the default image', () => {
-    for (const fn of Object.values(synth.template.findResources('AWS::Lambda::Function'))) {
+  it('tells every function that launches or looks at instances the subnets and the default image', () => {
+    const functions = Object.values(synth.template.findResources('AWS::Lambda::Function')).filter(
+      (fn) => 'CLUSTER_SUBNET_IDS' in fn.Properties.Environment.Variables,
+    );
+
+    // The api, launch-role, check-machines, rollback-create and terminate-machines.
+    expect(functions).toHaveLength(5);
+    for (const fn of functions) {
       expect(fn.Properties.Environment.Variables).toMatchObject({
         CLUSTER_SUBNET_IDS: SUBNETS.join(','),
         DEFAULT_AMI: 'ami-0123456789abcdef0',

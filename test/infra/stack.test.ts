@@ -68,14 +68,13 @@ describe('BilboStack', () => {
       });
     });
 
-    it('gives the api Lambda both state machine ARNs and the table name', () => {
+    it('gives the api Lambda every state machine ARN and the table name', () => {
       synth.template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: {
           Variables: Match.objectLike({
             CREATE_STATE_MACHINE_ARN: Match.anyValue(),
             DESTROY_STATE_MACHINE_ARN: Match.anyValue(),
             TABLE_NAME: Match.anyValue(),
-            MACHINE_PROVIDER: 'ec2',
           }),
         },
       });

@@ -1,35 +1,28 @@
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  type Handler,
-  type HistoryEvent,
-  importHandler,
-  LocalWorkflowRunner,
-} from '../../cli/local/workflow-runner.ts';
+import { type Handler, type HistoryEvent, LocalWorkflowRunner } from '../../cli/local/workflow-runner.ts';
 import { ReadyTimeoutError } from '../../lambdas/domain/errors.ts';
+import type { TaskName } from '../../lambdas/handlers/tasks/steps.ts';
 
-const TASKS = 'lambdas/handlers/tasks';
 const SCHEDULER = { schedulerAddress: 'tcp://10.0.0.5:8786', dashboardUrl: 'http://10.0.0.5:8787/status' };
 
 type Fake = (payload: Record<string, unknown>) => unknown;
 
-/** Canned domain answers per handler module; each test replaces what it needs. */
-let fakes: Record<string, Fake>;
-/** Every handler call, in order: which module, with which payload. */
-let calls: Array<{ entry: string; payload: Record<string, unknown> }>;
+/** Canned domain answers per task; each test replaces what it needs. */
+let fakes: Record<TaskName, Fake>;
+/** Every handler call, in order: which task, with which payload. */
+let calls: Array<{ task: TaskName; payload: Record<string, unknown> }>;
 
 function answers(...values: unknown[]): Fake {
   let call = 0;
   return () => values[Math.min(call++, values.length - 1)];
 }
 
-const loadHandler = async (entry: string): Promise<Handler> => {
-  return async (event) => {
-    calls.push({ entry, payload: event as Record<string, unknown> });
-    const fake = fakes[entry];
-    if (!fake) throw new Error(`no fake for ${entry}`);
-    return fake(event as Record<string, unknown>);
+const handlers =
+  (task: TaskName): Handler =>
+  async (event: Record<string, unknown>) => {
+    calls.push({ task, payload: event });
+    return fakes[task](event);
   };
-};
 
 function tasksEntered(history: readonly HistoryEvent[]): string[] {
   return history.flatMap((event) =>
@@ -46,8 +39,8 @@ describe('LocalWorkflowRunner', () => {
   const ended = vi.fn();
 
   beforeAll(async () => {
-    runner = await LocalWorkflowRunner.fromSynth({
-      loadHandler,
+    runner = new LocalWorkflowRunner({
+      handlers,
       waitOverrideMs: 0,
       retryOverrideMs: 0,
       onExecutionEnd: ended,
@@ -58,30 +51,30 @@ describe('LocalWorkflowRunner', () => {
     calls = [];
     ended.mockClear();
     fakes = {
-      [`${TASKS}/launch-role.ts`]: ({ role }) =>
+      launchRole: ({ role }) =>
         role === 'scheduler' ? { ...SCHEDULER, machineIds: ['m-scheduler'] } : { machineIds: [`m-${role}`] },
-      [`${TASKS}/check-machines.ts`]: () => ({ done: true, running: 3, total: 3 }),
-      [`${TASKS}/probe-ready.ts`]: () => ({
+      checkMachines: () => ({ done: true, running: 3, total: 3 }),
+      probeReady: () => ({
         ready: true,
         dashboardUp: true,
         workersJoined: 2,
         wantedWorkers: 2,
       }),
-      [`${TASKS}/record-ready.ts`]: () => ({ state: 'READY' }),
-      [`${TASKS}/rollback-create.ts`]: () => ({ terminated: 3 }),
-      [`${TASKS}/terminate-machines.ts`]: () => ({ terminated: 3 }),
-      [`${TASKS}/record-destroyed.ts`]: () => ({ state: 'DESTROYED' }),
-      [`${TASKS}/record-destroy-failed.ts`]: () => ({ state: 'FAILED' }),
+      recordReady: () => ({ state: 'READY' }),
+      rollbackCreate: () => ({ terminated: 3 }),
+      terminateMachines: () => ({ terminated: 3 }),
+      recordDestroyed: () => ({ state: 'DESTROYED' }),
+      recordDestroyFailed: () => ({ state: 'FAILED' }),
     };
   });
 
   describe('the create workflow', () => {
     it('runs every step in order to Created', async () => {
-      fakes[`${TASKS}/check-machines.ts`] = answers(
+      fakes.checkMachines = answers(
         { done: false, running: 1, total: 3 },
         { done: true, running: 3, total: 3 },
       );
-      fakes[`${TASKS}/probe-ready.ts`] = answers(
+      fakes.probeReady = answers(
         { ready: false, dashboardUp: true, workersJoined: 1, wantedWorkers: 2 },
         { ready: true, dashboardUp: true, workersJoined: 2, wantedWorkers: 2 },
       );
@@ -118,9 +111,7 @@ describe('LocalWorkflowRunner', () => {
       });
       await runner.waitForIdle();
 
-      const launches = calls
-        .filter((call) => call.entry.endsWith('/launch-role.ts'))
-        .map((call) => call.payload);
+      const launches = calls.filter((call) => call.task === 'launchRole').map((call) => call.payload);
       expect(runner.execution(arn)?.status).toBe('SUCCEEDED');
       expect(launches).toEqual([
         { clusterId: 'c-2', role: 'scheduler' },
@@ -133,10 +124,10 @@ describe('LocalWorkflowRunner', () => {
       await runner.start('create', 'c-3-create', { clusterId: 'c-3', memberRoles: ['worker'] });
       await runner.waitForIdle();
 
-      expect(calls.slice(2).map(({ entry, payload }) => [entry.split('/').at(-1), payload])).toEqual([
-        ['check-machines.ts', { clusterId: 'c-3', want: 'running' }],
-        ['probe-ready.ts', { clusterId: 'c-3' }],
-        ['record-ready.ts', { clusterId: 'c-3' }],
+      expect(calls.slice(2).map(({ task, payload }) => [task, payload])).toEqual([
+        ['checkMachines', { clusterId: 'c-3', want: 'running' }],
+        ['probeReady', { clusterId: 'c-3' }],
+        ['recordReady', { clusterId: 'c-3' }],
       ]);
     });
 
@@ -149,14 +140,14 @@ describe('LocalWorkflowRunner', () => {
     });
 
     it('rolls back with the failed step and the error when a step throws, and fails the execution', async () => {
-      fakes[`${TASKS}/probe-ready.ts`] = () => {
+      fakes.probeReady = () => {
         throw new ReadyTimeoutError('2 of 3 workers joined within 600 s');
       };
 
       const arn = await runner.start('create', 'c-5-create', { clusterId: 'c-5', memberRoles: ['worker'] });
       await runner.waitForIdle();
 
-      const rollback = calls.filter((call) => call.entry.endsWith('/rollback-create.ts'));
+      const rollback = calls.filter((call) => call.task === 'rollbackCreate');
       expect(rollback.map((call) => call.payload)).toEqual([
         {
           clusterId: 'c-5',
@@ -164,7 +155,7 @@ describe('LocalWorkflowRunner', () => {
           error: { Error: 'ReadyTimeoutError', Cause: '2 of 3 workers joined within 600 s' },
         },
       ]);
-      expect(calls.some((call) => call.entry.endsWith('/record-ready.ts'))).toBe(false);
+      expect(calls.some((call) => call.task === 'recordReady')).toBe(false);
       expect(runner.execution(arn)).toMatchObject({
         status: 'FAILED',
         error: 'ClusterCreateFailed',
@@ -174,7 +165,7 @@ describe('LocalWorkflowRunner', () => {
     });
 
     it('rolls back a member launch that fails inside the map as launch-members', async () => {
-      fakes[`${TASKS}/launch-role.ts`] = ({ role }) => {
+      fakes.launchRole = ({ role }) => {
         if (role === 'notebook') throw new Error('no capacity for the notebook');
         return { ...SCHEDULER, machineIds: [`m-${role}`] };
       };
@@ -182,22 +173,22 @@ describe('LocalWorkflowRunner', () => {
       await runner.start('create', 'c-6-create', { clusterId: 'c-6', memberRoles: ['worker', 'notebook'] });
       await runner.waitForIdle();
 
-      const rollback = calls.find((call) => call.entry.endsWith('/rollback-create.ts'));
+      const rollback = calls.find((call) => call.task === 'rollbackCreate');
       expect(rollback?.payload).toMatchObject({ failedStep: 'launch-members', error: { Error: 'Error' } });
     });
 
     it('ends FAILED, without an unhandled rejection, when the rollback itself keeps failing', async () => {
-      fakes[`${TASKS}/launch-role.ts`] = () => {
+      fakes.launchRole = () => {
         throw new Error('launch refused');
       };
-      fakes[`${TASKS}/rollback-create.ts`] = () => {
+      fakes.rollbackCreate = () => {
         throw new Error('store unreachable');
       };
 
       const arn = await runner.start('create', 'c-7-create', { clusterId: 'c-7', memberRoles: ['worker'] });
       await runner.waitForIdle();
 
-      expect(calls.filter((call) => call.entry.endsWith('/rollback-create.ts'))).toHaveLength(4);
+      expect(calls.filter((call) => call.task === 'rollbackCreate')).toHaveLength(4);
       expect(runner.execution(arn)).toMatchObject({
         status: 'FAILED',
         error: 'Error',
@@ -209,7 +200,7 @@ describe('LocalWorkflowRunner', () => {
 
   describe('the destroy workflow', () => {
     it('checks the machines until they are gone, then records the cluster destroyed', async () => {
-      fakes[`${TASKS}/check-machines.ts`] = answers(
+      fakes.checkMachines = answers(
         { done: false, running: 2, total: 2 },
         { done: false, running: 1, total: 2 },
         { done: true, running: 0, total: 2 },
@@ -226,22 +217,22 @@ describe('LocalWorkflowRunner', () => {
         'CheckTerminated',
         'RecordDestroyed',
       ]);
-      expect(calls.find((call) => call.entry.endsWith('/check-machines.ts'))?.payload).toEqual({
+      expect(calls.find((call) => call.task === 'checkMachines')?.payload).toEqual({
         clusterId: 'c-8',
         want: 'terminated',
       });
     });
 
     it('records the failed step when termination keeps failing', async () => {
-      fakes[`${TASKS}/terminate-machines.ts`] = () => {
+      fakes.terminateMachines = () => {
         throw new Error('terminate refused');
       };
 
       const arn = await runner.start('destroy', 'c-9-destroy-v3', { clusterId: 'c-9' });
       await runner.waitForIdle();
 
-      expect(calls.filter((call) => call.entry.endsWith('/terminate-machines.ts'))).toHaveLength(4);
-      expect(calls.find((call) => call.entry.endsWith('/record-destroy-failed.ts'))?.payload).toEqual({
+      expect(calls.filter((call) => call.task === 'terminateMachines')).toHaveLength(4);
+      expect(calls.find((call) => call.task === 'recordDestroyFailed')?.payload).toEqual({
         clusterId: 'c-9',
         failedStep: 'terminate-machines',
         error: { Error: 'Error', Cause: 'terminate refused' },
@@ -252,7 +243,7 @@ describe('LocalWorkflowRunner', () => {
 
   describe('start', () => {
     it('returns a local execution ARN and lists the execution as running until it ends', async () => {
-      fakes[`${TASKS}/terminate-machines.ts`] = () => new Promise((resolve) => setImmediate(resolve, {}));
+      fakes.terminateMachines = () => new Promise((resolve) => setImmediate(resolve, {}));
 
       const arn = await runner.start('destroy', 'c-10-destroy-v2', { clusterId: 'c-10' });
 
@@ -271,13 +262,13 @@ describe('LocalWorkflowRunner', () => {
       await runner.waitForIdle();
 
       expect(second).toBe(first);
-      expect(calls.filter((call) => call.entry.endsWith('/terminate-machines.ts'))).toHaveLength(1);
+      expect(calls.filter((call) => call.task === 'terminateMachines')).toHaveLength(1);
     });
   });
 
   describe('abortAll', () => {
     it('ends the running executions ABORTED', async () => {
-      fakes[`${TASKS}/terminate-machines.ts`] = () => new Promise((resolve) => setImmediate(resolve, {}));
+      fakes.terminateMachines = () => new Promise((resolve) => setImmediate(resolve, {}));
 
       const arn = await runner.start('destroy', 'c-13-destroy-v2', { clusterId: 'c-13' });
       runner.abortAll();
@@ -291,8 +282,8 @@ describe('LocalWorkflowRunner', () => {
   describe('the interceptor', () => {
     it('sees each task state with its payload and can replace the answer', async () => {
       const seen: string[] = [];
-      const intercepting = await LocalWorkflowRunner.fromSynth({
-        loadHandler,
+      const intercepting = new LocalWorkflowRunner({
+        handlers,
         waitOverrideMs: 0,
         interceptor: async (stateName, payload, next) => {
           seen.push(`${stateName}:${(payload as { clusterId: string }).clusterId}`);
@@ -300,24 +291,14 @@ describe('LocalWorkflowRunner', () => {
           return next();
         },
       });
-      fakes[`${TASKS}/check-machines.ts`] = () => ({ done: false, running: 1, total: 1 });
+      fakes.checkMachines = () => ({ done: false, running: 1, total: 1 });
 
       const arn = await intercepting.start('destroy', 'c-12-destroy-v2', { clusterId: 'c-12' });
       await intercepting.waitForIdle();
 
       expect(intercepting.execution(arn)?.status).toBe('SUCCEEDED');
       expect(seen).toEqual(['TerminateMachines:c-12', 'CheckTerminated:c-12', 'RecordDestroyed:c-12']);
-      expect(calls.some((call) => call.entry.endsWith('/check-machines.ts'))).toBe(false);
+      expect(calls.some((call) => call.task === 'checkMachines')).toBe(false);
     });
-  });
-});
-
-describe('importHandler', () => {
-  it('loads the handler export of an entry module, relative to the repository root', async () => {
-    await expect(importHandler('lambdas/handlers/tasks/record-ready.ts')).resolves.toBeTypeOf('function');
-  });
-
-  it('rejects a module without a handler export', async () => {
-    await expect(importHandler('lambdas/domain/errors.ts')).rejects.toThrow(/exports no handler/);
   });
 });

@@ -9,8 +9,8 @@ import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalo
 import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
 import type { WorkflowStarter } from '../../lambdas/domain/ports.ts';
 import type { WorkflowInputs, WorkflowName } from '../../lambdas/domain/workflows.ts';
-import { handler } from '../../lambdas/handlers/api.ts';
-import { provideDependencies } from '../../lambdas/handlers/composition.ts';
+import { createApiHandler } from '../../lambdas/handlers/api/app.ts';
+import { newSecret } from '../../lambdas/handlers/composition/runtime.ts';
 import type { Cluster } from '../../schemas/types.generated.ts';
 import { type ApiAnswer, type ApiRequest, callApi } from './api-events.ts';
 import { makeTestStore, type TestStore } from './dynamodb.ts';
@@ -59,6 +59,7 @@ export interface ApiHarness {
 
 /** Registers a beforeEach that gives the handler fresh dependencies. */
 export function useApiHarness(): ApiHarness {
+  let handler: ReturnType<typeof createApiHandler>;
   const harness = {
     call: (method, path, request) => callApi(handler, method, path, request),
     create: (name, extra = {}) =>
@@ -70,7 +71,7 @@ export function useApiHarness(): ApiHarness {
     harness.testStore = await makeTestStore();
     harness.workflows = new RecordingWorkflows();
     let ids = 0;
-    provideDependencies({
+    handler = createApiHandler({
       store: harness.testStore.store,
       catalog: new LocalMachineCatalog({ facts: FACTS }),
       preflight: new LocalPreflight(),
@@ -78,6 +79,7 @@ export function useApiHarness(): ApiHarness {
       secrets: new MemorySecretStore(),
       clock: harness.testStore.clock,
       newClusterId: () => `c-${(++ids).toString(16).padStart(16, '0')}`,
+      newSecret,
     });
   });
   return harness;

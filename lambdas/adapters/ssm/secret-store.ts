@@ -6,10 +6,11 @@ import {
 } from '@aws-sdk/client-ssm';
 import { ProviderBusyError } from '../../domain/errors.ts';
 import type { SecretKey, SecretStore } from '../../domain/ports.ts';
+import { DEFAULT_SECRETS_PREFIX, SecretPaths } from './secret-names.ts';
 
 export interface SsmSecretStoreOptions {
   client: SSMClient;
-  /** Where the clusters' secrets live. @default '/bilbo/clusters' */
+  /** Where the clusters' secrets live. @default DEFAULT_SECRETS_PREFIX */
   prefix?: string;
   /** The KMS key that encrypts the SecureStrings. @default the account's `alias/aws/ssm` */
   kmsKeyId?: string;
@@ -31,17 +32,17 @@ const BUSY_ERRORS = new Set(['ThrottlingException', 'TooManyUpdates', 'InternalS
  */
 export class SsmSecretStore implements SecretStore {
   private readonly client: SSMClient;
-  private readonly prefix: string;
+  private readonly paths: SecretPaths;
   private readonly kmsKeyId: string | undefined;
 
   constructor(options: SsmSecretStoreOptions) {
     this.client = options.client;
-    this.prefix = (options.prefix ?? '/bilbo/clusters').replace(/\/+$/, '');
+    this.paths = new SecretPaths(options.prefix ?? DEFAULT_SECRETS_PREFIX);
     this.kmsKeyId = options.kmsKeyId;
   }
 
   nameOf(clusterId: string, key: SecretKey): string {
-    return `${this.pathOf(clusterId)}/${key}`;
+    return this.paths.nameOf(clusterId, key);
   }
 
   async put(clusterId: string, key: SecretKey, value: string): Promise<string> {
@@ -62,7 +63,7 @@ export class SsmSecretStore implements SecretStore {
   }
 
   async removeAll(clusterId: string): Promise<void> {
-    const names = await this.namesUnder(this.pathOf(clusterId));
+    const names = await this.namesUnder(this.paths.pathOf(clusterId));
     for (let start = 0; start < names.length; start += DELETE_BATCH) {
       const batch = names.slice(start, start + DELETE_BATCH);
       // Names already gone come back in InvalidParameters: removing is idempotent.
@@ -70,10 +71,6 @@ export class SsmSecretStore implements SecretStore {
         this.client.send(new DeleteParametersCommand({ Names: batch })),
       );
     }
-  }
-
-  private pathOf(clusterId: string): string {
-    return `${this.prefix}/${clusterId}`;
   }
 
   private async namesUnder(path: string): Promise<string[]> {

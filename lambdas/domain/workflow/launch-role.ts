@@ -2,7 +2,7 @@ import type { ClusterInstance, RoleName, RolePlan } from '../../../schemas/types
 import { dashboardUrlOf, schedulerAddressOf } from '../dask/roles.ts';
 import { DASK_PORTS } from '../dask/user-data.ts';
 import { ProvisioningError } from '../errors.ts';
-import type { ClusterStore, Machine, MachineProvider, RoleBootstrap, SecretStore } from '../ports.ts';
+import type { ClusterStore, Machine, MachineProvider, RoleBootstrap, SecretNames } from '../ports.ts';
 import { loadCluster, updateLatest } from './record-updates.ts';
 
 export interface LaunchRoleInput {
@@ -21,7 +21,7 @@ export interface LaunchRoleOutput {
 export interface LaunchRoleDeps {
   store: ClusterStore;
   provider: MachineProvider;
-  secrets: SecretStore;
+  secrets: SecretNames;
 }
 
 /**
@@ -119,7 +119,7 @@ function roleBootstrap(
   clusterId: string,
   rolePlan: RolePlan,
   schedulerAddress: string | undefined,
-  secrets: SecretStore,
+  secrets: SecretNames,
 ): RoleBootstrap {
   const notebook = rolePlan.notebook;
   return {

@@ -1,7 +1,10 @@
-import { type CheckMachinesInput, checkMachines } from '../../domain/workflow/check-machines.ts';
-import { dependency } from '../composition.ts';
-import { taskHandler } from './task-handler.ts';
+import { EC2, RUNTIME, readConfig, TABLE } from '../../config.ts';
+import { ec2FromConfig } from '../composition/machines.ts';
+import { systemClock } from '../composition/runtime.ts';
+import { dynamoDbStore } from '../composition/store.ts';
+import { stepHandler } from './steps.ts';
 
-export const handler = taskHandler('check-machines', (input: CheckMachinesInput) =>
-  checkMachines(input, { store: dependency('store'), provider: dependency('provider') }),
-);
+export const handler = stepHandler('checkMachines', {
+  store: dynamoDbStore(readConfig(TABLE), systemClock),
+  provider: ec2FromConfig(readConfig(EC2), readConfig(RUNTIME).region).provider,
+});

@@ -1,11 +1,15 @@
-import { type LaunchRoleInput, launchRole } from '../../domain/workflow/launch-role.ts';
-import { dependency } from '../composition.ts';
-import { taskHandler } from './task-handler.ts';
+import { SecretPaths } from '../../adapters/ssm/secret-names.ts';
+import { EC2, RUNTIME, readConfig, SECRETS, TABLE } from '../../config.ts';
+import { ec2FromConfig } from '../composition/machines.ts';
+import { systemClock } from '../composition/runtime.ts';
+import { dynamoDbStore } from '../composition/store.ts';
+import { stepHandler } from './steps.ts';
 
-export const handler = taskHandler('launch-role', (input: LaunchRoleInput) =>
-  launchRole(input, {
-    store: dependency('store'),
-    provider: dependency('provider'),
-    secrets: dependency('secrets'),
-  }),
-);
+const { region } = readConfig(RUNTIME);
+
+export const handler = stepHandler('launchRole', {
+  store: dynamoDbStore(readConfig(TABLE), systemClock),
+  provider: ec2FromConfig(readConfig(EC2), region).provider,
+  // Only the secrets' names: machines read them at boot, so the launch needs no SSM client.
+  secrets: new SecretPaths(readConfig(SECRETS).prefix),
+});

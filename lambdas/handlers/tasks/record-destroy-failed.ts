@@ -1,7 +1,8 @@
-import { type RecordDestroyFailedInput, recordDestroyFailed } from '../../domain/workflow/destroy-steps.ts';
-import { dependency } from '../composition.ts';
-import { taskHandler } from './task-handler.ts';
+import { readConfig, TABLE } from '../../config.ts';
+import { systemClock } from '../composition/runtime.ts';
+import { dynamoDbStore } from '../composition/store.ts';
+import { stepHandler } from './steps.ts';
 
-export const handler = taskHandler('record-destroy-failed', (input: RecordDestroyFailedInput) =>
-  recordDestroyFailed(input, { store: dependency('store') }),
-);
+export const handler = stepHandler('recordDestroyFailed', {
+  store: dynamoDbStore(readConfig(TABLE), systemClock),
+});

@@ -1,7 +1,8 @@
-import { type DestroyStepInput, recordDestroyed } from '../../domain/workflow/destroy-steps.ts';
-import { dependency } from '../composition.ts';
-import { taskHandler } from './task-handler.ts';
+import { readConfig, TABLE } from '../../config.ts';
+import { systemClock } from '../composition/runtime.ts';
+import { dynamoDbStore } from '../composition/store.ts';
+import { stepHandler } from './steps.ts';
 
-export const handler = taskHandler('record-destroyed', (input: DestroyStepInput) =>
-  recordDestroyed(input, { store: dependency('store') }),
-);
+export const handler = stepHandler('recordDestroyed', {
+  store: dynamoDbStore(readConfig(TABLE), systemClock),
+});

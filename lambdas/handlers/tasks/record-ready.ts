@@ -1,7 +1,9 @@
-import { type RecordReadyInput, recordReady } from '../../domain/workflow/record-ready.ts';
-import { dependency } from '../composition.ts';
-import { taskHandler } from './task-handler.ts';
+import { readConfig, TABLE } from '../../config.ts';
+import { systemClock } from '../composition/runtime.ts';
+import { dynamoDbStore } from '../composition/store.ts';
+import { stepHandler } from './steps.ts';
 
-export const handler = taskHandler('record-ready', (input: RecordReadyInput) =>
-  recordReady(input, { store: dependency('store'), clock: dependency('clock') }),
-);
+export const handler = stepHandler('recordReady', {
+  store: dynamoDbStore(readConfig(TABLE), systemClock),
+  clock: systemClock,
+});

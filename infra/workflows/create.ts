@@ -1,0 +1,94 @@
+/**
+ * The create workflow: launch the scheduler, then the other roles with its
+ * address, wait until every machine runs, probe until the cluster is ready
+ * (looking at the machines between probe budgets), record READY. Every
+ * failure goes to RollbackCreate, which terminates everything the cluster
+ * launched and records FAILED.
+ */
+import { Duration } from 'aws-cdk-lib';
+import {
+  Condition,
+  Fail,
+  type IChainable,
+  JsonPath,
+  Map as MapState,
+  Succeed,
+  WaitTime,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { COMPENSATION_RETRY, type Steps } from './shapes.ts';
+
+export function createDefinition(steps: Steps): IChainable {
+  const { scope } = steps;
+  const clusterId = { clusterId: JsonPath.stringAt('$.clusterId') };
+
+  const rollback = steps.invoke('RollbackCreate', 'rollbackCreate', {
+    ...clusterId,
+    failedStep: JsonPath.stringAt('$.failedStep'),
+    error: JsonPath.objectAt('$.error'),
+  });
+  rollback.addRetry(COMPENSATION_RETRY);
+  rollback.next(
+    new Fail(scope, 'CreateFailed', { error: 'ClusterCreateFailed', causePath: '$.error.Cause' }),
+  );
+  const saga = steps.compensatedBy(rollback);
+
+  const launchScheduler = steps.invoke(
+    'LaunchScheduler',
+    'launchRole',
+    { ...clusterId, role: 'scheduler' },
+    { path: '$.scheduler', fields: ['schedulerAddress', 'dashboardUrl', 'machineIds'] },
+  );
+  const launchMembers = new MapState(scope, 'LaunchMembers', {
+    itemsPath: '$.memberRoles',
+    maxConcurrency: 1,
+    itemSelector: {
+      ...clusterId,
+      role: JsonPath.stringAt('$$.Map.Item.Value'),
+      schedulerAddress: JsonPath.stringAt('$.scheduler.schedulerAddress'),
+    },
+    resultPath: JsonPath.DISCARD,
+  });
+  launchMembers.itemProcessor(
+    steps.invoke('LaunchMember', 'launchRole', {
+      ...clusterId,
+      role: JsonPath.stringAt('$.role'),
+      schedulerAddress: JsonPath.stringAt('$.schedulerAddress'),
+    }),
+  );
+  const checkRunning = steps.invoke(
+    'CheckRunning',
+    'checkMachines',
+    { ...clusterId, want: 'running' },
+    { path: '$.machines', fields: ['done', 'running', 'total'] },
+  );
+  const probeReady = steps.invoke('ProbeReady', 'probeReady', clusterId, {
+    path: '$.probe',
+    fields: ['ready', 'workersJoined', 'wantedWorkers'],
+  });
+  const recordReady = steps.invoke('RecordReady', 'recordReady', clusterId);
+
+  saga(launchScheduler, 'launch-scheduler');
+  saga(launchMembers, 'launch-members');
+  saga(checkRunning, 'check-running');
+  saga(probeReady, 'probe-ready');
+  saga(recordReady, 'record-ready');
+
+  recordReady.next(new Succeed(scope, 'Created'));
+  // Between two probe budgets, look at the machines again: a lost one fails
+  // the create at once, and the probe itself needs no EC2 access in the VPC.
+  steps.pollLoop(probeReady, {
+    choice: 'Ready?',
+    done: Condition.booleanEquals('$.probe.ready', true),
+    whenDone: recordReady,
+    wait: { id: 'WaitBeforeProbe', time: WaitTime.duration(Duration.seconds(1)) },
+    loopTo: checkRunning,
+  });
+  steps.pollLoop(checkRunning, {
+    choice: 'AllRunning?',
+    done: Condition.booleanEquals('$.machines.done', true),
+    whenDone: probeReady,
+    wait: { id: 'WaitForRunning', time: WaitTime.duration(Duration.seconds(2)) },
+  });
+  launchScheduler.next(launchMembers).next(checkRunning);
+  return launchScheduler;
+}

@@ -1,0 +1,48 @@
+/**
+ * The destroy workflow: terminate every machine carrying the cluster's
+ * tag, look until none is left, record DESTROYED. Any failure records
+ * FAILED with the step, from which destroying again retries.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { Condition, Fail, type IChainable, JsonPath, Succeed, WaitTime } from 'aws-cdk-lib/aws-stepfunctions';
+import { COMPENSATION_RETRY, type Steps } from './shapes.ts';
+
+export function destroyDefinition(steps: Steps): IChainable {
+  const { scope } = steps;
+  const clusterId = { clusterId: JsonPath.stringAt('$.clusterId') };
+
+  const recordFailed = steps.invoke('RecordDestroyFailed', 'recordDestroyFailed', {
+    ...clusterId,
+    failedStep: JsonPath.stringAt('$.failedStep'),
+    error: JsonPath.objectAt('$.error'),
+  });
+  recordFailed.addRetry(COMPENSATION_RETRY);
+  recordFailed.next(
+    new Fail(scope, 'DestroyFailed', { error: 'ClusterDestroyFailed', causePath: '$.error.Cause' }),
+  );
+  const saga = steps.compensatedBy(recordFailed);
+
+  const terminate = steps.invoke('TerminateMachines', 'terminateMachines', clusterId);
+  const checkTerminated = steps.invoke(
+    'CheckTerminated',
+    'checkMachines',
+    { ...clusterId, want: 'terminated' },
+    { path: '$.machines', fields: ['done', 'running', 'total'] },
+  );
+  const recordDestroyed = steps.invoke('RecordDestroyed', 'recordDestroyed', clusterId);
+  terminate.addRetry(COMPENSATION_RETRY);
+  checkTerminated.addRetry(COMPENSATION_RETRY);
+
+  saga(terminate, 'terminate-machines');
+  saga(checkTerminated, 'check-terminated');
+  saga(recordDestroyed, 'record-destroyed');
+
+  steps.pollLoop(checkTerminated, {
+    choice: 'AllTerminated?',
+    done: Condition.booleanEquals('$.machines.done', true),
+    whenDone: recordDestroyed.next(new Succeed(scope, 'Destroyed')),
+    wait: { id: 'WaitForTermination', time: WaitTime.duration(Duration.seconds(2)) },
+  });
+  terminate.next(checkTerminated);
+  return terminate;
+}

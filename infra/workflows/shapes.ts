@@ -1,0 +1,110 @@
+/**
+ * The shapes every workflow is built from: a Lambda step of a registered
+ * task, a step whose failure goes to a compensation (the saga), and the
+ * job poller (check → Choice → Wait → check).
+ */
+import { Duration } from 'aws-cdk-lib';
+import {
+  Choice,
+  type Condition,
+  Errors,
+  type IChainable,
+  type INextable,
+  JsonPath,
+  type Map as MapState,
+  Pass,
+  Result,
+  type State,
+  TaskInput,
+  Timeout,
+  Wait,
+  type WaitTime,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import type { TaskName } from '../../lambdas/handlers/tasks/steps.ts';
+import type { TaskFunctions } from './tasks.ts';
+
+/** The saga compensations retry on any error: they are idempotent and must not be skipped. */
+export const COMPENSATION_RETRY = {
+  errors: [Errors.ALL],
+  maxAttempts: 3,
+  interval: Duration.seconds(2),
+  backoffRate: 2,
+};
+
+/** Where a step's answer goes: `path`, trimmed to `fields`. */
+export interface StepResult {
+  path: string;
+  fields: readonly string[];
+}
+
+/** Builds the Lambda steps of one workflow's definition. */
+export class Steps {
+  constructor(
+    readonly scope: Construct,
+    private readonly tasks: TaskFunctions,
+  ) {}
+
+  /**
+   * One Lambda step calling `task` with `payload`. Its answer lands at
+   * `result.path`, trimmed to `result.fields`; without `result` the step
+   * passes its input on.
+   */
+  invoke(id: string, task: TaskName, payload: Record<string, unknown>, result?: StepResult): LambdaInvoke {
+    return new LambdaInvoke(this.scope, id, {
+      lambdaFunction: this.tasks.of(task),
+      payload: TaskInput.fromObject(payload),
+      payloadResponseOnly: false,
+      retryOnServiceExceptions: true,
+      taskTimeout: Timeout.duration(this.tasks.timeoutOf(task)),
+      ...(result
+        ? {
+            resultSelector: Object.fromEntries(
+              result.fields.map((field) => [`${field}.$`, `$.Payload.${field}`]),
+            ),
+            resultPath: result.path,
+          }
+        : { resultPath: JsonPath.DISCARD }),
+    });
+  }
+
+  /**
+   * The saga wiring: `saga(step, 'step-name')` sends every failure of
+   * `step` to a `<Step>Failed` Pass that records the step name at
+   * `$.failedStep` (the error is at `$.error`), then to the compensation.
+   */
+  compensatedBy(compensation: State): (step: LambdaInvoke | MapState, failedStep: string) => void {
+    return (step, failedStep) => {
+      const marker = new Pass(this.scope, `${step.id}Failed`, {
+        result: Result.fromString(failedStep),
+        resultPath: '$.failedStep',
+      });
+      marker.next(compensation);
+      step.addCatch(marker, { errors: [Errors.ALL], resultPath: '$.error' });
+    };
+  }
+
+  /**
+   * The job poller after `check`: a Choice named `choice` that goes on to
+   * `whenDone` once `done` holds, and otherwise waits and goes back to
+   * `loopTo` (the check itself, unless another step comes first).
+   */
+  pollLoop(
+    check: INextable,
+    loop: {
+      choice: string;
+      done: Condition;
+      whenDone: IChainable;
+      wait: { id: string; time: WaitTime };
+      loopTo?: IChainable;
+    },
+  ): Choice {
+    const wait = new Wait(this.scope, loop.wait.id, { time: loop.wait.time });
+    const choice = new Choice(this.scope, loop.choice)
+      .when(loop.done, loop.whenDone)
+      .otherwise(wait.next(loop.loopTo ?? (check as unknown as IChainable)));
+    check.next(choice);
+    return choice;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The task table: one Lambda function per step handler of the registry in
+ * lambdas/handlers/tasks/steps.ts, with what each may do beyond the table —
+ * the least its step needs — and the deployment variables it is given.
+ */
+import { type CfnResource, Duration } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { environmentOf, PROBE } from '../../lambdas/config.ts';
+import { TASK_NAMES, type TaskName, taskEntry } from '../../lambdas/handlers/tasks/steps.ts';
+import { addEnvironment, BilboFunction } from '../constructs/bilbo-function.ts';
+import type { ClusterNetwork } from '../constructs/cluster-network.ts';
+import type { ClusterTable } from '../constructs/cluster-table.ts';
+import type { MachineAccess } from '../constructs/machine-access.ts';
+import { TASK_METADATA_KEY } from '../metadata.ts';
+
+interface TaskFunctionSpec {
+  readonly description: string;
+  readonly timeout: Duration;
+  /** Grants (and the variables that go with them) beyond the table. */
+  readonly access: (machines: MachineAccess, fn: BilboFunction) => void;
+  /** Runs in the cluster network, to reach the instances' private addresses. @default false */
+  readonly inClusterNetwork?: boolean;
+}
+
+const TASKS: Readonly<Record<TaskName, TaskFunctionSpec>> = {
+  launchRole: {
+    description: 'bilbo: launch every instance of one cluster role',
+    timeout: Duration.minutes(2),
+    access: (machines, fn) => {
+      machines.grantLaunch(fn);
+      machines.tellSecretNames(fn);
+    },
+  },
+  checkMachines: {
+    description: "bilbo: look once at a cluster's machines (running or terminated)",
+    timeout: Duration.seconds(30),
+    // Describes a create's machines; while destroying, terminates the ones still found by tag.
+    access: (machines, fn) => machines.grantTerminate(fn),
+  },
+  probeReady: {
+    description: "bilbo: poll a cluster's dashboard until it is ready or a budget passes",
+    timeout: Duration.minutes(5),
+    // HTTP to the dashboards only: the workflow checks the machines between probe budgets.
+    access: (_machines, fn) => addEnvironment(fn, environmentOf(PROBE, { network: 'private' })),
+    inClusterNetwork: true,
+  },
+  recordReady: {
+    description: 'bilbo: record a created cluster as READY',
+    timeout: Duration.seconds(30),
+    access: () => {},
+  },
+  rollbackCreate: {
+    description: 'bilbo: terminate what a failed create launched and record FAILED',
+    timeout: Duration.minutes(2),
+    access: (machines, fn) => {
+      machines.grantTerminate(fn);
+      machines.grantRemoveSecrets(fn);
+    },
+  },
+  terminateMachines: {
+    description: "bilbo: terminate every machine carrying the cluster's tag",
+    timeout: Duration.minutes(2),
+    access: (machines, fn) => {
+      machines.grantTerminate(fn);
+      machines.grantRemoveSecrets(fn);
+    },
+  },
+  recordDestroyed: {
+    description: 'bilbo: record a destroyed cluster as DESTROYED',
+    timeout: Duration.seconds(30),
+    access: () => {},
+  },
+  recordDestroyFailed: {
+    description: 'bilbo: record a destroy that could not finish',
+    timeout: Duration.seconds(30),
+    access: () => {},
+  },
+};
+
+export interface TaskFunctionsProps {
+  /** Every task function reads and writes it. */
+  readonly table: ClusterTable;
+  /** Grants each task the EC2/SSM access its step needs, and no more. */
+  readonly machines: MachineAccess;
+  /** Where the functions that watch instances' private addresses run. */
+  readonly network: ClusterNetwork;
+}
+
+/** One function per task, each with its own role, log group and least-privilege grants. */
+export class TaskFunctions extends Construct {
+  private readonly functions: Record<TaskName, BilboFunction>;
+
+  constructor(scope: Construct, id: string, props: TaskFunctionsProps) {
+    super(scope, id);
+    this.functions = Object.fromEntries(
+      TASK_NAMES.map((task) => {
+        const spec = TASKS[task];
+        const fn = new BilboFunction(this, pascal(task), {
+          entry: taskEntry(task),
+          description: spec.description,
+          timeout: spec.timeout,
+          ...(spec.inClusterNetwork ? { vpcPlacement: props.network.probePlacement } : {}),
+        });
+        (fn.node.defaultChild as CfnResource).addMetadata(TASK_METADATA_KEY, task);
+        props.table.grantReadWriteTo(fn);
+        spec.access(props.machines, fn);
+        return [task, fn];
+      }),
+    ) as Record<TaskName, BilboFunction>;
+  }
+
+  of(task: TaskName): BilboFunction {
+    return this.functions[task];
+  }
+
+  /** The longest a task's invocation may run: the state's own timeout. */
+  timeoutOf(task: TaskName): Duration {
+    return TASKS[task].timeout;
+  }
+
+  all(): BilboFunction[] {
+    return Object.values(this.functions);
+  }
+}
+
+function pascal(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}

@@ -1,0 +1,12 @@
+/** What every function needs from the runtime itself: time, waiting, fresh ids and secrets. */
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../../domain/ports.ts';
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const newClusterId = (): string => `c-${randomBytes(8).toString('hex')}`;
+
+/** 24 random bytes, URL-safe: a Jupyter token. */
+export const newSecret = (): string => randomBytes(24).toString('base64url');
