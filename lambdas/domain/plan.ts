@@ -11,9 +11,9 @@ import type {
   RolePlan,
 } from '../../schemas/types.generated.ts';
 import { assertClusterName } from './cluster-name.ts';
+import { sizeDaskWorkers } from './kinds/dask/sizing.ts';
 import type { InstanceTypeCatalog } from './ports.ts';
 import { resolveRoles } from './profile/resolve.ts';
-import { sizeDaskWorkers } from './worker-sizing.ts';
 
 const defaults = {
   readyTimeout: profileSchema.properties.ready_timeout.default,

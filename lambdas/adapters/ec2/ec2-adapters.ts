@@ -6,7 +6,7 @@
  * point at any EC2-compatible endpoint.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { renderUserData } from '../../domain/dask/user-data.ts';
+import { renderUserData } from '../../domain/kinds/dask/user-data.ts';
 import type { InstanceTypeCatalog, LaunchPreflight, MachineProvider } from '../../domain/ports.ts';
 import { RetryingMachineProvider } from '../retrying-provider.ts';
 import { Ec2MachineProvider } from './ec2-provider.ts';

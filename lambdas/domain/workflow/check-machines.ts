@@ -1,7 +1,7 @@
 import type { Cluster } from '../../../schemas/types.generated.ts';
-import { dashboardUrlOf } from '../dask/roles.ts';
-import { DASK_PORTS } from '../dask/user-data.ts';
 import { InstanceLostError } from '../errors.ts';
+import { dashboardUrlOf } from '../kinds/dask/processes.ts';
+import { DASK_PORTS } from '../kinds/dask/user-data.ts';
 import type { ClusterStore, Machine, MachineProvider } from '../ports.ts';
 import { loadCluster, updateLatest } from './record-updates.ts';
 

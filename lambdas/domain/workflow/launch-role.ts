@@ -1,7 +1,7 @@
 import type { ClusterInstance, RoleName, RolePlan } from '../../../schemas/types.generated.ts';
-import { dashboardUrlOf, schedulerAddressOf } from '../dask/roles.ts';
-import { DASK_PORTS } from '../dask/user-data.ts';
 import { ProvisioningError } from '../errors.ts';
+import { dashboardUrlOf, schedulerAddressOf } from '../kinds/dask/processes.ts';
+import { DASK_PORTS } from '../kinds/dask/user-data.ts';
 import type { ClusterStore, Machine, MachineProvider, RoleBootstrap, SecretNames } from '../ports.ts';
 import { loadCluster, updateLatest } from './record-updates.ts';
 

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ValidationError } from '../../../../../lambdas/domain/errors.ts';
 import {
   DASK_PORTS,
   DEFAULT_WORKDIR,
@@ -7,8 +8,7 @@ import {
   renderUserData,
   USER_DATA_MAX_BYTES,
   type UserDataInput,
-} from '../../../../lambdas/domain/dask/user-data.ts';
-import { ValidationError } from '../../../../lambdas/domain/errors.ts';
+} from '../../../../../lambdas/domain/kinds/dask/user-data.ts';
 import { bashSyntax, Sandbox, shellcheck, systemdVerify } from './sandbox.ts';
 import {
   CLUSTER_ID,

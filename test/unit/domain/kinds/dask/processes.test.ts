@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { ProvisioningError } from '../../../../../lambdas/domain/errors.ts';
 import {
   dashboardUrlOf,
   daskProcessSpec,
   schedulerAddressOf,
-} from '../../../../lambdas/domain/dask/roles.ts';
-import { ProvisioningError } from '../../../../lambdas/domain/errors.ts';
+} from '../../../../../lambdas/domain/kinds/dask/processes.ts';
 
 const dask = { nworkers: 2, nthreads: 3, memoryLimitBytes: 1_000_000_000 };
 

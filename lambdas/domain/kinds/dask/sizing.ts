@@ -1,4 +1,4 @@
-import type { DaskWorkerOptions, InstanceTypeFacts } from '../../schemas/types.generated.ts';
+import type { DaskWorkerOptions, InstanceTypeFacts } from '../../../../schemas/types.generated.ts';
 
 /** Share of an instance's memory the Dask workers may use; the rest is left for the OS and the nanny. */
 const MEMORY_SHARE = 0.9;

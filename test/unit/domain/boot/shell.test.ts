@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { shellQuote, writeFile } from '../../../../lambdas/domain/dask/shell.ts';
-import { renderUnit } from '../../../../lambdas/domain/dask/systemd.ts';
+import { shellQuote, writeFile } from '../../../../lambdas/domain/boot/shell.ts';
+import { renderUnit } from '../../../../lambdas/domain/boot/systemd.ts';
 import { ValidationError } from '../../../../lambdas/domain/errors.ts';
 
 /** What bash makes of one word: the bytes it passes to printf. */

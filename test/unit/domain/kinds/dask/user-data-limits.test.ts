@@ -7,17 +7,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MemorySecretStore } from '../../../../lambdas/adapters/local/memory-secret-store.ts';
-import { renderUserData, USER_DATA_MAX_BYTES } from '../../../../lambdas/domain/dask/user-data.ts';
-import { ValidationError } from '../../../../lambdas/domain/errors.ts';
-import type { ClusterStore, LaunchRequest } from '../../../../lambdas/domain/ports.ts';
-import { newClusterRecord } from '../../../../lambdas/domain/use-cases/create-cluster.ts';
-import { prepareCluster } from '../../../../lambdas/domain/use-cases/prepare-cluster.ts';
-import { launchRole } from '../../../../lambdas/domain/workflow/launch-role.ts';
-import type { Cluster, Profile } from '../../../../schemas/types.generated.ts';
-import { validateProfile } from '../../../../schemas/validate.ts';
-import { FakeMachineProvider } from '../../../support/fake-provider.ts';
-import { fakeCatalog } from '../plan-fixtures.ts';
+import { MemorySecretStore } from '../../../../../lambdas/adapters/local/memory-secret-store.ts';
+import { ValidationError } from '../../../../../lambdas/domain/errors.ts';
+import { renderUserData, USER_DATA_MAX_BYTES } from '../../../../../lambdas/domain/kinds/dask/user-data.ts';
+import type { ClusterStore, LaunchRequest } from '../../../../../lambdas/domain/ports.ts';
+import { newClusterRecord } from '../../../../../lambdas/domain/use-cases/create-cluster.ts';
+import { prepareCluster } from '../../../../../lambdas/domain/use-cases/prepare-cluster.ts';
+import { launchRole } from '../../../../../lambdas/domain/workflow/launch-role.ts';
+import type { Cluster, Profile } from '../../../../../schemas/types.generated.ts';
+import { validateProfile } from '../../../../../schemas/validate.ts';
+import { FakeMachineProvider } from '../../../../support/fake-provider.ts';
+import { fakeCatalog } from '../../plan-fixtures.ts';
 
 const CLUSTER_ID = 'c-0123456789abcdef';
 /** The longest name a cluster may have (^[a-z][a-z0-9-]{0,38}$). */
@@ -103,7 +103,7 @@ interface Limit {
 }
 
 const schema = JSON.parse(
-  readFileSync(join(import.meta.dirname, '../../../../schemas/profile.schema.json'), 'utf8'),
+  readFileSync(join(import.meta.dirname, '../../../../../schemas/profile.schema.json'), 'utf8'),
 ) as ProfileSchema;
 
 interface ProfileSchema {

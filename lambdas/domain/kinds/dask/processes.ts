@@ -3,9 +3,9 @@
  * `{port:NAME}` are filled in by the machine provider. The flags exist both in
  * Debian's distributed 2022.12.1 and in current Dask.
  */
-import type { DaskWorkerOptions, RoleName } from '../../../schemas/types.generated.ts';
-import { ProvisioningError } from '../errors.ts';
-import type { ProcessSpec } from '../ports.ts';
+import type { DaskWorkerOptions, RoleName } from '../../../../schemas/types.generated.ts';
+import { ProvisioningError } from '../../errors.ts';
+import type { ProcessSpec } from '../../ports.ts';
 
 export interface DaskRoleOptions {
   /** Worker processes, threads and memory per instance (worker role). */

@@ -11,11 +11,11 @@
  * and the services' launcher scripts, which are bilbo's own constant text,
  * read them from there. No profile value is written into a systemd unit.
  */
-import type { RoleName } from '../../../schemas/types.generated.ts';
-import { ValidationError } from '../errors.ts';
-import type { RoleBootstrap } from '../ports.ts';
-import { continued, shellQuote, writeFile } from './shell.ts';
-import { renderUnit } from './systemd.ts';
+import type { RoleName } from '../../../../schemas/types.generated.ts';
+import { continued, shellQuote, writeFile } from '../../boot/shell.ts';
+import { renderUnit } from '../../boot/systemd.ts';
+import { ValidationError } from '../../errors.ts';
+import type { RoleBootstrap } from '../../ports.ts';
 
 /** The ports the roles listen on, on EC2. */
 export const DASK_PORTS = { scheduler: 8786, dashboard: 8787, notebook: 8888 } as const;
@@ -91,7 +91,7 @@ export function renderUserData(input: UserDataInput, options: UserDataOptions = 
       '#!/bin/bash',
       '# Profile values are single-quoted on purpose: they are data, never expanded here.',
       '# shellcheck disable=SC1003,SC2016',
-      `# bilbo: bootstraps a Dask ${role} (lambdas/domain/dask/user-data.ts).`,
+      `# bilbo: bootstraps a Dask ${role} (lambdas/domain/kinds/dask/user-data.ts).`,
       'set -euo pipefail',
       'umask 022',
       `install -d -m 0755 ${at(BIN)} ${at('/etc/bilbo')} ${at('/etc/systemd/system')}`,

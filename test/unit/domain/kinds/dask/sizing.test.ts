@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sizeDaskWorkers } from '../../../lambdas/domain/worker-sizing.ts';
-import type { DaskWorkerOptions, InstanceTypeFacts } from '../../../schemas/types.generated.ts';
+import { sizeDaskWorkers } from '../../../../../lambdas/domain/kinds/dask/sizing.ts';
+import type { DaskWorkerOptions, InstanceTypeFacts } from '../../../../../schemas/types.generated.ts';
 
 const facts = (
   name: string,

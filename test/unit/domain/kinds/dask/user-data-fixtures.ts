@@ -1,7 +1,7 @@
 /** Inputs for the user-data tests: plain ones, and hostile ones aimed at a sandbox's `pwned` file. */
-import type { UserDataInput } from '../../../../lambdas/domain/dask/user-data.ts';
-import type { RoleBootstrap } from '../../../../lambdas/domain/ports.ts';
-import type { RoleName } from '../../../../schemas/types.generated.ts';
+import type { UserDataInput } from '../../../../../lambdas/domain/kinds/dask/user-data.ts';
+import type { RoleBootstrap } from '../../../../../lambdas/domain/ports.ts';
+import type { RoleName } from '../../../../../schemas/types.generated.ts';
 import type { Sandbox } from './sandbox.ts';
 
 export const CLUSTER_ID = 'c-0123456789abcdef';
