@@ -4,11 +4,12 @@
  * single-user mode — with the adapters the Lambdas use on AWS.
  */
 import { join } from 'node:path';
-import { findDaskPython, pythonCandidates } from '../../lambdas/adapters/local/dask-runtime.ts';
 import { LocalPreflight } from '../../lambdas/adapters/local/local-preflight.ts';
 import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
 import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
 import { LocalProcessProvider } from '../../lambdas/adapters/local/process-provider.ts';
+import { findPython, pythonCandidates } from '../../lambdas/adapters/local/python-runtime.ts';
+import { KINDS } from '../../lambdas/domain/kinds/index.ts';
 import type {
   InstanceTypeCatalog,
   LaunchPreflight,
@@ -43,13 +44,24 @@ export interface ProviderAdapters {
   stop(runner: LocalWorkflowRunner): Promise<void>;
 }
 
+/** Every program a kind's local processes need, found on this machine (a clear error when one is missing). */
+export async function localPrograms(
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<Record<string, string>> {
+  const programs: Record<string, string> = {};
+  for (const kind of Object.values(KINDS)) {
+    programs[kind.localRuntime.program] = await findPython(pythonCandidates(env), kind.localRuntime);
+  }
+  return programs;
+}
+
 export async function localAdapters(options: {
   home: string;
   log: (line: string) => void;
 }): Promise<ProviderAdapters> {
   const processes = new LocalProcessProvider({
     stateDir: join(options.home, 'local'),
-    python: await findDaskPython(pythonCandidates(process.env)),
+    programs: await localPrograms(process.env),
   });
   const leftovers = await processes.registry.removeLeftovers();
   if (leftovers.length > 0) options.log(`removed ${leftovers.length} process(es) left by an earlier run`);

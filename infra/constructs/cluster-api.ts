@@ -73,7 +73,7 @@ export class ClusterApi extends Construct {
     props.machines.grantWriteSecrets(this.handler);
 
     this.api = new RestApi(this, 'Api', {
-      description: 'bilbo: create, list and destroy Dask clusters',
+      description: 'bilbo: create, list and destroy clusters',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
       ...(props.adminPrincipals?.length ? { policy: onlyThese(props.adminPrincipals) } : {}),
       cloudWatchRole: true,

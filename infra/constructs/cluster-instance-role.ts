@@ -13,7 +13,7 @@ import { acknowledge } from './nag.ts';
 /**
  * The role every cluster instance runs as, and its instance profile: SSM
  * Session Manager and Run Command (`bilbo rcmd`/`run`), and reading the
- * clusters' secrets (the Jupyter token, a git password) at boot.
+ * clusters' secrets (a notebook's token, a git password) at boot.
  */
 export class ClusterInstanceRole extends Construct {
   readonly role: Role;

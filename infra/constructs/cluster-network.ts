@@ -13,14 +13,8 @@ import {
 } from 'aws-cdk-lib/aws-ec2';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { allKindPorts } from '../../lambdas/domain/kinds/index.ts';
 import type { FunctionVpcPlacement } from './bilbo-function.ts';
-
-/** The ports users reach: the Dask scheduler, its dashboard, and the notebook's Jupyter server. */
-export const CLUSTER_PORTS = {
-  scheduler: 8786,
-  dashboard: 8787,
-  jupyter: 8888,
-} as const;
 
 /** A VPC that exists already, described well enough to import without a lookup (synth stays offline). */
 export interface ExistingVpc {
@@ -38,7 +32,7 @@ export interface ClusterNetworkProps {
    */
   readonly existingVpc?: ExistingVpc;
   /**
-   * IPv4 or IPv6 CIDRs that may reach the scheduler (8786), the dashboard (8787) and Jupyter (8888).
+   * IPv4 or IPv6 CIDRs that may reach the ports of the clusters' services (each kind's own).
    * @default - none: only the cluster's own instances and the readiness probe
    */
   readonly allowedCidrs?: readonly string[];
@@ -53,7 +47,7 @@ export class ClusterNetwork extends Construct {
   readonly vpc: IVpc;
   /** The subnets clusters are launched into (the provider uses the first). */
   readonly subnets: readonly ISubnet[];
-  /** Scheduler ↔ workers ↔ notebook on any TCP port, the probe on the dashboards, allowed CIDRs on the Dask ports. */
+  /** A cluster's instances with each other on any TCP port, the probe on the probed ports, allowed CIDRs on the kinds' ports. */
   readonly clusterSecurityGroup: SecurityGroup;
   /** The readiness probe: out to the cluster's dashboards, and to DynamoDB. */
   readonly probeSecurityGroup: SecurityGroup;
@@ -83,32 +77,38 @@ export class ClusterNetwork extends Construct {
 
     this.clusterSecurityGroup = new SecurityGroup(this, 'ClusterSecurityGroup', {
       vpc: this.vpc,
-      description: 'bilbo cluster instances: scheduler, workers, notebook',
+      description: 'bilbo cluster instances',
       // Instances reach SSM (agent, secrets), git hosts and whatever users' init commands fetch.
       allowAllOutbound: true,
     });
     this.clusterSecurityGroup.addIngressRule(
       this.clusterSecurityGroup,
       Port.allTcp(),
-      'Dask scheduler, workers, nannies and notebook talk on any TCP port',
+      'instances of one cluster talk to each other on any TCP port',
     );
+    // The ports every cluster kind's users reach (lambdas/domain/kinds), from their one definition.
+    const ports = allKindPorts();
     for (const cidr of props.allowedCidrs ?? []) {
       const peer = cidr.includes(':') ? Peer.ipv6(cidr) : Peer.ipv4(cidr);
-      for (const [name, port] of Object.entries(CLUSTER_PORTS)) {
-        this.clusterSecurityGroup.addIngressRule(peer, Port.tcp(port), `${name} port ${port} from ${cidr}`);
+      for (const port of ports) {
+        this.clusterSecurityGroup.addIngressRule(
+          peer,
+          Port.tcp(port.number),
+          `${port.description}, port ${port.number}, from ${cidr}`,
+        );
       }
     }
 
     this.probeSecurityGroup = new SecurityGroup(this, 'ProbeSecurityGroup', {
       vpc: this.vpc,
-      description: 'bilbo readiness probe: the Dask dashboard and Jupyter of each cluster',
+      description: 'bilbo readiness probe: the dashboard and notebook of each cluster',
       allowAllOutbound: false,
     });
-    for (const port of [CLUSTER_PORTS.dashboard, CLUSTER_PORTS.jupyter]) {
+    for (const port of ports.filter((candidate) => candidate.probed)) {
       this.clusterSecurityGroup.connections.allowFrom(
         this.probeSecurityGroup,
-        Port.tcp(port),
-        `bilbo readiness probe to port ${port}`,
+        Port.tcp(port.number),
+        `bilbo readiness probe to ${port.description}, port ${port.number}`,
       );
     }
     // The probe records what it sees in the clusters table. In the created VPC nothing but the
@@ -128,7 +128,7 @@ export class ClusterNetwork extends Construct {
   /**
    * The probe's placement: the cluster subnets, with the probe security
    * group. The probe is the only function in the VPC: it reads the
-   * dashboards and Jupyter on the instances' private addresses through the
+   * probed ports (dashboards, notebooks) on the instances' private addresses through the
    * security groups, and the clusters table through the VPC's DynamoDB
    * gateway endpoint. It needs nothing else, so the created VPC's public
    * subnets without a NAT gateway are enough: a Lambda gets no public IP
@@ -161,7 +161,7 @@ export class ClusterNetwork extends Construct {
         },
       },
     });
-    // Rejected traffic only: it shows who knocks on the Dask ports, without billing for every shuffle.
+    // Rejected traffic only: it shows who knocks on the clusters' ports, without billing for every shuffle.
     vpc.addFlowLog('RejectedTraffic', {
       trafficType: FlowLogTrafficType.REJECT,
       destination: FlowLogDestination.toCloudWatchLogs(

@@ -21,7 +21,7 @@ export interface BilboStackProps extends StackProps {
    */
   readonly existingVpc?: ExistingVpc;
   /**
-   * CIDRs that may reach the scheduler (8786), the dashboard (8787) and Jupyter (8888).
+   * CIDRs that may reach the clusters' ports: for Dask, the scheduler (8786), the dashboard (8787) and Jupyter (8888).
    * @default - none: only the clusters' own instances and the readiness probe
    */
   readonly allowedCidrs?: readonly string[];

@@ -1,6 +1,6 @@
 /**
- * The create workflow: launch the scheduler, then the other roles with its
- * address, wait until every machine runs, probe until the cluster is ready
+ * The create workflow: launch the kind's primary role,
+ * then the other roles with its address, wait until every machine runs, probe until the cluster is ready
  * (looking at the machines between probe budgets), record READY. Every
  * failure goes to RollbackCreate, which terminates everything the cluster
  * launched and records FAILED.
@@ -15,7 +15,7 @@ import {
   Succeed,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import { COMPENSATION_RETRY, type Steps } from './shapes.ts';
+import { COMPENSATION_RETRY, FAILED_STEP_PATH, type Steps } from './shapes.ts';
 
 export function createDefinition(steps: Steps): IChainable {
   const { scope } = steps;
@@ -23,7 +23,7 @@ export function createDefinition(steps: Steps): IChainable {
 
   const rollback = steps.invoke('RollbackCreate', 'rollbackCreate', {
     ...clusterId,
-    failedStep: JsonPath.stringAt('$.failedStep'),
+    failedStep: JsonPath.stringAt(FAILED_STEP_PATH),
     error: JsonPath.objectAt('$.error'),
   });
   rollback.addRetry(COMPENSATION_RETRY);
@@ -32,11 +32,11 @@ export function createDefinition(steps: Steps): IChainable {
   );
   const saga = steps.compensatedBy(rollback);
 
-  const launchScheduler = steps.invoke(
-    'LaunchScheduler',
+  const launchPrimary = steps.invoke(
+    'LaunchPrimary',
     'launchRole',
-    { ...clusterId, role: 'scheduler' },
-    { path: '$.scheduler', fields: ['schedulerAddress', 'dashboardUrl', 'machineIds'] },
+    { ...clusterId, role: JsonPath.stringAt('$.primaryRole') },
+    { path: '$.primary', fields: ['primaryAddress', 'machineIds'] },
   );
   const launchMembers = new MapState(scope, 'LaunchMembers', {
     itemsPath: '$.memberRoles',
@@ -44,7 +44,7 @@ export function createDefinition(steps: Steps): IChainable {
     itemSelector: {
       ...clusterId,
       role: JsonPath.stringAt('$$.Map.Item.Value'),
-      schedulerAddress: JsonPath.stringAt('$.scheduler.schedulerAddress'),
+      primaryAddress: JsonPath.stringAt('$.primary.primaryAddress'),
     },
     resultPath: JsonPath.DISCARD,
   });
@@ -52,7 +52,7 @@ export function createDefinition(steps: Steps): IChainable {
     steps.invoke('LaunchMember', 'launchRole', {
       ...clusterId,
       role: JsonPath.stringAt('$.role'),
-      schedulerAddress: JsonPath.stringAt('$.schedulerAddress'),
+      primaryAddress: JsonPath.stringAt('$.primaryAddress'),
     }),
   );
   const checkRunning = steps.invoke(
@@ -67,7 +67,8 @@ export function createDefinition(steps: Steps): IChainable {
   });
   const recordReady = steps.invoke('RecordReady', 'recordReady', clusterId);
 
-  saga(launchScheduler, 'launch-scheduler');
+  // Named after the role, as its progress events are (`launch-<role>`).
+  saga(launchPrimary, JsonPath.format('launch-{}', JsonPath.stringAt('$.primaryRole')));
   saga(launchMembers, 'launch-members');
   saga(checkRunning, 'check-running');
   saga(probeReady, 'probe-ready');
@@ -89,6 +90,6 @@ export function createDefinition(steps: Steps): IChainable {
     whenDone: probeReady,
     wait: { id: 'WaitForRunning', time: WaitTime.duration(Duration.seconds(2)) },
   });
-  launchScheduler.next(launchMembers).next(checkRunning);
-  return launchScheduler;
+  launchPrimary.next(launchMembers).next(checkRunning);
+  return launchPrimary;
 }

@@ -5,7 +5,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { Condition, Fail, type IChainable, JsonPath, Succeed, WaitTime } from 'aws-cdk-lib/aws-stepfunctions';
-import { COMPENSATION_RETRY, type Steps } from './shapes.ts';
+import { COMPENSATION_RETRY, FAILED_STEP_PATH, type Steps } from './shapes.ts';
 
 export function destroyDefinition(steps: Steps): IChainable {
   const { scope } = steps;
@@ -13,7 +13,7 @@ export function destroyDefinition(steps: Steps): IChainable {
 
   const recordFailed = steps.invoke('RecordDestroyFailed', 'recordDestroyFailed', {
     ...clusterId,
-    failedStep: JsonPath.stringAt('$.failedStep'),
+    failedStep: JsonPath.stringAt(FAILED_STEP_PATH),
     error: JsonPath.objectAt('$.error'),
   });
   recordFailed.addRetry(COMPENSATION_RETRY);

@@ -13,7 +13,6 @@ import {
   JsonPath,
   type Map as MapState,
   Pass,
-  Result,
   type State,
   TaskInput,
   Timeout,
@@ -32,6 +31,9 @@ export const COMPENSATION_RETRY = {
   interval: Duration.seconds(2),
   backoffRate: 2,
 };
+
+/** Where the compensations read the name of the step that failed. */
+export const FAILED_STEP_PATH = '$.failed.step';
 
 /** Where a step's answer goes: `path`, trimmed to `fields`. */
 export interface StepResult {
@@ -71,14 +73,15 @@ export class Steps {
 
   /**
    * The saga wiring: `saga(step, 'step-name')` sends every failure of
-   * `step` to a `<Step>Failed` Pass that records the step name at
-   * `$.failedStep` (the error is at `$.error`), then to the compensation.
+   * `step` to a `<Step>Failed` Pass that records the step's name at
+   * `$.failed.step` (the error is at `$.error`), then to the compensation.
+   * The name may be a JsonPath expression (`JsonPath.format(…)`).
    */
   compensatedBy(compensation: State): (step: LambdaInvoke | MapState, failedStep: string) => void {
     return (step, failedStep) => {
       const marker = new Pass(this.scope, `${step.id}Failed`, {
-        result: Result.fromString(failedStep),
-        resultPath: '$.failedStep',
+        parameters: { step: failedStep },
+        resultPath: FAILED_STEP_PATH.replace(/\.step$/, ''),
       });
       marker.next(compensation);
       step.addCatch(marker, { errors: [Errors.ALL], resultPath: '$.error' });

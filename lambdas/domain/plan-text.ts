@@ -1,17 +1,15 @@
 import type { Plan, RolePlan } from '../../schemas/types.generated.ts';
+import { kindOf } from './kinds/index.ts';
+import type { ClusterKind } from './kinds/kind.ts';
 
 const GIB = 1024 ** 3;
 
 /** The plan as a person reads it, e.g. for `bilbo plan` and the create confirmation. */
 export function renderPlanText(plan: Plan): string {
+  const kind = kindOf(plan.kind);
   const lines = [`cluster: ${plan.cluster} (${plan.kind})`];
-  for (const role of plan.roles) lines.push(roleLine(role));
-  const total = plan.totalWorkers ?? workerProcesses(plan);
-  lines.push(
-    plan.wantedWorkers === 0
-      ? `wanted workers: none (READY once the scheduler answers; ${total} will join)`
-      : `wanted workers: ${plan.wantedWorkers} of ${total}`,
-  );
+  for (const role of plan.roles) lines.push(roleLine(role, kind));
+  lines.push(kind.describeReadiness(plan));
   lines.push(
     `timeouts: ready ${duration(plan.readyTimeoutSeconds)}, idle ${plan.idleTimeoutSeconds === 0 ? 'never' : duration(plan.idleTimeoutSeconds)}, max lifetime ${plan.maxLifetimeSeconds === 0 ? 'none' : duration(plan.maxLifetimeSeconds)}`,
   );
@@ -19,30 +17,11 @@ export function renderPlanText(plan: Plan): string {
   return `${lines.join('\n')}\n`;
 }
 
-function roleLine(role: RolePlan): string {
+function roleLine(role: RolePlan, kind: ClusterKind<{ kind: Plan['kind'] }>): string {
   const type = role.instanceType;
   const head = `${role.role.padEnd(11)}${role.count} × ${type.name} (${type.vcpus} vCPU, ${gib(type.memoryMiB * 1024 * 1024)})`;
-  const details: string[] = [];
-  if (role.dask) {
-    const { nworkers, nthreads, memoryLimitBytes } = role.dask;
-    details.push(
-      `${count(nworkers, 'process', 'processes')} × ${count(nthreads, 'thread', 'threads')}, ${gib(memoryLimitBytes)} each`,
-    );
-  }
-  if (role.notebook?.workdir) details.push(`workdir ${role.notebook.workdir}`);
-  const repositories = role.notebook?.gitRepositories ?? [];
-  if (repositories.length > 0) details.push(`git ${repositories.join(', ')}`);
+  const details = kind.describeRole(role);
   return details.length > 0 ? `${head} — ${details.join('; ')}` : head;
-}
-
-function workerProcesses(plan: Plan): number {
-  return plan.roles
-    .filter((role) => role.role === 'worker')
-    .reduce((sum, role) => sum + role.count * (role.dask?.nworkers ?? 0), 0);
-}
-
-function count(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 function gib(bytes: number): string {

@@ -6,14 +6,15 @@
 import type {
   Cluster,
   ClusterEvent,
+  ClusterInstance,
   ClusterState,
-  DaskWorkerOptions,
   InstanceTypeFacts,
   Plan,
   Profile,
   ResolvedInstance,
   RoleName,
 } from '../../schemas/types.generated.ts';
+import type { KindBootstrap } from './kinds/index.ts';
 import type { WorkflowInputs, WorkflowName } from './workflows.ts';
 
 export interface Clock {
@@ -27,15 +28,45 @@ export interface NewEvent {
   message: string;
 }
 
+/** Record fields a write may set; a field whose value is `undefined` is removed. */
+export type RecordChanges = Partial<
+  Omit<
+    Cluster,
+    'id' | 'name' | 'owner' | 'state' | 'version' | 'createdAt' | 'updatedAt' | 'plan' | 'instances'
+  >
+> & {
+  /**
+   * The instances of these roles, each list replacing that role's earlier one
+   * (a role is launched in one provider call, so a retried launch rewrites
+   * the same list instead of appending duplicates); other roles' stay.
+   */
+  roleInstances?: Partial<Record<RoleName, ClusterInstance[]>>;
+};
+
 export interface TransitionRequest {
+  /**
+   * The cluster's name, which the write checks too. Entering DESTROYED or
+   * FAILED releases the name's lock, keyed by the name: with it here the
+   * store need not read the record before it writes.
+   */
+  name: string;
   /** The transition only happens from one of these states. */
   from: readonly ClusterState[];
   to: ClusterState;
-  /** When set, the write also requires this version (optimistic locking). */
+  /** When set, the write also requires this version (optimistic locking); the new version is then expectedVersion + 1. */
   expectedVersion?: number;
-  /** Fields to set on the record together with the state. */
-  changes?: Partial<Omit<Cluster, 'id' | 'name' | 'owner' | 'state' | 'version' | 'createdAt'>>;
+  changes?: RecordChanges;
   event: NewEvent;
+}
+
+export interface UpdateRequest {
+  changes: RecordChanges;
+  /** The write happens only while the cluster is in one of these states. @default any state */
+  inStates?: readonly ClusterState[];
+  /** When set, the write also requires this version. */
+  expectedVersion?: number;
+  /** Appended in the same write. */
+  event?: NewEvent;
 }
 
 export interface ClusterStore {
@@ -50,19 +81,21 @@ export interface ClusterStore {
   /** Newest first. Ended clusters (DESTROYED, FAILED) only when asked. */
   list(options?: { includeEnded?: boolean }): Promise<Cluster[]>;
   /**
-   * A conditional write: state, version + 1, changes and an event, all or
-   * nothing. Entering DESTROYED or FAILED frees the name. Throws
-   * IllegalTransitionError (state not in `from`) or ConcurrentUpdateError
-   * (version moved); returns the new record.
+   * ONE conditional write, no read before it: the state in `from` (and the
+   * version, when expected), state set, version + 1, updatedAt, changes and
+   * the event, all or nothing. Entering DESTROYED or FAILED frees the name
+   * when this cluster holds it. Throws IllegalTransitionError (state not in
+   * `from`, naming the state the record is in), ConcurrentUpdateError
+   * (version moved, naming both versions), ClusterIdNotFoundError.
+   * Returns nothing: a caller that needs the record reads it afterwards.
    */
-  transition(id: string, request: TransitionRequest): Promise<Cluster>;
-  /** Sets fields without a state change (still versioned and conditional). */
-  update(
-    id: string,
-    expectedVersion: number,
-    changes: TransitionRequest['changes'],
-    event?: NewEvent,
-  ): Promise<Cluster>;
+  transition(id: string, request: TransitionRequest): Promise<void>;
+  /**
+   * ONE conditional write of fields (and optionally an event), no state
+   * change; version + 1. Same errors, with ConcurrentUpdateError when the
+   * state is not one of `inStates`.
+   */
+  update(id: string, request: UpdateRequest): Promise<void>;
   appendEvent(id: string, event: NewEvent): Promise<ClusterEvent>;
   /** Oldest first; only those after the event id `after` when it is given. */
   events(id: string, options?: { after?: string; limit?: number }): Promise<ClusterEvent[]>;
@@ -73,41 +106,21 @@ export interface ClusterStore {
 export type MachineState = 'pending' | 'running' | 'stopping' | 'stopped' | 'terminated';
 
 /**
- * How to start a role's software on a machine, kept generic: named ports
- * the provider allocates, and arguments where `{port:NAME}` stands for the
- * port allocated for NAME and `{host}` for the machine's address. The local
- * provider runs it as a process.
+ * How to start a role's software as a local process, kept generic: a
+ * program the provider resolves by name (e.g. "python"), named ports it
+ * allocates, and arguments where `{port:NAME}` stands for the port
+ * allocated for NAME, `{host}` for the machine's address and `{workdir}`
+ * for its own working folder.
  */
 export interface ProcessSpec {
-  /** The program family, resolved by the provider (e.g. "dask"). */
-  program: 'dask';
+  program: string;
   args: readonly string[];
-  /** Names of the ports this process listens on, e.g. ["scheduler", "dashboard"]. */
+  /** Names of the ports this process listens on, e.g. the kind's port names. */
   ports: readonly string[];
 }
 
-/**
- * What a role's machine must start, whatever the provider: the local one
- * turns it into a process (dask/roles.ts), the EC2 one into user-data
- * (dask/user-data.ts). Only names of secrets travel, never their values.
- */
-export interface RoleBootstrap {
-  kind: 'dask';
-  /** tcp://host:port of the scheduler, for every role but the scheduler. */
-  schedulerAddress?: string;
-  /** Worker processes, threads and memory per instance (worker role). */
-  dask?: DaskWorkerOptions;
-  /** The profile's init_cmd, run before the role starts. */
-  initCommands: readonly string[];
-  notebook?: {
-    workdir?: string;
-    gitRepositories?: readonly string[];
-    gitUser?: string;
-    gitEmail?: string;
-  };
-  /** Secret parameter names the machine reads at boot with its instance role. */
-  secrets?: { jupyterToken?: string; gitPassword?: string };
-}
+/** What a role's machines start with: each kind's own (lambdas/domain/kinds). Only names of secrets travel. */
+export type RoleBootstrap = KindBootstrap;
 
 export interface LaunchRequest {
   clusterId: string;
@@ -180,28 +193,24 @@ export interface InstanceTypeCatalog {
 
 // ---------------------------------------------------------------- readiness
 
-export interface ReadinessTarget {
-  dashboardUrl: string;
-  wantedWorkers: number;
-  /** The Jupyter server to look at too, when the cluster has a notebook. */
-  notebookUrl?: string;
+/** One HTTP answer: its status and body. */
+export interface HttpAnswer {
+  status: number;
+  body: string;
 }
 
-export interface ReadinessObservation {
-  dashboardUp: boolean;
-  workersJoined: number;
-  /** Whether the notebook's Jupyter server answers; absent when none was asked about. */
-  notebookUp?: boolean;
-}
-
-/** Looks once at a cluster's Dask dashboard (and notebook). Never throws for "not up yet". */
+/**
+ * Looks once at a cluster: GETs each URL (its kind names them, and judges
+ * the answers). A URL that does not answer in time comes back undefined.
+ */
 export interface ReadinessProbe {
-  observe(target: ReadinessTarget): Promise<ReadinessObservation>;
+  look(urls: Readonly<Record<string, string>>): Promise<Record<string, HttpAnswer | undefined>>;
 }
 
 // ---------------------------------------------------------------- secrets
 
-export type SecretKey = 'jupyter-token' | 'git-password';
+/** A secret's name within its cluster, which its kind chooses (e.g. a notebook's token). */
+export type SecretKey = string;
 
 /** The names a cluster's machines read their secrets by: all a launch needs. */
 export interface SecretNames {

@@ -13,7 +13,8 @@ import type { Cluster, RoleName } from '../../schemas/types.generated.ts';
 
 /** What each workflow's execution receives as input. */
 export interface WorkflowInputs {
-  create: { clusterId: string; memberRoles: RoleName[] };
+  /** The kind's primary role is launched first; its address goes to the member roles. */
+  create: { clusterId: string; primaryRole: RoleName; memberRoles: RoleName[] };
   destroy: { clusterId: string };
 }
 

@@ -23,6 +23,7 @@ import {
   MOCK_REGION,
   mockEc2,
 } from '../support/ec2-mock.ts';
+import { fakeDaskProbe, serviceOf } from '../support/fake-dask-probe.ts';
 
 const WORKER_COUNTS = [1, 10, 100, 1000];
 const SIMULATED_BOOT_MS = 60_000;
@@ -48,17 +49,16 @@ function simulatedTime() {
   };
 }
 
-/** Every dashboard answers, with all workers, SIMULATED_BOOT_MS after it was first looked at. */
+/** Every service answers, with all workers, SIMULATED_BOOT_MS after it was first looked at. */
 function slowBootingDashboards(now: () => Date): ReadinessProbe {
   const firstLook = new Map<string, number>();
-  return {
-    async observe({ dashboardUrl, wantedWorkers }) {
-      const first = firstLook.get(dashboardUrl) ?? now().getTime();
-      firstLook.set(dashboardUrl, first);
-      const up = now().getTime() - first >= SIMULATED_BOOT_MS;
-      return { dashboardUp: up, workersJoined: up ? wantedWorkers : 0 };
-    },
-  };
+  const workers = Math.max(...WORKER_COUNTS) * 4;
+  return fakeDaskProbe((url) => {
+    const service = serviceOf(url);
+    const first = firstLook.get(service) ?? now().getTime();
+    firstLook.set(service, first);
+    return now().getTime() - first >= SIMULATED_BOOT_MS;
+  }, workers);
 }
 
 function callCounts(ec2: Ec2Mock): Record<string, number> {

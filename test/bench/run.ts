@@ -23,7 +23,8 @@ import {
   type LocalControlPlaneOptions,
   startLocalControlPlane,
 } from '../../cli/local/control-plane.ts';
-import { findDaskPython, pythonCandidates } from '../../lambdas/adapters/local/dask-runtime.ts';
+import { findPython, pythonCandidates } from '../../lambdas/adapters/local/python-runtime.ts';
+import { daskKind } from '../../lambdas/domain/kinds/dask/index.ts';
 import { benchContext, loadAverage } from './context.ts';
 import { benchmarkRun, type RunResult } from './create-run.ts';
 import { benchEc2 } from './ec2.ts';
@@ -113,7 +114,7 @@ async function bench(
   home: string,
   { marker, before }: ProcessBaseline,
 ): Promise<Record<string, unknown>> {
-  const context = await benchContext(await findDaskPython(pythonCandidates(process.env)));
+  const context = await benchContext(await findPython(pythonCandidates(process.env), daskKind.localRuntime));
   const report: Record<string, unknown> = {};
   if (options.parts.has('create')) {
     log(`timing \`bilbo version\` start-up (${STARTUP_RUNS} runs)`);

@@ -46,7 +46,7 @@ describe('extractWorkflows', () => {
   });
 
   it('tells the two workflows apart by their metadata', () => {
-    expect(workflows.create.definition.StartAt).toBe('LaunchScheduler');
+    expect(workflows.create.definition.StartAt).toBe('LaunchPrimary');
     expect(workflows.destroy.definition.StartAt).toBe('TerminateMachines');
   });
 

@@ -187,7 +187,7 @@ describe('BilboStack', () => {
       const { definition } = extractWorkflows(synth.template.toJSON()).create;
 
       expect(compensations(definition, 'RollbackCreate')).toEqual({
-        LaunchScheduler: 'launch-scheduler',
+        LaunchPrimary: "States.Format('launch-{}', $.primaryRole)",
         LaunchMembers: 'launch-members',
         CheckRunning: 'check-running',
         ProbeReady: 'probe-ready',
@@ -222,14 +222,20 @@ describe('BilboStack', () => {
       expect(definition.States.RecordReady?.Next).toBe('Created');
     });
 
-    it('launch the member roles one at a time with the scheduler address', () => {
+    it('launch the primary role first, then the member roles one at a time with its address', () => {
       const { definition } = extractWorkflows(synth.template.toJSON()).create;
 
+      expect(definition.StartAt).toBe('LaunchPrimary');
+      expect(definition.States.LaunchPrimary).toMatchObject({
+        Parameters: { Payload: { 'clusterId.$': '$.clusterId', 'role.$': '$.primaryRole' } },
+        ResultPath: '$.primary',
+        Next: 'LaunchMembers',
+      });
       expect(definition.States.LaunchMembers).toMatchObject({
         Type: 'Map',
         ItemsPath: '$.memberRoles',
         MaxConcurrency: 1,
-        ItemSelector: { 'role.$': '$$.Map.Item.Value', 'schedulerAddress.$': '$.scheduler.schedulerAddress' },
+        ItemSelector: { 'role.$': '$$.Map.Item.Value', 'primaryAddress.$': '$.primary.primaryAddress' },
       });
     });
 
@@ -337,8 +343,9 @@ function compensations(definition: AslDefinition, compensation: string): Record<
       { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${name}Failed` },
     ]);
     const marker = definition.States[`${name}Failed`] as AslState;
-    expect(marker).toMatchObject({ Type: 'Pass', ResultPath: '$.failedStep', Next: compensation });
-    found[name] = marker.Result as string;
+    expect(marker).toMatchObject({ Type: 'Pass', ResultPath: '$.failed', Next: compensation });
+    const parameters = marker.Parameters as { step?: string; 'step.$'?: string };
+    found[name] = (parameters.step ?? parameters['step.$']) as string;
   }
   return found;
 }

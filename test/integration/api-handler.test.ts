@@ -36,7 +36,7 @@ describe('the API handler', () => {
         {
           workflow: 'create',
           executionName: `${answer.body.id}-create`,
-          input: { clusterId: answer.body.id, memberRoles: ['worker'] },
+          input: { clusterId: answer.body.id, primaryRole: 'scheduler', memberRoles: ['worker'] },
         },
       ]);
       expect(answer.body.executionArn).toBe(
@@ -56,15 +56,10 @@ describe('the API handler', () => {
     it('answers 202 when the workflow writes to the record before the API records the execution', async () => {
       api.workflows.duringStart = async () => {
         const [cluster] = await api.testStore.store.list();
-        await api.testStore.store.update(
-          cluster!.id,
-          cluster!.version,
-          { workersJoined: 0 },
-          {
-            step: 'launch-scheduler',
-            message: 'launching scheduler',
-          },
-        );
+        await api.testStore.store.update(cluster!.id, {
+          changes: { workersJoined: 0 },
+          event: { step: 'launch-scheduler', message: 'launching scheduler' },
+        });
       };
 
       const answer = await create('analytics');
@@ -143,6 +138,7 @@ describe('the API handler', () => {
       await create('second');
       const ended = await create('ended');
       await api.testStore.store.transition(ended.body.id, {
+        name: 'ended',
         from: ['CREATING'],
         to: 'FAILED',
         event: { step: 'test', message: 'failed for the test' },
@@ -228,6 +224,7 @@ describe('the API handler', () => {
       const created = await create('analytics');
       await call('DELETE', '/clusters/analytics');
       await api.testStore.store.transition(created.body.id, {
+        name: 'analytics',
         from: ['DESTROYING'],
         to: 'DESTROYED',
         event: { step: 'record-destroyed', message: 'destroyed' },

@@ -64,7 +64,7 @@ describe('the create workflow', () => {
   });
 
   it.each([
-    { state: 'LaunchScheduler', when: 'after', step: 'launch-scheduler' },
+    { state: 'LaunchPrimary', when: 'after', step: 'launch-scheduler' },
     { state: 'LaunchMember', when: 'after', step: 'launch-members' },
     { state: 'CheckRunning', when: 'after', step: 'check-running' },
     { state: 'ProbeReady', when: 'after', step: 'probe-ready' },

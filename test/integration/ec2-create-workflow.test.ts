@@ -9,7 +9,6 @@ import { GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsAdapters } from '../../lambdas/adapters/aws-adapters.ts';
-import type { ReadinessProbe } from '../../lambdas/domain/ports.ts';
 import type { Cluster } from '../../schemas/types.generated.ts';
 import {
   EC2_TEST_CONFIG,
@@ -20,6 +19,7 @@ import {
   MOCK_REGION,
   mockEc2,
 } from '../support/ec2-mock.ts';
+import { fakeDaskProbe } from '../support/fake-dask-probe.ts';
 import { startTestControlPlane, type TestControlPlane } from '../support/local-control-plane.ts';
 
 const profile = {
@@ -32,27 +32,14 @@ const profile = {
   dask: { worker: { instance: { ec2type: 'm5.xlarge' }, count: 3 } },
 };
 
-/** A dashboard that answers after a few looks, as a booting scheduler does, with every worker joined. */
-function bootingDashboards(looksToBoot: number): ReadinessProbe & { urls: string[]; notebookUrls: string[] } {
+/** Services that answer after a few looks each, as a booting machine does, with every worker joined. */
+function bootingDashboards(looksToBoot: number) {
   const looks = new Map<string, number>();
-  const urls: string[] = [];
-  const notebookUrls: string[] = [];
-  return {
-    urls,
-    notebookUrls,
-    async observe({ dashboardUrl, wantedWorkers, notebookUrl }) {
-      urls.push(dashboardUrl);
-      if (notebookUrl) notebookUrls.push(notebookUrl);
-      const seen = (looks.get(dashboardUrl) ?? 0) + 1;
-      looks.set(dashboardUrl, seen);
-      const up = seen > looksToBoot;
-      return {
-        dashboardUp: up,
-        workersJoined: up ? wantedWorkers : 0,
-        ...(notebookUrl ? { notebookUp: up } : {}),
-      };
-    },
-  };
+  return fakeDaskProbe((url) => {
+    const seen = (looks.get(url) ?? 0) + 1;
+    looks.set(url, seen);
+    return seen > looksToBoot;
+  }, 100);
 }
 
 let ec2: Ec2Mock;
@@ -122,7 +109,7 @@ describe('creating a cluster on EC2', () => {
     expect(cluster.privateDashboardUrl).toBe(`http://${scheduler?.privateIp}:8787`);
     expect(cluster.dashboardUrl).toMatch(/^http:\/\/\d+\.\d+\.\d+\.\d+:8787$/);
     expect(cluster.dashboardUrl).not.toBe(cluster.privateDashboardUrl);
-    expect(probe.urls.at(-1)).toBe(cluster.privateDashboardUrl);
+    expect(probe.asked.at(-2)).toBe(`${cluster.privateDashboardUrl}/health`);
   });
 
   it('launches a notebook whose token stays in SSM, and records its URL on its public address', async () => {
@@ -148,7 +135,7 @@ describe('creating a cluster on EC2', () => {
       .find((instance) => instance.Tags?.some((t) => t.Key === 'bilbo:role' && t.Value === 'notebook'));
     expect(cluster.notebookUrl).toBe(`http://${notebook?.PublicIpAddress}:8888`);
     // The probe, inside the VPC, waits for Jupyter on the notebook's private address.
-    expect(probe.notebookUrls.at(-1)).toBe(`http://${notebook?.PrivateIpAddress}:8888`);
+    expect(probe.asked.at(-1)).toBe(`http://${notebook?.PrivateIpAddress}:8888/api`);
     const puts = ssmMock.commandCalls(PutParameterCommand).map((call) => call.args[0].input);
     expect(puts.map((input) => [input.Name, input.Type])).toEqual([
       [`/bilbo/clusters/${cluster.id}/jupyter-token`, 'SecureString'],

@@ -5,13 +5,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpReadinessProbe } from '../../lambdas/adapters/http/readiness-probe.ts';
-import { findDaskPython, pythonCandidates } from '../../lambdas/adapters/local/dask-runtime.ts';
 import { type InstanceRecord, InstanceRegistry } from '../../lambdas/adapters/local/instance-registry.ts';
 import { LocalProcessProvider } from '../../lambdas/adapters/local/process-provider.ts';
 import { groupMembers, isProcessAlive, readProcStartTicks } from '../../lambdas/adapters/local/processes.ts';
+import { findPython, pythonCandidates } from '../../lambdas/adapters/local/python-runtime.ts';
 import { ProvisioningError } from '../../lambdas/domain/errors.ts';
+import { daskKind } from '../../lambdas/domain/kinds/dask/index.ts';
 import type { Machine } from '../../lambdas/domain/ports.ts';
-import { DASK_PYTHON, launchRequest, schedulerBootstrap, workerBootstrap } from '../support/dask-launch.ts';
+import {
+  DASK_PROGRAMS,
+  DASK_PYTHON,
+  launchRequest,
+  schedulerBootstrap,
+  workerBootstrap,
+} from '../support/dask-launch.ts';
 import { processesOf, waitFor } from '../support/dask-processes.ts';
 
 let stateDir: string;
@@ -20,7 +27,7 @@ const strays: ChildProcess[] = [];
 
 beforeAll(() => {
   stateDir = mkdtempSync(join(tmpdir(), 'bilbo-local-provider-'));
-  provider = new LocalProcessProvider({ stateDir, python: DASK_PYTHON, terminateGraceMs: 5_000 });
+  provider = new LocalProcessProvider({ stateDir, programs: DASK_PROGRAMS, terminateGraceMs: 5_000 });
 });
 
 afterEach(async () => {
@@ -69,10 +76,10 @@ describe('LocalProcessProvider', () => {
     expect(workers.map((worker) => worker.index)).toEqual([3, 4]);
 
     const probe = new HttpReadinessProbe();
-    const target = { dashboardUrl: dashboardUrl(scheduler), wantedWorkers: 2 };
     await waitFor('2 workers to join', async () => {
-      const seen = await probe.observe(target);
-      return seen.workersJoined === 2 ? seen : undefined;
+      const { identity } = await probe.look({ identity: `${dashboardUrl(scheduler)}/json/identity.json` });
+      const joined = identity ? Object.keys(JSON.parse(identity.body).workers ?? {}).length : 0;
+      return joined === 2 ? joined : undefined;
     });
 
     const traces = await Promise.all([scheduler, ...workers].map((machine) => recordOf(machine.id)));
@@ -130,14 +137,24 @@ describe('LocalProcessProvider', () => {
     expect(await provider.findByCluster('c-none')).toEqual([]);
   });
 
+  it('refuses a process spec whose program it was not given', async () => {
+    const unknown = new LocalProcessProvider({
+      stateDir,
+      programs: DASK_PROGRAMS,
+      processSpec: () => ({ program: 'ruby', ports: [], args: [] }),
+    });
+
+    await expect(unknown.launch(launchRequest())).rejects.toThrow('no ruby program is configured');
+  });
+
   it('reports a process that fails at start as terminated, with its exit code and log tail', async () => {
     const badPort = new LocalProcessProvider({
       stateDir,
-      python: DASK_PYTHON,
+      programs: DASK_PROGRAMS,
       processSpec: () => ({
-        program: 'dask',
+        program: 'python',
         ports: [],
-        args: ['scheduler', '--host', '{host}', '--port', 'notaport'],
+        args: ['-m', 'dask', 'scheduler', '--host', '{host}', '--port', 'notaport'],
       }),
     });
     const [machine] = await badPort.launch(
@@ -199,7 +216,7 @@ describe('LocalProcessProvider', () => {
   });
 
   it('kills the whole process group, stuck descendants included, once the grace period ends', async () => {
-    const impatient = new LocalProcessProvider({ stateDir, python: DASK_PYTHON, terminateGraceMs: 0 });
+    const impatient = new LocalProcessProvider({ stateDir, programs: DASK_PROGRAMS, terminateGraceMs: 0 });
     const record = await workerWithChildren(impatient);
     // Descendants that cannot act on SIGTERM, nor notice that their nanny died.
     for (const member of groupMembers(record.pgid)) {
@@ -229,7 +246,10 @@ describe('LocalProcessProvider', () => {
   });
 
   it('fails a launch whose interpreter does not exist with a ProvisioningError, leaving no record', async () => {
-    const broken = new LocalProcessProvider({ stateDir, python: join(stateDir, 'no-such-python') });
+    const broken = new LocalProcessProvider({
+      stateDir,
+      programs: { python: join(stateDir, 'no-such-python') },
+    });
     const request = launchRequest({ clusterId: 'c-broken', bootstrap: schedulerBootstrap });
 
     await expect(broken.launch(request)).rejects.toThrow(ProvisioningError);
@@ -332,16 +352,18 @@ describe('InstanceRegistry', () => {
   });
 });
 
-describe('findDaskPython', () => {
-  it('answers the first candidate that can import distributed', async () => {
-    expect(await findDaskPython([join(stateDir, 'no-such-python'), 'true', 'python3', DASK_PYTHON])).toBe(
+describe('findPython', () => {
+  const dask = daskKind.localRuntime;
+
+  it('answers the first candidate that can import the kind’s module (distributed)', async () => {
+    expect(await findPython([join(stateDir, 'no-such-python'), 'true', 'python3', DASK_PYTHON], dask)).toBe(
       DASK_PYTHON,
     );
   });
 
-  it('fails with a ProvisioningError that says how to install Dask when none can', async () => {
-    await expect(findDaskPython([join(stateDir, 'no-such-python')])).rejects.toThrow(ProvisioningError);
-    await expect(findDaskPython([join(stateDir, 'no-such-python')])).rejects.toThrow(
+  it('fails with a ProvisioningError that says how to install it when none can', async () => {
+    await expect(findPython([join(stateDir, 'no-such-python')], dask)).rejects.toThrow(ProvisioningError);
+    await expect(findPython([join(stateDir, 'no-such-python')], dask)).rejects.toThrow(
       /apt-get install python3-distributed/,
     );
   });

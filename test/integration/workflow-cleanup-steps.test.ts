@@ -125,6 +125,7 @@ describe('rollbackCreate', () => {
 
   it('leaves a cluster that is being destroyed to the destroy workflow', async () => {
     await wf.testStore.store.transition(wf.cluster.id, {
+      name: wf.cluster.name,
       from: ['CREATING'],
       to: 'DESTROYING',
       event: { step: 'destroy-requested', message: 'destroy requested' },
@@ -141,6 +142,7 @@ describe('the destroy steps', () => {
   beforeEach(async () => {
     await launchAll();
     await wf.testStore.store.transition(wf.cluster.id, {
+      name: wf.cluster.name,
       from: ['CREATING'],
       to: 'DESTROYING',
       event: { step: 'destroy-requested', message: 'destroy requested' },
@@ -181,7 +183,7 @@ describe('the destroy steps', () => {
       if (!raced) {
         raced = true;
         // The API records the destroy's execution ARN while the workflow already runs.
-        await store.update(id, read!.version, { executionArn: 'arn:aws:states:local:0:execution:destroy:x' });
+        await store.update(id, { changes: { executionArn: 'arn:aws:states:local:0:execution:destroy:x' } });
       }
       return read;
     };

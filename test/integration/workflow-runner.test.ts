@@ -3,7 +3,7 @@ import { type Handler, type HistoryEvent, LocalWorkflowRunner } from '../../cli/
 import { ReadyTimeoutError } from '../../lambdas/domain/errors.ts';
 import type { TaskName } from '../../lambdas/handlers/tasks/steps.ts';
 
-const SCHEDULER = { schedulerAddress: 'tcp://10.0.0.5:8786', dashboardUrl: 'http://10.0.0.5:8787/status' };
+const PRIMARY = { primaryAddress: 'tcp://10.0.0.5:8786' };
 
 type Fake = (payload: Record<string, unknown>) => unknown;
 
@@ -52,7 +52,7 @@ describe('LocalWorkflowRunner', () => {
     ended.mockClear();
     fakes = {
       launchRole: ({ role }) =>
-        role === 'scheduler' ? { ...SCHEDULER, machineIds: ['m-scheduler'] } : { machineIds: [`m-${role}`] },
+        role === 'scheduler' ? { ...PRIMARY, machineIds: ['m-scheduler'] } : { machineIds: [`m-${role}`] },
       checkMachines: () => ({ done: true, running: 3, total: 3 }),
       probeReady: () => ({
         ready: true,
@@ -81,6 +81,7 @@ describe('LocalWorkflowRunner', () => {
 
       const arn = await runner.start('create', 'c-1-create', {
         clusterId: 'c-1',
+        primaryRole: 'scheduler',
         memberRoles: ['worker', 'notebook'],
       });
       await runner.waitForIdle();
@@ -91,7 +92,7 @@ describe('LocalWorkflowRunner', () => {
         name: 'c-1-create',
       });
       expect(tasksEntered(runner.history(arn))).toEqual([
-        'LaunchScheduler',
+        'LaunchPrimary',
         'LaunchMember',
         'LaunchMember',
         'CheckRunning',
@@ -107,6 +108,7 @@ describe('LocalWorkflowRunner', () => {
     it('launches the scheduler first, then each member role with the scheduler address', async () => {
       const arn = await runner.start('create', 'c-2-create', {
         clusterId: 'c-2',
+        primaryRole: 'scheduler',
         memberRoles: ['worker', 'notebook'],
       });
       await runner.waitForIdle();
@@ -115,13 +117,17 @@ describe('LocalWorkflowRunner', () => {
       expect(runner.execution(arn)?.status).toBe('SUCCEEDED');
       expect(launches).toEqual([
         { clusterId: 'c-2', role: 'scheduler' },
-        { clusterId: 'c-2', role: 'worker', schedulerAddress: SCHEDULER.schedulerAddress },
-        { clusterId: 'c-2', role: 'notebook', schedulerAddress: SCHEDULER.schedulerAddress },
+        { clusterId: 'c-2', role: 'worker', primaryAddress: PRIMARY.primaryAddress },
+        { clusterId: 'c-2', role: 'notebook', primaryAddress: PRIMARY.primaryAddress },
       ]);
     });
 
     it('asks for running machines, then probes and records the cluster by id', async () => {
-      await runner.start('create', 'c-3-create', { clusterId: 'c-3', memberRoles: ['worker'] });
+      await runner.start('create', 'c-3-create', {
+        clusterId: 'c-3',
+        primaryRole: 'scheduler',
+        memberRoles: ['worker'],
+      });
       await runner.waitForIdle();
 
       expect(calls.slice(2).map(({ task, payload }) => [task, payload])).toEqual([
@@ -132,10 +138,14 @@ describe('LocalWorkflowRunner', () => {
     });
 
     it('counts the state transitions of an execution', async () => {
-      const arn = await runner.start('create', 'c-4-create', { clusterId: 'c-4', memberRoles: ['worker'] });
+      const arn = await runner.start('create', 'c-4-create', {
+        clusterId: 'c-4',
+        primaryRole: 'scheduler',
+        memberRoles: ['worker'],
+      });
       await runner.waitForIdle();
 
-      // LaunchScheduler, LaunchMembers, LaunchMember, CheckRunning, AllRunning?, ProbeReady, Ready?, RecordReady, Created
+      // LaunchPrimary, LaunchMembers, LaunchMember, CheckRunning, AllRunning?, ProbeReady, Ready?, RecordReady, Created
       expect(runner.stateTransitions(arn)).toBe(9);
     });
 
@@ -144,7 +154,11 @@ describe('LocalWorkflowRunner', () => {
         throw new ReadyTimeoutError('2 of 3 workers joined within 600 s');
       };
 
-      const arn = await runner.start('create', 'c-5-create', { clusterId: 'c-5', memberRoles: ['worker'] });
+      const arn = await runner.start('create', 'c-5-create', {
+        clusterId: 'c-5',
+        primaryRole: 'scheduler',
+        memberRoles: ['worker'],
+      });
       await runner.waitForIdle();
 
       const rollback = calls.filter((call) => call.task === 'rollbackCreate');
@@ -164,13 +178,34 @@ describe('LocalWorkflowRunner', () => {
       expect(ended).toHaveBeenCalledWith(expect.objectContaining({ executionArn: arn, status: 'FAILED' }));
     });
 
+    it('names a failed primary launch after the primary role', async () => {
+      fakes.launchRole = ({ role }) => {
+        if (role === 'scheduler') throw new Error('no capacity for the scheduler');
+        return { machineIds: [`m-${role}`] };
+      };
+
+      await runner.start('create', 'c-14-create', {
+        clusterId: 'c-14',
+        primaryRole: 'scheduler',
+        memberRoles: ['worker'],
+      });
+      await runner.waitForIdle();
+
+      const rollback = calls.find((call) => call.task === 'rollbackCreate');
+      expect(rollback?.payload).toMatchObject({ failedStep: 'launch-scheduler' });
+    });
+
     it('rolls back a member launch that fails inside the map as launch-members', async () => {
       fakes.launchRole = ({ role }) => {
         if (role === 'notebook') throw new Error('no capacity for the notebook');
-        return { ...SCHEDULER, machineIds: [`m-${role}`] };
+        return { ...PRIMARY, machineIds: [`m-${role}`] };
       };
 
-      await runner.start('create', 'c-6-create', { clusterId: 'c-6', memberRoles: ['worker', 'notebook'] });
+      await runner.start('create', 'c-6-create', {
+        clusterId: 'c-6',
+        primaryRole: 'scheduler',
+        memberRoles: ['worker', 'notebook'],
+      });
       await runner.waitForIdle();
 
       const rollback = calls.find((call) => call.task === 'rollbackCreate');
@@ -185,7 +220,11 @@ describe('LocalWorkflowRunner', () => {
         throw new Error('store unreachable');
       };
 
-      const arn = await runner.start('create', 'c-7-create', { clusterId: 'c-7', memberRoles: ['worker'] });
+      const arn = await runner.start('create', 'c-7-create', {
+        clusterId: 'c-7',
+        primaryRole: 'scheduler',
+        memberRoles: ['worker'],
+      });
       await runner.waitForIdle();
 
       expect(calls.filter((call) => call.task === 'rollbackCreate')).toHaveLength(4);

@@ -5,7 +5,7 @@
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { InstanceLostError, ProvisioningError, ReadyTimeoutError } from '../../lambdas/domain/errors.ts';
-import type { ReadinessObservation, ReadinessProbe } from '../../lambdas/domain/ports.ts';
+import type { HttpAnswer, ReadinessProbe } from '../../lambdas/domain/ports.ts';
 import { checkMachines } from '../../lambdas/domain/workflow/check-machines.ts';
 import { launchRole } from '../../lambdas/domain/workflow/launch-role.ts';
 import { type ProbeSettings, probeReady } from '../../lambdas/domain/workflow/probe-ready.ts';
@@ -22,12 +22,7 @@ describe('launchRole', () => {
     const out = await launchRole({ clusterId: wf.cluster.id, role: 'scheduler' }, deps());
 
     const [machine] = wf.provider.all();
-    expect(out).toEqual({
-      machineIds: [machine!.id],
-      schedulerAddress: `tcp://${machine!.privateIp}:8786`,
-      dashboardUrl: `http://${machine!.privateIp}:8787`,
-      privateDashboardUrl: `http://${machine!.privateIp}:8787`,
-    });
+    expect(out).toEqual({ machineIds: [machine!.id], primaryAddress: `tcp://${machine!.privateIp}:8786` });
     expect(wf.provider.launchRequests()[0]).toMatchObject({
       clusterId: wf.cluster.id,
       clusterName: 'analytics',
@@ -38,12 +33,13 @@ describe('launchRole', () => {
     });
     expect(await latest()).toMatchObject({
       instances: [{ id: machine!.id, role: 'scheduler', index: 0, privateIp: machine!.privateIp }],
-      schedulerAddress: out.schedulerAddress,
-      dashboardUrl: out.dashboardUrl,
+      schedulerAddress: out.primaryAddress,
+      dashboardUrl: `http://${machine!.privateIp}:8787`,
+      privateDashboardUrl: `http://${machine!.privateIp}:8787`,
     });
     expect((await eventsOf('launch-scheduler')).map((event) => event.message)).toEqual([
       'launching scheduler',
-      `launched scheduler at ${out.schedulerAddress} (${machine!.id})`,
+      `launched scheduler at ${out.primaryAddress} (${machine!.id})`,
     ]);
   });
 
@@ -64,10 +60,7 @@ describe('launchRole', () => {
     await launchAll();
 
     const { schedulerAddress } = await latest();
-    await launchRole(
-      { clusterId: wf.cluster.id, role: 'worker', schedulerAddress: schedulerAddress! },
-      deps(),
-    );
+    await launchRole({ clusterId: wf.cluster.id, role: 'worker', primaryAddress: schedulerAddress! }, deps());
 
     expect(wf.provider.all()).toHaveLength(3);
     const instanceIds = (await latest()).instances?.map((instance) => instance.id);
@@ -98,20 +91,21 @@ describe('launchRole', () => {
   });
 
   it('throws ProvisioningError for a partial launch, after recording what did start', async () => {
-    const { schedulerAddress } = await launchRole({ clusterId: wf.cluster.id, role: 'scheduler' }, deps());
+    const { primaryAddress } = await launchRole({ clusterId: wf.cluster.id, role: 'scheduler' }, deps());
     wf.provider.launchOnlyNext(1);
 
     await expect(
-      launchRole({ clusterId: wf.cluster.id, role: 'worker', schedulerAddress: schedulerAddress! }, deps()),
+      launchRole({ clusterId: wf.cluster.id, role: 'worker', primaryAddress: primaryAddress! }, deps()),
     ).rejects.toThrow(ProvisioningError);
     await expect(
-      launchRole({ clusterId: wf.cluster.id, role: 'worker', schedulerAddress: schedulerAddress! }, deps()),
+      launchRole({ clusterId: wf.cluster.id, role: 'worker', primaryAddress: primaryAddress! }, deps()),
     ).rejects.toThrow('asked for 2 workers, the provider launched 1');
     expect((await latest()).instances?.filter((instance) => instance.role === 'worker')).toHaveLength(1);
   });
 
   it('launches nothing for a cluster that is no longer being created', async () => {
     await wf.testStore.store.transition(wf.cluster.id, {
+      name: wf.cluster.name,
       from: ['CREATING'],
       to: 'DESTROYING',
       event: { step: 'destroy-requested', message: 'destroy requested' },
@@ -138,7 +132,7 @@ describe('checkMachines', () => {
     expect(first).toEqual({ done: false, running: 0, total: 3 });
     expect(second).toEqual({ done: true, running: 3, total: 3 });
     expect((await eventsOf('check-running')).map((event) => event.message)).toEqual([
-      '3 instances running; waiting for the Dask dashboard',
+      '3 instances running; waiting for the dashboard',
     ]);
   });
 
@@ -176,13 +170,27 @@ describe('checkMachines', () => {
   });
 });
 
-/** A probe that answers the scripted observations in turn, then the last one forever. */
+/** A Dask cluster's answers to the probe: its dashboard's health and identity, and its notebook's API. */
+function daskAnswers(
+  dashboardUp: boolean,
+  workersJoined: number,
+  notebookUp = true,
+): Record<string, HttpAnswer> {
+  const workers = Object.fromEntries(Array.from({ length: workersJoined }, (_, i) => [`tcp://w${i}`, {}]));
+  return {
+    health: dashboardUp ? { status: 200, body: 'ok' } : { status: 503, body: 'starting' },
+    identity: { status: 200, body: JSON.stringify({ workers }) },
+    notebook: notebookUp ? { status: 200, body: '{"version":"6.4.12"}' } : { status: 502, body: '' },
+  };
+}
+
+/** A probe that answers the scripted looks in turn, then the last one forever. */
 function scriptedProbe(...script: Array<[dashboardUp: boolean, workersJoined: number]>) {
   let look = 0;
   return {
-    observe: vi.fn<ReadinessProbe['observe']>(async (): Promise<ReadinessObservation> => {
+    look: vi.fn<ReadinessProbe['look']>(async () => {
       const [dashboardUp, workersJoined] = script[Math.min(look++, script.length - 1)]!;
-      return { dashboardUp, workersJoined };
+      return daskAnswers(dashboardUp, workersJoined);
     }),
   };
 }
@@ -210,10 +218,10 @@ describe('probeReady', () => {
     const out = await probeReady({ clusterId: wf.cluster.id }, probeDeps(probe));
 
     expect(out).toEqual({ ready: true, dashboardUp: true, workersJoined: 2, wantedWorkers: 2 });
-    expect(probe.observe).toHaveBeenCalledTimes(4);
-    expect(probe.observe).toHaveBeenCalledWith({
-      dashboardUrl: (await latest()).dashboardUrl,
-      wantedWorkers: 2,
+    expect(probe.look).toHaveBeenCalledTimes(4);
+    expect(probe.look).toHaveBeenCalledWith({
+      health: `${(await latest()).privateDashboardUrl}/health`,
+      identity: `${(await latest()).privateDashboardUrl}/json/identity.json`,
     });
     expect(sleep).toHaveBeenCalledTimes(3);
     expect(sleep).toHaveBeenCalledWith(1_000);
@@ -225,7 +233,7 @@ describe('probeReady', () => {
     const out = await probeReady({ clusterId: wf.cluster.id }, probeDeps(probe));
 
     expect(out).toEqual({ ready: false, dashboardUp: true, workersJoined: 1, wantedWorkers: 2 });
-    expect(probe.observe).toHaveBeenCalledTimes(11);
+    expect(probe.look).toHaveBeenCalledTimes(11);
     expect((await latest()).workersJoined).toBe(1);
   });
 
@@ -274,42 +282,57 @@ describe('probeReady', () => {
   });
 
   it('waits for the notebook Jupyter server too when the cluster has a notebook', async () => {
-    const current = await latest();
-    await wf.testStore.store.update(wf.cluster.id, current.version, {
-      instances: [
-        ...(current.instances ?? []),
-        { id: 'i-0notebook', role: 'notebook', index: 0, privateIp: '10.0.0.9' },
-      ],
+    await wf.testStore.store.update(wf.cluster.id, {
+      changes: {
+        roleInstances: {
+          notebook: [{ id: 'i-0notebook', role: 'notebook', index: 0, privateIp: '10.0.0.9' }],
+        },
+      },
     });
     const looks: Array<string | undefined> = [];
     let look = 0;
     const probe: ReadinessProbe = {
-      observe: async (target) => {
-        looks.push(target.notebookUrl);
+      look: async (urls) => {
+        looks.push(urls.notebook);
         look += 1;
-        return { dashboardUp: true, workersJoined: target.wantedWorkers, notebookUp: look > 2 };
+        return daskAnswers(true, 2, look > 2);
       },
     };
 
     const out = await probeReady({ clusterId: wf.cluster.id }, probeDeps(probe));
 
     expect(out.ready).toBe(true);
-    expect(looks).toEqual(['http://10.0.0.9:8888', 'http://10.0.0.9:8888', 'http://10.0.0.9:8888']);
+    expect(looks).toEqual([
+      'http://10.0.0.9:8888/api',
+      'http://10.0.0.9:8888/api',
+      'http://10.0.0.9:8888/api',
+    ]);
   });
 
-  it('looks at the public dashboard URL when told to, and at the private one otherwise', async () => {
-    await wf.testStore.store.update(wf.cluster.id, (await latest()).version, {
-      dashboardUrl: 'http://203.0.113.7:8787',
-      privateDashboardUrl: 'http://10.0.0.7:8787',
+  it('looks from inside the network when told to, and otherwise where people look', async () => {
+    await wf.testStore.store.update(wf.cluster.id, {
+      changes: {
+        roleInstances: {
+          scheduler: [
+            {
+              id: 'i-0scheduler',
+              role: 'scheduler',
+              index: 0,
+              privateIp: '10.0.0.7',
+              publicIp: '203.0.113.7',
+            },
+          ],
+        },
+      },
     });
     const probe = scriptedProbe([true, 2]);
 
     await probeReady({ clusterId: wf.cluster.id }, probeDeps(probe, { network: 'public' }));
     await probeReady({ clusterId: wf.cluster.id }, probeDeps(probe));
 
-    expect(probe.observe.mock.calls.map(([target]) => target.dashboardUrl)).toEqual([
-      'http://203.0.113.7:8787',
-      'http://10.0.0.7:8787',
+    expect(probe.look.mock.calls.map(([urls]) => urls.health)).toEqual([
+      'http://203.0.113.7:8787/health',
+      'http://10.0.0.7:8787/health',
     ]);
   });
 });

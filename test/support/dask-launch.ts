@@ -4,6 +4,9 @@ import type { LaunchRequest, RoleBootstrap } from '../../lambdas/domain/ports.ts
 
 export const DASK_PYTHON = '/usr/bin/python3';
 
+/** The programs a local provider runs Dask with. */
+export const DASK_PROGRAMS = { python: DASK_PYTHON };
+
 export const schedulerBootstrap: RoleBootstrap = { kind: 'dask', initCommands: [] };
 
 export function workerBootstrap(schedulerAddress: string): RoleBootstrap {

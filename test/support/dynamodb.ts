@@ -8,25 +8,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { DynamoDbClusterStore } from '../../lambdas/adapters/dynamodb/cluster-store.ts';
 import { ensureTable } from '../../lambdas/adapters/dynamodb/table-design.ts';
-import type { Clock } from '../../lambdas/domain/ports.ts';
+import { type FakeClock, fakeClock } from './fake-clock.ts';
 
-export interface FakeClock extends Clock {
-  set(time: Date | string): void;
-  advance(ms: number): void;
-}
-
-export function fakeClock(start: Date | string = '2026-01-01T00:00:00.000Z'): FakeClock {
-  let now = new Date(start);
-  return {
-    now: () => new Date(now),
-    set: (time) => {
-      now = new Date(time);
-    },
-    advance: (ms) => {
-      now = new Date(now.getTime() + ms);
-    },
-  };
-}
 
 /** A DynamoDB client for the run's DynamoDB Local. */
 export function localDynamoClient(endpoint: string = inject('dynamoEndpoint')): DynamoDBClient {

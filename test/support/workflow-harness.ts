@@ -1,18 +1,19 @@
 /**
- * The workflow steps' world for tests: a fresh store on DynamoDB Local and
- * a fresh fake provider per test, and a CREATING cluster seeded the way
+ * The workflow steps' world for tests: a fresh in-memory store (the same
+ * contract as the DynamoDB one, no JVM) and a fresh fake provider per test, and a CREATING cluster seeded the way
  * the API records one (two one-process workers, ready_timeout 60 s).
  */
 import { beforeEach } from 'vitest';
 import { LocalPreflight } from '../../lambdas/adapters/local/local-preflight.ts';
 import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
 import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
+import { MemoryClusterStore } from '../../lambdas/adapters/memory/cluster-store.ts';
 import { newClusterRecord } from '../../lambdas/domain/use-cases/create-cluster.ts';
 import { prepareCluster } from '../../lambdas/domain/use-cases/prepare-cluster.ts';
 import { launchRole } from '../../lambdas/domain/workflow/launch-role.ts';
 import type { Cluster, ClusterEvent } from '../../schemas/types.generated.ts';
 import { ALICE_ARN } from './api-events.ts';
-import { makeTestStore, type TestStore } from './dynamodb.ts';
+import { type FakeClock, fakeClock } from './fake-clock.ts';
 import { FakeMachineProvider } from './fake-provider.ts';
 
 const PROFILE = { dask: { worker: { count: 2, nproc: 1, nthread: 1 } }, ready_timeout: 60 };
@@ -21,16 +22,16 @@ const catalog = new LocalMachineCatalog({ facts: { vcpus: 1, threadsPerCore: 1, 
 
 export interface WorkflowHarness {
   /** Replaced before each test. */
-  testStore: TestStore;
+  testStore: { store: MemoryClusterStore; clock: FakeClock };
   /** Replaced before each test; a test may replace it again before using it. */
   provider: FakeMachineProvider;
   /** The seeded cluster, as first recorded. Replaced before each test. */
   cluster: Cluster;
   deps(): {
-    store: TestStore['store'];
+    store: MemoryClusterStore;
     provider: FakeMachineProvider;
     secrets: MemorySecretStore;
-    clock: TestStore['clock'];
+    clock: FakeClock;
   };
   /** The seeded cluster's record now. */
   latest(): Promise<Cluster>;
@@ -73,9 +74,9 @@ export function useWorkflowHarness(): WorkflowHarness {
       return cluster;
     },
     launchAll: async () => {
-      const { schedulerAddress } = await launchRole({ clusterId: h.cluster.id, role: 'scheduler' }, h.deps());
+      const { primaryAddress } = await launchRole({ clusterId: h.cluster.id, role: 'scheduler' }, h.deps());
       await launchRole(
-        { clusterId: h.cluster.id, role: 'worker', schedulerAddress: schedulerAddress! },
+        { clusterId: h.cluster.id, role: 'worker', primaryAddress: primaryAddress! },
         h.deps(),
       );
     },
@@ -88,7 +89,8 @@ export function useWorkflowHarness(): WorkflowHarness {
   } as WorkflowHarness;
 
   beforeEach(async () => {
-    h.testStore = await makeTestStore();
+    const clock = fakeClock();
+    h.testStore = { store: new MemoryClusterStore({ clock }), clock };
     h.provider = new FakeMachineProvider();
     h.cluster = await h.seedCluster();
   });

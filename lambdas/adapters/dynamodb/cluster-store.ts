@@ -1,9 +1,15 @@
 /**
  * The ClusterStore on DynamoDB (the table laid out in table-design.ts).
- * Every invariant is a condition of the write itself; the consistent read
- * before a change only builds the new record and picks the right error.
+ * Every invariant is a condition of the write itself, and nothing is read
+ * before a write: a refused write hands back the item as it was
+ * (ReturnValuesOnConditionCheckFailure), which says why it was refused.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+  TransactionConflictException,
+} from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -11,6 +17,8 @@ import {
   type QueryCommandInput,
   TransactWriteCommand,
   type TransactWriteCommandInput,
+  UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { Cluster, ClusterEvent, ClusterState } from '../../../schemas/types.generated.ts';
 import {
@@ -18,15 +26,22 @@ import {
   ClusterAlreadyExistsError,
   ClusterIdNotFoundError,
   ConcurrentUpdateError,
-  IllegalTransitionError,
 } from '../../domain/errors.ts';
-import type { Clock, ClusterStore, NewEvent, TransitionRequest } from '../../domain/ports.ts';
+import { isEnded } from '../../domain/lifecycle.ts';
+import type { Clock, ClusterStore, NewEvent, TransitionRequest, UpdateRequest } from '../../domain/ports.ts';
 import {
-  type EventIdGenerator,
+  concurrentWrite,
+  type OldRecord,
+  type RecordWrite,
+  refusal,
+  transitionWrite,
+  updateWrite,
+} from '../cluster-writes.ts';
+import { type EventIdGenerator, processEventIds } from '../event-ids.ts';
+import {
   fromClusterItem,
   fromEventItem,
   type Item,
-  processEventIds,
   recordUpdate,
   toClusterItem,
   toEventItem,
@@ -50,24 +65,7 @@ export interface DynamoDbClusterStoreDeps {
   eventIds?: EventIdGenerator;
 }
 
-type Changes = TransitionRequest['changes'];
-
-const ENDED_STATES: readonly ClusterState[] = ['DESTROYED', 'FAILED'];
-/** Without an expected version, a write that lost a race is tried again from a fresh read. */
-const MAX_ATTEMPTS = 5;
-
-interface Write {
-  current: Cluster;
-  /** The states the write accepts; absent for a plain update. */
-  from?: readonly ClusterState[];
-  to?: ClusterState;
-  changes: Changes;
-  event?: NewEvent;
-  releaseName: boolean;
-}
-
-/** The write lost a race with another writer; the caller decides whether to retry. */
-class LostRace extends Error {}
+type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
 
 export class DynamoDbClusterStore implements ClusterStore {
   private readonly client: DynamoDBDocumentClient;
@@ -183,48 +181,12 @@ export class DynamoDbClusterStore implements ClusterStore {
     }
   }
 
-  async transition(id: string, request: TransitionRequest): Promise<Cluster> {
-    for (let attempt = 1; ; attempt++) {
-      const current = await this.mustGet(id);
-      if (request.expectedVersion !== undefined && current.version !== request.expectedVersion) {
-        throw versionMoved(id, request.expectedVersion, current.version);
-      }
-      if (!request.from.includes(current.state)) throw new IllegalTransitionError(current.state, request.to);
-      const releaseName =
-        ENDED_STATES.includes(request.to) &&
-        !ENDED_STATES.includes(current.state) &&
-        (await this.holdsName(current));
-      try {
-        return await this.write({
-          current,
-          from: request.from,
-          to: request.to,
-          changes: request.changes,
-          event: request.event,
-          releaseName,
-        });
-      } catch (error) {
-        if (!(error instanceof LostRace)) throw error;
-        if (request.expectedVersion !== undefined || attempt >= MAX_ATTEMPTS) {
-          throw new ConcurrentUpdateError(`Cluster ${id} changed while going to ${request.to}; try again.`, {
-            cause: error,
-          });
-        }
-      }
-    }
+  async transition(id: string, request: TransitionRequest): Promise<void> {
+    await this.write(id, transitionWrite(request), isEnded(request.to));
   }
 
-  async update(id: string, expectedVersion: number, changes: Changes, event?: NewEvent): Promise<Cluster> {
-    const current = await this.mustGet(id);
-    if (current.version !== expectedVersion) throw versionMoved(id, expectedVersion, current.version);
-    try {
-      return await this.write({ current, changes, ...(event ? { event } : {}), releaseName: false });
-    } catch (error) {
-      if (!(error instanceof LostRace)) throw error;
-      throw new ConcurrentUpdateError(`Cluster ${id} changed while it was being updated; try again.`, {
-        cause: error,
-      });
-    }
+  async update(id: string, request: UpdateRequest): Promise<void> {
+    await this.write(id, updateWrite(request), false);
   }
 
   async appendEvent(id: string, event: NewEvent): Promise<ClusterEvent> {
@@ -290,77 +252,75 @@ export class DynamoDbClusterStore implements ClusterStore {
   }
 
   /**
-   * One transaction: the record's update (conditional on the version read,
-   * and on `from` when there is one), the event, and the name lock's release.
+   * One write: a plain UpdateItem of the record, or — with an event, or a
+   * name to free — one transaction of the record's update, the event and
+   * the name lock's release.
    */
-  private async write(write: Write): Promise<Cluster> {
-    const { current, to } = write;
-    const { next, update } = recordUpdate(current, write, this.clock.now().toISOString());
-    const transactItems: NonNullable<TransactWriteCommandInput['TransactItems']> = [
-      {
-        Update: {
-          TableName: this.tableName,
-          Key: clusterKey(current.id),
-          ...update,
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        },
-      },
-    ];
-    if (write.event) {
-      transactItems.push({
-        Put: { TableName: this.tableName, Item: toEventItem(this.newEvent(current.id, write.event, to)) },
-      });
-    }
-    if (write.releaseName) {
-      transactItems.push({
-        Delete: {
-          TableName: this.tableName,
-          Key: nameLockKey(current.name),
-          // An ended cluster never frees a newer cluster's name.
-          ConditionExpression: 'clusterId = :id',
-          ExpressionAttributeValues: { ':id': current.id },
-        },
-      });
-    }
+  private async write(id: string, write: RecordWrite, freeName: boolean): Promise<void> {
+    const update = {
+      TableName: this.tableName,
+      Key: clusterKey(id),
+      ...recordUpdate(write, this.clock.now().toISOString()),
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    } as const;
+    if (!write.event && !freeName) return this.updateItem(id, write, update);
 
+    const items: TransactItems = [{ Update: update }];
+    if (write.event) {
+      const event = this.newEvent(id, write.event, write.to);
+      items.push({ Put: { TableName: this.tableName, Item: toEventItem(event) } });
+    }
+    if (!freeName || write.name === undefined) {
+      await this.transact(id, write, items);
+      return;
+    }
+    const release: TransactItems[number] = {
+      Delete: {
+        TableName: this.tableName,
+        Key: nameLockKey(write.name),
+        // An ended cluster never frees a newer cluster's name.
+        ConditionExpression: 'clusterId = :id',
+        ExpressionAttributeValues: { ':id': id },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
+    if ((await this.transact(id, write, [...items, release])) === 'lock-not-held') {
+      // Only the lock's condition failed: the name is free already, or a
+      // newer cluster holds it (this one failed once, and the name was taken
+      // since). The same write again without the release: the one path on
+      // which a write follows another, at most once.
+      await this.transact(id, write, items);
+    }
+  }
+
+  private async updateItem(id: string, write: RecordWrite, update: UpdateCommandInput): Promise<void> {
     try {
-      await this.client.send(new TransactWriteCommand({ TransactItems: transactItems }));
-      return next;
+      await this.client.send(new UpdateCommand(update));
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw refusal(id, write, oldRecord(error.Item));
+      if (error instanceof TransactionConflictException) throw concurrentWrite(id, error);
+      throw unexpected(error, 'update');
+    }
+  }
+
+  /** 'lock-not-held' when the only refusal was the name lock's release, the last item. */
+  private async transact(
+    id: string,
+    write: RecordWrite,
+    items: TransactItems,
+  ): Promise<'done' | 'lock-not-held'> {
+    try {
+      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+      return 'done';
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw unexpected(error, 'write');
-      const [record, ...others] = error.CancellationReasons ?? [];
-      if (record?.Code === 'ConditionalCheckFailed') {
-        const old = record.Item;
-        if (!old) throw new ClusterIdNotFoundError(current.id);
-        const oldState = old.state?.S as ClusterState | undefined;
-        if (Number(old.version?.N) === current.version && to && oldState && !write.from?.includes(oldState)) {
-          throw new IllegalTransitionError(oldState, to);
-        }
-        throw new LostRace(`version ${current.version} is now ${old.version?.N}`, { cause: error });
-      }
-      const codes = [record?.Code, ...others.map((reason) => reason.Code)];
-      // A conflicting transaction, or the lock released by a racing writer: read again.
-      if (codes.includes('TransactionConflict') || codes.includes('ConditionalCheckFailed')) {
-        throw new LostRace('the write raced another writer', { cause: error });
-      }
+      const reasons = error.CancellationReasons ?? [];
+      const [record] = reasons;
+      if (record?.Code === 'ConditionalCheckFailed') throw refusal(id, write, oldRecord(record.Item));
+      if (reasons.some((reason) => reason.Code === 'TransactionConflict')) throw concurrentWrite(id, error);
+      const last = reasons.length === items.length ? reasons.at(-1) : undefined;
+      if (items.at(-1)?.Delete && last?.Code === 'ConditionalCheckFailed') return 'lock-not-held';
       throw unexpected(error, 'write');
-    }
-  }
-
-  private async mustGet(id: string): Promise<Cluster> {
-    const cluster = await this.get(id);
-    if (!cluster) throw new ClusterIdNotFoundError(id);
-    return cluster;
-  }
-
-  private async holdsName(cluster: Cluster): Promise<boolean> {
-    try {
-      const { Item } = await this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: nameLockKey(cluster.name), ConsistentRead: true }),
-      );
-      return Item?.clusterId === cluster.id;
-    } catch (error) {
-      throw unexpected(error, 'holdsName');
     }
   }
 
@@ -390,10 +350,14 @@ export class DynamoDbClusterStore implements ClusterStore {
   }
 }
 
-function versionMoved(id: string, expected: number, actual: number): ConcurrentUpdateError {
-  return new ConcurrentUpdateError(
-    `Cluster ${id} is at version ${actual}, not ${expected}: someone else changed it. Read it again and retry.`,
-  );
+/** The record as a refused write found it, from the raw item it hands back; undefined when there was none. */
+function oldRecord(item: Record<string, AttributeValue> | undefined): OldRecord | undefined {
+  if (!item) return undefined;
+  return {
+    name: item.name?.S,
+    state: item.state?.S as ClusterState | undefined,
+    version: item.version?.N === undefined ? undefined : Number(item.version.N),
+  };
 }
 
 function cancellationCodes(error: unknown): (string | undefined)[] | undefined {

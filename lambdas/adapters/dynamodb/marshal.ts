@@ -1,16 +1,17 @@
 /**
  * Cluster and event records ⇄ table items. The storage attributes (keys,
- * `kind`, TTL) are added here and stripped here, so the objects the store
- * returns match the API schemas exactly.
+ * `kind`, TTL, the instances kept per role) are added here and stripped
+ * here, so the objects the store returns match the API schemas exactly.
  */
-import { randomBytes } from 'node:crypto';
-import type { Cluster, ClusterEvent, ClusterState } from '../../../schemas/types.generated.ts';
-import type { TransitionRequest } from '../../domain/ports.ts';
+import type { Cluster, ClusterEvent } from '../../../schemas/types.generated.ts';
+import { groupByRole, inRoleOrder, type RecordWrite, type RoleInstances } from '../cluster-writes.ts';
 import {
   CLUSTER_KIND,
   clusterKey,
   EVENT_RETENTION_DAYS,
   eventKey,
+  PARTITION_KEY,
+  ROLE_INSTANCES_ATTRIBUTE,
   STORAGE_ATTRIBUTES,
   TTL_ATTRIBUTE,
 } from './table-design.ts';
@@ -18,16 +19,24 @@ import {
 export type Item = Record<string, unknown>;
 
 const EVENT_FIELDS = ['id', 'clusterId', 'at', 'step', 'message', 'state'] as const;
-/** Fields a change may never touch: identity, and what the store itself manages. */
-const FIXED_FIELDS = new Set(['id', 'name', 'owner', 'state', 'version', 'createdAt', 'updatedAt']);
 
 export function toClusterItem(cluster: Cluster): Item {
-  return { ...withoutUndefined(cluster), ...clusterKey(cluster.id), kind: CLUSTER_KIND };
+  const { instances, ...fields } = cluster;
+  return {
+    ...withoutUndefined(fields),
+    [ROLE_INSTANCES_ATTRIBUTE]: groupByRole(instances ?? []),
+    ...clusterKey(cluster.id),
+    kind: CLUSTER_KIND,
+  };
 }
 
 export function fromClusterItem(item: Item): Cluster {
-  const cluster: Item = { ...item };
+  const { [ROLE_INSTANCES_ATTRIBUTE]: roleInstances, ...cluster } = item;
   for (const attribute of STORAGE_ATTRIBUTES) delete cluster[attribute];
+  // An item written before instances were kept per role has a plain `instances` list.
+  if (roleInstances && typeof roleInstances === 'object') {
+    cluster.instances = inRoleOrder(roleInstances as RoleInstances);
+  }
   return cluster as unknown as Cluster;
 }
 
@@ -42,95 +51,74 @@ export function fromEventItem(item: Item): ClusterEvent {
   return event as unknown as ClusterEvent;
 }
 
-export interface RecordChange {
-  /** The new state, and the states it may be entered from; both absent for a plain update. */
-  to?: ClusterState;
-  from?: readonly ClusterState[];
-  /** A field whose value is `undefined` is removed from the record. */
-  changes: TransitionRequest['changes'];
+export interface UpdateExpressionParts {
+  UpdateExpression: string;
+  ConditionExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues: Item;
 }
 
 /**
- * The conditional UpdateItem that moves the record from `current` (exactly
- * that version) to `next`, and `next` itself, so no read is needed after it.
+ * The UpdateItem of one write: conditional on the record existing, on its
+ * name, state and version as the write asks, and bumping the version in
+ * the same expression, so nothing needs reading first. Each role's list
+ * of instances is its own path, so setting one replaces only that role's.
  */
-export function recordUpdate(
-  current: Cluster,
-  change: RecordChange,
-  updatedAt: string,
-): {
-  next: Cluster;
-  update: {
-    UpdateExpression: string;
-    ConditionExpression: string;
-    ExpressionAttributeNames: Record<string, string>;
-    ExpressionAttributeValues: Item;
-  };
-} {
-  const next: Item = { ...current, version: current.version + 1, updatedAt };
+export function recordUpdate(write: RecordWrite, updatedAt: string): UpdateExpressionParts {
   const names: Record<string, string> = { '#version': 'version', '#updatedAt': 'updatedAt' };
-  const values: Item = { ':version': current.version, ':next': next.version, ':updatedAt': updatedAt };
-  const sets = ['#version = :next', '#updatedAt = :updatedAt'];
+  const values: Item = { ':one': 1, ':updatedAt': updatedAt };
+  const sets = ['#version = #version + :one', '#updatedAt = :updatedAt'];
   const removes: string[] = [];
-  let condition = '#version = :version';
-  if (change.to) {
-    next.state = change.to;
+  const conditions = [`attribute_exists(${PARTITION_KEY.name})`];
+  if (write.name !== undefined) {
+    names['#name'] = 'name';
+    values[':name'] = write.name;
+    conditions.push('#name = :name');
+  }
+  if (write.from) {
     names['#state'] = 'state';
-    values[':to'] = change.to;
-    sets.push('#state = :to');
-    const from = (change.from ?? []).map((state, i) => {
+    const from = write.from.map((state, i) => {
       values[`:from${i}`] = state;
       return `:from${i}`;
     });
-    condition += ` AND #state IN (${from.join(', ')})`;
+    conditions.push(`#state IN (${from.join(', ')})`);
   }
-  Object.entries(change.changes ?? {}).forEach(([field, value], i) => {
-    if (FIXED_FIELDS.has(field)) throw new Error(`a change may not set the cluster's ${field}`);
+  if (write.expectedVersion !== undefined) {
+    values[':expected'] = write.expectedVersion;
+    conditions.push('#version = :expected');
+  }
+  if (write.to) {
+    names['#state'] = 'state';
+    values[':to'] = write.to;
+    sets.push('#state = :to');
+  }
+  const { roleInstances, ...fields } = write.changes;
+  Object.entries(fields).forEach(([field, value], i) => {
     names[`#c${i}`] = field;
     if (value === undefined) {
       removes.push(`#c${i}`);
-      delete next[field];
     } else {
       values[`:c${i}`] = value;
       sets.push(`#c${i} = :c${i}`);
-      next[field] = value;
+    }
+  });
+  Object.entries(roleInstances ?? {}).forEach(([role, list], i) => {
+    names['#ri'] = ROLE_INSTANCES_ATTRIBUTE;
+    names[`#r${i}`] = role;
+    if (list === undefined) {
+      removes.push(`#ri.#r${i}`);
+    } else {
+      values[`:r${i}`] = list;
+      sets.push(`#ri.#r${i} = :r${i}`);
     }
   });
   return {
-    next: next as unknown as Cluster,
-    update: {
-      UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-      ConditionExpression: condition,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    },
+    UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+    ConditionExpression: conditions.join(' AND '),
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
   };
 }
-
-/**
- * Event ids that sort in the order they were made: `<ISO time>#<counter>#<4 hex>`.
- * The counter orders events made within one millisecond (or while the clock
- * stands still, or steps back); the random suffix keeps ids from different
- * processes apart.
- */
-export class EventIdGenerator {
-  private lastMs = Number.NEGATIVE_INFINITY;
-  private counter = 0;
-
-  next(now: Date): string {
-    const ms = Math.max(now.getTime(), this.lastMs);
-    if (ms === this.lastMs) {
-      this.counter += 1;
-    } else {
-      this.lastMs = ms;
-      this.counter = 0;
-    }
-    return `${new Date(ms).toISOString()}#${String(this.counter).padStart(6, '0')}#${randomBytes(2).toString('hex')}`;
-  }
-}
-
-/** Shared by every store of the process: local mode runs several in one process. */
-export const processEventIds = new EventIdGenerator();
 
 function withoutUndefined<T extends object>(value: T): Item {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));

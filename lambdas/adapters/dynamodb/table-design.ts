@@ -14,9 +14,13 @@
  *   FAILED): creating it with attribute_not_exists is how a name stays
  *   unique among live clusters.
  * - Event ids sort in write order: `<ISO time>#<counter>#<4 hex>` (see
- *   marshal.ts), so a Query on `EVENT#` returns a cluster's history in order.
+ *   adapters/event-ids.ts), so a Query on `EVENT#` returns a cluster's
+ *   history in order.
  * - GSI `byName` (name, createdAt) holds only cluster items (only they carry
  *   `name`); GSI `byKind` (kind, createdAt) lists every cluster, newest first.
+ * - A cluster's instances are kept per role (`roleInstances`, a map of
+ *   role → list), so a write sets one role's list without reading the
+ *   others; items written before that have a plain `instances` list.
  * - Events carry a TTL (`expiresAt`, epoch seconds) so old history expires.
  */
 
@@ -74,6 +78,9 @@ export const EVENT_SK_PREFIX = 'EVENT#';
 export const EVENT_SK_END = 'EVENT$';
 /** How long an event is kept on AWS. */
 export const EVENT_RETENTION_DAYS = 90;
+
+/** A cluster's instances on its item: a map of role → that role's list. */
+export const ROLE_INSTANCES_ATTRIBUTE = 'roleInstances';
 
 /** Attributes that exist only for the table's sake, never part of a Cluster or ClusterEvent. */
 export const STORAGE_ATTRIBUTES: readonly string[] = [

@@ -6,7 +6,7 @@
  * point at any EC2-compatible endpoint.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { renderUserData } from '../../domain/kinds/dask/user-data.ts';
+import { kindOf } from '../../domain/kinds/index.ts';
 import type { InstanceTypeCatalog, LaunchPreflight, MachineProvider } from '../../domain/ports.ts';
 import { RetryingMachineProvider } from '../retrying-provider.ts';
 import { Ec2MachineProvider } from './ec2-provider.ts';
@@ -37,14 +37,7 @@ export function ec2Adapters(
   const ec2 = new Ec2MachineProvider({
     client,
     config: providerConfig,
-    renderUserData: (request) =>
-      renderUserData({
-        clusterId: request.clusterId,
-        clusterName: request.clusterName,
-        role: request.role,
-        bootstrap: request.bootstrap,
-        region,
-      }),
+    renderUserData: (request) => kindOf(request.bootstrap.kind).userData(request, region),
   });
   return {
     provider: new RetryingMachineProvider(ec2),

@@ -18,6 +18,7 @@ import {
   StopInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import commonSchema from '../../../schemas/api/common.schema.json' with { type: 'json' };
 import type { RoleName } from '../../../schemas/types.generated.ts';
 import { ProviderBusyError, ValidationError } from '../../domain/errors.ts';
 import { unseenMachine } from '../../domain/machines.ts';
@@ -59,7 +60,7 @@ const EC2_STATE_CODES: Record<number, MachineState> = {
   64: 'stopping',
   80: 'stopped',
 };
-const ROLES: readonly RoleName[] = ['scheduler', 'worker', 'notebook'];
+const ROLES = commonSchema.definitions.role.enum as readonly RoleName[];
 const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
 
 type Action = 'StopInstances' | 'StartInstances' | 'TerminateInstances';

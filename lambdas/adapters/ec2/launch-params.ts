@@ -12,7 +12,7 @@ import type { LaunchRequest } from '../../domain/ports.ts';
 export interface Ec2ProviderConfig {
   /** Subnets for the cluster's instances; every launch uses the first. */
   subnetIds: string[];
-  /** The stack's cluster security group, on every instance (scheduler ↔ workers, probe → dashboard). */
+  /** The stack's cluster security group, on every instance (instance ↔ instance, probe → probed ports). */
   clusterSecurityGroupId: string;
   /** The instance profile whose role reads the cluster's secrets and talks to SSM. */
   instanceProfileArn: string;
@@ -61,7 +61,7 @@ export function instanceName(
  * The profile's tags, then bilbo's. Ours win on a conflict, and keys with
  * the reserved `aws:` prefix are dropped because EC2 refuses the whole call.
  */
-export function launchTags(request: LaunchRequest): Tag[] {
+export function launchTags(request: Ec2LaunchRequest): Tag[] {
   const ours: Tag[] = [
     { Key: TAGS.clusterId, Value: request.clusterId },
     { Key: TAGS.cluster, Value: request.clusterName },
@@ -78,9 +78,12 @@ export function launchTags(request: LaunchRequest): Tag[] {
   return [...theirs, ...ours];
 }
 
+/** What a launch asks EC2 for; what the machines then start (the bootstrap) is the user-data's. */
+export type Ec2LaunchRequest = Omit<LaunchRequest, 'bootstrap'>;
+
 /** One call for all `count` instances of the request: all or nothing. */
 export function runInstancesInput(
-  request: LaunchRequest,
+  request: Ec2LaunchRequest,
   config: Ec2ProviderConfig,
   options: LaunchParamsOptions = {},
 ): RunInstancesCommandInput {

@@ -13,34 +13,22 @@ import {
   RunInstancesCommand,
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
-import type { InstanceSpec, Plan, Profile, RoleName, RolePlan } from '../../../schemas/types.generated.ts';
+import type { Plan, Profile, RoleName, RolePlan } from '../../../schemas/types.generated.ts';
 import { ProvisioningError, ValidationError } from '../../domain/errors.ts';
-import type { LaunchPreflight, LaunchRequest } from '../../domain/ports.ts';
+import { kindForProfile } from '../../domain/kinds/index.ts';
+import type { LaunchPreflight } from '../../domain/ports.ts';
 import { type Ec2Field, isEc2Error, translateEc2Error } from './errors.ts';
-import { type Ec2ProviderConfig, runInstancesInput } from './launch-params.ts';
+import { type Ec2LaunchRequest, type Ec2ProviderConfig, runInstancesInput } from './launch-params.ts';
 
 export interface Ec2LaunchPreflightOptions {
   client: EC2Client;
   config: Ec2ProviderConfig;
 }
 
-/** Where each role's own instance lives in a profile. */
-const ROLE_INSTANCE_PATH: Record<RoleName, string> = {
-  scheduler: 'dask.scheduler.instance',
-  worker: 'dask.worker.instance',
-  notebook: 'notebook.instance',
-};
-
-function roleInstanceOf(profile: Profile, role: RoleName): InstanceSpec | undefined {
-  if (role === 'scheduler') return profile.dask?.scheduler?.instance;
-  if (role === 'worker') return profile.dask?.worker?.instance;
-  return profile.notebook?.instance;
-}
-
 /** The profile field holding a role's value: its own instance when it sets it, else the common one. */
 export function profileFieldOf(profile: Profile, role: RoleName, field: Ec2Field): string {
-  const own = roleInstanceOf(profile, role)?.[field] !== undefined;
-  return `profile.${own ? ROLE_INSTANCE_PATH[role] : 'instance'}.${field}`;
+  const own = kindForProfile(profile).roleInstance(profile, role);
+  return `profile.${own.instance?.[field] !== undefined ? own.path : 'instance'}.${field}`;
 }
 
 interface Problem {
@@ -196,7 +184,7 @@ export class Ec2LaunchPreflight implements LaunchPreflight {
     images: Map<string, Image>,
   ): Promise<void> {
     // No cluster exists yet: the tags carry placeholders where the ids will be.
-    const request: LaunchRequest = {
+    const request: Ec2LaunchRequest = {
       clusterId: 'preflight',
       clusterName: plan.cluster,
       owner: 'preflight',
@@ -206,7 +194,6 @@ export class Ec2LaunchPreflight implements LaunchPreflight {
       instance: role.instance,
       instanceType: role.instanceType,
       idempotencyToken: 'preflight',
-      bootstrap: { kind: 'dask', initCommands: [] },
       ...(plan.instancePrefix !== undefined ? { instancePrefix: plan.instancePrefix } : {}),
     };
     const rootDeviceName = images.get(this.imageIdOf(role) ?? '')?.RootDeviceName;

@@ -4,7 +4,7 @@ import type { LaunchPreflight } from '../../domain/ports.ts';
 
 /**
  * What the local provider cannot do, refused before anything is recorded
- * or launched: it runs Dask processes, not Jupyter.
+ * or launched: it runs the roles' processes, not notebooks.
  */
 export class LocalPreflight implements LaunchPreflight {
   async check(plan: Plan): Promise<void> {

@@ -1,4 +1,5 @@
 import type { SecretKey, SecretStore } from '../../domain/ports.ts';
+import { SecretPaths } from '../ssm/secret-names.ts';
 
 /**
  * Secrets for local clusters, whose processes read nothing at boot: kept in
@@ -6,9 +7,10 @@ import type { SecretKey, SecretStore } from '../../domain/ports.ts';
  */
 export class MemorySecretStore implements SecretStore {
   private readonly values = new Map<string, string>();
+  private readonly paths = new SecretPaths();
 
   nameOf(clusterId: string, key: SecretKey): string {
-    return `/bilbo/clusters/${clusterId}/${key}`;
+    return this.paths.nameOf(clusterId, key);
   }
 
   async put(clusterId: string, key: SecretKey, value: string): Promise<string> {
@@ -18,7 +20,7 @@ export class MemorySecretStore implements SecretStore {
   }
 
   async removeAll(clusterId: string): Promise<void> {
-    const prefix = this.nameOf(clusterId, 'jupyter-token').replace(/jupyter-token$/, '');
+    const prefix = `${this.paths.pathOf(clusterId)}/`;
     for (const name of [...this.values.keys()]) if (name.startsWith(prefix)) this.values.delete(name);
   }
 

@@ -1,8 +1,8 @@
 /**
- * The local machine provider: each "instance" is a real process (`dask
- * scheduler`, `dask worker`) on this machine, leading its own process group
- * so that the nanny's worker processes go down with it. Child handles live in
- * memory for exit codes; the registry on disk is the source of truth.
+ * The local machine provider: each "instance" is a real process on this
+ * machine — what the cluster's kind says the role runs — leading its own
+ * process group so that whatever it forks goes down with it. Child handles
+ * live in memory for exit codes; the registry on disk is the source of truth.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +13,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProvisioningError } from '../../domain/errors.ts';
-import { daskProcessSpec } from '../../domain/kinds/dask/processes.ts';
+import { kindOf } from '../../domain/kinds/index.ts';
 import { unseenMachine } from '../../domain/machines.ts';
 import type { LaunchRequest, Machine, MachineProvider, ProcessSpec } from '../../domain/ports.ts';
 import { type InstanceRecord, InstanceRegistry } from './instance-registry.ts';
@@ -22,18 +22,18 @@ import { isProcessAlive, killGroup, readProcStartTicks, readProcStat, signalGrou
 export interface LocalProcessProviderOptions {
   /** Where the registry, logs and per-instance work folders live. */
   stateDir: string;
-  /** An interpreter that can import distributed (see findDaskPython). */
-  python: string;
+  /** Where each program the process specs name is, e.g. `{ python: '/usr/bin/python3' }`. */
+  programs: Readonly<Record<string, string>>;
   /** @default '127.0.0.1' */
   host?: string;
   /** How long a terminated group gets between SIGTERM and SIGKILL. @default 5000 */
   terminateGraceMs?: number;
-  /** What to run for a launch. @default the Dask role's command (domain/dask/roles.ts) */
+  /** What to run for a launch. @default what the cluster's kind runs for the role */
   processSpec?: (request: LaunchRequest) => ProcessSpec;
 }
 
-const daskProcessOf = (request: LaunchRequest): ProcessSpec =>
-  daskProcessSpec(request.role, request.bootstrap);
+const kindProcessOf = (request: LaunchRequest): ProcessSpec =>
+  kindOf(request.bootstrap.kind).processSpec(request);
 
 /** Set in every instance's environment, and so inherited by all its descendants. */
 export const INSTANCE_ENV_VAR = 'BILBO_INSTANCE_ID';
@@ -73,7 +73,7 @@ export class LocalProcessProvider implements MachineProvider {
     );
     if (earlier.length > 0) return this.describe(earlier.map((record) => record.id));
 
-    const spec = (this.options.processSpec ?? daskProcessOf)(request);
+    const spec = (this.options.processSpec ?? kindProcessOf)(request);
     const portSets = await allocatePorts(this.host, request.count, spec.ports);
     const started: InstanceRecord[] = [];
     try {
@@ -101,7 +101,13 @@ export class LocalProcessProvider implements MachineProvider {
     await mkdir(workDir, { recursive: true });
     await mkdir(join(this.options.stateDir, 'logs'), { recursive: true });
 
-    const command = [this.options.python, ...programArgs(spec, this.host, ports, workDir)];
+    const program = this.options.programs[spec.program];
+    if (program === undefined) {
+      throw new ProvisioningError(
+        `Cannot start the ${request.role}: no ${spec.program} program is configured.`,
+      );
+    }
+    const command = [program, ...programArgs(spec, this.host, ports, workDir)];
     const log = openSync(logFile, 'a');
     let child: ChildProcess;
     let startTicks: number | undefined;
@@ -287,32 +293,27 @@ function toMachine(record: InstanceRecord, state: Machine['state']): Machine {
   return machine;
 }
 
-/** The argv after the interpreter, with `{host}` and `{port:NAME}` filled in. */
+/** The arguments, with `{host}`, `{port:NAME}` and `{workdir}` filled in. */
 export function programArgs(
   spec: ProcessSpec,
   host: string,
   ports: Record<string, number>,
   workDir: string,
 ): string[] {
-  const args = spec.args.map((arg) =>
-    arg.replaceAll('{host}', host).replace(/\{port:([^}]+)\}/g, (_, name: string) => {
-      const port = ports[name];
-      if (port === undefined) {
-        throw new ProvisioningError(
-          `The process arguments use {port:${name}}, which is not one of its ports.`,
-        );
-      }
-      return String(port);
-    }),
+  return spec.args.map((arg) =>
+    arg
+      .replaceAll('{host}', host)
+      .replaceAll('{workdir}', workDir)
+      .replace(/\{port:([^}]+)\}/g, (_, name: string) => {
+        const port = ports[name];
+        if (port === undefined) {
+          throw new ProvisioningError(
+            `The process arguments use {port:${name}}, which is not one of its ports.`,
+          );
+        }
+        return String(port);
+      }),
   );
-  // Keeps dask-worker-space out of the shared temp folder.
-  if (
-    args[0] === 'worker' &&
-    !args.some((arg) => arg === '--local-directory' || arg.startsWith('--local-directory='))
-  ) {
-    args.push('--local-directory', workDir);
-  }
-  return ['-m', spec.program, ...args];
 }
 
 /** Free ports on `host`, held open together so no two instances get the same one. */
@@ -350,7 +351,7 @@ function spawned(child: ChildProcess, program: string): Promise<void> {
       reject(
         new ProvisioningError(
           error.code === 'ENOENT'
-            ? `Cannot start ${program}: no such program. Install Dask (apt-get install python3-distributed) or set BILBO_PYTHON.`
+            ? `Cannot start ${program}: no such program. Install it, or point bilbo at another (BILBO_PYTHON for Python).`
             : `Cannot start ${program}: ${error.message}`,
           { cause: error },
         ),

@@ -25,7 +25,7 @@ const BUSY_ERRORS = new Set(['ThrottlingException', 'TooManyUpdates', 'InternalS
 /**
  * Cluster secrets as SSM SecureString parameters named
  * `<prefix>/<clusterId>/<key>`, which the cluster's instances read at boot
- * with their instance role (see domain/dask/user-data.ts).
+ * with their instance role (see each kind's user-data under domain/kinds).
  *
  * No tags: PutParameter refuses Tags together with Overwrite, and a retried
  * put must overwrite. The path alone scopes the instance role's access.

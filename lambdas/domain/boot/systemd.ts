@@ -8,6 +8,8 @@
 
 export interface UnitSpec {
   description: string;
+  /** The system user (and group) the service runs as. */
+  user: string;
   /** The program the service runs, with no arguments. */
   execStart: string;
   /** Run as root before each start (systemd's `+` prefix), e.g. to fetch a secret. */
@@ -31,8 +33,8 @@ export function renderUnit(spec: UnitSpec): string {
     '',
     '[Service]',
     'Type=simple',
-    'User=dask',
-    'Group=dask',
+    `User=${spec.user}`,
+    `Group=${spec.user}`,
     ...(spec.environmentFile ? [`EnvironmentFile=-${spec.environmentFile}`] : []),
     ...(spec.execStartPre ? [`ExecStartPre=+${spec.execStartPre}`] : []),
     `ExecStart=${spec.execStart}`,

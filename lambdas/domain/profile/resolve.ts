@@ -1,25 +1,9 @@
 /**
- * Turns a profile into the cluster's roles: the only place, with
- * dask/roles.ts, that knows a cluster's kind.
+ * A role's instance from a profile: the common `instance` overlaid by the
+ * role's own. Which roles a profile asks for is its kind's business
+ * (lambdas/domain/kinds).
  */
-import type {
-  InstanceSpec,
-  Profile,
-  ResolvedInstance,
-  RoleName,
-  RolePlan,
-} from '../../../schemas/types.generated.ts';
-import { ValidationError } from '../errors.ts';
-
-/** A role before the instance type is looked up and the workers are sized. */
-export interface RoleSpec {
-  role: RoleName;
-  count: number;
-  instance: ResolvedInstance;
-  /** The profile's wishes for the Dask worker processes (worker role only). */
-  worker?: { nproc?: number; nthread?: number };
-  notebook?: NonNullable<RolePlan['notebook']>;
-}
+import type { InstanceSpec, ResolvedInstance } from '../../../schemas/types.generated.ts';
 
 const SCALAR_FIELDS = [
   'ami',
@@ -61,54 +45,4 @@ export function mergeTags(
   const merged = new Map<string, string>();
   for (const [key, value] of [...common, ...role]) merged.set(key, value);
   return [...merged].map(([key, value]): [string, string] => [key, value]);
-}
-
-/** The roles of the profile's cluster, in launch order: scheduler, worker, notebook. */
-export function resolveRoles(profile: Profile): RoleSpec[] {
-  if (profile.ray !== undefined) {
-    throw new ValidationError('ray clusters are not supported yet: remove the "ray" section and use "dask"', {
-      field: 'ray',
-    });
-  }
-  const common = profile.instance;
-  const worker = profile.dask?.worker;
-  const roles: RoleSpec[] = [
-    {
-      role: 'scheduler',
-      count: 1,
-      instance: resolveRoleInstance(common, profile.dask?.scheduler?.instance),
-    },
-    {
-      role: 'worker',
-      count: worker?.count ?? 1,
-      instance: resolveRoleInstance(common, worker?.instance),
-      worker: {
-        ...(worker?.nproc !== undefined ? { nproc: worker.nproc } : {}),
-        ...(worker?.nthread !== undefined ? { nthread: worker.nthread } : {}),
-      },
-    },
-  ];
-  const notebook = profile.notebook;
-  if (notebook !== undefined) {
-    const repository = notebook.git?.repository;
-    roles.push({
-      role: 'notebook',
-      count: 1,
-      instance: resolveRoleInstance(common, notebook.instance),
-      notebook: {
-        ...(notebook.workdir !== undefined ? { workdir: notebook.workdir } : {}),
-        ...(repository !== undefined
-          ? { gitRepositories: typeof repository === 'string' ? [repository] : [...repository] }
-          : {}),
-        ...(notebook.git
-          ? {
-              gitUser: notebook.git.user,
-              gitEmail: notebook.git.email,
-              hasGitPassword: notebook.git.password !== '',
-            }
-          : {}),
-      },
-    });
-  }
-  return roles;
 }

@@ -1,4 +1,5 @@
 import type { Cluster, CreateClusterRequest, Plan, Profile } from '../../../schemas/types.generated.ts';
+import { kindOf } from '../kinds/index.ts';
 import type {
   Clock,
   ClusterStore,
@@ -7,7 +8,7 @@ import type {
   SecretStore,
   WorkflowStarter,
 } from '../ports.ts';
-import { updateLatest } from '../workflow/record-updates.ts';
+import { loadCluster } from '../workflow/load-cluster.ts';
 import { WORKFLOWS } from '../workflows.ts';
 import { prepareCluster } from './prepare-cluster.ts';
 
@@ -19,7 +20,7 @@ export interface CreateClusterDeps {
   secrets: SecretStore;
   clock: Clock;
   newClusterId: () => string;
-  /** A fresh random secret, e.g. a Jupyter token. */
+  /** A fresh random secret, e.g. a notebook's token. */
   newSecret: () => string;
 }
 
@@ -43,17 +44,20 @@ export async function createCluster(
     ...(request.profileName ? { profileName: request.profileName } : {}),
   });
   await deps.store.create(cluster, { step: 'accepted', message: `create requested by ${owner}` });
-  await storeSecrets(cluster.id, profile, deps);
+  await storeSecrets(cluster.id, plan.kind, profile, deps);
 
-  const memberRoles = plan.roles.filter((role) => role.role !== 'scheduler').map((role) => role.role);
+  const { primaryRole } = kindOf(plan.kind);
+  const memberRoles = plan.roles.filter((role) => role.role !== primaryRole).map((role) => role.role);
   let executionArn: string;
   try {
     executionArn = await deps.workflows.start('create', WORKFLOWS.create.executionName(cluster), {
       clusterId: cluster.id,
+      primaryRole,
       memberRoles,
     });
   } catch (error) {
     await deps.store.transition(cluster.id, {
+      name: cluster.name,
       from: ['CREATING'],
       to: 'FAILED',
       changes: { failure: { step: 'start-workflow', message: messageOf(error) } },
@@ -61,8 +65,9 @@ export async function createCluster(
     });
     throw error;
   }
-  // The workflow may already have written to the record: set the ARN on the latest version.
-  return updateLatest(deps.store, cluster.id, () => ({ executionArn }));
+  // The workflow may have written to the record already: this write asks for no version.
+  await deps.store.update(cluster.id, { changes: { executionArn } });
+  return loadCluster(deps.store, cluster.id);
 }
 
 /** A cluster as recorded when its create is accepted: CREATING, version 1, nothing launched. */
@@ -87,12 +92,16 @@ export function newClusterRecord(fields: {
   };
 }
 
-/** The notebook's secrets go to the secret store, never into the record or user-data. */
-async function storeSecrets(clusterId: string, profile: Profile, deps: CreateClusterDeps): Promise<void> {
-  if (!profile.notebook) return;
-  await deps.secrets.put(clusterId, 'jupyter-token', deps.newSecret());
-  const password = profile.notebook.git?.password;
-  if (password) await deps.secrets.put(clusterId, 'git-password', password);
+/** The secrets the machines read at boot go to the secret store, never into the record or user-data. */
+async function storeSecrets(
+  clusterId: string,
+  kind: Plan['kind'],
+  profile: Profile,
+  deps: CreateClusterDeps,
+): Promise<void> {
+  for (const [key, value] of Object.entries(kindOf(kind).secretsFor(profile, deps.newSecret))) {
+    await deps.secrets.put(clusterId, key, value);
+  }
 }
 
 function messageOf(error: unknown): string {

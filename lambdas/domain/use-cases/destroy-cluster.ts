@@ -2,7 +2,7 @@ import type { Cluster } from '../../../schemas/types.generated.ts';
 import { ClusterNotFoundError } from '../errors.ts';
 import { assertTransition, sourcesOf } from '../lifecycle.ts';
 import type { ClusterStore, WorkflowStarter } from '../ports.ts';
-import { updateLatest } from '../workflow/record-updates.ts';
+import { loadCluster } from '../workflow/load-cluster.ts';
 import { WORKFLOWS } from '../workflows.ts';
 
 export interface DestroyClusterDeps {
@@ -27,7 +27,8 @@ export async function destroyCluster(
   if (cluster.state === 'DESTROYING') return cluster;
   assertTransition(cluster.state, 'DESTROYING');
 
-  const destroying = await deps.store.transition(cluster.id, {
+  await deps.store.transition(cluster.id, {
+    name: cluster.name,
     from: sourcesOf('DESTROYING'),
     to: 'DESTROYING',
     expectedVersion: cluster.version,
@@ -35,12 +36,15 @@ export async function destroyCluster(
   });
   let executionArn: string;
   try {
+    // The version the transition above wrote: it required cluster.version.
+    const destroying = { id: cluster.id, version: cluster.version + 1 };
     executionArn = await deps.workflows.start('destroy', WORKFLOWS.destroy.executionName(destroying), {
       clusterId: cluster.id,
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     await deps.store.transition(cluster.id, {
+      name: cluster.name,
       from: ['DESTROYING'],
       to: 'FAILED',
       changes: { failure: { step: 'start-workflow', message } },
@@ -51,5 +55,6 @@ export async function destroyCluster(
     });
     throw error;
   }
-  return updateLatest(deps.store, cluster.id, () => ({ executionArn }));
+  await deps.store.update(cluster.id, { changes: { executionArn } });
+  return loadCluster(deps.store, cluster.id);
 }

@@ -1,9 +1,9 @@
 import type { Cluster } from '../../../schemas/types.generated.ts';
 import { InstanceLostError } from '../errors.ts';
-import { dashboardUrlOf } from '../kinds/dask/processes.ts';
-import { DASK_PORTS } from '../kinds/dask/user-data.ts';
+import { kindOf } from '../kinds/index.ts';
+import { networkForPeople } from '../kinds/kind.ts';
 import type { ClusterStore, Machine, MachineProvider } from '../ports.ts';
-import { loadCluster, updateLatest } from './record-updates.ts';
+import { loadCluster } from './load-cluster.ts';
 
 export interface CheckMachinesInput {
   clusterId: string;
@@ -45,10 +45,10 @@ async function checkRunning(clusterId: string, deps: CheckMachinesDeps): Promise
   const running = machines.filter((machine) => machine.state === 'running').length;
   const done = running === ids.length;
   if (done) {
-    await recordPeopleUrls(cluster, machines, deps.store);
+    await recordEndpoints(cluster, machines, deps.store);
     await deps.store.appendEvent(clusterId, {
       step: 'check-running',
-      message: `${running} instance${running === 1 ? '' : 's'} running; waiting for the Dask dashboard`,
+      message: `${running} instance${running === 1 ? '' : 's'} running; waiting for the dashboard`,
     });
   }
   return { done, running, total: ids.length };
@@ -56,27 +56,23 @@ async function checkRunning(clusterId: string, deps: CheckMachinesDeps): Promise
 
 /**
  * Providers learn a machine's public address only once it runs (EC2's
- * RunInstances answer has none): point the URLs people use — the
- * dashboard's and the notebook's — at it, unless the profile asks for
- * private addresses.
+ * RunInstances answer has none): the cluster's URLs are made again from
+ * the running machines, on the addresses people use.
  */
-async function recordPeopleUrls(cluster: Cluster, machines: Machine[], store: ClusterStore): Promise<void> {
-  const addressOf = (machine: Machine) =>
-    machine.publicIp && !cluster.plan.privateCommand ? machine.publicIp : machine.privateIp;
-  const scheduler = machines.find((machine) => machine.role === 'scheduler');
-  const notebook = machines.find((machine) => machine.role === 'notebook');
-  const changes: { dashboardUrl?: string; notebookUrl?: string } = {};
-  if (scheduler && cluster.dashboardUrl) {
-    const url = new URL(cluster.dashboardUrl);
-    url.hostname = addressOf(scheduler);
-    const dashboardUrl = url.href.replace(/\/$/, '');
-    if (dashboardUrl !== cluster.dashboardUrl) changes.dashboardUrl = dashboardUrl;
-  }
-  if (notebook) {
-    const notebookUrl = dashboardUrlOf(addressOf(notebook), notebook.ports?.notebook ?? DASK_PORTS.notebook);
-    if (notebookUrl !== cluster.notebookUrl) changes.notebookUrl = notebookUrl;
-  }
-  if (Object.keys(changes).length > 0) await updateLatest(store, cluster.id, () => changes);
+async function recordEndpoints(cluster: Cluster, machines: Machine[], store: ClusterStore): Promise<void> {
+  const known = new Map((cluster.instances ?? []).map((instance) => [instance.id, instance]));
+  const instances = machines.map((machine) => ({
+    ...known.get(machine.id),
+    id: machine.id,
+    role: machine.role,
+    privateIp: machine.privateIp,
+    ...(machine.publicIp ? { publicIp: machine.publicIp } : {}),
+  }));
+  const endpoints = kindOf(cluster.plan.kind).endpoints(instances, networkForPeople(cluster.plan));
+  const changes = Object.fromEntries(
+    Object.entries(endpoints).filter(([field, value]) => cluster[field as keyof Cluster] !== value),
+  );
+  if (Object.keys(changes).length > 0) await store.update(cluster.id, { changes });
 }
 
 /** A machine that stopped or vanished before READY fails the create at once. */

@@ -1,7 +1,7 @@
 import { type CleanupDeps, terminateEverything } from './cleanup.ts';
 import type { CaughtError } from './failure.ts';
 import { describeCaughtError } from './failure.ts';
-import { loadCluster } from './record-updates.ts';
+import { loadCluster } from './load-cluster.ts';
 
 export interface DestroyStepInput {
   clusterId: string;
@@ -29,6 +29,7 @@ export async function recordDestroyed(
   // A retry of a step that already succeeded.
   if (cluster.state === 'DESTROYED') return { state: 'DESTROYED' };
   await deps.store.transition(cluster.id, {
+    name: cluster.name,
     from: ['DESTROYING'],
     to: 'DESTROYED',
     event: { step: 'record-destroyed', message: 'destroyed: every instance is terminated' },
@@ -49,6 +50,7 @@ export async function recordDestroyFailed(
   const failure = { step: input.failedStep, ...describeCaughtError(input.error) };
   const cluster = await loadCluster(deps.store, input.clusterId);
   await deps.store.transition(cluster.id, {
+    name: cluster.name,
     from: ['DESTROYING'],
     to: 'FAILED',
     changes: { failure },

@@ -1,21 +1,21 @@
-import type { ClusterInstance, RoleName, RolePlan } from '../../../schemas/types.generated.ts';
+import type { ClusterInstance, RoleName } from '../../../schemas/types.generated.ts';
 import { ProvisioningError } from '../errors.ts';
-import { dashboardUrlOf, schedulerAddressOf } from '../kinds/dask/processes.ts';
-import { DASK_PORTS } from '../kinds/dask/user-data.ts';
-import type { ClusterStore, Machine, MachineProvider, RoleBootstrap, SecretNames } from '../ports.ts';
-import { loadCluster, updateLatest } from './record-updates.ts';
+import { kindOf } from '../kinds/index.ts';
+import { networkForPeople } from '../kinds/kind.ts';
+import type { ClusterStore, Machine, MachineProvider, SecretNames } from '../ports.ts';
+import { loadCluster } from './load-cluster.ts';
 
 export interface LaunchRoleInput {
   clusterId: string;
   role: RoleName;
-  /** Required for every role but the scheduler. */
-  schedulerAddress?: string;
+  /** The primary role's address: every role but the primary is given it. */
+  primaryAddress?: string;
 }
 
 export interface LaunchRoleOutput {
   machineIds: string[];
-  schedulerAddress?: string;
-  dashboardUrl?: string;
+  /** For the primary role: the address the other roles are given. */
+  primaryAddress?: string;
 }
 
 export interface LaunchRoleDeps {
@@ -43,6 +43,7 @@ export async function launchRole(input: LaunchRoleInput, deps: LaunchRoleDeps): 
   const what = rolePlan.count === 1 ? input.role : `${rolePlan.count} ${input.role}s`;
   await deps.store.appendEvent(cluster.id, { step: `launch-${input.role}`, message: `launching ${what}` });
 
+  const kind = kindOf(cluster.plan.kind);
   const machines = await deps.provider.launch({
     clusterId: cluster.id,
     clusterName: cluster.name,
@@ -53,95 +54,33 @@ export async function launchRole(input: LaunchRoleInput, deps: LaunchRoleDeps): 
     instance: rolePlan.instance,
     instanceType: rolePlan.instanceType,
     idempotencyToken: `${cluster.id}-${input.role}`,
-    bootstrap: roleBootstrap(cluster.id, rolePlan, input.schedulerAddress, deps.secrets),
+    bootstrap: kind.bootstrap(cluster.id, rolePlan, {
+      ...(input.primaryAddress ? { primaryAddress: input.primaryAddress } : {}),
+      secrets: deps.secrets,
+    }),
     ...(cluster.plan.instancePrefix !== undefined ? { instancePrefix: cluster.plan.instancePrefix } : {}),
   });
 
   const complete = machines.length >= rolePlan.count;
-  const addresses: SchedulerEndpoints | Record<string, never> =
-    complete && input.role === 'scheduler'
-      ? schedulerEndpoints(machines, cluster.plan.privateCommand === true)
-      : {};
-  await updateLatest(
-    deps.store,
-    cluster.id,
-    (latest) => ({
-      instances: mergeInstances(latest.instances ?? [], machines.map(toClusterInstance)),
-      ...addresses,
-    }),
-    {
-      step: `launch-${input.role}`,
-      message: launchedMessage(
-        what,
-        machines,
-        'schedulerAddress' in addresses ? addresses.schedulerAddress : undefined,
-      ),
+  const instances = machines.map(toClusterInstance);
+  const primary = complete && input.role === kind.primaryRole ? instances[0] : undefined;
+  const primaryAddress = primary ? kind.primaryAddress(primary) : undefined;
+  // The role's whole list, replacing any earlier one: a retried launch records no duplicates.
+  await deps.store.update(cluster.id, {
+    changes: {
+      roleInstances: { [input.role]: instances },
+      // Its private address is known at launch; public ones once it runs (check-machines).
+      ...(primary ? kind.endpoints([primary], networkForPeople(cluster.plan)) : {}),
     },
-  );
+    event: { step: `launch-${input.role}`, message: launchedMessage(what, machines, primaryAddress) },
+  });
   if (!complete) {
     // Recorded above, so the rollback and the user both see what did start.
     throw new ProvisioningError(
       `asked for ${what}, the provider launched ${machines.length}: not enough capacity for the ${input.role} role`,
     );
   }
-  return { machineIds: machines.map((machine) => machine.id), ...addresses };
-}
-
-interface SchedulerEndpoints {
-  schedulerAddress: string;
-  /** For people: the public address unless the profile asks for private ones. */
-  dashboardUrl: string;
-  /** From inside the cluster's network: what the readiness probe looks at on AWS. */
-  privateDashboardUrl: string;
-}
-
-function schedulerEndpoints(machines: Machine[], privateCommand: boolean): SchedulerEndpoints {
-  const scheduler = machines[0];
-  if (!scheduler) throw new Error('the provider launched no scheduler');
-  const dashboardPort = scheduler.ports?.dashboard ?? DASK_PORTS.dashboard;
-  const privateDashboardUrl = dashboardUrlOf(scheduler.privateIp, dashboardPort);
-  return {
-    // Workers reach the scheduler inside the cluster's network.
-    schedulerAddress: schedulerAddressOf(
-      scheduler.privateIp,
-      scheduler.ports?.scheduler ?? DASK_PORTS.scheduler,
-    ),
-    dashboardUrl:
-      scheduler.publicIp && !privateCommand
-        ? dashboardUrlOf(scheduler.publicIp, dashboardPort)
-        : privateDashboardUrl,
-    privateDashboardUrl,
-  };
-}
-
-/** What the role's machines start; secrets travel by name only. */
-function roleBootstrap(
-  clusterId: string,
-  rolePlan: RolePlan,
-  schedulerAddress: string | undefined,
-  secrets: SecretNames,
-): RoleBootstrap {
-  const notebook = rolePlan.notebook;
-  return {
-    kind: 'dask',
-    initCommands: rolePlan.instance.init_cmd,
-    ...(schedulerAddress ? { schedulerAddress } : {}),
-    ...(rolePlan.dask ? { dask: rolePlan.dask } : {}),
-    ...(notebook
-      ? {
-          notebook: {
-            ...(notebook.workdir !== undefined ? { workdir: notebook.workdir } : {}),
-            ...(notebook.gitRepositories ? { gitRepositories: notebook.gitRepositories } : {}),
-            ...(notebook.gitUser !== undefined ? { gitUser: notebook.gitUser } : {}),
-            ...(notebook.gitEmail !== undefined ? { gitEmail: notebook.gitEmail } : {}),
-          },
-          secrets: {
-            jupyterToken: secrets.nameOf(clusterId, 'jupyter-token'),
-            ...(notebook.hasGitPassword ? { gitPassword: secrets.nameOf(clusterId, 'git-password') } : {}),
-          },
-        }
-      : {}),
-  };
+  return { machineIds: machines.map((machine) => machine.id), ...(primaryAddress ? { primaryAddress } : {}) };
 }
 
 function toClusterInstance(machine: Machine): ClusterInstance {
@@ -155,12 +94,7 @@ function toClusterInstance(machine: Machine): ClusterInstance {
   };
 }
 
-function mergeInstances(known: ClusterInstance[], launched: ClusterInstance[]): ClusterInstance[] {
-  const ids = new Set(launched.map((instance) => instance.id));
-  return [...known.filter((instance) => !ids.has(instance.id)), ...launched];
-}
-
-function launchedMessage(what: string, machines: Machine[], schedulerAddress: string | undefined): string {
+function launchedMessage(what: string, machines: Machine[], primaryAddress: string | undefined): string {
   const ids = machines.map((machine) => machine.id).join(', ');
-  return schedulerAddress ? `launched ${what} at ${schedulerAddress} (${ids})` : `launched ${what} (${ids})`;
+  return primaryAddress ? `launched ${what} at ${primaryAddress} (${ids})` : `launched ${what} (${ids})`;
 }

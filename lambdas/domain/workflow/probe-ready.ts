@@ -1,9 +1,9 @@
 import type { Cluster } from '../../../schemas/types.generated.ts';
 import { ReadyTimeoutError } from '../errors.ts';
-import { dashboardUrlOf } from '../kinds/dask/processes.ts';
-import { DASK_PORTS } from '../kinds/dask/user-data.ts';
-import type { Clock, ClusterStore, ReadinessObservation, ReadinessProbe } from '../ports.ts';
-import { loadCluster, updateLatest } from './record-updates.ts';
+import { kindOf } from '../kinds/index.ts';
+import { type Network, networkForPeople, type ReadinessVerdict } from '../kinds/kind.ts';
+import type { Clock, ClusterStore, ReadinessProbe } from '../ports.ts';
+import { loadCluster } from './load-cluster.ts';
 
 export interface ProbeReadyInput {
   clusterId: string;
@@ -19,10 +19,13 @@ export interface ProbeReadyOutput {
 export interface ProbeSettings {
   /** How long one invocation keeps polling before it hands back to the workflow. */
   budgetMs: number;
-  /** Time between two looks at the dashboard. */
+  /** Time between two looks at the cluster. */
   intervalMs: number;
-  /** Which of the scheduler's dashboard addresses to look at: inside the cluster's network, or the public one. */
-  network: 'private' | 'public';
+  /**
+   * Where the probe looks from: inside the cluster's network (the deployed
+   * probe, in the VPC), or from outside, as people do (local mode).
+   */
+  network: Network;
 }
 
 export interface ProbeReadyDeps {
@@ -34,84 +37,69 @@ export interface ProbeReadyDeps {
 }
 
 /**
- * Polls the Dask dashboard (its /health, then the joined workers) for up
- * to one budget, so detection is one interval behind the cluster while the
- * workflow makes one state transition per budget, not one per look.
- * Progress (dashboard up, n/m workers joined) goes to the event log as it
- * changes. Past the profile's ready_timeout the create fails. The probe
- * needs no machine provider: the workflow checks the machines between two
- * budgets, so on AWS the probe runs in the VPC with HTTP access alone.
+ * Looks at the cluster (what its kind says to look at, and how to judge
+ * it) for up to one budget, so detection is one interval behind the
+ * cluster while the workflow makes one state transition per budget, not
+ * one per look. Progress (dashboard up, n/m workers joined) goes to the
+ * event log as it changes. Past the profile's ready_timeout the create
+ * fails. The probe needs no machine provider: the workflow checks the
+ * machines between two budgets, so on AWS the probe runs in the VPC with
+ * HTTP access alone.
  */
 export async function probeReady(input: ProbeReadyInput, deps: ProbeReadyDeps): Promise<ProbeReadyOutput> {
-  let cluster = await loadCluster(deps.store, input.clusterId);
-  const dashboardUrl =
-    deps.settings.network === 'private' ? cluster.privateDashboardUrl : cluster.dashboardUrl;
-  if (!dashboardUrl) throw new Error(`cluster ${cluster.name} has no dashboard URL yet`);
-  const wanted = cluster.plan.wantedWorkers;
+  const cluster = await loadCluster(deps.store, input.clusterId);
+  const kind = kindOf(cluster.plan.kind);
+  const network = deps.settings.network === 'private' ? 'private' : networkForPeople(cluster.plan);
+  const urls = kind.readinessChecks(cluster, network);
   const deadline = Date.parse(cluster.createdAt) + cluster.plan.readyTimeoutSeconds * 1000;
   const budgetEnd = deps.clock.now().getTime() + deps.settings.budgetMs;
-  const notebookUrl = notebookUrlOf(cluster, deps.settings.network);
-  const target = { dashboardUrl, wantedWorkers: wanted, ...(notebookUrl ? { notebookUrl } : {}) };
 
+  let recorded: Progress = {
+    workersJoined: cluster.workersJoined ?? 0,
+    dashboardAnswered: cluster.dashboardAnsweredAt !== undefined,
+  };
   for (;;) {
-    const seen = await deps.probe.observe(target);
-    cluster = await recordProgress(cluster, seen, deps);
-    const ready =
-      seen.dashboardUp && seen.workersJoined >= wanted && (!notebookUrl || seen.notebookUp === true);
+    const verdict = kind.judgeReadiness(cluster, await deps.probe.look(urls));
+    recorded = await recordProgress(cluster, recorded, verdict, deps);
     const now = deps.clock.now().getTime();
-    if (!ready && now >= deadline) throw timeoutError(cluster.plan.readyTimeoutSeconds, seen, wanted);
-    if (ready || now >= budgetEnd) {
-      return {
-        ready,
-        dashboardUp: seen.dashboardUp,
-        workersJoined: seen.workersJoined,
-        wantedWorkers: wanted,
-      };
+    if (!verdict.ready && now >= deadline) throw timeoutError(cluster.plan.readyTimeoutSeconds, verdict);
+    if (verdict.ready || now >= budgetEnd) {
+      const { ready, dashboardUp, workersJoined, wantedWorkers } = verdict;
+      return { ready, dashboardUp, workersJoined, wantedWorkers };
     }
     await deps.sleep(deps.settings.intervalMs);
   }
 }
 
-/** The notebook's Jupyter server, as the probe sees it, when the cluster has one. */
-function notebookUrlOf(cluster: Cluster, network: ProbeSettings['network']): string | undefined {
-  const notebook = cluster.instances?.find((instance) => instance.role === 'notebook');
-  if (!notebook) return undefined;
-  if (network === 'public' && cluster.notebookUrl) return cluster.notebookUrl;
-  return dashboardUrlOf(notebook.privateIp ?? '', notebook.ports?.notebook ?? DASK_PORTS.notebook);
+/** What the record says of the readiness so far: the probe's own writes are the only ones that change it. */
+interface Progress {
+  workersJoined: number;
+  dashboardAnswered: boolean;
 }
 
 async function recordProgress(
   cluster: Cluster,
-  seen: ReadinessObservation,
+  recorded: Progress,
+  seen: ReadinessVerdict,
   deps: ProbeReadyDeps,
-): Promise<Cluster> {
-  const wanted = cluster.plan.wantedWorkers;
-  const firstAnswer = seen.dashboardUp && !cluster.dashboardAnsweredAt;
-  const joinedChanged = seen.workersJoined !== (cluster.workersJoined ?? 0);
-  if (!firstAnswer && !joinedChanged) return cluster;
+): Promise<Progress> {
+  const firstAnswer = seen.dashboardUp && !recorded.dashboardAnswered;
+  if (!firstAnswer && seen.workersJoined === recorded.workersJoined) return recorded;
 
-  const at = deps.clock.now().toISOString();
-  const message = firstAnswer
-    ? `dashboard answering at ${cluster.dashboardUrl}; ${seen.workersJoined}/${wanted} workers joined`
-    : `${seen.workersJoined}/${wanted} workers joined`;
-  return updateLatest(
-    deps.store,
-    cluster.id,
-    (latest) => ({
+  const joined = `${seen.workersJoined}/${seen.wantedWorkers} workers joined`;
+  const message = firstAnswer ? `dashboard answering at ${cluster.dashboardUrl}; ${joined}` : joined;
+  await deps.store.update(cluster.id, {
+    changes: {
       workersJoined: seen.workersJoined,
-      ...(firstAnswer && !latest.dashboardAnsweredAt ? { dashboardAnsweredAt: at } : {}),
-    }),
-    { step: 'probe-ready', message },
-  );
+      ...(firstAnswer ? { dashboardAnsweredAt: deps.clock.now().toISOString() } : {}),
+    },
+    event: { step: 'probe-ready', message },
+  });
+  return { workersJoined: seen.workersJoined, dashboardAnswered: recorded.dashboardAnswered || firstAnswer };
 }
 
-function timeoutError(timeoutSeconds: number, seen: ReadinessObservation, wanted: number): ReadyTimeoutError {
-  const what = !seen.dashboardUp
-    ? 'the Dask dashboard did not answer'
-    : seen.workersJoined < wanted
-      ? `only ${seen.workersJoined}/${wanted} Dask workers joined`
-      : 'the notebook (Jupyter) did not answer';
+function timeoutError(timeoutSeconds: number, seen: ReadinessVerdict): ReadyTimeoutError {
   return new ReadyTimeoutError(
-    `${what} within ready_timeout (${timeoutSeconds} s); raise ready_timeout in the profile if the machines need longer to boot`,
+    `${seen.missing ?? 'the cluster was not ready'} within ready_timeout (${timeoutSeconds} s); raise ready_timeout in the profile if the machines need longer to boot`,
   );
 }

@@ -1,5 +1,5 @@
 import type { Clock, ClusterStore } from '../ports.ts';
-import { loadCluster } from './record-updates.ts';
+import { loadCluster } from './load-cluster.ts';
 
 export interface RecordReadyInput {
   clusterId: string;
@@ -23,6 +23,7 @@ export async function recordReady(
   const now = deps.clock.now();
   const seconds = secondsBetween(cluster.createdAt, now.getTime());
   await deps.store.transition(cluster.id, {
+    name: cluster.name,
     from: ['CREATING'],
     to: 'READY',
     changes: { readyAt: now.toISOString() },

@@ -2,7 +2,7 @@ import { isEnded } from '../lifecycle.ts';
 import { type CleanupDeps, terminateEverything } from './cleanup.ts';
 import type { CaughtError } from './failure.ts';
 import { describeCaughtError } from './failure.ts';
-import { loadCluster } from './record-updates.ts';
+import { loadCluster } from './load-cluster.ts';
 
 export interface RollbackCreateInput {
   clusterId: string;
@@ -31,6 +31,7 @@ export async function rollbackCreate(
   // user asked while it was created) belongs to the destroy workflow.
   if (!isEnded(cluster.state) && cluster.state !== 'DESTROYING') {
     await deps.store.transition(cluster.id, {
+      name: cluster.name,
       from: [cluster.state],
       to: 'FAILED',
       changes: { failure },

@@ -8,5 +8,5 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 
 export const newClusterId = (): string => `c-${randomBytes(8).toString('hex')}`;
 
-/** 24 random bytes, URL-safe: a Jupyter token. */
+/** 24 random bytes, URL-safe: a notebook's token. */
 export const newSecret = (): string => randomBytes(24).toString('base64url');

@@ -26,7 +26,11 @@ describe('SfnWorkflowStarter', () => {
   it('starts the workflow’s state machine with the execution name and the input as JSON', async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: CREATE_EXECUTION, startDate: new Date() });
 
-    const arn = await starter.start('create', 'c-1-create', { clusterId: 'c-1', memberRoles: ['worker'] });
+    const arn = await starter.start('create', 'c-1-create', {
+      clusterId: 'c-1',
+      primaryRole: 'scheduler',
+      memberRoles: ['worker'],
+    });
 
     expect(arn).toBe(CREATE_EXECUTION);
     const calls = sfn.commandCalls(StartExecutionCommand);
@@ -34,7 +38,7 @@ describe('SfnWorkflowStarter', () => {
     expect(calls[0]!.args[0].input).toEqual({
       stateMachineArn: ARNS.create,
       name: 'c-1-create',
-      input: '{"clusterId":"c-1","memberRoles":["worker"]}',
+      input: '{"clusterId":"c-1","primaryRole":"scheduler","memberRoles":["worker"]}',
     });
   });
 
@@ -53,9 +57,9 @@ describe('SfnWorkflowStarter', () => {
         new ExecutionAlreadyExists({ message: 'Execution Already Exists: c-1-create', $metadata: {} }),
       );
 
-    await expect(starter.start('create', 'c-1-create', { clusterId: 'c-1', memberRoles: [] })).resolves.toBe(
-      CREATE_EXECUTION,
-    );
+    await expect(
+      starter.start('create', 'c-1-create', { clusterId: 'c-1', primaryRole: 'scheduler', memberRoles: [] }),
+    ).resolves.toBe(CREATE_EXECUTION);
   });
 
   it('passes any other error on', async () => {
@@ -66,7 +70,7 @@ describe('SfnWorkflowStarter', () => {
       );
 
     await expect(
-      starter.start('create', 'c-1-create', { clusterId: 'c-1', memberRoles: [] }),
+      starter.start('create', 'c-1-create', { clusterId: 'c-1', primaryRole: 'scheduler', memberRoles: [] }),
     ).rejects.toThrow(InvalidExecutionInput);
   });
 

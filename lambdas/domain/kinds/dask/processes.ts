@@ -1,26 +1,34 @@
 /**
- * How each Dask role is started, as a generic ProcessSpec: `{host}` and
- * `{port:NAME}` are filled in by the machine provider. The flags exist both in
- * Debian's distributed 2022.12.1 and in current Dask.
+ * How each Dask role is started locally, as a generic ProcessSpec run by
+ * Python (`python -m dask …`): `{host}`, `{port:NAME}` and `{workdir}` are
+ * filled in by the machine provider. The flags exist both in Debian's
+ * distributed 2022.12.1 and in current Dask.
  */
-import type { DaskWorkerOptions, RoleName } from '../../../../schemas/types.generated.ts';
+import type { RoleName } from '../../../../schemas/types.generated.ts';
 import { ProvisioningError } from '../../errors.ts';
 import type { ProcessSpec } from '../../ports.ts';
+import type { LocalRuntime } from '../kind.ts';
+import type { DaskBootstrap } from './bootstrap.ts';
 
-export interface DaskRoleOptions {
-  /** Worker processes, threads and memory per instance (worker role). */
-  dask?: DaskWorkerOptions | undefined;
-  /** tcp://host:port of the scheduler (worker role). */
-  schedulerAddress?: string | undefined;
-}
+/** The interpreter the process specs name, and what it needs. */
+export const DASK_LOCAL_RUNTIME: LocalRuntime = {
+  program: 'python',
+  module: 'distributed',
+  install: 'apt-get install python3-distributed',
+};
 
-export function daskProcessSpec(role: RoleName, options: DaskRoleOptions = {}): ProcessSpec {
+export function daskProcessSpec(
+  role: RoleName,
+  options: Pick<DaskBootstrap, 'dask' | 'schedulerAddress'> = {},
+): ProcessSpec {
   switch (role) {
     case 'scheduler':
       return {
-        program: 'dask',
+        program: 'python',
         ports: ['scheduler', 'dashboard'],
         args: [
+          '-m',
+          'dask',
           'scheduler',
           '--host',
           '{host}',
@@ -35,9 +43,11 @@ export function daskProcessSpec(role: RoleName, options: DaskRoleOptions = {}): 
       if (!schedulerAddress) throw new Error('a Dask worker needs the scheduler address');
       if (!dask) throw new Error('a Dask worker needs its sizing (nworkers, nthreads, memory limit)');
       return {
-        program: 'dask',
+        program: 'python',
         ports: [],
         args: [
+          '-m',
+          'dask',
           'worker',
           schedulerAddress,
           '--host',
@@ -51,6 +61,9 @@ export function daskProcessSpec(role: RoleName, options: DaskRoleOptions = {}): 
           // Each worker's own diagnostics page on a free port; only the scheduler's dashboard is published.
           '--dashboard-address',
           '{host}:0',
+          // Keeps dask-worker-space out of the shared temp folder.
+          '--local-directory',
+          '{workdir}',
         ],
       };
     }
@@ -59,18 +72,4 @@ export function daskProcessSpec(role: RoleName, options: DaskRoleOptions = {}): 
         'the local provider does not run notebooks yet; remove the notebook section or use the EC2 provider',
       );
   }
-}
-
-/** `tcp://host:port`, with IPv6 hosts in brackets. */
-export function schedulerAddressOf(host: string, port: number): string {
-  return `tcp://${hostPart(host)}:${port}`;
-}
-
-/** The dashboard's base URL; its /health and /json/ pages hang off it. */
-export function dashboardUrlOf(host: string, port: number): string {
-  return `http://${hostPart(host)}:${port}`;
-}
-
-function hostPart(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }

@@ -15,14 +15,14 @@ import type { RoleName } from '../../../../schemas/types.generated.ts';
 import { continued, shellQuote, writeFile } from '../../boot/shell.ts';
 import { renderUnit } from '../../boot/systemd.ts';
 import { ValidationError } from '../../errors.ts';
-import type { RoleBootstrap } from '../../ports.ts';
-
-/** The ports the roles listen on, on EC2. */
-export const DASK_PORTS = { scheduler: 8786, dashboard: 8787, notebook: 8888 } as const;
+import type { DaskBootstrap } from './bootstrap.ts';
+import { DASK_PORTS } from './ports.ts';
 
 /** EC2 refuses user-data over 16 KB (raw bytes, before base64). */
 export const USER_DATA_MAX_BYTES = 16_384;
 
+/** The image's service user (infra/ami), who runs every role's services. */
+export const DASK_USER = 'dask';
 export const DASK_HOME = '/home/dask';
 export const DEFAULT_WORKDIR = `${DASK_HOME}/work`;
 
@@ -30,7 +30,7 @@ export interface UserDataInput {
   clusterId: string;
   clusterName: string;
   role: RoleName;
-  bootstrap: RoleBootstrap;
+  bootstrap: DaskBootstrap;
   /** The region of the instance's SSM parameters. */
   region: string;
 }
@@ -111,6 +111,7 @@ export function renderUserData(input: UserDataInput, options: UserDataOptions = 
       at(`/etc/systemd/system/${unit}`),
       renderUnit({
         description: `bilbo Dask ${role}`,
+        user: DASK_USER,
         execStart: at(`${BIN}/start-${role}.sh`),
         ...(notebook ? { execStartPre: at(`${BIN}/notebook-token.sh`), environmentFile: at(TOKEN_ENV) } : {}),
       }),
@@ -198,7 +199,7 @@ function launcherOf({ role, bootstrap }: UserDataInput, at: Pathing): string {
     case 'scheduler':
       return [
         ...header,
-        `exec ${bin}/dask scheduler --port ${DASK_PORTS.scheduler} --dashboard-address :${DASK_PORTS.dashboard}`,
+        `exec ${bin}/dask scheduler --port ${DASK_PORTS.scheduler.number} --dashboard-address :${DASK_PORTS.dashboard.number}`,
       ].join('\n');
     case 'worker': {
       const { dask, schedulerAddress } = bootstrap;
@@ -220,7 +221,7 @@ function launcherOf({ role, bootstrap }: UserDataInput, at: Pathing): string {
         ...sourceConf(at),
         'export DASK_SCHEDULER_ADDRESS="$BILBO_SCHEDULER_ADDRESS"',
         `cd -- "${at('')}$BILBO_WORKDIR"`,
-        `exec ${bin}/jupyter lab --ip 0.0.0.0 --port ${DASK_PORTS.notebook} --no-browser`,
+        `exec ${bin}/jupyter lab --ip 0.0.0.0 --port ${DASK_PORTS.notebook.number} --no-browser`,
       ].join('\n');
   }
 }
@@ -275,7 +276,7 @@ function notebookParts({ bootstrap }: UserDataInput, at: Pathing): { files: stri
 }
 
 /** Clones every repository; with a password, through a credential store that exists only for the clones. */
-function cloneLines(bootstrap: RoleBootstrap, python: string, at: Pathing): string[] {
+function cloneLines(bootstrap: DaskBootstrap, python: string, at: Pathing): string[] {
   const clone = (helper: string) => [
     `for repository in "\${BILBO_GIT_REPOSITORIES[@]}"; do`,
     `  as_dask git${helper} clone --quiet -- "$repository" || echo "bilbo: could not clone $repository" >&2`,

@@ -50,10 +50,16 @@ describe('writeFile', () => {
 });
 
 describe('renderUnit', () => {
+  it('runs the service as the given user and group', () => {
+    const unit = renderUnit({ description: 'bilbo x', user: 'svc', execStart: '/opt/x' });
+
+    expect(unit).toContain('\nUser=svc\nGroup=svc\n');
+  });
+
   it('refuses text systemd would interpret, such as a % specifier or a newline', () => {
-    expect(() => renderUnit({ description: 'bilbo %h', execStart: '/opt/x' })).toThrow(/unsafe/);
-    expect(() => renderUnit({ description: 'bilbo', execStart: '/opt/x\nExecStartPost=/bin/sh' })).toThrow(
-      /unsafe/,
-    );
+    expect(() => renderUnit({ description: 'bilbo %h', user: 'svc', execStart: '/opt/x' })).toThrow(/unsafe/);
+    expect(() =>
+      renderUnit({ description: 'bilbo', user: 'svc', execStart: '/opt/x\nExecStartPost=/bin/sh' }),
+    ).toThrow(/unsafe/);
   });
 });

@@ -1,15 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../../../lambdas/domain/errors.ts';
-import { mergeTags, resolveRoleInstance, resolveRoles } from '../../../../lambdas/domain/profile/resolve.ts';
-import type { Profile } from '../../../../schemas/types.generated.ts';
-import { validateProfile } from '../../../../schemas/validate.ts';
-
-const fixture = (name: string): Profile =>
-  validateProfile(
-    JSON.parse(readFileSync(join(import.meta.dirname, '../../../fixtures/profiles', name), 'utf8')),
-  );
+import { mergeTags, resolveRoleInstance } from '../../../../lambdas/domain/profile/resolve.ts';
 
 describe('resolveRoleInstance', () => {
   it('overlays the role instance on the common one, field by field', () => {
@@ -97,85 +87,5 @@ describe('mergeTags', () => {
       ['a', '3'],
       ['b', '2'],
     ]);
-  });
-});
-
-describe('resolveRoles', () => {
-  it('gives a scheduler and one worker for a profile without a dask section', () => {
-    const roles = resolveRoles({ instance: { ec2type: 't3.medium' } });
-    expect(roles.map((r) => [r.role, r.count, r.instance.ec2type])).toEqual([
-      ['scheduler', 1, 't3.medium'],
-      ['worker', 1, 't3.medium'],
-    ]);
-  });
-
-  it('resolves every role of a full original profile', () => {
-    const [scheduler, worker, notebook, ...rest] = resolveRoles(fixture('everything.json'));
-    expect(rest).toEqual([]);
-    expect(scheduler).toEqual({
-      role: 'scheduler',
-      count: 1,
-      instance: {
-        ami: 'ami-0f49fa6fe5fc0a0c1',
-        ec2type: 't3.small',
-        keyname: 'scheduler-key',
-        security_group: 'sg-00aa11bb22cc33dd4',
-        vol_size: 20,
-        ssh_user: 'admin',
-        ssh_private_key: '~/.ssh/scheduler-key.pem',
-        init_cmd: ['echo common'],
-        tags: [
-          ['Name Prefix', ' spaced '],
-          ['cost-center', '5678'],
-        ],
-      },
-    });
-    expect(worker).toMatchObject({
-      role: 'worker',
-      count: 2,
-      worker: { nproc: 4, nthread: 1 },
-      instance: {
-        ec2type: 'c5.2xlarge',
-        vol_size: 50,
-        init_cmd: ['echo worker', 'echo again'],
-        tags: [
-          ['Name Prefix', ' spaced '],
-          ['cost-center', '1234'],
-          ['role', 'worker'],
-        ],
-      },
-    });
-    expect(notebook).toMatchObject({
-      role: 'notebook',
-      count: 1,
-      instance: { ec2type: 'r5.large', ami: 'ami-00112233445566778', init_cmd: ['echo notebook'] },
-      notebook: { workdir: '/data/work', gitRepositories: ['https://github.com/example/everything.git'] },
-    });
-  });
-
-  it('takes a list of git repositories as it is, and keeps the git password out of the plan', () => {
-    const notebook = resolveRoles(fixture('notebook-git-list.json')).find((r) => r.role === 'notebook');
-    expect(notebook?.notebook).toEqual({
-      workdir: '~/notebooks',
-      gitRepositories: ['https://github.com/example/models.git', 'https://github.com/example/data-tools.git'],
-      gitUser: 'ml-bot',
-      gitEmail: 'ml-bot@example.com',
-      hasGitPassword: true,
-    });
-  });
-
-  it('adds a notebook only when the profile has a notebook section', () => {
-    expect(resolveRoles(fixture('minimal.json')).map((r) => r.role)).toEqual(['scheduler', 'worker']);
-    expect(resolveRoles({ notebook: {} }).map((r) => r.role)).toEqual(['scheduler', 'worker', 'notebook']);
-  });
-
-  it('refuses a ray cluster', () => {
-    expect(() => resolveRoles({ ray: {} })).toThrow(ValidationError);
-    expect(() => resolveRoles({ ray: {} })).toThrow(
-      expect.objectContaining({
-        field: 'ray',
-        message: expect.stringMatching(/^ray clusters are not supported yet/),
-      }),
-    );
   });
 });

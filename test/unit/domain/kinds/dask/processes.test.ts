@@ -1,19 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { ProvisioningError } from '../../../../../lambdas/domain/errors.ts';
-import {
-  dashboardUrlOf,
-  daskProcessSpec,
-  schedulerAddressOf,
-} from '../../../../../lambdas/domain/kinds/dask/processes.ts';
+import { daskProcessSpec } from '../../../../../lambdas/domain/kinds/dask/processes.ts';
 
 const dask = { nworkers: 2, nthreads: 3, memoryLimitBytes: 1_000_000_000 };
 
 describe('daskProcessSpec', () => {
   it('starts a scheduler on its allocated scheduler and dashboard ports', () => {
     expect(daskProcessSpec('scheduler', {})).toEqual({
-      program: 'dask',
+      program: 'python',
       ports: ['scheduler', 'dashboard'],
       args: [
+        '-m',
+        'dask',
         'scheduler',
         '--host',
         '{host}',
@@ -27,9 +25,11 @@ describe('daskProcessSpec', () => {
 
   it('starts workers sized by the plan, pointed at the scheduler, with no published port', () => {
     expect(daskProcessSpec('worker', { dask, schedulerAddress: 'tcp://127.0.0.1:8786' })).toEqual({
-      program: 'dask',
+      program: 'python',
       ports: [],
       args: [
+        '-m',
+        'dask',
         'worker',
         'tcp://127.0.0.1:8786',
         '--host',
@@ -42,6 +42,8 @@ describe('daskProcessSpec', () => {
         '1000000000',
         '--dashboard-address',
         '{host}:0',
+        '--local-directory',
+        '{workdir}',
       ],
     });
   });
@@ -59,20 +61,5 @@ describe('daskProcessSpec', () => {
     expect(() => daskProcessSpec('notebook', {})).toThrow(
       /remove the notebook section or use the EC2 provider/,
     );
-  });
-});
-
-describe('addresses', () => {
-  it('writes the scheduler address as tcp://host:port', () => {
-    expect(schedulerAddressOf('10.0.1.5', 8786)).toBe('tcp://10.0.1.5:8786');
-  });
-
-  it('writes the dashboard URL as the base URL of the dashboard', () => {
-    expect(dashboardUrlOf('127.0.0.1', 40123)).toBe('http://127.0.0.1:40123');
-  });
-
-  it('puts IPv6 hosts in brackets', () => {
-    expect(schedulerAddressOf('::1', 8786)).toBe('tcp://[::1]:8786');
-    expect(dashboardUrlOf('fd00::5', 8787)).toBe('http://[fd00::5]:8787');
   });
 });

@@ -30,9 +30,10 @@ function oneClusterStore(cluster: Cluster): ClusterStore {
   const store: Partial<ClusterStore> = {
     get: async (id) => (id === record.id ? record : undefined),
     appendEvent: async (id, event) => ({ id: '1', clusterId: id, at: record.updatedAt, ...event }),
-    update: async (_id, _version, changes) => {
-      record = { ...record, ...changes, version: record.version + 1 };
-      return record;
+    update: async (_id, { changes }) => {
+      const { roleInstances, ...fields } = changes;
+      const launched = Object.values(roleInstances ?? {}).flat();
+      record = { ...record, ...fields, instances: [...(record.instances ?? []), ...launched] };
     },
   };
   return store as ClusterStore;
@@ -53,9 +54,9 @@ async function launchRequestsOf(profile: Profile): Promise<LaunchRequest[]> {
   });
   const provider = new FakeMachineProvider();
   const deps = { store: oneClusterStore(cluster), provider, secrets: new MemorySecretStore() };
-  const { schedulerAddress } = await launchRole({ clusterId: CLUSTER_ID, role: 'scheduler' }, deps);
+  const { primaryAddress } = await launchRole({ clusterId: CLUSTER_ID, role: 'scheduler' }, deps);
   for (const { role } of plan.roles.filter((rolePlan) => rolePlan.role !== 'scheduler')) {
-    await launchRole({ clusterId: CLUSTER_ID, role, schedulerAddress: schedulerAddress! }, deps);
+    await launchRole({ clusterId: CLUSTER_ID, role, primaryAddress: primaryAddress! }, deps);
   }
   return provider.launchRequests();
 }

@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../../../lambdas/domain/errors.ts';
+import { DASK_PORTS } from '../../../../../lambdas/domain/kinds/dask/ports.ts';
 import {
-  DASK_PORTS,
   DEFAULT_WORKDIR,
   notebookWorkdir,
   renderUserData,
@@ -76,7 +76,7 @@ describe('renderUserData', () => {
     expect(renderUserData(input('scheduler'))).toContain(
       '\nexec /opt/bilbo/venv/bin/dask scheduler --port 8786 --dashboard-address :8787\n',
     );
-    expect(DASK_PORTS).toEqual({ scheduler: 8786, dashboard: 8787, notebook: 8888 });
+    expect(Object.values(DASK_PORTS).map((port) => port.number)).toEqual([8786, 8787, 8888]);
   });
 
   it('starts workers against the scheduler with the planned processes, threads and memory', () => {

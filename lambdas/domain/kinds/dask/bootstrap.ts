@@ -1,0 +1,68 @@
+import type { DaskWorkerOptions, Profile, RolePlan } from '../../../../schemas/types.generated.ts';
+import type { SecretNames } from '../../ports.ts';
+
+/**
+ * What a Dask role's machine must start, whatever the provider: the local
+ * one turns it into a process (processes.ts), the EC2 one into user-data
+ * (user-data.ts). Only names of secrets travel, never their values.
+ */
+export interface DaskBootstrap {
+  kind: 'dask';
+  /** tcp://host:port of the scheduler, for every role but the scheduler. */
+  schedulerAddress?: string;
+  /** Worker processes, threads and memory per instance (worker role). */
+  dask?: DaskWorkerOptions;
+  /** The profile's init_cmd, run before the role starts. */
+  initCommands: readonly string[];
+  notebook?: {
+    workdir?: string;
+    gitRepositories?: readonly string[];
+    gitUser?: string;
+    gitEmail?: string;
+  };
+  /** Secret parameter names the machine reads at boot with its instance role. */
+  secrets?: { jupyterToken?: string; gitPassword?: string };
+}
+
+/** The secrets a Dask cluster's notebook reads at boot. */
+export const DASK_SECRETS = { jupyterToken: 'jupyter-token', gitPassword: 'git-password' } as const;
+
+export function daskSecrets(profile: Profile, newSecret: () => string): Record<string, string> {
+  if (!profile.notebook) return {};
+  const password = profile.notebook.git?.password;
+  return {
+    [DASK_SECRETS.jupyterToken]: newSecret(),
+    ...(password ? { [DASK_SECRETS.gitPassword]: password } : {}),
+  };
+}
+
+export function daskBootstrap(
+  clusterId: string,
+  role: RolePlan,
+  options: { primaryAddress?: string; secrets: SecretNames },
+): DaskBootstrap {
+  const notebook = role.notebook;
+  const { secrets } = options;
+  return {
+    kind: 'dask',
+    initCommands: role.instance.init_cmd,
+    ...(options.primaryAddress ? { schedulerAddress: options.primaryAddress } : {}),
+    ...(role.dask ? { dask: role.dask } : {}),
+    ...(notebook
+      ? {
+          notebook: {
+            ...(notebook.workdir !== undefined ? { workdir: notebook.workdir } : {}),
+            ...(notebook.gitRepositories ? { gitRepositories: notebook.gitRepositories } : {}),
+            ...(notebook.gitUser !== undefined ? { gitUser: notebook.gitUser } : {}),
+            ...(notebook.gitEmail !== undefined ? { gitEmail: notebook.gitEmail } : {}),
+          },
+          secrets: {
+            jupyterToken: secrets.nameOf(clusterId, DASK_SECRETS.jupyterToken),
+            ...(notebook.hasGitPassword
+              ? { gitPassword: secrets.nameOf(clusterId, DASK_SECRETS.gitPassword) }
+              : {}),
+          },
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,41 @@
+/** The Dask kind: a scheduler (the primary), its workers, and optionally a Jupyter notebook. */
+import type { ClusterKind } from '../kind.ts';
+import { addressOn, portOf } from '../kind.ts';
+import { type DaskBootstrap, daskBootstrap, daskSecrets } from './bootstrap.ts';
+import { daskEndpoints, schedulerAddressOf } from './endpoints.ts';
+import { describeDaskReadiness, describeDaskRole, planDaskRoles } from './plan.ts';
+import { DASK_PORTS } from './ports.ts';
+import { DASK_LOCAL_RUNTIME, daskProcessSpec } from './processes.ts';
+import { daskReadinessChecks, judgeDaskReadiness } from './readiness.ts';
+import { daskRoleInstance } from './roles.ts';
+import { renderUserData } from './user-data.ts';
+
+export type { DaskBootstrap } from './bootstrap.ts';
+
+export const daskKind: ClusterKind<DaskBootstrap> = {
+  name: 'dask',
+  primaryRole: 'scheduler',
+  ports: DASK_PORTS,
+  localRuntime: DASK_LOCAL_RUNTIME,
+  plan: planDaskRoles,
+  roleInstance: daskRoleInstance,
+  describeRole: describeDaskRole,
+  describeReadiness: describeDaskReadiness,
+  secretsFor: daskSecrets,
+  bootstrap: daskBootstrap,
+  // Workers and the notebook reach the scheduler inside the cluster's network.
+  primaryAddress: (scheduler) =>
+    schedulerAddressOf(addressOn(scheduler, 'private'), portOf(scheduler, 'scheduler', DASK_PORTS)),
+  endpoints: daskEndpoints,
+  readinessChecks: daskReadinessChecks,
+  judgeReadiness: judgeDaskReadiness,
+  processSpec: (request) => daskProcessSpec(request.role, request.bootstrap),
+  userData: (request, region) =>
+    renderUserData({
+      clusterId: request.clusterId,
+      clusterName: request.clusterName,
+      role: request.role,
+      bootstrap: request.bootstrap,
+      region,
+    }),
+};

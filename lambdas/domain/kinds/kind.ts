@@ -1,0 +1,156 @@
+/**
+ * What a cluster kind (Dask today, Ray later) tells the rest of bilbo.
+ * Everything kind-specific lives behind this interface, in one folder per
+ * kind: the workflow steps, the providers, the probe and the stack speak
+ * of roles, ports and endpoints, and ask the cluster's kind for the rest.
+ */
+import type {
+  Cluster,
+  ClusterInstance,
+  InstanceSpec,
+  InstanceTypeFacts,
+  Plan,
+  Profile,
+  ResolvedInstance,
+  RoleName,
+  RolePlan,
+} from '../../../schemas/types.generated.ts';
+import type {
+  HttpAnswer,
+  LaunchRequest,
+  ProcessSpec,
+  RecordChanges,
+  SecretKey,
+  SecretNames,
+} from '../ports.ts';
+
+export type KindName = Plan['kind'];
+
+/** Which of an instance's addresses: inside the cluster's network, or the public one. */
+export type Network = 'private' | 'public';
+
+/** A port the kind's machines listen on. */
+export interface KindPort {
+  readonly number: number;
+  /** Who reaches it, for the security group rule's description. */
+  readonly description: string;
+  /** The readiness probe looks at it (from inside the cluster's network). */
+  readonly probed: boolean;
+}
+
+/** The roles of a profile, planned: instance types looked up, members sized. */
+export interface KindPlan {
+  /** In launch order, the primary role first. */
+  roles: RolePlan[];
+  /** Worker processes the cluster will run. */
+  totalWorkers: number;
+  /** Worker processes that must have joined before the cluster is READY. */
+  wantedWorkers: number;
+  notes: string[];
+}
+
+/** The record fields a kind's endpoints fill in: addresses and URLs. */
+export type EndpointFields = Omit<RecordChanges, 'roleInstances'>;
+
+/** What the readiness probe's answers say about a cluster. */
+export interface ReadinessVerdict {
+  ready: boolean;
+  /** The cluster's dashboard answers. */
+  dashboardUp: boolean;
+  workersJoined: number;
+  wantedWorkers: number;
+  /** What is still missing, in words, when not ready: "the Dask dashboard did not answer". */
+  missing?: string;
+}
+
+/** What a machine needs from this machine's programs to run the kind's processes locally. */
+export interface LocalRuntime {
+  /** The program the kind's process specs name: a Python interpreter, found at start-up. */
+  program: 'python';
+  /** A Python module the program must be able to import. */
+  module: string;
+  /** How to install it, for the error message. */
+  install: string;
+}
+
+export interface ClusterKind<Bootstrap extends { kind: KindName }> {
+  readonly name: KindName;
+  /** Launched first; its address is given to the other roles. */
+  readonly primaryRole: RoleName;
+  readonly ports: Readonly<Record<string, KindPort>>;
+  readonly localRuntime: LocalRuntime;
+
+  /** The profile's roles, planned with the instance types' facts. */
+  plan(
+    profile: Profile,
+    factsOf: (instance: ResolvedInstance) => Promise<InstanceTypeFacts>,
+  ): Promise<KindPlan>;
+  /** Where a role's own instance settings live in a profile, and what they are. */
+  roleInstance(profile: Profile, role: RoleName): { path: string; instance: InstanceSpec | undefined };
+  /** A role's plan, as a person reads it after the instance type (`2 processes × 1 thread, …`). */
+  describeRole(role: RolePlan): string[];
+  /** When the cluster counts as ready, as a person reads it. */
+  describeReadiness(plan: Plan): string;
+
+  /**
+   * The secrets its machines read at boot, by key: made here (a notebook's
+   * token) or taken from the profile (a git password). They go to the
+   * secret store, never into the record, the plan or user-data.
+   */
+  secretsFor(profile: Profile, newSecret: () => string): Record<SecretKey, string>;
+  /** What a role's machines start with. Secrets travel by name only. */
+  bootstrap(
+    clusterId: string,
+    role: RolePlan,
+    options: { primaryAddress?: string; secrets: SecretNames },
+  ): Bootstrap;
+  /** The address the other roles are given: the primary's, inside the cluster's network. */
+  primaryAddress(primary: ClusterInstance): string;
+  /**
+   * The cluster's addresses and URLs for its instances: those people use
+   * on `forPeople` addresses, and the probe's on private ones. The one
+   * place a cluster's URLs are made.
+   */
+  endpoints(instances: readonly ClusterInstance[], forPeople: Network): EndpointFields;
+  /** The URLs the readiness probe GETs, by name, on `network` addresses. */
+  readinessChecks(cluster: Cluster, network: Network): Record<string, string>;
+  /** Ready or not, from the probe's answers (undefined: no answer in time). */
+  judgeReadiness(
+    cluster: Cluster,
+    answers: Readonly<Record<string, HttpAnswer | undefined>>,
+  ): ReadinessVerdict;
+
+  /** How the local provider starts a launch's processes. */
+  processSpec(request: LaunchRequest): ProcessSpec;
+  /** The EC2 user-data script of a launch. */
+  userData(request: LaunchRequest, region: string): string;
+}
+
+/** The addresses people use: the private ones when the profile says so (`private_command`), else the public. */
+export function networkForPeople(plan: Pick<Plan, 'privateCommand'>): Network {
+  return plan.privateCommand ? 'private' : 'public';
+}
+
+/** A machine's address on `network`; the private one when it has no public address (yet). */
+export function addressOn(
+  instance: Pick<ClusterInstance, 'privateIp' | 'publicIp'>,
+  network: Network,
+): string {
+  return (network === 'public' && instance.publicIp) || (instance.privateIp ?? '');
+}
+
+/** The port a machine listens on for `name`: its own when the provider chose one (local), else the kind's. */
+export function portOf(
+  instance: Pick<ClusterInstance, 'ports'>,
+  name: string,
+  ports: Readonly<Record<string, KindPort>>,
+): number {
+  const port = instance.ports?.[name] ?? ports[name]?.number;
+  if (port === undefined) throw new Error(`no port named ${name}`);
+  return port;
+}
+
+/** A host as it goes in a URL: IPv6 in brackets. */
+export function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
