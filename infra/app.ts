@@ -1,5 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { DESTROY_TIMEOUT_SECONDS } from '../lambdas/domain/deadlines.ts';
 import { BilboStack, type BilboStackProps } from './stacks/bilbo-stack.ts';
 
 /*
@@ -21,6 +22,8 @@ import { BilboStack, type BilboStackProps } from './stacks/bilbo-stack.ts';
  * | bilbo:adminPrincipals         | ARNs of the only users/roles the API admits   | any caller IAM allows           |
  * | bilbo:defaultAmi              | the image for profiles without `ami` (ami-…)  | none: profiles name one         |
  * | bilbo:tableDeletionProtection | true or false                                 | true                            |
+ * | bilbo:destroyTimeoutSeconds   | how long a destroy waits for the instances to | 600 (60 to 3600)                |
+ * |                               | be gone before it records FAILED              |                                 |
  */
 export const CONTEXT_KEYS = {
   vpcId: 'bilbo:vpcId',
@@ -30,6 +33,7 @@ export const CONTEXT_KEYS = {
   adminPrincipals: 'bilbo:adminPrincipals',
   defaultAmi: 'bilbo:defaultAmi',
   tableDeletionProtection: 'bilbo:tableDeletionProtection',
+  destroyTimeoutSeconds: 'bilbo:destroyTimeoutSeconds',
 } as const;
 
 /** A context value bilbo cannot use; the message names the key and what it must be. */
@@ -87,6 +91,7 @@ export function stackPropsFromContext(read: (key: string) => unknown): BilboStac
   );
   const defaultAmi = text(read, CONTEXT_KEYS.defaultAmi, /^ami-[0-9a-f]+$/, 'an AMI id (ami-…)');
   const tableDeletionProtection = flag(read, CONTEXT_KEYS.tableDeletionProtection);
+  const destroyTimeoutSeconds = seconds(read, CONTEXT_KEYS.destroyTimeoutSeconds, DESTROY_TIMEOUT_SECONDS);
 
   const open = allowedCidrs.find((cidr) => cidr.endsWith('/0'));
   if (open) {
@@ -116,6 +121,7 @@ export function stackPropsFromContext(read: (key: string) => unknown): BilboStac
     ...(adminPrincipals.length > 0 ? { adminPrincipals } : {}),
     ...(defaultAmi ? { defaultAmi } : {}),
     ...(tableDeletionProtection === undefined ? {} : { tableDeletionProtection }),
+    ...(destroyTimeoutSeconds === undefined ? {} : { destroyTimeoutSeconds }),
   };
 }
 
@@ -144,6 +150,22 @@ function list(read: (key: string) => unknown, key: string, shape: RegExp, what: 
     }
   }
   return values as string[];
+}
+
+function seconds(
+  read: (key: string) => unknown,
+  key: string,
+  range: { min: number; max: number },
+): number | undefined {
+  const value = read(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  const number = typeof value === 'number' ? value : Number(String(value).trim());
+  if (!Number.isSafeInteger(number) || number < range.min || number > range.max) {
+    throw new ContextError(
+      `${key}: ${JSON.stringify(value)} is not a whole number of seconds from ${range.min} to ${range.max}`,
+    );
+  }
+  return number;
 }
 
 function flag(read: (key: string) => unknown, key: string): boolean | undefined {

@@ -8,6 +8,7 @@
  * Variables come in sections, so each function is given (and reads) only
  * what its step needs.
  */
+import { DESTROY_TIMEOUT_SECONDS } from './domain/deadlines.ts';
 import type { ProbeSettings } from './domain/workflow/probe-ready.ts';
 import { WORKFLOW_NAMES, type WorkflowName } from './domain/workflows.ts';
 
@@ -116,6 +117,15 @@ export const PROBE = {
   network: oneOf<ProbeSettings['network']>('PROBE_NETWORK', ['private', 'public'], 'private'),
   budgetMs: integer('PROBE_BUDGET_MS', 55_000, { min: 1_000, max: 840_000 }),
   intervalMs: integer('PROBE_INTERVAL_MS', 1_000, { min: 10, max: 60_000 }),
+} as const satisfies Section;
+
+/** How long the workflows may wait (the ones the profile does not set). */
+export const DEADLINES = {
+  destroyTimeoutSeconds: integer(
+    'DESTROY_TIMEOUT_SECONDS',
+    DESTROY_TIMEOUT_SECONDS.default,
+    DESTROY_TIMEOUT_SECONDS,
+  ),
 } as const satisfies Section;
 
 /** The name of the variable holding a workflow's state machine ARN: `CREATE_STATE_MACHINE_ARN`. */

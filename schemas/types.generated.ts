@@ -381,6 +381,10 @@ export interface Cluster {
    * When the cluster became READY.
    */
   readyAt?: string;
+  /**
+   * When the operation in progress (create, destroy, …) must be over: past it, its workflow stops waiting and compensates.
+   */
+  deadline?: string;
   failure?: {
     step: string;
     error?: string;

@@ -11,6 +11,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LocalProcessProvider } from '../../lambdas/adapters/local/process-provider.ts';
+import { DESTROY_TIMEOUT_SECONDS } from '../../lambdas/domain/deadlines.ts';
 import type { Clock, ClusterStore, MachineProvider, ReadinessProbe } from '../../lambdas/domain/ports.ts';
 import type { ProbeSettings } from '../../lambdas/domain/workflow/probe-ready.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
@@ -101,6 +102,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       settings: { ...DEFAULT_PROBE, network: adapters.probeNetwork, ...options.probeSettings },
       newClusterId: modules.newClusterId,
       newSecret: modules.newSecret,
+      destroyTimeoutSeconds: DESTROY_TIMEOUT_SECONDS.default,
     };
     const runner = new modules.LocalWorkflowRunner({
       waitOverrideMs: 100,

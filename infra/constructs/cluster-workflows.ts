@@ -2,13 +2,14 @@ import type { CfnResource } from 'aws-cdk-lib';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { stateMachineArnVariable } from '../../lambdas/config.ts';
+import { DEADLINES, environmentOf, stateMachineArnVariable } from '../../lambdas/config.ts';
+import { DESTROY_TIMEOUT_SECONDS } from '../../lambdas/domain/deadlines.ts';
 import { WORKFLOW_NAMES, WORKFLOWS, type WorkflowName } from '../../lambdas/domain/workflows.ts';
 import { WORKFLOW_METADATA_KEY } from '../metadata.ts';
-import { WORKFLOW_DEFINITIONS } from '../workflows/index.ts';
+import { WORKFLOW_DEFINITIONS, type WorkflowSettings } from '../workflows/index.ts';
 import { Steps } from '../workflows/shapes.ts';
 import { TaskFunctions } from '../workflows/tasks.ts';
-import type { BilboFunction } from './bilbo-function.ts';
+import { addEnvironment, type BilboFunction } from './bilbo-function.ts';
 import type { ClusterNetwork } from './cluster-network.ts';
 import type { ClusterTable } from './cluster-table.ts';
 import type { MachineAccess } from './machine-access.ts';
@@ -21,6 +22,11 @@ export interface ClusterWorkflowsProps {
   readonly machines: MachineAccess;
   /** The readiness probe runs in its subnets, with its probe security group. */
   readonly network: ClusterNetwork;
+  /**
+   * How long a destroy may wait for every machine to be gone.
+   * @default DESTROY_TIMEOUT_SECONDS.default (600)
+   */
+  readonly destroyTimeoutSeconds?: number;
 }
 
 /**
@@ -31,31 +37,41 @@ export interface ClusterWorkflowsProps {
 export class ClusterWorkflows extends Construct {
   readonly stateMachines: Readonly<Record<WorkflowName, StateMachine>>;
   readonly tasks: TaskFunctions;
+  private readonly settings: WorkflowSettings;
 
   constructor(scope: Construct, id: string, props: ClusterWorkflowsProps) {
     super(scope, id);
+    this.settings = { destroyTimeoutSeconds: props.destroyTimeoutSeconds ?? DESTROY_TIMEOUT_SECONDS.default };
     this.tasks = new TaskFunctions(this, 'Functions', props);
     this.stateMachines = Object.fromEntries(
       WORKFLOW_NAMES.map((workflow) => [workflow, this.stateMachine(workflow)]),
     ) as Record<WorkflowName, StateMachine>;
   }
 
-  /** Lets `fn` start every workflow, and tells it their ARNs (one variable per workflow). */
+  /**
+   * Lets `fn` start every workflow, and tells it their ARNs (one variable
+   * per workflow) and the deadlines it gives them.
+   */
   grantStartTo(fn: BilboFunction): void {
     for (const workflow of WORKFLOW_NAMES) {
       const machine = this.stateMachines[workflow];
       machine.grantStartExecution(fn);
       fn.addEnvironment(stateMachineArnVariable(workflow), machine.stateMachineArn);
     }
+    addEnvironment(
+      fn,
+      environmentOf(DEADLINES, { destroyTimeoutSeconds: String(this.settings.destroyTimeoutSeconds) }),
+    );
   }
 
   private stateMachine(workflow: WorkflowName): StateMachine {
-    const { id, build } = WORKFLOW_DEFINITIONS[workflow];
+    const { id, build, timeout } = WORKFLOW_DEFINITIONS[workflow];
     const steps = new Steps(new Construct(this, pascal(workflow)), this.tasks);
     const machine = new StateMachine(this, id, {
       definitionBody: DefinitionBody.fromChainable(build(steps)),
       comment: `bilbo ${workflow}: ${WORKFLOWS[workflow].purpose}`,
       stateMachineType: StateMachineType.STANDARD,
+      timeout: timeout(this.settings),
       tracingEnabled: true,
       logs: {
         destination: new LogGroup(this, `${id}Logs`, { retention: RetentionDays.ONE_MONTH }),

@@ -35,6 +35,11 @@ export interface BilboStackProps extends StackProps {
    * @default - none: every profile must name its image
    */
   readonly defaultAmi?: string;
+  /**
+   * How long a destroy may wait for every instance to be gone before it records FAILED.
+   * @default DESTROY_TIMEOUT_SECONDS.default (600)
+   */
+  readonly destroyTimeoutSeconds?: number;
 }
 
 /**
@@ -71,6 +76,7 @@ export class BilboStack extends Stack {
       table: this.table,
       machines,
       network: this.network,
+      destroyTimeoutSeconds: props.destroyTimeoutSeconds,
     });
     this.api = new ClusterApi(this, 'Api', {
       table: this.table,

@@ -59,7 +59,7 @@ export function createDefinition(steps: Steps): IChainable {
     'CheckRunning',
     'checkMachines',
     { ...clusterId, want: 'running' },
-    { path: '$.machines', fields: ['done', 'running', 'total'] },
+    { path: '$.machines', fields: ['done', 'running', 'total', 'waitSeconds'] },
   );
   const probeReady = steps.invoke('ProbeReady', 'probeReady', clusterId, {
     path: '$.probe',
@@ -88,7 +88,8 @@ export function createDefinition(steps: Steps): IChainable {
     choice: 'AllRunning?',
     done: Condition.booleanEquals('$.machines.done', true),
     whenDone: probeReady,
-    wait: { id: 'WaitForRunning', time: WaitTime.duration(Duration.seconds(2)) },
+    // The check says how long: longer as the wait drags on, never past the deadline.
+    wait: { id: 'WaitForRunning', time: WaitTime.secondsPath('$.machines.waitSeconds') },
   });
   launchPrimary.next(launchMembers).next(checkRunning);
   return launchPrimary;

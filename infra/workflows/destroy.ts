@@ -3,7 +3,6 @@
  * tag, look until none is left, record DESTROYED. Any failure records
  * FAILED with the step, from which destroying again retries.
  */
-import { Duration } from 'aws-cdk-lib';
 import { Condition, Fail, type IChainable, JsonPath, Succeed, WaitTime } from 'aws-cdk-lib/aws-stepfunctions';
 import { COMPENSATION_RETRY, FAILED_STEP_PATH, type Steps } from './shapes.ts';
 
@@ -26,8 +25,8 @@ export function destroyDefinition(steps: Steps): IChainable {
   const checkTerminated = steps.invoke(
     'CheckTerminated',
     'checkMachines',
-    { ...clusterId, want: 'terminated' },
-    { path: '$.machines', fields: ['done', 'running', 'total'] },
+    { ...clusterId, want: 'terminated', since: JsonPath.stringAt('$.requestedAt') },
+    { path: '$.machines', fields: ['done', 'running', 'total', 'waitSeconds'] },
   );
   const recordDestroyed = steps.invoke('RecordDestroyed', 'recordDestroyed', clusterId);
   terminate.addRetry(COMPENSATION_RETRY);
@@ -41,7 +40,8 @@ export function destroyDefinition(steps: Steps): IChainable {
     choice: 'AllTerminated?',
     done: Condition.booleanEquals('$.machines.done', true),
     whenDone: recordDestroyed.next(new Succeed(scope, 'Destroyed')),
-    wait: { id: 'WaitForTermination', time: WaitTime.duration(Duration.seconds(2)) },
+    // The check says how long: longer as the wait drags on, never past the deadline.
+    wait: { id: 'WaitForTermination', time: WaitTime.secondsPath('$.machines.waitSeconds') },
   });
   terminate.next(checkTerminated);
   return terminate;

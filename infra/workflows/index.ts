@@ -3,19 +3,48 @@
  * keyed by its name: the type makes a registered workflow without a
  * definition a compile error.
  */
+import { Duration } from 'aws-cdk-lib';
 import type { IChainable } from 'aws-cdk-lib/aws-stepfunctions';
+import { READY_TIMEOUT_MAX_SECONDS } from '../../lambdas/domain/deadlines.ts';
 import type { WorkflowName } from '../../lambdas/domain/workflows.ts';
 import { createDefinition } from './create.ts';
 import { destroyDefinition } from './destroy.ts';
 import type { Steps } from './shapes.ts';
 
+/** The deployment's settings a workflow's definition depends on. */
+export interface WorkflowSettings {
+  /** How long a destroy may wait for every machine to be gone. */
+  readonly destroyTimeoutSeconds: number;
+}
+
 export interface WorkflowDefinition {
   /** The state machine's construct id. */
   readonly id: string;
   readonly build: (steps: Steps) => IChainable;
+  /**
+   * The execution's timeout: a margin above its longest legal run, a
+   * backstop behind the deadlines its loops keep (a timed-out execution
+   * runs no compensation).
+   */
+  readonly timeout: (settings: WorkflowSettings) => Duration;
 }
 
+/**
+ * Beyond a workflow's own deadline: its launches, one more probe budget,
+ * and the compensation with every retry (a few minutes), with room to spare.
+ */
+export const SETTLING_MARGIN = Duration.minutes(30);
+
 export const WORKFLOW_DEFINITIONS: Readonly<Record<WorkflowName, WorkflowDefinition>> = {
-  create: { id: 'CreateCluster', build: createDefinition },
-  destroy: { id: 'DestroyCluster', build: destroyDefinition },
+  create: {
+    id: 'CreateCluster',
+    build: createDefinition,
+    // The longest ready_timeout a profile may set, counted from the create's start.
+    timeout: () => Duration.seconds(READY_TIMEOUT_MAX_SECONDS).plus(SETTLING_MARGIN),
+  },
+  destroy: {
+    id: 'DestroyCluster',
+    build: destroyDefinition,
+    timeout: ({ destroyTimeoutSeconds }) => Duration.seconds(destroyTimeoutSeconds).plus(SETTLING_MARGIN),
+  },
 };

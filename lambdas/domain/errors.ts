@@ -71,6 +71,11 @@ export class ReadyTimeoutError extends BilboError {
   readonly code = 'READY_TIMEOUT';
 }
 
+/** An operation ran past its cluster's deadline (a destroy that could not confirm its machines gone). */
+export class DeadlineExceededError extends BilboError {
+  readonly code = 'DEADLINE_EXCEEDED';
+}
+
 /** A launched instance died or stopped before the cluster was ready. */
 export class InstanceLostError extends BilboError {
   readonly code = 'INSTANCE_LOST';

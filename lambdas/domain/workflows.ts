@@ -15,7 +15,8 @@ import type { Cluster, RoleName } from '../../schemas/types.generated.ts';
 export interface WorkflowInputs {
   /** The kind's primary role is launched first; its address goes to the member roles. */
   create: { clusterId: string; primaryRole: RoleName; memberRoles: RoleName[] };
-  destroy: { clusterId: string };
+  /** `requestedAt`: when the destroy was asked for, the start of its wait (see lambdas/domain/deadlines.ts). */
+  destroy: { clusterId: string; requestedAt: string };
 }
 
 export type WorkflowName = keyof WorkflowInputs;

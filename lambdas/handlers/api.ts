@@ -1,5 +1,5 @@
 /** The API Lambda: the use cases over the deployment's table, workflows, EC2 and SSM. */
-import { EC2, RUNTIME, readConfig, SECRETS, TABLE, WORKFLOW_ARNS } from '../config.ts';
+import { DEADLINES, EC2, RUNTIME, readConfig, SECRETS, TABLE, WORKFLOW_ARNS } from '../config.ts';
 import { createApiHandler } from './api/app.ts';
 import { ec2FromConfig } from './composition/machines.ts';
 import { newClusterId, newSecret, systemClock } from './composition/runtime.ts';
@@ -19,4 +19,5 @@ export const handler = createApiHandler({
   clock: systemClock,
   newClusterId,
   newSecret,
+  ...readConfig(DEADLINES),
 });

@@ -86,6 +86,7 @@ describe('BilboStack access', () => {
           ...EC2,
           'CREATE_STATE_MACHINE_ARN',
           'DESTROY_STATE_MACHINE_ARN',
+          'DESTROY_TIMEOUT_SECONDS',
           'SECRETS_PREFIX',
           'TABLE_NAME',
         ].sort(),

@@ -32,6 +32,11 @@ describe('stackPropsFromContext', () => {
     });
   });
 
+  it('reads how long a destroy may wait, as a string or a number', () => {
+    expect(from({ 'bilbo:destroyTimeoutSeconds': '900' })).toEqual({ destroyTimeoutSeconds: 900 });
+    expect(from({ 'bilbo:destroyTimeoutSeconds': 1200 })).toEqual({ destroyTimeoutSeconds: 1200 });
+  });
+
   it('takes lists as JSON arrays and flags as booleans, as cdk.json gives them', () => {
     expect(
       from({ 'bilbo:allowedCidrs': ['10.0.0.0/8', '192.168.0.0/16'], 'bilbo:tableDeletionProtection': true }),
@@ -57,6 +62,8 @@ describe('stackPropsFromContext', () => {
     ['a principal that is not an IAM user or role', { 'bilbo:adminPrincipals': 'alice' }],
     ['an image id that is not one', { 'bilbo:defaultAmi': 'ubuntu-22.04' }],
     ['a flag that is not true or false', { 'bilbo:tableDeletionProtection': 'yes' }],
+    ['a destroy timeout below a minute', { 'bilbo:destroyTimeoutSeconds': '30' }],
+    ['a destroy timeout that is not a number', { 'bilbo:destroyTimeoutSeconds': '10m' }],
   ])('refuses %s', (_what, context) => {
     expect(() => from(context)).toThrow(ContextError);
   });

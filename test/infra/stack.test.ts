@@ -13,6 +13,7 @@ import {
   SORT_KEY,
   TTL_ATTRIBUTE,
 } from '../../lambdas/adapters/dynamodb/table-design.ts';
+import { DESTROY_TIMEOUT_SECONDS, READY_TIMEOUT_MAX_SECONDS } from '../../lambdas/domain/deadlines.ts';
 import { type Synthesized, synthesize } from './synth.ts';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
@@ -181,6 +182,30 @@ describe('BilboStack', () => {
         },
         2,
       );
+    });
+
+    it('each time out a margin above their longest legal run', () => {
+      const workflows = extractWorkflows(synth.template.toJSON());
+
+      // The longest ready_timeout a profile may set, then launches, one probe budget and the rollback's retries.
+      expect(workflows.create.definition.TimeoutSeconds).toBe(READY_TIMEOUT_MAX_SECONDS + 1800);
+      expect(workflows.destroy.definition.TimeoutSeconds).toBe(DESTROY_TIMEOUT_SECONDS.default + 1800);
+    });
+
+    it('wait between two looks as long as the look says, bounded by the deadline', () => {
+      const { create, destroy } = extractWorkflows(synth.template.toJSON());
+
+      expect(create.definition.States.WaitForRunning).toMatchObject({
+        Type: 'Wait',
+        SecondsPath: '$.machines.waitSeconds',
+      });
+      expect(destroy.definition.States.WaitForTermination).toMatchObject({
+        Type: 'Wait',
+        SecondsPath: '$.machines.waitSeconds',
+      });
+      expect(destroy.definition.States.CheckTerminated?.Parameters).toMatchObject({
+        Payload: { 'since.$': '$.requestedAt' },
+      });
     });
 
     it('send every create step that fails to its *Failed marker and then RollbackCreate', () => {
@@ -364,3 +389,17 @@ function pollLoop(
   expect(rule?.BooleanEquals).toBe(true);
   return { variable: rule!.Variable, whenDone: rule!.Next };
 }
+
+describe('BilboStack with a longer destroy timeout', () => {
+  it('gives the destroy state machine and the api Lambda the same budget', () => {
+    const synth = synthesize({ context: { 'bilbo:destroyTimeoutSeconds': '1200' } });
+    try {
+      expect(extractWorkflows(synth.template.toJSON()).destroy.definition.TimeoutSeconds).toBe(1200 + 1800);
+      synth.template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ DESTROY_TIMEOUT_SECONDS: '1200' }) },
+      });
+    } finally {
+      synth.cleanup();
+    }
+  });
+});

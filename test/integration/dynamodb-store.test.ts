@@ -1,11 +1,16 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbClusterStore } from '../../lambdas/adapters/dynamodb/cluster-store.ts';
 import { clusterKey, createTableInput, ensureTable } from '../../lambdas/adapters/dynamodb/table-design.ts';
-import { describeClusterStoreContract, newCluster } from '../contract/cluster-store.contract.ts';
+import { ConcurrentUpdateError } from '../../lambdas/domain/errors.ts';
+import { describeClusterStoreContract } from '../contract/cluster-store.contract.ts';
+import { describeClusterWritesContract } from '../contract/cluster-writes.contract.ts';
+import { newCluster } from '../contract/store-fixture.ts';
 import { localDynamoClient, makeTestStore, type TestStore } from '../support/dynamodb.ts';
 
 describeClusterStoreContract('DynamoDbClusterStore on DynamoDB Local', makeTestStore);
+describeClusterWritesContract('DynamoDbClusterStore on DynamoDB Local', makeTestStore);
 
 let t: TestStore;
 
@@ -87,6 +92,32 @@ describe('DynamoDbClusterStore', () => {
     expect(sent).toEqual(['TransactWriteCommand', 'TransactWriteCommand']);
     expect((await t.store.get(old.id))?.state).toBe('DESTROYED');
     expect((await t.store.findByName('analytics'))?.id).toBe(newer.id);
+  });
+
+  it('answers a write that met another transaction at the same moment with ConcurrentUpdateError, once', async () => {
+    const cluster = newCluster(t.clock);
+    await t.store.create(cluster, { step: 'accepted', message: 'create requested' });
+    const sent: string[] = [];
+    const conflicted = {
+      send: async (command: { constructor: { name: string } }) => {
+        sent.push(command.constructor.name);
+        throw new TransactionCanceledException({
+          message: 'Transaction cancelled',
+          $metadata: {},
+          CancellationReasons: [{ Code: 'TransactionConflict' }, { Code: 'None' }],
+        });
+      },
+    } as unknown as TestStore['client'];
+    const store = new DynamoDbClusterStore({ client: conflicted, tableName: t.tableName, clock: t.clock });
+
+    const write = store.update(cluster.id, {
+      changes: { workersJoined: 1 },
+      event: { step: 'probe', message: '1/4' },
+    });
+
+    await expect(write).rejects.toThrow(ConcurrentUpdateError);
+    await expect(write).rejects.toThrow('changed by another request at the same moment; try again');
+    expect(sent).toEqual(['TransactWriteCommand']);
   });
 
   it('reads a record written before instances were kept per role', async () => {

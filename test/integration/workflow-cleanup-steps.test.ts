@@ -5,7 +5,8 @@
  * record says how the cluster ended.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ProvisioningError } from '../../lambdas/domain/errors.ts';
+import { DeadlineExceededError, ProvisioningError } from '../../lambdas/domain/errors.ts';
+import { checkMachines } from '../../lambdas/domain/workflow/check-machines.ts';
 import {
   recordDestroyed,
   recordDestroyFailed,
@@ -104,7 +105,7 @@ describe('rollbackCreate', () => {
     expect(await latest()).toEqual(failed);
   });
 
-  it('throws while a machine refuses to die, so the workflow retries it, and records FAILED once it is gone', async () => {
+  it('records FAILED at once while a machine refuses to die, saying so, and throws so the workflow retries', async () => {
     const stubborn = wf.provider.all()[1]!.id;
     wf.provider.refuseToDie(stubborn);
     const input = {
@@ -115,7 +116,15 @@ describe('rollbackCreate', () => {
 
     await expect(rollbackCreate(input, deps())).rejects.toThrow(ProvisioningError);
     await expect(rollbackCreate(input, deps())).rejects.toThrow(stubborn);
-    expect((await latest()).state).toBe('CREATING');
+    expect(await latest()).toMatchObject({
+      state: 'FAILED',
+      failure: {
+        step: 'check-running',
+        message: expect.stringMatching(
+          /^boom; the rollback could not confirm that every instance is gone \(.*i-/,
+        ),
+      },
+    });
 
     wf.provider.refuseToDie(stubborn, false);
     await rollbackCreate(input, deps());
@@ -159,10 +168,24 @@ describe('the destroy steps', () => {
     expect((await eventsOf('terminate')).map((event) => event.message)).toEqual(['terminating 3 instances']);
   });
 
-  it('terminateMachines throws when a machine survives', async () => {
-    wf.provider.refuseToDie(wf.provider.all()[0]!.id);
+  it('terminateMachines leaves a machine that survives to the checks, which give up at the deadline', async () => {
+    const stubborn = wf.provider.all()[0]!.id;
+    wf.provider.refuseToDie(stubborn);
+    await wf.testStore.store.update(wf.cluster.id, {
+      changes: { deadline: new Date(wf.testStore.clock.now().getTime() + 600_000).toISOString() },
+    });
+    const since = wf.testStore.clock.now().toISOString();
 
-    await expect(terminateMachines({ clusterId: wf.cluster.id }, deps())).rejects.toThrow(ProvisioningError);
+    await expect(terminateMachines({ clusterId: wf.cluster.id }, deps())).resolves.toEqual({ terminated: 3 });
+    const look = await checkMachines({ clusterId: wf.cluster.id, want: 'terminated', since }, deps());
+    wf.testStore.clock.advance(600_000);
+    const late = checkMachines({ clusterId: wf.cluster.id, want: 'terminated', since }, deps());
+
+    expect(look).toEqual({ done: false, running: 1, total: 1, waitSeconds: 2 });
+    await expect(late).rejects.toThrow(DeadlineExceededError);
+    await expect(late).rejects.toThrow(
+      `could not confirm within 600 s that every instance is terminated; still seen: ${stubborn} running`,
+    );
   });
 
   it('recordDestroyed moves DESTROYING to DESTROYED and frees the name', async () => {

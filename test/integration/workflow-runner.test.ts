@@ -53,7 +53,7 @@ describe('LocalWorkflowRunner', () => {
     fakes = {
       launchRole: ({ role }) =>
         role === 'scheduler' ? { ...PRIMARY, machineIds: ['m-scheduler'] } : { machineIds: [`m-${role}`] },
-      checkMachines: () => ({ done: true, running: 3, total: 3 }),
+      checkMachines: () => ({ done: true, running: 3, total: 3, waitSeconds: 1 }),
       probeReady: () => ({
         ready: true,
         dashboardUp: true,
@@ -71,8 +71,8 @@ describe('LocalWorkflowRunner', () => {
   describe('the create workflow', () => {
     it('runs every step in order to Created', async () => {
       fakes.checkMachines = answers(
-        { done: false, running: 1, total: 3 },
-        { done: true, running: 3, total: 3 },
+        { done: false, running: 1, total: 3, waitSeconds: 1 },
+        { done: true, running: 3, total: 3, waitSeconds: 1 },
       );
       fakes.probeReady = answers(
         { ready: false, dashboardUp: true, workersJoined: 1, wantedWorkers: 2 },
@@ -240,12 +240,15 @@ describe('LocalWorkflowRunner', () => {
   describe('the destroy workflow', () => {
     it('checks the machines until they are gone, then records the cluster destroyed', async () => {
       fakes.checkMachines = answers(
-        { done: false, running: 2, total: 2 },
-        { done: false, running: 1, total: 2 },
-        { done: true, running: 0, total: 2 },
+        { done: false, running: 2, total: 2, waitSeconds: 1 },
+        { done: false, running: 1, total: 2, waitSeconds: 1 },
+        { done: true, running: 0, total: 2, waitSeconds: 1 },
       );
 
-      const arn = await runner.start('destroy', 'c-8-destroy-v3', { clusterId: 'c-8' });
+      const arn = await runner.start('destroy', 'c-8-destroy-v3', {
+        clusterId: 'c-8',
+        requestedAt: '2026-01-01T00:00:00.000Z',
+      });
       await runner.waitForIdle();
 
       expect(runner.execution(arn)?.status).toBe('SUCCEEDED');
@@ -259,6 +262,7 @@ describe('LocalWorkflowRunner', () => {
       expect(calls.find((call) => call.task === 'checkMachines')?.payload).toEqual({
         clusterId: 'c-8',
         want: 'terminated',
+        since: '2026-01-01T00:00:00.000Z',
       });
     });
 
@@ -267,7 +271,10 @@ describe('LocalWorkflowRunner', () => {
         throw new Error('terminate refused');
       };
 
-      const arn = await runner.start('destroy', 'c-9-destroy-v3', { clusterId: 'c-9' });
+      const arn = await runner.start('destroy', 'c-9-destroy-v3', {
+        clusterId: 'c-9',
+        requestedAt: '2026-01-01T00:00:00.000Z',
+      });
       await runner.waitForIdle();
 
       expect(calls.filter((call) => call.task === 'terminateMachines')).toHaveLength(4);
@@ -284,7 +291,10 @@ describe('LocalWorkflowRunner', () => {
     it('returns a local execution ARN and lists the execution as running until it ends', async () => {
       fakes.terminateMachines = () => new Promise((resolve) => setImmediate(resolve, {}));
 
-      const arn = await runner.start('destroy', 'c-10-destroy-v2', { clusterId: 'c-10' });
+      const arn = await runner.start('destroy', 'c-10-destroy-v2', {
+        clusterId: 'c-10',
+        requestedAt: '2026-01-01T00:00:00.000Z',
+      });
 
       expect(arn).toBe('arn:aws:states:local:000000000000:execution:destroy:c-10-destroy-v2');
       expect(runner.executions()).toContainEqual(
@@ -295,9 +305,15 @@ describe('LocalWorkflowRunner', () => {
     });
 
     it('returns the existing execution for a name that already ran, without running it again', async () => {
-      const first = await runner.start('destroy', 'c-11-destroy-v2', { clusterId: 'c-11' });
+      const first = await runner.start('destroy', 'c-11-destroy-v2', {
+        clusterId: 'c-11',
+        requestedAt: '2026-01-01T00:00:00.000Z',
+      });
       await runner.waitForIdle();
-      const second = await runner.start('destroy', 'c-11-destroy-v2', { clusterId: 'c-11' });
+      const second = await runner.start('destroy', 'c-11-destroy-v2', {
+        clusterId: 'c-11',
+        requestedAt: '2026-01-01T00:00:00.000Z',
+      });
       await runner.waitForIdle();
 
       expect(second).toBe(first);
@@ -309,7 +325,10 @@ describe('LocalWorkflowRunner', () => {
     it('ends the running executions ABORTED', async () => {
       fakes.terminateMachines = () => new Promise((resolve) => setImmediate(resolve, {}));
 
-      const arn = await runner.start('destroy', 'c-13-destroy-v2', { clusterId: 'c-13' });
+      const arn = await runner.start('destroy', 'c-13-destroy-v2', {
+        clusterId: 'c-13',
+        requestedAt: '2026-01-01T00:00:00.000Z',
+      });
       runner.abortAll();
       await runner.waitForIdle();
 
@@ -326,13 +345,16 @@ describe('LocalWorkflowRunner', () => {
         waitOverrideMs: 0,
         interceptor: async (stateName, payload, next) => {
           seen.push(`${stateName}:${(payload as { clusterId: string }).clusterId}`);
-          if (stateName === 'CheckTerminated') return { done: true, running: 0, total: 1 };
+          if (stateName === 'CheckTerminated') return { done: true, running: 0, total: 1, waitSeconds: 1 };
           return next();
         },
       });
-      fakes.checkMachines = () => ({ done: false, running: 1, total: 1 });
+      fakes.checkMachines = () => ({ done: false, running: 1, total: 1, waitSeconds: 1 });
 
-      const arn = await intercepting.start('destroy', 'c-12-destroy-v2', { clusterId: 'c-12' });
+      const arn = await intercepting.start('destroy', 'c-12-destroy-v2', {
+        clusterId: 'c-12',
+        requestedAt: '2026-01-01T00:00:00.000Z',
+      });
       await intercepting.waitForIdle();
 
       expect(intercepting.execution(arn)?.status).toBe('SUCCEEDED');

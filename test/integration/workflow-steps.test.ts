@@ -129,11 +129,30 @@ describe('checkMachines', () => {
     const first = await checkMachines({ clusterId: wf.cluster.id, want: 'running' }, deps());
     const second = await checkMachines({ clusterId: wf.cluster.id, want: 'running' }, deps());
 
-    expect(first).toEqual({ done: false, running: 0, total: 3 });
-    expect(second).toEqual({ done: true, running: 3, total: 3 });
+    expect(first).toEqual({ done: false, running: 0, total: 3, waitSeconds: 2 });
+    expect(second).toEqual({ done: true, running: 3, total: 3, waitSeconds: 2 });
     expect((await eventsOf('check-running')).map((event) => event.message)).toEqual([
       '3 instances running; waiting for the dashboard',
     ]);
+  });
+
+  it('gives up past the deadline with ReadyTimeoutError, naming the machines still pending', async () => {
+    wf.provider = new FakeMachineProvider({ pendingDescribes: Number.POSITIVE_INFINITY });
+    await launchAll();
+    const early = await checkMachines({ clusterId: wf.cluster.id, want: 'running' }, deps());
+    wf.testStore.clock.advance(57_000);
+    const near = await checkMachines({ clusterId: wf.cluster.id, want: 'running' }, deps());
+    wf.testStore.clock.advance(3_000);
+
+    const late = checkMachines({ clusterId: wf.cluster.id, want: 'running' }, deps());
+
+    expect(early).toMatchObject({ done: false, waitSeconds: 2 });
+    // Every 5 s by now, but never past the deadline: 3 s left.
+    expect(near).toMatchObject({ done: false, waitSeconds: 3 });
+    await expect(late).rejects.toThrow(ReadyTimeoutError);
+    await expect(late).rejects.toThrow(
+      /^3 of 3 instances were not running within ready_timeout \(60 s\): i-\w+ pending, /,
+    );
   });
 
   it('throws InstanceLostError naming a machine that died, and why', async () => {

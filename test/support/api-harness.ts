@@ -7,6 +7,7 @@ import { beforeEach } from 'vitest';
 import { LocalPreflight } from '../../lambdas/adapters/local/local-preflight.ts';
 import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
 import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
+import { DESTROY_TIMEOUT_SECONDS } from '../../lambdas/domain/deadlines.ts';
 import type { WorkflowStarter } from '../../lambdas/domain/ports.ts';
 import type { WorkflowInputs, WorkflowName } from '../../lambdas/domain/workflows.ts';
 import { createApiHandler } from '../../lambdas/handlers/api/app.ts';
@@ -80,6 +81,7 @@ export function useApiHarness(): ApiHarness {
       clock: harness.testStore.clock,
       newClusterId: () => `c-${(++ids).toString(16).padStart(16, '0')}`,
       newSecret,
+      destroyTimeoutSeconds: DESTROY_TIMEOUT_SECONDS.default,
     });
   });
   return harness;

@@ -10,7 +10,6 @@ import { DynamoDbClusterStore } from '../../lambdas/adapters/dynamodb/cluster-st
 import { ensureTable } from '../../lambdas/adapters/dynamodb/table-design.ts';
 import { type FakeClock, fakeClock } from './fake-clock.ts';
 
-
 /** A DynamoDB client for the run's DynamoDB Local. */
 export function localDynamoClient(endpoint: string = inject('dynamoEndpoint')): DynamoDBClient {
   return new DynamoDBClient({

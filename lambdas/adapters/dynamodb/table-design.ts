@@ -88,6 +88,7 @@ export const STORAGE_ATTRIBUTES: readonly string[] = [
   SORT_KEY.name,
   'kind',
   TTL_ATTRIBUTE,
+  ROLE_INSTANCES_ATTRIBUTE,
 ];
 
 export function clusterKey(id: string): { pk: string; sk: string } {

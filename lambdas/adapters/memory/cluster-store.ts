@@ -108,13 +108,13 @@ export class MemoryClusterStore implements ClusterStore {
     const record = cluster as Record<string, unknown>;
     for (const [field, value] of Object.entries(fields)) {
       if (value === undefined) delete record[field];
-      else record[field] = value;
+      else record[field] = withoutUndefined(value);
     }
     const lists = roleInstances ?? {};
     for (const role of Object.keys(lists) as RoleName[]) {
       const list = lists[role];
       if (list === undefined) delete stored.roleInstances[role];
-      else stored.roleInstances[role] = list;
+      else stored.roleInstances[role] = withoutUndefined(list);
     }
     cluster.version += 1;
     cluster.updatedAt = this.clock.now().toISOString();
@@ -155,6 +155,13 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function withoutUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+/** A copy without undefined values at any depth, as DynamoDB (removeUndefinedValues) keeps a record. */
+function withoutUndefined<T>(value: T): T {
+  if (Array.isArray(value)) return value.filter((item) => item !== undefined).map(withoutUndefined) as T;
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, item]) => item !== undefined)
+      .map(([key, item]) => [key, withoutUndefined(item)]),
+  ) as T;
 }

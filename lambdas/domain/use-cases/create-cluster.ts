@@ -1,4 +1,5 @@
 import type { Cluster, CreateClusterRequest, Plan, Profile } from '../../../schemas/types.generated.ts';
+import { createDeadline } from '../deadlines.ts';
 import { kindOf } from '../kinds/index.ts';
 import type {
   Clock,
@@ -87,6 +88,7 @@ export function newClusterRecord(fields: {
     version: 1,
     createdAt: at,
     updatedAt: at,
+    deadline: createDeadline({ createdAt: at, plan: fields.plan }),
     instances: [],
     workersJoined: 0,
   };

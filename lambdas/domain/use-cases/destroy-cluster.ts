@@ -1,13 +1,16 @@
 import type { Cluster } from '../../../schemas/types.generated.ts';
 import { ClusterNotFoundError } from '../errors.ts';
 import { assertTransition, sourcesOf } from '../lifecycle.ts';
-import type { ClusterStore, WorkflowStarter } from '../ports.ts';
+import type { Clock, ClusterStore, WorkflowStarter } from '../ports.ts';
 import { loadCluster } from '../workflow/load-cluster.ts';
 import { WORKFLOWS } from '../workflows.ts';
 
 export interface DestroyClusterDeps {
   store: ClusterStore;
   workflows: WorkflowStarter;
+  clock: Clock;
+  /** How long a destroy may take to see every machine gone (a deployment setting). */
+  destroyTimeoutSeconds: number;
 }
 
 /**
@@ -27,11 +30,14 @@ export async function destroyCluster(
   if (cluster.state === 'DESTROYING') return cluster;
   assertTransition(cluster.state, 'DESTROYING');
 
+  const requestedAt = deps.clock.now();
+  const deadline = new Date(requestedAt.getTime() + deps.destroyTimeoutSeconds * 1000).toISOString();
   await deps.store.transition(cluster.id, {
     name: cluster.name,
     from: sourcesOf('DESTROYING'),
     to: 'DESTROYING',
     expectedVersion: cluster.version,
+    changes: { deadline },
     event: { step: 'destroy-requested', message: `destroy requested by ${requester}` },
   });
   let executionArn: string;
@@ -40,6 +46,7 @@ export async function destroyCluster(
     const destroying = { id: cluster.id, version: cluster.version + 1 };
     executionArn = await deps.workflows.start('destroy', WORKFLOWS.destroy.executionName(destroying), {
       clusterId: cluster.id,
+      requestedAt: requestedAt.toISOString(),
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

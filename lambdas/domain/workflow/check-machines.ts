@@ -1,43 +1,56 @@
 import type { Cluster } from '../../../schemas/types.generated.ts';
-import { InstanceLostError } from '../errors.ts';
+import { deadlineOf, pollDelaySeconds } from '../deadlines.ts';
+import { DeadlineExceededError, InstanceLostError, ReadyTimeoutError } from '../errors.ts';
 import { kindOf } from '../kinds/index.ts';
 import { networkForPeople } from '../kinds/kind.ts';
-import type { ClusterStore, Machine, MachineProvider } from '../ports.ts';
+import type { Clock, ClusterStore, Machine, MachineProvider } from '../ports.ts';
 import { loadCluster } from './load-cluster.ts';
 
 export interface CheckMachinesInput {
   clusterId: string;
   want: 'running' | 'terminated';
+  /** When the wait began (a destroy's request). @default the cluster's creation */
+  since?: string;
 }
 
 export interface CheckMachinesOutput {
   done: boolean;
   running: number;
   total: number;
+  /** How long the workflow waits before it looks again. */
+  waitSeconds: number;
 }
 
 export interface CheckMachinesDeps {
   store: ClusterStore;
   provider: MachineProvider;
+  clock: Clock;
 }
 
 /**
  * One look at the cluster's machines, for the workflow's poll loops: one
  * batched describe of the recorded instances when waiting for them to run
  * (a lost one fails the create at once), or a look-up by the cluster tag
- * when waiting for them all to be gone.
+ * when waiting for them all to be gone. Past the cluster's deadline it
+ * gives up, naming what it still sees, and the workflow compensates.
  */
 export async function checkMachines(
   input: CheckMachinesInput,
   deps: CheckMachinesDeps,
 ): Promise<CheckMachinesOutput> {
-  return input.want === 'running'
-    ? checkRunning(input.clusterId, deps)
-    : checkTerminated(input.clusterId, deps);
+  const cluster = await loadCluster(deps.store, input.clusterId);
+  const since = Date.parse(input.since ?? cluster.createdAt);
+  const look = input.want === 'running' ? checkRunning : checkTerminated;
+  const { done, running, total } = await look(cluster, since, deps);
+  const now = deps.clock.now().getTime();
+  const waitSeconds = pollDelaySeconds(now - since, deadlineOf(cluster) - now);
+  return { done, running, total, waitSeconds };
 }
 
-async function checkRunning(clusterId: string, deps: CheckMachinesDeps): Promise<CheckMachinesOutput> {
-  const cluster = await loadCluster(deps.store, clusterId);
+type Look = Omit<CheckMachinesOutput, 'waitSeconds'>;
+
+async function checkRunning(cluster: Cluster, _since: number, deps: CheckMachinesDeps): Promise<Look> {
+  const clusterId = cluster.id;
   const ids = (cluster.instances ?? []).map((instance) => instance.id);
   // Machines this create launched that the provider does not list yet are still coming.
   const machines = (await deps.provider.describe(ids)).filter((machine) => !machine.unseen);
@@ -50,8 +63,20 @@ async function checkRunning(clusterId: string, deps: CheckMachinesDeps): Promise
       step: 'check-running',
       message: `${running} instance${running === 1 ? '' : 's'} running; waiting for the dashboard`,
     });
+  } else if (deps.clock.now().getTime() >= deadlineOf(cluster)) {
+    const waiting = machines.filter((machine) => machine.state !== 'running');
+    throw new ReadyTimeoutError(
+      `${ids.length - running} of ${ids.length} instances were not running within ready_timeout (${cluster.plan.readyTimeoutSeconds} s)${still(waiting, ids.length - machines.length)}; raise ready_timeout in the profile if the machines need longer to start`,
+    );
   }
   return { done, running, total: ids.length };
+}
+
+/** `: i-1 pending, i-2 pending` (and the ones the provider does not list yet). */
+function still(machines: readonly Machine[], unlisted = 0): string {
+  const seen = machines.map((machine) => `${machine.id} ${machine.state}`);
+  if (unlisted > 0) seen.push(`${unlisted} not listed by the provider yet`);
+  return seen.length > 0 ? `: ${seen.join(', ')}` : '';
 }
 
 /**
@@ -86,9 +111,15 @@ export function assertNoneLost(machines: readonly Machine[]): void {
   }
 }
 
-async function checkTerminated(clusterId: string, deps: CheckMachinesDeps): Promise<CheckMachinesOutput> {
-  const remaining = await deps.provider.findByCluster(clusterId);
+async function checkTerminated(cluster: Cluster, since: number, deps: CheckMachinesDeps): Promise<Look> {
+  const remaining = await deps.provider.findByCluster(cluster.id);
   if (remaining.length > 0) {
+    const deadline = deadlineOf(cluster);
+    if (deps.clock.now().getTime() >= deadline) {
+      throw new DeadlineExceededError(
+        `could not confirm within ${Math.round((deadline - since) / 1000)} s that every instance is terminated; still seen${still(remaining)}`,
+      );
+    }
     // Terminating is idempotent; asking again covers a call that was lost.
     await deps.provider.terminate(remaining.map((machine) => machine.id));
   }

@@ -12,12 +12,12 @@ export interface CleanupDeps {
 const UNSEEN_GRACE_MS = 10 * 60_000;
 
 /**
- * Terminates every machine carrying the cluster's tag — the recorded ones
- * and any the record never learnt about — checks that none is left, and
- * removes the cluster's secrets. Throws when some machine survives, so the
- * workflow's Retry tries again.
+ * Asks for every machine carrying the cluster's tag — the recorded ones
+ * and any the record never learnt about — to be terminated. Throws
+ * ProviderBusyError while a young cluster's machine is not listed by the
+ * provider yet, so the workflow's Retry asks again later.
  */
-export async function terminateEverything(clusterId: string, deps: CleanupDeps): Promise<string[]> {
+export async function terminateAll(clusterId: string, deps: CleanupDeps): Promise<string[]> {
   const cluster = await deps.store.get(clusterId);
   const tagged = await deps.provider.findByCluster(clusterId);
   const ids = [...new Set([...(cluster?.instances ?? []).map((i) => i.id), ...tagged.map((m) => m.id)])];
@@ -30,7 +30,16 @@ export async function terminateEverything(clusterId: string, deps: CleanupDeps):
   if (unseen.length > 0) {
     throw new ProviderBusyError(`not listed by the provider yet: ${unseen.map((m) => m.id).join(', ')}`);
   }
+  return ids;
+}
 
+/**
+ * terminateAll, then checks that none is left and removes the cluster's
+ * secrets. Throws when some machine survives, so the workflow's Retry
+ * tries again.
+ */
+export async function terminateEverything(clusterId: string, deps: CleanupDeps): Promise<string[]> {
+  const ids = await terminateAll(clusterId, deps);
   const survivors = await deps.provider.findByCluster(clusterId);
   if (survivors.length > 0) {
     throw new ProvisioningError(

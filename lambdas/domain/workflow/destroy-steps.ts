@@ -1,4 +1,4 @@
-import { type CleanupDeps, terminateEverything } from './cleanup.ts';
+import { type CleanupDeps, terminateAll } from './cleanup.ts';
 import type { CaughtError } from './failure.ts';
 import { describeCaughtError } from './failure.ts';
 import { loadCluster } from './load-cluster.ts';
@@ -17,7 +17,10 @@ export async function terminateMachines(
     step: 'terminate',
     message: `terminating ${count} instance${count === 1 ? '' : 's'}`,
   });
-  const ids = await terminateEverything(cluster.id, deps);
+  // The machines read their secrets at boot only: gone now, whatever the machines take to end.
+  const ids = await terminateAll(cluster.id, deps);
+  await deps.secrets.removeAll(cluster.id);
+  // CheckTerminated looks until every one is gone, or the destroy's deadline passes.
   return { terminated: ids.length };
 }
 

@@ -1,4 +1,5 @@
 import type { Cluster } from '../../../schemas/types.generated.ts';
+import { deadlineOf } from '../deadlines.ts';
 import { ReadyTimeoutError } from '../errors.ts';
 import { kindOf } from '../kinds/index.ts';
 import { type Network, networkForPeople, type ReadinessVerdict } from '../kinds/kind.ts';
@@ -51,7 +52,7 @@ export async function probeReady(input: ProbeReadyInput, deps: ProbeReadyDeps): 
   const kind = kindOf(cluster.plan.kind);
   const network = deps.settings.network === 'private' ? 'private' : networkForPeople(cluster.plan);
   const urls = kind.readinessChecks(cluster, network);
-  const deadline = Date.parse(cluster.createdAt) + cluster.plan.readyTimeoutSeconds * 1000;
+  const deadline = deadlineOf(cluster);
   const budgetEnd = deps.clock.now().getTime() + deps.settings.budgetMs;
 
   let recorded: Progress = {

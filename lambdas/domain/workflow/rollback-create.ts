@@ -12,8 +12,10 @@ export interface RollbackCreateInput {
 
 /**
  * The create's compensation: nothing the failed create launched may keep
- * running, and the record says FAILED with the step and the reason.
- * Idempotent, so the workflow can retry it.
+ * running, and the record says FAILED with the step and the reason — even
+ * when some machine is not yet confirmed gone: then FAILED says so, and the
+ * step throws so the workflow's retry terminates again (destroying the
+ * cluster later retries too). Idempotent, so the workflow can retry it.
  */
 export async function rollbackCreate(
   input: RollbackCreateInput,
@@ -24,19 +26,31 @@ export async function rollbackCreate(
     step: 'rollback',
     message: `${input.failedStep} failed (${failure.message}); terminating every instance of the cluster`,
   });
-  const terminated = await terminateEverything(input.clusterId, deps);
+  const terminated = await terminateEverything(input.clusterId, deps).then(
+    (ids) => ({ ids }),
+    (error: unknown) => ({ error }),
+  );
 
   const cluster = await loadCluster(deps.store, input.clusterId);
   // An ended cluster already says how it ended, and one being destroyed (the
   // user asked while it was created) belongs to the destroy workflow.
   if (!isEnded(cluster.state) && cluster.state !== 'DESTROYING') {
+    const left =
+      'error' in terminated
+        ? `; the rollback could not confirm that every instance is gone (${messageOf(terminated.error)}): destroy the cluster to try again`
+        : '';
     await deps.store.transition(cluster.id, {
       name: cluster.name,
       from: [cluster.state],
       to: 'FAILED',
-      changes: { failure },
-      event: { step: input.failedStep, message: `failed at ${input.failedStep}: ${failure.message}` },
+      changes: { failure: { ...failure, message: `${failure.message}${left}` } },
+      event: { step: input.failedStep, message: `failed at ${input.failedStep}: ${failure.message}${left}` },
     });
   }
-  return { terminated: terminated.length };
+  if ('error' in terminated) throw terminated.error;
+  return { terminated: terminated.ids.length };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

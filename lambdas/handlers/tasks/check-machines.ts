@@ -7,4 +7,5 @@ import { stepHandler } from './steps.ts';
 export const handler = stepHandler('checkMachines', {
   store: dynamoDbStore(readConfig(TABLE), systemClock),
   provider: ec2FromConfig(readConfig(EC2), readConfig(RUNTIME).region).provider,
+  clock: systemClock,
 });

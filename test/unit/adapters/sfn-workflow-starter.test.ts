@@ -45,7 +45,10 @@ describe('SfnWorkflowStarter', () => {
   it('starts the destroy state machine for the destroy workflow', async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
 
-    await starter.start('destroy', 'c-1-destroy-v3', { clusterId: 'c-1' });
+    await starter.start('destroy', 'c-1-destroy-v3', {
+      clusterId: 'c-1',
+      requestedAt: '2026-01-01T00:00:00.000Z',
+    });
 
     expect(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.stateMachineArn).toBe(ARNS.destroy);
   });
@@ -84,8 +87,11 @@ describe('SfnWorkflowStarter', () => {
       }),
     );
 
-    await expect(starter.start('destroy', 'c-1-destroy-v2', { clusterId: 'c-1' })).rejects.toThrow(
-      'Rate exceeded',
-    );
+    await expect(
+      starter.start('destroy', 'c-1-destroy-v2', {
+        clusterId: 'c-1',
+        requestedAt: '2026-01-01T00:00:00.000Z',
+      }),
+    ).rejects.toThrow('Rate exceeded');
   });
 });
