@@ -6,7 +6,7 @@
  * local mode reads the generated definitions (infra/generated) with it.
  */
 import { isWorkflowName, WORKFLOW_NAMES, type WorkflowName } from '../lambdas/domain/workflows.ts';
-import { TASK_NAMES, type TaskName } from '../lambdas/handlers/tasks/steps.ts';
+import { TASK_NAMES, type TaskName } from '../lambdas/handlers/tasks/task-names.ts';
 import { TASK_METADATA_KEY, WORKFLOW_METADATA_KEY } from './metadata.ts';
 
 export interface AslState {

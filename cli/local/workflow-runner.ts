@@ -13,7 +13,7 @@ import { allStates, type ExtractedWorkflow, LOCAL_ACCOUNT, LOCAL_REGION } from '
 import generated from '../../infra/generated/workflows.json' with { type: 'json' };
 import type { WorkflowStarter } from '../../lambdas/domain/ports.ts';
 import { WORKFLOW_NAMES, type WorkflowInputs, type WorkflowName } from '../../lambdas/domain/workflows.ts';
-import type { TaskName } from '../../lambdas/handlers/tasks/steps.ts';
+import type { TaskName } from '../../lambdas/handlers/tasks/task-names.ts';
 
 /** A Lambda handler: the runner hands it the JSON payload the state machine built, which it cannot type. */
 export type Handler = (event: never, context: Context) => Promise<unknown>;

@@ -8,29 +8,22 @@
 import { Duration } from 'aws-cdk-lib';
 import {
   Condition,
-  Fail,
   type IChainable,
   JsonPath,
   Map as MapState,
   Succeed,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import { COMPENSATION_RETRY, FAILED_STEP_PATH, type Steps } from './shapes.ts';
+import type { Steps } from './shapes.ts';
 
 export function createDefinition(steps: Steps): IChainable {
   const { scope } = steps;
   const clusterId = { clusterId: JsonPath.stringAt('$.clusterId') };
 
-  const rollback = steps.invoke('RollbackCreate', 'rollbackCreate', {
-    ...clusterId,
-    failedStep: JsonPath.stringAt(FAILED_STEP_PATH),
-    error: JsonPath.objectAt('$.error'),
+  const saga = steps.compensation('RollbackCreate', 'rollbackCreate', {
+    id: 'CreateFailed',
+    error: 'ClusterCreateFailed',
   });
-  rollback.addRetry(COMPENSATION_RETRY);
-  rollback.next(
-    new Fail(scope, 'CreateFailed', { error: 'ClusterCreateFailed', causePath: '$.error.Cause' }),
-  );
-  const saga = steps.compensatedBy(rollback);
 
   const launchPrimary = steps.invoke(
     'LaunchPrimary',

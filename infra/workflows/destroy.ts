@@ -3,23 +3,17 @@
  * tag, look until none is left, record DESTROYED. Any failure records
  * FAILED with the step, from which destroying again retries.
  */
-import { Condition, Fail, type IChainable, JsonPath, Succeed, WaitTime } from 'aws-cdk-lib/aws-stepfunctions';
-import { COMPENSATION_RETRY, FAILED_STEP_PATH, type Steps } from './shapes.ts';
+import { Condition, type IChainable, JsonPath, Succeed, WaitTime } from 'aws-cdk-lib/aws-stepfunctions';
+import { COMPENSATION_RETRY, type Steps } from './shapes.ts';
 
 export function destroyDefinition(steps: Steps): IChainable {
   const { scope } = steps;
   const clusterId = { clusterId: JsonPath.stringAt('$.clusterId') };
 
-  const recordFailed = steps.invoke('RecordDestroyFailed', 'recordDestroyFailed', {
-    ...clusterId,
-    failedStep: JsonPath.stringAt(FAILED_STEP_PATH),
-    error: JsonPath.objectAt('$.error'),
+  const saga = steps.compensation('RecordDestroyFailed', 'recordDestroyFailed', {
+    id: 'DestroyFailed',
+    error: 'ClusterDestroyFailed',
   });
-  recordFailed.addRetry(COMPENSATION_RETRY);
-  recordFailed.next(
-    new Fail(scope, 'DestroyFailed', { error: 'ClusterDestroyFailed', causePath: '$.error.Cause' }),
-  );
-  const saga = steps.compensatedBy(recordFailed);
 
   const terminate = steps.invoke('TerminateMachines', 'terminateMachines', clusterId);
   const checkTerminated = steps.invoke(

@@ -5,7 +5,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import type { IChainable } from 'aws-cdk-lib/aws-stepfunctions';
-import { READY_TIMEOUT_MAX_SECONDS } from '../../lambdas/domain/deadlines.ts';
+import { READY_TIMEOUT_MAX_SECONDS } from '../../lambdas/domain/plan.ts';
 import type { WorkflowName } from '../../lambdas/domain/workflows.ts';
 import { createDefinition } from './create.ts';
 import { destroyDefinition } from './destroy.ts';

@@ -8,6 +8,7 @@ import {
   Choice,
   type Condition,
   Errors,
+  Fail,
   type IChainable,
   type INextable,
   JsonPath,
@@ -21,7 +22,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import type { TaskName } from '../../lambdas/handlers/tasks/steps.ts';
+import type { TaskName } from '../../lambdas/handlers/tasks/task-names.ts';
 import type { TaskFunctions } from './tasks.ts';
 
 /** The saga compensations retry on any error: they are idempotent and must not be skipped. */
@@ -69,6 +70,26 @@ export class Steps {
           }
         : { resultPath: JsonPath.DISCARD }),
     });
+  }
+
+  /**
+   * The workflow's compensation: `task` with the cluster, the failed step's
+   * name and the error, retried on any error, then a Fail state with
+   * `error`. Returns the saga wiring that routes a step's failures to it.
+   */
+  compensation(
+    id: string,
+    task: TaskName,
+    fail: { id: string; error: string },
+  ): (step: LambdaInvoke | MapState, failedStep: string) => void {
+    const compensate = this.invoke(id, task, {
+      clusterId: JsonPath.stringAt('$.clusterId'),
+      failedStep: JsonPath.stringAt(FAILED_STEP_PATH),
+      error: JsonPath.objectAt('$.error'),
+    });
+    compensate.addRetry(COMPENSATION_RETRY);
+    compensate.next(new Fail(this.scope, fail.id, { error: fail.error, causePath: '$.error.Cause' }));
+    return this.compensatedBy(compensate);
   }
 
   /**

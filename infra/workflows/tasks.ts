@@ -6,7 +6,7 @@
 import { type CfnResource, Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { environmentOf, PROBE } from '../../lambdas/config.ts';
-import { TASK_NAMES, type TaskName, taskEntry } from '../../lambdas/handlers/tasks/steps.ts';
+import { TASK_NAMES, type TaskName, taskEntry } from '../../lambdas/handlers/tasks/task-names.ts';
 import { addEnvironment, BilboFunction } from '../constructs/bilbo-function.ts';
 import type { ClusterNetwork } from '../constructs/cluster-network.ts';
 import type { ClusterTable } from '../constructs/cluster-table.ts';

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { ClusterEvent, ClusterState } from '../../schemas/types.generated.ts';
+import type { Clock, NewEvent } from '../domain/ports.ts';
 
 /**
  * Event ids that sort in the order they were made: `<ISO time>#<counter>#<4 hex>`.
@@ -24,3 +26,22 @@ export class EventIdGenerator {
 
 /** Shared by every store of the process: local mode runs several in one process. */
 export const processEventIds = new EventIdGenerator();
+
+/** A cluster's event as every store records it: now, with a fresh id, and the state it entered, if any. */
+export function stampEvent(
+  ids: EventIdGenerator,
+  clock: Clock,
+  clusterId: string,
+  event: NewEvent,
+  state?: ClusterState,
+): ClusterEvent {
+  const now = clock.now();
+  return {
+    id: ids.next(now),
+    clusterId,
+    at: now.toISOString(),
+    step: event.step,
+    message: event.message,
+    ...(state ? { state } : {}),
+  };
+}

@@ -7,11 +7,7 @@
  * with the time already spent, so a stuck operation costs a bounded number
  * of state transitions.
  */
-import profileSchema from '../../schemas/profile.schema.json' with { type: 'json' };
 import type { Cluster } from '../../schemas/types.generated.ts';
-
-/** The longest ready_timeout a profile may ask for: what bounds a create. */
-export const READY_TIMEOUT_MAX_SECONDS = profileSchema.properties.ready_timeout.maximum;
 
 /** How long a destroy may take to see every machine gone: a deployment setting within these bounds. */
 export const DESTROY_TIMEOUT_SECONDS = { default: 600, min: 60, max: 3600 } as const;

@@ -9,6 +9,9 @@ import { assertClusterName } from './cluster-name.ts';
 import { kindForProfile } from './kinds/index.ts';
 import type { InstanceTypeCatalog } from './ports.ts';
 
+/** The longest ready_timeout a profile may ask for: what bounds a create (lambdas/domain/deadlines.ts). */
+export const READY_TIMEOUT_MAX_SECONDS = profileSchema.properties.ready_timeout.maximum;
+
 const defaults = {
   readyTimeout: profileSchema.properties.ready_timeout.default,
   idleTimeout: profileSchema.properties.idle_timeout.default,

@@ -4,20 +4,21 @@
  * devDependencies need — the CDK, cdk-nag, the test tools — is there to be
  * imported. It still starts, and a create reaches READY.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import packageLock from '../../package-lock.json' with { type: 'json' };
+import { type BilboLocalProcess, spawnBilboLocal } from '../support/bilbo-local-process.ts';
 
 const run = promisify(execFile);
 const lock = packageLock as { packages: Record<string, { dev?: boolean }> };
 const repo = join(import.meta.dirname, '..', '..');
 const copy = mkdtempSync(join(tmpdir(), 'bilbo-production-'));
 const home = mkdtempSync(join(tmpdir(), 'bilbo-production-home-'));
-let server: ChildProcess | undefined;
+let local: BilboLocalProcess | undefined;
 
 beforeAll(async () => {
   // What a clone has: the tracked files and the new ones git does not ignore.
@@ -37,14 +38,10 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(() => {
-  if (server?.exitCode === null) server.kill('SIGKILL');
+  if (local?.child.exitCode === null) local.child.kill('SIGKILL');
   rmSync(copy, { recursive: true, force: true });
   rmSync(home, { recursive: true, force: true });
 });
-
-function exportsFrom(stdout: string): Record<string, string> {
-  return Object.fromEntries([...stdout.matchAll(/(\w+)=(\S+)/g)].map((match) => [match[1]!, match[2]!]));
-}
 
 describe('a production install (npm ci --omit=dev)', () => {
   it('has none of the packages only the devDependencies need', () => {
@@ -58,22 +55,8 @@ describe('a production install (npm ci --omit=dev)', () => {
 
   it('runs bilbo local, and a create reaches READY', async () => {
     const bin = join(copy, 'cli/bin/bilbo.mjs');
-    server = spawn(process.execPath, [bin, 'local'], {
-      cwd: copy,
-      env: { ...process.env, BILBO_HOME: home, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    server.stdout?.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    server.stderr?.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    await expect.poll(() => stderr, { timeout: 60_000, interval: 200 }).toContain('press Ctrl-C to stop');
-
-    const env = { ...process.env, ...exportsFrom(stdout), BILBO_HOME: home, NO_COLOR: '1' };
+    local = spawnBilboLocal(bin, { home, cwd: copy });
+    const env = { ...process.env, ...(await local.ready()), BILBO_HOME: home, NO_COLOR: '1' };
     const created = await run(
       process.execPath,
       [bin, 'create', join(copy, 'examples/local.json'), '--json'],
@@ -85,9 +68,7 @@ describe('a production install (npm ci --omit=dev)', () => {
     expect(JSON.parse(created.stdout)).toMatchObject({ name: 'local', state: 'READY' });
     await run(process.execPath, [bin, 'destroy', 'local', '-f'], { cwd: copy, env });
 
-    const exited = new Promise<number | null>((resolve) => server?.once('exit', resolve));
-    server.kill('SIGINT');
-    expect(await exited).toBe(0);
-    expect(stderr).not.toMatch(/ERR_MODULE_NOT_FOUND|Cannot find (module|package)/);
+    expect(await local.interrupt()).toBe(0);
+    expect(local.stderr()).not.toMatch(/ERR_MODULE_NOT_FOUND|Cannot find (module|package)/);
   });
 });

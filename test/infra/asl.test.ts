@@ -9,7 +9,7 @@ import {
   placeholderFunctionArn,
 } from '../../infra/asl.ts';
 import { WORKFLOW_NAMES, type WorkflowName } from '../../lambdas/domain/workflows.ts';
-import { TASK_NAMES, taskEntry } from '../../lambdas/handlers/tasks/steps.ts';
+import { TASK_NAMES, taskEntry } from '../../lambdas/handlers/tasks/task-names.ts';
 import { type Synthesized, synthesize } from './synth.ts';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..');

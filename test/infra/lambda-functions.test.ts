@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../lambdas/config.ts';
-import { TASK_NAMES, taskEntry } from '../../lambdas/handlers/tasks/steps.ts';
+import { TASK_NAMES, taskEntry } from '../../lambdas/handlers/tasks/task-names.ts';
 import {
   bundleFolder,
   bundleFunction,

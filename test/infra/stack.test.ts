@@ -13,7 +13,8 @@ import {
   SORT_KEY,
   TTL_ATTRIBUTE,
 } from '../../lambdas/adapters/dynamodb/table-design.ts';
-import { DESTROY_TIMEOUT_SECONDS, READY_TIMEOUT_MAX_SECONDS } from '../../lambdas/domain/deadlines.ts';
+import { DESTROY_TIMEOUT_SECONDS } from '../../lambdas/domain/deadlines.ts';
+import { READY_TIMEOUT_MAX_SECONDS } from '../../lambdas/domain/plan.ts';
 import { type Synthesized, synthesize } from './synth.ts';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..');

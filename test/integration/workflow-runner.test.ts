@@ -1,7 +1,7 @@
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Handler, type HistoryEvent, LocalWorkflowRunner } from '../../cli/local/workflow-runner.ts';
 import { ReadyTimeoutError } from '../../lambdas/domain/errors.ts';
-import type { TaskName } from '../../lambdas/handlers/tasks/steps.ts';
+import type { TaskName } from '../../lambdas/handlers/tasks/task-names.ts';
 
 const PRIMARY = { primaryAddress: 'tcp://10.0.0.5:8786' };
 

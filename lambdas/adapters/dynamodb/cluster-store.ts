@@ -37,7 +37,7 @@ import {
   transitionWrite,
   updateWrite,
 } from '../cluster-writes.ts';
-import { type EventIdGenerator, processEventIds } from '../event-ids.ts';
+import { type EventIdGenerator, processEventIds, stampEvent } from '../event-ids.ts';
 import {
   fromClusterItem,
   fromEventItem,
@@ -338,15 +338,7 @@ export class DynamoDbClusterStore implements ClusterStore {
   }
 
   private newEvent(clusterId: string, event: NewEvent, state?: ClusterState): ClusterEvent {
-    const now = this.clock.now();
-    return {
-      id: this.eventIds.next(now),
-      clusterId,
-      at: now.toISOString(),
-      step: event.step,
-      message: event.message,
-      ...(state ? { state } : {}),
-    };
+    return stampEvent(this.eventIds, this.clock, clusterId, event, state);
   }
 }
 

@@ -18,7 +18,7 @@ import {
   transitionWrite,
   updateWrite,
 } from '../cluster-writes.ts';
-import { type EventIdGenerator, processEventIds } from '../event-ids.ts';
+import { type EventIdGenerator, processEventIds, stampEvent } from '../event-ids.ts';
 
 export interface MemoryClusterStoreDeps {
   clock: Clock;
@@ -134,15 +134,7 @@ export class MemoryClusterStore implements ClusterStore {
   }
 
   private newEvent(clusterId: string, event: NewEvent, state?: ClusterState): ClusterEvent {
-    const now = this.clock.now();
-    return {
-      id: this.eventIds.next(now),
-      clusterId,
-      at: now.toISOString(),
-      step: event.step,
-      message: event.message,
-      ...(state ? { state } : {}),
-    };
+    return stampEvent(this.eventIds, this.clock, clusterId, event, state);
   }
 }
 

@@ -1,10 +1,11 @@
 import { EC2, RUNTIME, readConfig, TABLE } from '../../config.ts';
+import { checkMachines } from '../../domain/workflow/check-machines.ts';
 import { ec2FromConfig } from '../composition/machines.ts';
 import { systemClock } from '../composition/runtime.ts';
 import { dynamoDbStore } from '../composition/store.ts';
-import { stepHandler } from './steps.ts';
+import { lambdaTask } from './task-handler.ts';
 
-export const handler = stepHandler('checkMachines', {
+export const handler = lambdaTask('checkMachines', checkMachines, {
   store: dynamoDbStore(readConfig(TABLE), systemClock),
   provider: ec2FromConfig(readConfig(EC2), readConfig(RUNTIME).region).provider,
   clock: systemClock,

@@ -1,8 +1,9 @@
 import { readConfig, TABLE } from '../../config.ts';
+import { recordDestroyed } from '../../domain/workflow/destroy-steps.ts';
 import { systemClock } from '../composition/runtime.ts';
 import { dynamoDbStore } from '../composition/store.ts';
-import { stepHandler } from './steps.ts';
+import { lambdaTask } from './task-handler.ts';
 
-export const handler = stepHandler('recordDestroyed', {
+export const handler = lambdaTask('recordDestroyed', recordDestroyed, {
   store: dynamoDbStore(readConfig(TABLE), systemClock),
 });

@@ -1,15 +1,5 @@
-import { EC2, RUNTIME, readConfig, SECRETS, TABLE } from '../../config.ts';
-import { ec2FromConfig } from '../composition/machines.ts';
-import { systemClock } from '../composition/runtime.ts';
-import { ssmSecrets } from '../composition/secrets.ts';
-import { dynamoDbStore } from '../composition/store.ts';
-import { stepHandler } from './steps.ts';
+import { terminateMachines } from '../../domain/workflow/destroy-steps.ts';
+import { cleanupFromEnvironment } from '../composition/cleanup.ts';
+import { lambdaTask } from './task-handler.ts';
 
-const { region } = readConfig(RUNTIME);
-
-export const handler = stepHandler('terminateMachines', {
-  store: dynamoDbStore(readConfig(TABLE), systemClock),
-  provider: ec2FromConfig(readConfig(EC2), region).provider,
-  secrets: ssmSecrets(readConfig(SECRETS), region),
-  clock: systemClock,
-});
+export const handler = lambdaTask('terminateMachines', terminateMachines, cleanupFromEnvironment());

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createDeadline,
-  deadlineOf,
-  pollDelaySeconds,
-  READY_TIMEOUT_MAX_SECONDS,
-} from '../../../lambdas/domain/deadlines.ts';
+import { createDeadline, deadlineOf, pollDelaySeconds } from '../../../lambdas/domain/deadlines.ts';
+import { READY_TIMEOUT_MAX_SECONDS } from '../../../lambdas/domain/plan.ts';
 import type { Plan } from '../../../schemas/types.generated.ts';
 
 const plan = { readyTimeoutSeconds: 600 } as Plan;

@@ -1,0 +1,43 @@
+/** `bilbo local` as a user starts it: a child process, its output, and the settings it prints. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { expect } from 'vitest';
+
+export interface BilboLocalProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves, once it says it is running, with the variables it printed (BILBO_ENDPOINT, …). */
+  ready(): Promise<Record<string, string>>;
+  /** Ctrl-C; resolves with the exit code. */
+  interrupt(): Promise<number | null>;
+}
+
+export function spawnBilboLocal(bin: string, options: { home: string; cwd?: string }): BilboLocalProcess {
+  const child = spawn(process.execPath, [bin, 'local'], {
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    env: { ...process.env, BILBO_HOME: options.home, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    ready: async () => {
+      await expect.poll(() => stderr, { timeout: 60_000, interval: 200 }).toContain('press Ctrl-C to stop');
+      return Object.fromEntries([...stdout.matchAll(/(\w+)=(\S+)/g)].map((match) => [match[1]!, match[2]!]));
+    },
+    interrupt: () => {
+      child.kill('SIGINT');
+      return exited;
+    },
+  };
+}
