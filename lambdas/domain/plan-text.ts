@@ -1,5 +1,5 @@
 import type { Plan, RolePlan } from '../../schemas/types.generated.ts';
-import { kindOf } from './kinds/index.ts';
+import { type KindBootstrap, kindOf } from './kinds/index.ts';
 import type { ClusterKind } from './kinds/kind.ts';
 
 const GIB = 1024 ** 3;
@@ -17,7 +17,7 @@ export function renderPlanText(plan: Plan): string {
   return `${lines.join('\n')}\n`;
 }
 
-function roleLine(role: RolePlan, kind: ClusterKind<{ kind: Plan['kind'] }>): string {
+function roleLine(role: RolePlan, kind: Pick<ClusterKind<KindBootstrap>, 'describeRole'>): string {
   const type = role.instanceType;
   const head = `${role.role.padEnd(11)}${role.count} × ${type.name} (${type.vcpus} vCPU, ${gib(type.memoryMiB * 1024 * 1024)})`;
   const details = kind.describeRole(role);
