@@ -39,11 +39,11 @@ export interface Profile {
    */
   ready_timeout?: number;
   /**
-   * Seconds a READY cluster may run no Dask task before the reaper removes it; 0 never removes an idle cluster.
+   * Seconds a READY cluster may run no Dask task before the reaper removes it; 0 never removes an idle cluster (at most 30 days).
    */
   idle_timeout?: number;
   /**
-   * Seconds after creation at which the cluster is removed whatever it is doing; 0 means no limit.
+   * Seconds after creation at which the cluster is removed whatever it is doing; 0 means no limit (at most a year).
    */
   max_lifetime?: number;
   /**
@@ -76,7 +76,7 @@ export interface InstanceSpec {
    */
   security_group?: string;
   /**
-   * Root device volume size in GiB
+   * Root device volume size in GiB (8 to 16384, EBS gp3's limit)
    */
   vol_size?: number;
   /**
@@ -156,15 +156,15 @@ export interface DaskSchedulerSpec {
 export interface DaskWorkerSpec {
   instance?: InstanceSpec;
   /**
-   * Dask worker process count
+   * Dask worker process count per instance (at most 256)
    */
   nproc?: number;
   /**
-   * Dask worker thread per process
+   * Dask worker threads per process (at most 256)
    */
   nthread?: number;
   /**
-   * Dask worker instance count
+   * Dask worker instance count (at most 1000)
    */
   count?: number;
 }
@@ -416,7 +416,7 @@ export interface ClusterInstance {
  */
 export interface ClusterEvent {
   /**
-   * Sortable and unique per cluster; the CLI asks for the events after the last id it saw.
+   * Sortable and unique per cluster (`<ISO time>#<counter>#<4 hex>`); the CLI asks for the events after the last id it saw.
    */
   id: string;
   clusterId: string;

@@ -11,6 +11,7 @@ import createClusterRequestSchema from './api/create-cluster.request.schema.json
 import errorSchema from './api/error.schema.json' with { type: 'json' };
 import eventSchema from './api/event.schema.json' with { type: 'json' };
 import planSchema from './api/plan.schema.json' with { type: 'json' };
+import { escapeControlCharacters, isPrintable } from './printable.ts';
 import profileSchema from './profile.schema.json' with { type: 'json' };
 import type { CreateClusterRequest, Profile } from './types.generated.ts';
 
@@ -38,6 +39,7 @@ export const schemaIds = {
 
 const ajv = new Ajv({ allErrors: true, verbose: true });
 formats.default(ajv);
+ajv.addFormat('printable', { type: 'string', validate: isPrintable });
 ajv.addSchema([...schemas]);
 
 const profileValidator = ajv.getSchema(schemaIds.profile)!;
@@ -188,7 +190,7 @@ function describe(error: ErrorObject, path: string, at: string): Problem {
       const allowed = Object.keys((parent.properties as SchemaNode | undefined) ?? {});
       return {
         path: joinPath(path, name),
-        message: `${at}: unknown field ${JSON.stringify(name)}; allowed: ${allowed.join(', ') || '(none)'}`,
+        message: `${at}: unknown field ${quoted(name)}; allowed: ${allowed.join(', ') || '(none)'}`,
       };
     }
     case 'type':
@@ -201,6 +203,12 @@ function describe(error: ErrorObject, path: string, at: string): Problem {
     case 'pattern':
       return { path, message: `${at}: must match ${params.pattern} (got ${raw})` };
     case 'format':
+      if (params.format === 'printable') {
+        return {
+          path,
+          message: `${at}: must not contain control characters such as terminal escapes (got ${raw})`,
+        };
+      }
       return { path, message: `${at}: must be a valid ${params.format} (got ${raw})` };
     case 'enum':
       return {
@@ -273,16 +281,21 @@ function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string') return `string ${truncate(JSON.stringify(value))}`;
+  if (typeof value === 'string') return `string ${truncate(quoted(value))}`;
   return `${typeof value} ${String(value)}`;
 }
 
 /** The value as the user wrote it: `0`, `"ami-XYZ"`. */
 function rawValue(value: unknown): string {
   if (value === null || typeof value !== 'object') {
-    return typeof value === 'string' ? truncate(JSON.stringify(value)) : String(value);
+    return typeof value === 'string' ? truncate(quoted(value)) : String(value);
   }
   return describeValue(value);
+}
+
+/** A JSON string literal with every control character escaped (JSON leaves U+007F–U+009F as they are). */
+function quoted(text: string): string {
+  return escapeControlCharacters(JSON.stringify(text));
 }
 
 function truncate(text: string): string {

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalControlPlane } from '../cli/local/control-plane.ts';
-import { findPython, pythonCandidates } from '../lambdas/adapters/local/python-runtime.ts';
+import { pythonFor } from '../lambdas/adapters/local/python-runtime.ts';
 import { daskKind } from '../lambdas/domain/kinds/dask/index.ts';
 
 const repo = join(import.meta.dirname, '..');
@@ -85,7 +85,7 @@ try {
   );
   const { schedulerAddress } = JSON.parse(described) as { schedulerAddress: string };
   say(`computing on ${schedulerAddress} with a dask.distributed Client`);
-  const python = await findPython(pythonCandidates(process.env), daskKind.localRuntime);
+  const python = await pythonFor(process.env, daskKind.localRuntime);
   await runChild(python, ['-c', computation, schedulerAddress], env);
 
   say(`bilbo destroy ${cluster} -f`);

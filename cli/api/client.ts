@@ -1,3 +1,4 @@
+import { escapeControlCharacters } from '../../schemas/printable.ts';
 import type { Cluster, ClusterEvent, CreateClusterRequest, Plan } from '../../schemas/types.generated.ts';
 import { ApiRequestError, AuthError } from '../errors.ts';
 import type { HttpMethod, HttpResponse, RequestOptions, SignedHttp } from './http.ts';
@@ -16,7 +17,9 @@ export interface BilboApi {
 
 export function createApiClient(http: SignedHttp): BilboApi {
   const call = async (method: HttpMethod, path: string, options?: RequestOptions): Promise<unknown> => {
-    const response = await http.request(method, path, options);
+    const answer = await http.request(method, path, options);
+    // Whatever another user wrote reaches this terminal as text, never as escape sequences.
+    const response = { ...answer, json: printableCopy(answer.json) };
     if (response.status >= 200 && response.status < 300) return response.json;
     throw toApiError(response, http.endpoint);
   };
@@ -49,6 +52,16 @@ export function createApiClient(http: SignedHttp): BilboApi {
       return asArray<ClusterEvent>(body.events, 'events');
     },
   };
+}
+
+/** The value with every control character in its strings (keys too) written out as `\u001b`. */
+export function printableCopy(value: unknown): unknown {
+  if (typeof value === 'string') return escapeControlCharacters(value);
+  if (Array.isArray(value)) return value.map(printableCopy);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [escapeControlCharacters(key), printableCopy(item)]),
+  );
 }
 
 /** Maps a 4xx/5xx answer to the CLI's error family. */

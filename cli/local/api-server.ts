@@ -44,6 +44,9 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 
 class PayloadTooLarge {}
 
+/** The client went away before its request was whole: nothing to answer, one line to log. */
+class ClientGone extends Error {}
+
 function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | PayloadTooLarge> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve(new PayloadTooLarge());
@@ -62,11 +65,9 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | Payl
     };
     req.on('data', onData);
     req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', reject);
-    // After 'end' this is a no-op; before it, the client went away mid-body.
-    req.once('close', () =>
-      reject(new Error('The client closed the request before sending its whole body.')),
-    );
+    // After 'end' these are no-ops; before it, the client went away mid-body.
+    req.once('error', () => reject(new ClientGone()));
+    req.once('close', () => reject(new ClientGone()));
   });
 }
 
@@ -305,6 +306,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       });
     });
     serve(req, res, requestId).catch((error: unknown) => {
+      if (error instanceof ClientGone) {
+        console.error(
+          `[${FUNCTION_NAME}] request ${requestId}: the client closed the connection before sending its whole body`,
+        );
+        res.destroy();
+        return;
+      }
       console.error(`[${FUNCTION_NAME}] request ${requestId}: failed`, error);
       if (res.headersSent) res.destroy();
       else

@@ -8,7 +8,7 @@ import { LocalPreflight } from '../../lambdas/adapters/local/local-preflight.ts'
 import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
 import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
 import { LocalProcessProvider } from '../../lambdas/adapters/local/process-provider.ts';
-import { findPython, pythonCandidates } from '../../lambdas/adapters/local/python-runtime.ts';
+import { pythonFor } from '../../lambdas/adapters/local/python-runtime.ts';
 import { KINDS } from '../../lambdas/domain/kinds/index.ts';
 import type {
   InstanceTypeCatalog,
@@ -50,7 +50,7 @@ export async function localPrograms(
 ): Promise<Record<string, string>> {
   const programs: Record<string, string> = {};
   for (const kind of Object.values(KINDS)) {
-    programs[kind.localRuntime.program] = await findPython(pythonCandidates(env), kind.localRuntime);
+    programs[kind.localRuntime.program] = await pythonFor(env, kind.localRuntime);
   }
   return programs;
 }

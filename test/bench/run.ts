@@ -23,7 +23,7 @@ import {
   type LocalControlPlaneOptions,
   startLocalControlPlane,
 } from '../../cli/local/control-plane.ts';
-import { findPython, pythonCandidates } from '../../lambdas/adapters/local/python-runtime.ts';
+import { pythonFor } from '../../lambdas/adapters/local/python-runtime.ts';
 import { daskKind } from '../../lambdas/domain/kinds/dask/index.ts';
 import { benchContext, loadAverage } from './context.ts';
 import { benchmarkRun, type RunResult } from './create-run.ts';
@@ -114,7 +114,7 @@ async function bench(
   home: string,
   { marker, before }: ProcessBaseline,
 ): Promise<Record<string, unknown>> {
-  const context = await benchContext(await findPython(pythonCandidates(process.env), daskKind.localRuntime));
+  const context = await benchContext(await pythonFor(process.env, daskKind.localRuntime));
   const report: Record<string, unknown> = {};
   if (options.parts.has('create')) {
     log(`timing \`bilbo version\` start-up (${STARTUP_RUNS} runs)`);

@@ -194,6 +194,80 @@ const BAD_INPUTS: BadInput[] = [
     names: /not a valid cluster name/,
   },
   {
+    what: 'a billion workers',
+    request: { body: { name: 'analytics', profile: { dask: { worker: { count: 1e9 } } } } },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'profile.dask.worker.count',
+    names: /profile\.dask\.worker\.count: must be <= 1000 \(got 1000000000\)/,
+  },
+  {
+    what: 'a worker count past the largest safe integer',
+    request: { body: { name: 'analytics', profile: { dask: { worker: { count: 2 ** 53 } } } } },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'profile.dask.worker.count',
+    names: /must be <= 1000/,
+  },
+  {
+    what: 'a max_lifetime of 1e300 seconds',
+    request: { body: { name: 'analytics', profile: { ...PROFILE, max_lifetime: 1e300 } } },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'profile.max_lifetime',
+    names: /profile\.max_lifetime: must be <= 31536000 \(got 1e\+300\)/,
+  },
+  {
+    what: 'a root volume of 1e300 GiB',
+    request: { body: { name: 'analytics', profile: { ...PROFILE, instance: { vol_size: 1e300 } } } },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'profile.instance.vol_size',
+    names: /profile\.instance\.vol_size: must be <= 16384/,
+  },
+  {
+    what: 'a huge override value',
+    request: overridden('dask.worker.nproc=1e300'),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'profile.dask.worker.nproc',
+    names: /profile\.dask\.worker\.nproc: must be <= 256/,
+  },
+  {
+    what: 'a field given twice',
+    request: { body: '{"name":"analytics","profile":{"dask":{},"dask":{"worker":{"count":2}}}}' },
+    status: 400,
+    code: 'INVALID_JSON',
+    field: 'profile.dask',
+    names: /^profile\.dask: the field is given twice; give it once$/,
+  },
+  {
+    what: 'a profile name carrying a terminal escape',
+    request: { body: { name: 'analytics', profile: PROFILE, profileName: 'x\u001b[2J\u001b[Hrm -rf' } },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'profileName',
+    names: /profileName: must not contain control characters such as terminal escapes \(got "x\\u001b\[2J/,
+  },
+  {
+    what: 'a tag value carrying a C1 control character',
+    request: {
+      body: { name: 'analytics', profile: { ...PROFILE, instance: { tags: [['team', 'a\u009bb']] } } },
+    },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'profile.instance.tags.0.1',
+    names: /must not contain control characters.*"a\\u009bb"/,
+  },
+  {
+    what: 'a description with a bell and a carriage return',
+    request: { body: { name: 'analytics', profile: { ...PROFILE, description: 'ok\u0007\rfake' } } },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'profile.description',
+    names: /must not contain control characters/,
+  },
+  {
     what: 'an unknown cluster',
     method: 'GET',
     path: '/clusters/nobody',
@@ -256,14 +330,31 @@ describe('the API handler, given bad input', () => {
     expect(answer.status).toBe(202);
   });
 
-  it('answers 400 for an events cursor no event id could be', async () => {
-    await create('analytics');
+  it.each(['x'.repeat(2000), 'garbage', '\u0000', '2026-01-01T00:00:00.000Z'])(
+    'answers 400 for an events cursor no event id could be (%#)',
+    async (after) => {
+      await create('analytics');
 
-    const answer = await call<ApiError>('GET', '/clusters/analytics/events', {
-      query: { after: 'x'.repeat(2000) },
+      const answer = await call<ApiError>('GET', '/clusters/analytics/events', { query: { after } });
+
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        field: 'after',
+        message: expect.stringMatching(/^after: must be the id of an event this API returned/),
+      });
+    },
+  );
+
+  it('pages after a real event id', async () => {
+    await create('analytics');
+    const all = await call<{ events: Array<{ id: string }> }>('GET', '/clusters/analytics/events');
+
+    const answer = await call<{ events: unknown[] }>('GET', '/clusters/analytics/events', {
+      query: { after: all.body.events[0]!.id },
     });
 
-    expect(answer.status).toBe(400);
-    expect(answer.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'after' });
+    expect(answer.status).toBe(200);
+    expect(answer.body.events).toEqual([]);
   });
 });

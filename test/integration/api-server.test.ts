@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildQuery, signRequest } from '../../cli/api/sigv4-signer.ts';
@@ -234,6 +236,22 @@ describe('startApiServer', () => {
       expect.stringContaining(calls[0]!.event.requestContext.requestId),
       expect.any(Error),
     );
+  });
+
+  it('logs one line, and no stack, when a client hangs up in the middle of its body', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { port } = new URL(api.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('POST /clusters HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{"name":');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.destroy();
+
+    await vi.waitFor(() => expect(logged).toHaveBeenCalled());
+    expect(logged.mock.calls).toEqual([
+      [expect.stringMatching(/: the client closed the connection before sending its whole body$/)],
+    ]);
+    expect(calls).toHaveLength(0);
   });
 
   it('answers 502 when the handler returns something that is not a proxy result', async () => {

@@ -8,7 +8,7 @@ import { HttpReadinessProbe } from '../../lambdas/adapters/http/readiness-probe.
 import { type InstanceRecord, InstanceRegistry } from '../../lambdas/adapters/local/instance-registry.ts';
 import { LocalProcessProvider } from '../../lambdas/adapters/local/process-provider.ts';
 import { groupMembers, isProcessAlive, readProcStartTicks } from '../../lambdas/adapters/local/processes.ts';
-import { findPython, pythonCandidates } from '../../lambdas/adapters/local/python-runtime.ts';
+import { findPython, pythonCandidates, pythonFor } from '../../lambdas/adapters/local/python-runtime.ts';
 import { ProvisioningError } from '../../lambdas/domain/errors.ts';
 import { daskKind } from '../../lambdas/domain/kinds/dask/index.ts';
 import type { Machine } from '../../lambdas/domain/ports.ts';
@@ -368,12 +368,17 @@ describe('findPython', () => {
     );
   });
 
-  it('tries BILBO_PYTHON first when the environment sets it', () => {
-    expect(pythonCandidates({ BILBO_PYTHON: '/opt/py/bin/python' })).toEqual([
-      '/opt/py/bin/python',
-      '/usr/bin/python3',
-      'python3',
-    ]);
+  it('tries BILBO_PYTHON alone when the environment sets it, and the defaults otherwise', () => {
+    expect(pythonCandidates({ BILBO_PYTHON: '/opt/py/bin/python' })).toEqual(['/opt/py/bin/python']);
     expect(pythonCandidates({})).toEqual(['/usr/bin/python3', 'python3']);
+  });
+
+  it('refuses a BILBO_PYTHON that cannot import the module, naming it, instead of using another', async () => {
+    const bad = join(stateDir, 'no-such-python');
+
+    await expect(pythonFor({ BILBO_PYTHON: bad }, dask)).rejects.toThrow(
+      `BILBO_PYTHON=${bad} cannot import distributed: install it for that interpreter (apt-get install python3-distributed), or unset BILBO_PYTHON`,
+    );
+    await expect(pythonFor({}, dask)).resolves.toBe(DASK_PYTHON);
   });
 });

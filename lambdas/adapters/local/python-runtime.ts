@@ -38,12 +38,29 @@ async function firstThatImports(candidates: readonly string[], runtime: LocalRun
 }
 
 /**
- * The interpreters to try, in order: `BILBO_PYTHON` when the caller's
- * environment sets it, then the defaults.
+ * The interpreters to try: `BILBO_PYTHON` alone when the caller's
+ * environment sets it (a choice is not silently replaced), else the defaults.
  */
 export function pythonCandidates(env: Readonly<Record<string, string | undefined>> = {}): string[] {
   const fromEnv = env.BILBO_PYTHON?.trim();
-  return fromEnv ? [fromEnv, ...DEFAULT_PYTHON_CANDIDATES] : [...DEFAULT_PYTHON_CANDIDATES];
+  return fromEnv ? [fromEnv] : [...DEFAULT_PYTHON_CANDIDATES];
+}
+
+/** The Python that runs the runtime's processes: BILBO_PYTHON's, checked, or the first default that can. */
+export async function pythonFor(
+  env: Readonly<Record<string, string | undefined>>,
+  runtime: LocalRuntime,
+): Promise<string> {
+  const chosen = env.BILBO_PYTHON?.trim();
+  try {
+    return await findPython(pythonCandidates(env), runtime);
+  } catch (error) {
+    if (!chosen) throw error;
+    throw new ProvisioningError(
+      `BILBO_PYTHON=${chosen} cannot import ${runtime.module}: install it for that interpreter (${runtime.install}), or unset BILBO_PYTHON to use ${DEFAULT_PYTHON_CANDIDATES.join(' or ')}.`,
+      { cause: error },
+    );
+  }
 }
 
 /**

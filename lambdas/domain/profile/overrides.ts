@@ -105,6 +105,13 @@ function applyOne(profile: unknown, override: string): unknown {
       return root;
     }
     const next: unknown = Object.hasOwn(node, segment) ? node[segment] : undefined;
+    if (next === undefined && LIST_INDEX.test(path[i + 1]!)) {
+      // A list index can only address a list that exists: made up, it would be an object.
+      throw new InvalidOverrideError(
+        `${here} is absent, so ${path.join('.')} cannot be set: a list index needs an existing list; set ${here} itself, e.g. ${here}='[...]'`,
+        { field },
+      );
+    }
     if (next === undefined) {
       const created: Record<string, unknown> = {};
       node[segment] = created;

@@ -1,6 +1,8 @@
 import middy from '@middy/core';
 import type { Route as RouterRoute } from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import eventSchema from '../../../schemas/api/event.schema.json' with { type: 'json' };
+import { escapeControlCharacters } from '../../../schemas/printable.ts';
 import type { CreateClusterRequest } from '../../../schemas/types.generated.ts';
 import { validateCreateClusterRequest } from '../../../schemas/validate.ts';
 import { ValidationError } from '../../domain/errors.ts';
@@ -27,8 +29,8 @@ function withCreateRequest(
     .handler((event) => route(event as unknown as BodyEvent<CreateClusterRequest>));
 }
 
-/** Far longer than any event id, far below DynamoDB's 1 KiB sort-key limit. */
-const MAX_CURSOR_LENGTH = 200;
+/** An event id, as the events schema describes it: the only cursor the events route takes. */
+const EVENT_ID = new RegExp(eventSchema.properties.id.pattern);
 
 /** Every route of the API, each calling one use case with these dependencies. */
 export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEvent, APIGatewayProxyResult>[] {
@@ -48,9 +50,9 @@ export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEve
 
   const events: Handler = async (event) => {
     const after = event.queryStringParameters?.after;
-    if (after !== undefined && after.length > MAX_CURSOR_LENGTH) {
+    if (after !== undefined && !EVENT_ID.test(after)) {
       throw new ValidationError(
-        `after: must be the id of an event this API returned (at most ${MAX_CURSOR_LENGTH} characters, got ${after.length})`,
+        `after: must be the id of an event this API returned, such as 2026-01-01T00:00:00.000Z#000000#00ff (got ${escapeControlCharacters(JSON.stringify(after.slice(0, 80)))})`,
         { field: 'after' },
       );
     }

@@ -3,6 +3,7 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { BilboError } from '../../domain/errors.ts';
 import { logger } from '../logger.ts';
+import { firstDuplicateKey } from './duplicate-keys.ts';
 import { statusOf } from './error-status.ts';
 import { InvalidJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.ts';
 import { json } from './responses.ts';
@@ -31,10 +32,19 @@ export function jsonBody(): Middleware {
       if (contentType && contentType !== 'content-type') {
         request.event.headers = { ...headers, 'content-type': headers[contentType] };
       }
+      const text = request.event.isBase64Encoded
+        ? Buffer.from(request.event.body ?? '', 'base64').toString('utf8')
+        : (request.event.body ?? '');
       try {
         await parser.before?.(request as never);
       } catch (error) {
         throw translateParserError(error);
+      }
+      const duplicate = firstDuplicateKey(text);
+      if (duplicate !== undefined) {
+        throw new InvalidJsonError(`${duplicate}: the field is given twice; give it once`, {
+          field: duplicate,
+        });
       }
     },
   };

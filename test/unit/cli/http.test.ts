@@ -117,3 +117,20 @@ describe('pathOf', () => {
     expect(pathOf('clusters', 'a/b c', 'events')).toBe('/clusters/a%2Fb%20c/events');
   });
 });
+
+describe('the API client', () => {
+  it('hands on what another user wrote with its control characters written out, never as escapes', async () => {
+    const planted = aCluster({ profileName: 'x\u001b]0;owned\u0007\u009b2J' });
+    const fetch = answering(200, planted);
+
+    const cluster = await clientWith(fetch).getCluster('analytics');
+
+    expect(cluster.profileName).toBe('x\\u001b]0;owned\\u0007\\u009b2J');
+  });
+
+  it('writes out control characters in the messages of refused requests too', async () => {
+    const fetch = answering(400, { code: 'VALIDATION_FAILED', message: 'bad \u001b[31mred' });
+
+    await expect(clientWith(fetch).getCluster('analytics')).rejects.toThrow('bad \\u001b[31mred');
+  });
+});

@@ -29,6 +29,16 @@ describe('renderPlanText', () => {
     );
   });
 
+  it('shows the longest timeouts a profile may set in hours, never in exponent notation', async () => {
+    const plan = await buildPlan({
+      name: 'analytics',
+      profile: { ready_timeout: 7200, idle_timeout: 2_592_000, max_lifetime: 31_536_000 },
+      catalog: fakeCatalog().catalog,
+    });
+
+    expect(renderPlanText(plan)).toContain('timeouts: ready 2h, idle 720h, max lifetime 8760h\n');
+  });
+
   it('says when it waits for no worker and nothing removes the cluster', () => {
     const plan: Plan = {
       cluster: 'tiny',

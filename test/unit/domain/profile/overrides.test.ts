@@ -59,6 +59,13 @@ describe('applyOverrides', () => {
     expect(() => applyOverrides({ l: [] }, ['l.0=x'])).toThrow('l.0: no such list index (the list is empty)');
   });
 
+  it('says a list is absent when an index would address one the profile does not have', () => {
+    expect(() => applyOverrides({ instance: {} }, ['instance.tags.5.1=x'])).toThrow(InvalidOverrideError);
+    expect(() => applyOverrides({ instance: {} }, ['instance.tags.5.1=x'])).toThrow(
+      "instance.tags is absent, so instance.tags.5.1 cannot be set: a list index needs an existing list; set instance.tags itself, e.g. instance.tags='[...]'",
+    );
+  });
+
   it('refuses a name where a list index is needed', () => {
     expect(() => applyOverrides(profile(), ['instance.tags.first=x'])).toThrow(
       'instance.tags.first: "first" is not a list index (the list has 2 items, 0..1)',
