@@ -105,6 +105,34 @@ export class CommandFailedError extends CliError {
   readonly code = 'COMMAND_FAILED';
 }
 
+/** Another `bilbo local` already runs on this BILBO_HOME. */
+export class LocalPlaneRunningError extends CliError {
+  readonly code = 'LOCAL_PLANE_RUNNING';
+
+  constructor(
+    readonly home: string,
+    readonly pid: number,
+    readonly endpoint?: string,
+  ) {
+    super(
+      `another bilbo local (pid ${pid}${endpoint ? `, at ${endpoint}` : ', still starting'}) runs on ${home}: ` +
+        'use that one (point BILBO_ENDPOINT at it), stop it first, or give this one another BILBO_HOME',
+    );
+  }
+}
+
+/** The port `bilbo local --port` asked for is taken. */
+export class PortBusyError extends CliError {
+  readonly code = 'PORT_BUSY';
+
+  constructor(
+    readonly port: number,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`port ${port} is in use: choose another with --port, or leave --port out for a free one`, options);
+  }
+}
+
 /** Commander's own errors (unknown flag, help shown) carry their exit code. */
 interface ExitCodeCarrier {
   exitCode: number;

@@ -40,6 +40,7 @@ export interface LocalControlPlane {
   endpoint: string;
   region: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  users?: { name: string; principal: string; accessKeyId: string; secretAccessKey: string }[];
   stop(): Promise<void>;
 }
 

@@ -196,11 +196,19 @@ export function buildProgram(f: Factory, run: Runner = lazyRunner(f)): Command {
     .option('--security-group <id>', 'security group the control plane can reach the instances through (ec2)')
     .option('--instance-profile <arn>', 'instance profile the instances run with (ec2)')
     .option('--default-ami <id>', 'image for profiles without instance.ami (ec2)')
+    .option('--users <names>', 'more local identities, comma-separated; prints a key pair for each', list, [])
+    .option(
+      '--admin <principal>',
+      'may change any cluster: an IAM ARN, or a local user name (repeatable)',
+      collect,
+      [],
+    )
     .addHelpText(
       'after',
       examples(
         '$ bilbo local',
         '$ bilbo local --port 8787 --home /tmp/bilbo',
+        '$ bilbo local --users alice,bob --admin alice',
         '$ bilbo local --provider ec2 --subnet subnet-0abc --security-group sg-0abc --instance-profile arn:aws:iam::123456789012:instance-profile/bilbo',
       ),
     )
@@ -217,12 +225,16 @@ interface LocalFlags {
   securityGroup?: string;
   instanceProfile?: string;
   defaultAmi?: string;
+  users: string[];
+  admin: string[];
 }
 
 function localOptionsOf(o: LocalFlags): LocalOptions {
   const base = {
     ...(o.port === undefined ? {} : { port: o.port }),
     ...(o.home === undefined ? {} : { home: o.home }),
+    ...(o.users.length > 0 ? { users: o.users } : {}),
+    ...(o.admin.length > 0 ? { admins: o.admin } : {}),
   };
   if (o.provider === 'local') return base;
   const missing = [
@@ -241,6 +253,17 @@ function localOptionsOf(o: LocalFlags): LocalOptions {
       ...(o.defaultAmi ? { defaultAmi: o.defaultAmi } : {}),
     },
   };
+}
+
+/** `a,b` and `--users a --users b` alike. */
+function list(value: string, previous: string[]): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== ''),
+  ];
 }
 
 function clusterOf(o: { cluster?: string }): { cluster?: string } {

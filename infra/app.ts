@@ -1,5 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { IAM_PRINCIPAL } from '../lambdas/config.ts';
 import { DESTROY_TIMEOUT_SECONDS } from '../lambdas/domain/deadlines.ts';
 import { BilboStack, type BilboStackProps } from './stacks/bilbo-stack.ts';
 
@@ -20,6 +21,8 @@ import { BilboStack, type BilboStackProps } from './stacks/bilbo-stack.ts';
  * |                               | subnet count must be a multiple of theirs)    |                                 |
  * | bilbo:allowedCidrs            | CIDRs that may reach 8786, 8787 and 8888      | none: the clusters and probe    |
  * | bilbo:adminPrincipals         | ARNs of the only users/roles the API admits   | any caller IAM allows           |
+ * | bilbo:admins                  | ARNs of users/roles that may destroy (and     | none: only each cluster's owner |
+ * |                               | later pause, restart...) anyone's cluster     |                                 |
  * | bilbo:defaultAmi              | the image for profiles without `ami` (ami-…)  | none: profiles name one         |
  * | bilbo:tableDeletionProtection | true or false                                 | true                            |
  * | bilbo:destroyTimeoutSeconds   | how long a destroy waits for the instances to | 600 (60 to 3600)                |
@@ -31,6 +34,7 @@ export const CONTEXT_KEYS = {
   availabilityZones: 'bilbo:availabilityZones',
   allowedCidrs: 'bilbo:allowedCidrs',
   adminPrincipals: 'bilbo:adminPrincipals',
+  admins: 'bilbo:admins',
   defaultAmi: 'bilbo:defaultAmi',
   tableDeletionProtection: 'bilbo:tableDeletionProtection',
   destroyTimeoutSeconds: 'bilbo:destroyTimeoutSeconds',
@@ -83,12 +87,9 @@ export function stackPropsFromContext(read: (key: string) => unknown): BilboStac
     'availability zone names (eu-west-1a)',
   );
   const allowedCidrs = list(read, CONTEXT_KEYS.allowedCidrs, CIDR, 'IPv4 or IPv6 CIDRs (203.0.113.0/24)');
-  const adminPrincipals = list(
-    read,
-    CONTEXT_KEYS.adminPrincipals,
-    /^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/[\w+=,.@/-]+$/,
-    'IAM user or role ARNs (arn:aws:iam::123456789012:role/data-team)',
-  );
+  const principals = 'IAM user or role ARNs (arn:aws:iam::123456789012:role/data-team)';
+  const adminPrincipals = list(read, CONTEXT_KEYS.adminPrincipals, IAM_PRINCIPAL, principals);
+  const admins = list(read, CONTEXT_KEYS.admins, IAM_PRINCIPAL, principals);
   const defaultAmi = text(read, CONTEXT_KEYS.defaultAmi, /^ami-[0-9a-f]+$/, 'an AMI id (ami-…)');
   const tableDeletionProtection = flag(read, CONTEXT_KEYS.tableDeletionProtection);
   const destroyTimeoutSeconds = seconds(read, CONTEXT_KEYS.destroyTimeoutSeconds, DESTROY_TIMEOUT_SECONDS);
@@ -119,6 +120,7 @@ export function stackPropsFromContext(read: (key: string) => unknown): BilboStac
     ...(vpcId ? { existingVpc: { vpcId, subnetIds, availabilityZones } } : {}),
     ...(allowedCidrs.length > 0 ? { allowedCidrs } : {}),
     ...(adminPrincipals.length > 0 ? { adminPrincipals } : {}),
+    ...(admins.length > 0 ? { admins } : {}),
     ...(defaultAmi ? { defaultAmi } : {}),
     ...(tableDeletionProtection === undefined ? {} : { tableDeletionProtection }),
     ...(destroyTimeoutSeconds === undefined ? {} : { destroyTimeoutSeconds }),

@@ -58,6 +58,12 @@ function list(name: string, shape: RegExp, what: string): Variable<string[]> {
   };
 }
 
+/** A list that may be empty (unset). */
+function optionalList(name: string, shape: RegExp, what: string): Variable<string[]> {
+  const items = list(name, shape, what);
+  return { name, read: (raw) => (raw?.trim() ? items.read(raw) : []) };
+}
+
 function integer(name: string, fallback: number, range: { min: number; max: number }): Variable<number> {
   return {
     name,
@@ -88,6 +94,8 @@ function oneOf<T extends string>(name: string, values: readonly T[], fallback: T
 }
 
 const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:\S+$/;
+/** An IAM user or role ARN (a role's sessions count as the role). */
+export const IAM_PRINCIPAL = /^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/[\w+=,.@/-]+$/;
 
 /** Set by the Lambda runtime itself: the function's region. */
 export const RUNTIME = {
@@ -126,6 +134,11 @@ export const DEADLINES = {
     DESTROY_TIMEOUT_SECONDS.default,
     DESTROY_TIMEOUT_SECONDS,
   ),
+} as const satisfies Section;
+
+/** Who may change any cluster, besides its owner: the API function. */
+export const ACCESS = {
+  admins: optionalList('BILBO_ADMINS', IAM_PRINCIPAL, 'comma-separated IAM user or role ARNs'),
 } as const satisfies Section;
 
 /** The name of the variable holding a workflow's state machine ARN: `CREATE_STATE_MACHINE_ARN`. */

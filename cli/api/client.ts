@@ -75,7 +75,8 @@ export function toApiError(response: HttpResponse, endpoint: string): Error {
     typeof body.message === 'string' && body.message !== ''
       ? body.message
       : response.text.trim() || `HTTP ${response.status}`;
-  if (response.status === 403) {
+  // Signed and known, but not the cluster's owner nor an admin: the message names the owner.
+  if (response.status === 403 && body.code !== 'NOT_OWNER') {
     return new AuthError(
       `the bilbo API refused the request (403: ${message}): check your AWS credentials ` +
         `and that BILBO_ENDPOINT (${endpoint}) points at the right deployment`,

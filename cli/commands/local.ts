@@ -8,6 +8,10 @@ export interface LocalOptions {
   home?: string;
   /** Where clusters run. @default local processes */
   provider?: LocalProviderChoice;
+  /** More local identities. */
+  users?: string[];
+  /** Principals (or local user names) that may change any cluster. */
+  admins?: string[];
 }
 
 export async function localRun(options: LocalOptions, f: Factory): Promise<void> {
@@ -19,6 +23,8 @@ export async function localRun(options: LocalOptions, f: Factory): Promise<void>
     ...(options.port === undefined ? {} : { port: options.port }),
     home,
     ...(options.provider ? { provider: options.provider } : {}),
+    ...(options.users ? { users: options.users } : {}),
+    ...(options.admins ? { admins: options.admins } : {}),
     ...(regionOf(f.env) ? { region: regionOf(f.env) } : {}),
     log: (line) => f.io.stderr.write(`${line}\n`),
   });
@@ -27,6 +33,12 @@ export async function localRun(options: LocalOptions, f: Factory): Promise<void>
     if (plane.credentials) {
       lines.push(
         `export AWS_ACCESS_KEY_ID=${plane.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${plane.credentials.secretAccessKey}`,
+      );
+    }
+    for (const user of plane.users ?? []) {
+      // Comments, so that the output stays something a shell can eval.
+      lines.push(
+        `# as ${user.name} (${user.principal}): export AWS_ACCESS_KEY_ID=${user.accessKeyId} AWS_SECRET_ACCESS_KEY=${user.secretAccessKey}`,
       );
     }
     f.io.stderr.write('bilbo local is running; in another shell, point the CLI at it:\n');

@@ -26,6 +26,12 @@ export interface ApiServerOptions {
   /** @default () => new Date() */
   now?: () => Date;
   onRequest?: (line: ApiRequestLine) => void;
+  /**
+   * Requests wait for this before anything else, so the port can be bound
+   * (and a busy one reported) before the rest of start-up; when it rejects,
+   * they get a 503.
+   */
+  ready?: Promise<unknown>;
 }
 
 export interface RunningApiServer {
@@ -264,6 +270,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       return;
     }
 
+    if (
+      options.ready &&
+      !(await options.ready.then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      sendJson(res, 503, { code: 'UNAVAILABLE', message: 'bilbo local did not start.' }, extra);
+      return;
+    }
     const receivedAt = now();
     let caller: { accessKeyId: string; principal: string };
     try {

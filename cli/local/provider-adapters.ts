@@ -17,10 +17,6 @@ import type {
   SecretStore,
 } from '../../lambdas/domain/ports.ts';
 import type { ProbeSettings } from '../../lambdas/domain/workflow/probe-ready.ts';
-import type { LocalWorkflowRunner } from './workflow-runner.ts';
-
-/** How long stopping waits for the workflows to record their end. */
-const IDLE_WAIT_MS = 20_000;
 
 export interface Ec2ProviderChoice {
   kind: 'ec2';
@@ -40,8 +36,11 @@ export interface ProviderAdapters {
   processes?: LocalProcessProvider;
   /** Which dashboard address the readiness probe looks at from here. */
   probeNetwork: ProbeSettings['network'];
-  /** What stopping the control plane does to the clusters. */
-  stop(runner: LocalWorkflowRunner): Promise<void>;
+  /**
+   * EC2 instances outlive the control plane, as in the original bilbo;
+   * local processes end with it (and their clusters are destroyed).
+   */
+  machinesOutliveThePlane: boolean;
 }
 
 /** Every program a kind's local processes need, found on this machine (a clear error when one is missing). */
@@ -72,37 +71,15 @@ export async function localAdapters(options: {
     preflight: new LocalPreflight(),
     secrets: new MemorySecretStore(),
     probeNetwork: 'public',
-    stop: (runner) => stopLocalClusters(processes, runner),
+    machinesOutliveThePlane: false,
   };
-}
-
-/**
- * Local clusters live as long as the control plane: none outlives it.
- * Terminating the processes first makes running workflows fail fast (and
- * roll back while the store is still up) instead of waiting out a timeout.
- */
-async function stopLocalClusters(
-  processes: LocalProcessProvider,
-  runner: LocalWorkflowRunner,
-): Promise<void> {
-  const records = await processes.registry.list();
-  const live = records.filter((record) => record.state !== 'terminated').map((record) => record.id);
-  if (live.length > 0) await processes.terminate(live);
-  await waitForWorkflows(runner);
-}
-
-export async function waitForWorkflows(runner: LocalWorkflowRunner): Promise<void> {
-  await Promise.race([
-    runner.waitForIdle(),
-    new Promise((resolve) => setTimeout(resolve, IDLE_WAIT_MS).unref()),
-  ]);
 }
 
 /**
  * Real EC2 from this machine: the Lambdas' adapters with the caller's
  * credentials and region, probing the instances' public addresses (private
  * ones when a profile sets private_command). Clusters outlive the control
- * plane, as in the original bilbo; stopping waits for running workflows.
+ * plane, as in the original bilbo.
  */
 export async function ec2Adapters(
   choice: Ec2ProviderChoice,
@@ -121,11 +98,6 @@ export async function ec2Adapters(
   return {
     ...adapters,
     probeNetwork: 'public',
-    stop: async (runner) => {
-      if (runner.executions().some((execution) => execution.status === 'RUNNING')) {
-        log('waiting for running workflows to finish');
-      }
-      await waitForWorkflows(runner);
-    },
+    machinesOutliveThePlane: true,
   };
 }

@@ -18,8 +18,9 @@ import {
 } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ACCESS, environmentOf } from '../../lambdas/config.ts';
 import { bundleRequestModel } from '../request-model.ts';
-import { BilboFunction } from './bilbo-function.ts';
+import { addEnvironment, BilboFunction } from './bilbo-function.ts';
 import type { ClusterTable } from './cluster-table.ts';
 import type { ClusterWorkflows } from './cluster-workflows.ts';
 import type { MachineAccess } from './machine-access.ts';
@@ -35,6 +36,11 @@ export interface ClusterApiProps {
    * @default - any principal of the account whose IAM policies allow execute-api:Invoke (e.g. the user policy)
    */
   readonly adminPrincipals?: readonly string[];
+  /**
+   * IAM user or role ARNs that may change any cluster, besides its owner (the handler checks).
+   * @default - none
+   */
+  readonly admins?: readonly string[];
   /**
    * Steady-state requests per second the stage accepts.
    * @default 20
@@ -65,6 +71,7 @@ export class ClusterApi extends Construct {
       entry: 'lambdas/handlers/api.ts',
       description: 'bilbo: the HTTP API (clusters, events, plan)',
     });
+    addEnvironment(this.handler, environmentOf(ACCESS, { admins: props.admins?.join(',') || undefined }));
     props.table.grantReadWriteTo(this.handler);
     props.workflows.grantStartTo(this.handler);
     // The preflight dry-runs the real RunInstances, which checks the same permissions as a launch.

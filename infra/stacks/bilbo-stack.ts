@@ -31,6 +31,11 @@ export interface BilboStackProps extends StackProps {
    */
   readonly adminPrincipals?: readonly string[];
   /**
+   * IAM user or role ARNs that may change any cluster, besides its owner.
+   * @default - none: only a cluster's owner may change it
+   */
+  readonly admins?: readonly string[];
+  /**
    * The image for profiles that name no `ami`.
    * @default - none: every profile must name its image
    */
@@ -83,6 +88,7 @@ export class BilboStack extends Stack {
       workflows: this.workflows,
       machines,
       adminPrincipals: props.adminPrincipals,
+      admins: props.admins,
     });
 
     // RestApi always outputs its URL; give that output a stable name instead of adding a second one.

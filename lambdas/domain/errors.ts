@@ -45,6 +45,20 @@ export class ClusterAlreadyExistsError extends BilboError {
   }
 }
 
+/** The caller is neither the cluster's owner nor an admin. */
+export class NotOwnerError extends BilboError {
+  readonly code = 'NOT_OWNER';
+  constructor(
+    readonly clusterName: string,
+    readonly owner: string,
+    action: string,
+  ) {
+    super(
+      `Only the owner of cluster "${clusterName}" (${owner}) or an admin may ${action} it. Ask them, or an admin of this bilbo deployment.`,
+    );
+  }
+}
+
 /** The cluster's state does not allow the requested change. */
 export class IllegalTransitionError extends BilboError {
   readonly code = 'ILLEGAL_TRANSITION';

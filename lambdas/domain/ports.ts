@@ -107,16 +107,24 @@ export type MachineState = 'pending' | 'running' | 'stopping' | 'stopped' | 'ter
 
 /**
  * How to start a role's software as a local process, kept generic: a
- * program the provider resolves by name (e.g. "python"), named ports it
- * allocates, and arguments where `{port:NAME}` stands for the port
- * allocated for NAME, `{host}` for the machine's address and `{workdir}`
- * for its own working folder.
+ * program the provider resolves by name (e.g. "python"), and arguments
+ * where `{host}` stands for the machine's address and `{workdir}` for its
+ * own working folder. A process never gets a port chosen for it (another
+ * program could take it first): it binds port 0 and reports the ports it
+ * got in a file.
  */
 export interface ProcessSpec {
   program: string;
   args: readonly string[];
-  /** Names of the ports this process listens on, e.g. the kind's port names. */
-  ports: readonly string[];
+  /** Where the process writes the ports it listens on (e.g. the kind's port names), once it listens. */
+  reportsPorts?: PortsReport;
+}
+
+export interface PortsReport {
+  /** Relative to the process's working folder. */
+  file: string;
+  /** The ports, by name, from the file's text; undefined while it is incomplete. */
+  parse(text: string): Record<string, number> | undefined;
 }
 
 /** What a role's machines start with: each kind's own (lambdas/domain/kinds). Only names of secrets travel. */
@@ -146,7 +154,7 @@ export interface Machine {
   state: MachineState;
   privateIp: string;
   publicIp?: string;
-  /** Ports allocated for the ProcessSpec's named ports. */
+  /** The ports the machine's process listens on, by name (local machines). */
   ports?: Record<string, number>;
   /** Why a machine stopped or terminated unexpectedly. */
   stateReason?: string;

@@ -1,5 +1,5 @@
 /** The API Lambda: the use cases over the deployment's table, workflows, EC2 and SSM. */
-import { DEADLINES, EC2, RUNTIME, readConfig, SECRETS, TABLE, WORKFLOW_ARNS } from '../config.ts';
+import { ACCESS, DEADLINES, EC2, RUNTIME, readConfig, SECRETS, TABLE, WORKFLOW_ARNS } from '../config.ts';
 import { createApiHandler } from './api/app.ts';
 import { ec2FromConfig } from './composition/machines.ts';
 import { newClusterId, newSecret, systemClock } from './composition/runtime.ts';
@@ -20,4 +20,5 @@ export const handler = createApiHandler({
   newClusterId,
   newSecret,
   ...readConfig(DEADLINES),
+  access: readConfig(ACCESS),
 });

@@ -81,7 +81,7 @@ export async function benchEc2(log: (line: string) => void): Promise<Record<stri
     providerAdapters: {
       ...awsAdapters({ region: MOCK_REGION, ...EC2_TEST_CONFIG }, { ec2: ec2.client, ssm }),
       probeNetwork: 'private',
-      stop: async () => {},
+      machinesOutliveThePlane: true,
     },
     probe: slowBootingDashboards(time.clock.now),
     clock: time.clock,

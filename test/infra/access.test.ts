@@ -313,9 +313,22 @@ describe('the API with admin principals', () => {
   let synth: Synthesized;
 
   beforeAll(() => {
-    synth = synthesize({ context: { 'bilbo:adminPrincipals': ADMINS.join(',') } });
+    synth = synthesize({
+      context: {
+        'bilbo:adminPrincipals': ADMINS.join(','),
+        'bilbo:admins': 'arn:aws:iam::123456789012:role/ops',
+      },
+    });
   });
   afterAll(() => synth.cleanup());
+
+  it('tells the API function, and only it, who may change any cluster (bilbo:admins)', () => {
+    const functions = Object.values(synth.template.findResources('AWS::Lambda::Function'));
+    const told = functions.filter((fn) => 'BILBO_ADMINS' in fn.Properties.Environment.Variables);
+
+    expect(told.map((fn) => fn.Metadata['bilbo:entry'])).toEqual(['lambdas/handlers/api.ts']);
+    expect(told[0]!.Properties.Environment.Variables.BILBO_ADMINS).toBe('arn:aws:iam::123456789012:role/ops');
+  });
 
   it('lets only those principals invoke it, whatever other IAM policies allow', () => {
     const [api] = Object.values(synth.template.findResources('AWS::ApiGateway::RestApi'));

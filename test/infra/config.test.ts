@@ -32,6 +32,12 @@ describe('stackPropsFromContext', () => {
     });
   });
 
+  it('reads the admins, who may change any cluster besides its owner', () => {
+    expect(
+      from({ 'bilbo:admins': 'arn:aws:iam::123456789012:role/ops, arn:aws:iam::123456789012:user/alice' }),
+    ).toEqual({ admins: ['arn:aws:iam::123456789012:role/ops', 'arn:aws:iam::123456789012:user/alice'] });
+  });
+
   it('reads how long a destroy may wait, as a string or a number', () => {
     expect(from({ 'bilbo:destroyTimeoutSeconds': '900' })).toEqual({ destroyTimeoutSeconds: 900 });
     expect(from({ 'bilbo:destroyTimeoutSeconds': 1200 })).toEqual({ destroyTimeoutSeconds: 1200 });
@@ -60,6 +66,10 @@ describe('stackPropsFromContext', () => {
     ['the whole IPv4 internet', { 'bilbo:allowedCidrs': '10.0.0.0/8,0.0.0.0/0' }],
     ['the whole IPv6 internet', { 'bilbo:allowedCidrs': '::/0' }],
     ['a principal that is not an IAM user or role', { 'bilbo:adminPrincipals': 'alice' }],
+    [
+      'an admin that is not an IAM user or role',
+      { 'bilbo:admins': 'arn:aws:sts::123456789012:assumed-role/a/b' },
+    ],
     ['an image id that is not one', { 'bilbo:defaultAmi': 'ubuntu-22.04' }],
     ['a flag that is not true or false', { 'bilbo:tableDeletionProtection': 'yes' }],
     ['a destroy timeout below a minute', { 'bilbo:destroyTimeoutSeconds': '30' }],

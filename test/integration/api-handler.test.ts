@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { logger } from '../../lambdas/handlers/logger.ts';
 import type { ApiError, Cluster, ClusterEvent, Plan } from '../../schemas/types.generated.ts';
 import { assertValid, schemaIds } from '../../schemas/validate.ts';
-import { ALICE_ARN, BOB_ARN } from '../support/api-events.ts';
+import { ADMIN_SESSION_ARN, ALICE_ARN, BOB_ARN } from '../support/api-events.ts';
 import { PROFILE, useApiHarness } from '../support/api-harness.ts';
 
 const api = useApiHarness();
@@ -192,7 +192,7 @@ describe('the API handler', () => {
     it('answers 202 DESTROYING and starts the destroy workflow', async () => {
       const created = await create('analytics');
 
-      const answer = await call<Cluster>('DELETE', '/clusters/analytics', { caller: BOB_ARN });
+      const answer = await call<Cluster>('DELETE', '/clusters/analytics', { caller: ADMIN_SESSION_ARN });
 
       expect(answer.status).toBe(202);
       expect(answer.body).toMatchObject({ id: created.body.id, state: 'DESTROYING' });
@@ -205,7 +205,54 @@ describe('the API handler', () => {
       expect(events.at(-1)).toMatchObject({
         step: 'destroy-requested',
         state: 'DESTROYING',
-        message: `destroy requested by ${BOB_ARN}`,
+        message: `destroy requested by ${ADMIN_SESSION_ARN}`,
+      });
+    });
+
+    describe('only the owner or an admin', () => {
+      const callers = {
+        'the owner': { caller: ALICE_ARN, status: 202 },
+        'another user': { caller: BOB_ARN, status: 403 },
+        "an admin's assumed-role session (the admin role is configured with its path)": {
+          caller: ADMIN_SESSION_ARN,
+          status: 202,
+        },
+        'another session of a role that is not an admin': {
+          caller: 'arn:aws:sts::123456789012:assumed-role/analysts/dave',
+          status: 403,
+        },
+      };
+
+      for (const [who, { caller, status }] of Object.entries(callers)) {
+        it(`${who}: destroy answers ${status}`, async () => {
+          const created = await create('analytics');
+
+          const answer = await call<Cluster | ApiError>('DELETE', '/clusters/analytics', { caller });
+
+          expect(answer.status).toBe(status);
+          const destroys = api.workflows.started.filter((started) => started.workflow === 'destroy');
+          const record = await api.testStore.store.get(created.body.id);
+          if (status === 202) {
+            expect(record?.state).toBe('DESTROYING');
+            expect(destroys).toHaveLength(1);
+          } else {
+            expect(answer.body).toEqual({
+              code: 'NOT_OWNER',
+              message: `Only the owner of cluster "analytics" (${ALICE_ARN}) or an admin may destroy it. Ask them, or an admin of this bilbo deployment.`,
+            });
+            expect(record).toMatchObject({ state: 'CREATING', version: created.body.version });
+            expect(destroys).toEqual([]);
+          }
+        });
+      }
+
+      it('records a role session’s role as the owner, so another session of the role may destroy', async () => {
+        const session = (name: string) => `arn:aws:sts::123456789012:assumed-role/analysts/${name}`;
+        const created = await create('analytics', {}, session('erin'));
+
+        expect(created.body.owner).toBe('arn:aws:iam::123456789012:role/analysts');
+        const answer = await call('DELETE', '/clusters/analytics', { caller: session('frank') });
+        expect(answer.status).toBe(202);
       });
     });
 

@@ -58,7 +58,7 @@ beforeAll(async () => {
   ssmMock.on(PutParameterCommand).resolves({ Version: 1 });
   const adapters = awsAdapters({ region: MOCK_REGION, ...EC2_TEST_CONFIG }, { ec2: ec2.client, ssm });
   harness = await startTestControlPlane({
-    providerAdapters: { ...adapters, probeNetwork: 'private', stop: async () => {} },
+    providerAdapters: { ...adapters, probeNetwork: 'private', machinesOutliveThePlane: true },
     probe,
     probeSettings: { intervalMs: 10, budgetMs: 200 },
     runner: {

@@ -141,10 +141,46 @@ describe('LocalProcessProvider', () => {
     const unknown = new LocalProcessProvider({
       stateDir,
       programs: DASK_PROGRAMS,
-      processSpec: () => ({ program: 'ruby', ports: [], args: [] }),
+      processSpec: () => ({ program: 'ruby', args: [] }),
     });
 
     await expect(unknown.launch(launchRequest())).rejects.toThrow('no ruby program is configured');
+  });
+
+  it('fails a launch whose process ends before it says which ports it bound, with its log, leaving nothing', async () => {
+    const reporting = new LocalProcessProvider({
+      stateDir,
+      programs: DASK_PROGRAMS,
+      processSpec: () => ({
+        program: 'python',
+        args: ['-c', 'print("cannot bind"); raise SystemExit(3)'],
+        reportsPorts: { file: 'ports.json', parse: (text) => (text ? { web: 1 } : undefined) },
+      }),
+    });
+    const request = launchRequest({ clusterId: 'c-no-report' });
+
+    await expect(reporting.launch(request)).rejects.toThrow(
+      /ended before it listened; last log lines: cannot bind/,
+    );
+    expect(await reporting.findByCluster('c-no-report')).toEqual([]);
+  });
+
+  it('fails a launch whose process never says which ports it bound, within the time it is given', async () => {
+    const silent = new LocalProcessProvider({
+      stateDir,
+      programs: DASK_PROGRAMS,
+      portsReportTimeoutMs: 500,
+      processSpec: () => ({
+        program: 'python',
+        args: ['-c', 'import time; time.sleep(60)'],
+        reportsPorts: { file: 'ports.json', parse: () => undefined },
+      }),
+    });
+
+    await expect(silent.launch(launchRequest({ clusterId: 'c-silent' }))).rejects.toThrow(
+      'did not say which ports it listens on within 500 ms',
+    );
+    expect(await silent.findByCluster('c-silent')).toEqual([]);
   });
 
   it('reports a process that fails at start as terminated, with its exit code and log tail', async () => {
@@ -153,7 +189,6 @@ describe('LocalProcessProvider', () => {
       programs: DASK_PROGRAMS,
       processSpec: () => ({
         program: 'python',
-        ports: [],
         args: ['-m', 'dask', 'scheduler', '--host', '{host}', '--port', 'notaport'],
       }),
     });

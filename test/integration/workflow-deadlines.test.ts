@@ -57,7 +57,7 @@ beforeAll(async () => {
       preflight: new LocalPreflight(),
       secrets,
       probeNetwork: 'private',
-      stop: async () => {},
+      machinesOutliveThePlane: true,
     },
     probe,
     clock,

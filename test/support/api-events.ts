@@ -10,6 +10,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 
 export const ALICE_ARN = 'arn:aws:iam::123456789012:user/alice';
 export const BOB_ARN = 'arn:aws:iam::123456789012:user/bob';
+/** The deployment's admin in the API tests: a role, whose sessions are callers as the role. */
+export const ADMIN_ROLE_ARN = 'arn:aws:iam::123456789012:role/ops/bilbo-admin';
+export const ADMIN_SESSION_ARN = 'arn:aws:sts::123456789012:assumed-role/bilbo-admin/carol';
 
 export interface ApiRequest {
   /** A string is sent as is; anything else as JSON. */

@@ -13,7 +13,7 @@ import type { WorkflowInputs, WorkflowName } from '../../lambdas/domain/workflow
 import { createApiHandler } from '../../lambdas/handlers/api/app.ts';
 import { newSecret } from '../../lambdas/handlers/composition/runtime.ts';
 import type { Cluster } from '../../schemas/types.generated.ts';
-import { type ApiAnswer, type ApiRequest, callApi } from './api-events.ts';
+import { ADMIN_ROLE_ARN, type ApiAnswer, type ApiRequest, callApi } from './api-events.ts';
 import { makeTestStore, type TestStore } from './dynamodb.ts';
 
 export interface StartedWorkflow {
@@ -53,7 +53,7 @@ export interface ApiHarness {
   workflows: RecordingWorkflows;
   call<T = unknown>(method: string, path: string, request?: ApiRequest): Promise<ApiAnswer<T>>;
   /** POST /clusters with PROFILE and any extra request fields. */
-  create(name: string, extra?: Record<string, unknown>): Promise<ApiAnswer<Cluster>>;
+  create(name: string, extra?: Record<string, unknown>, caller?: string): Promise<ApiAnswer<Cluster>>;
   /** Every recorded cluster, ended ones included. */
   everything(): Promise<Cluster[]>;
 }
@@ -63,8 +63,11 @@ export function useApiHarness(): ApiHarness {
   let handler: ReturnType<typeof createApiHandler>;
   const harness = {
     call: (method, path, request) => callApi(handler, method, path, request),
-    create: (name, extra = {}) =>
-      callApi<Cluster>(handler, 'POST', '/clusters', { body: { name, profile: PROFILE, ...extra } }),
+    create: (name, extra = {}, caller = undefined) =>
+      callApi<Cluster>(handler, 'POST', '/clusters', {
+        body: { name, profile: PROFILE, ...extra },
+        ...(caller ? { caller } : {}),
+      }),
     everything: () => harness.testStore.store.list({ includeEnded: true }),
   } as ApiHarness;
 
@@ -82,6 +85,7 @@ export function useApiHarness(): ApiHarness {
       newClusterId: () => `c-${(++ids).toString(16).padStart(16, '0')}`,
       newSecret,
       destroyTimeoutSeconds: DESTROY_TIMEOUT_SECONDS.default,
+      access: { admins: [ADMIN_ROLE_ARN] },
     });
   });
   return harness;

@@ -1,5 +1,6 @@
 /** `bilbo local` as a user starts it: a child process, its output, and the settings it prints. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 
 export interface BilboLocalProcess {
@@ -10,10 +11,15 @@ export interface BilboLocalProcess {
   ready(): Promise<Record<string, string>>;
   /** Ctrl-C; resolves with the exit code. */
   interrupt(): Promise<number | null>;
+  /** Resolves with the exit code once it has exited. */
+  exited: Promise<number | null>;
 }
 
-export function spawnBilboLocal(bin: string, options: { home: string; cwd?: string }): BilboLocalProcess {
-  const child = spawn(process.execPath, [bin, 'local'], {
+export function spawnBilboLocal(
+  bin: string,
+  options: { home: string; cwd?: string; args?: string[] },
+): BilboLocalProcess {
+  const child = spawn(process.execPath, [bin, 'local', ...(options.args ?? [])], {
     ...(options.cwd ? { cwd: options.cwd } : {}),
     env: { ...process.env, BILBO_HOME: options.home, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -39,5 +45,32 @@ export function spawnBilboLocal(bin: string, options: { home: string; cwd?: stri
       child.kill('SIGINT');
       return exited;
     },
+    exited,
   };
+}
+
+/** Every descendant of `pid`, found through /proc's parent links. */
+export function descendantsOf(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const parent = queue.shift();
+    for (const [child, ppid] of parentOf) {
+      if (ppid === parent) {
+        found.push(child);
+        queue.push(child);
+      }
+    }
+  }
+  return found;
 }

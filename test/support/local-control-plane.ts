@@ -15,6 +15,8 @@ export interface TestControlPlane {
   home: string;
   api: BilboApi;
   credentials: { accessKeyId: string; secretAccessKey: string };
+  /** A signed client for one of the `users` the plane was started with. */
+  apiAs(user: string): BilboApi;
   /** Live processes of every instance the provider ever started in this plane. */
   liveProcesses(clusterId?: string): Promise<number[]>;
   stop(): Promise<void>;
@@ -35,18 +37,21 @@ export async function startTestControlPlane(
     accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? '',
     secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? '',
   };
-  const api = createApiClient(
-    createSignedHttp({
-      endpoint: plane.endpoint,
-      region: plane.region,
-      credentials: async () => credentials,
-    }),
-  );
+  const clientFor = (signWith: { accessKeyId: string; secretAccessKey: string }) =>
+    createApiClient(
+      createSignedHttp({ endpoint: plane.endpoint, region: plane.region, credentials: async () => signWith }),
+    );
+  const api = clientFor(credentials);
   return {
     plane,
     home,
     api,
     credentials,
+    apiAs(name) {
+      const user = plane.users.find((candidate) => candidate.name === name);
+      if (!user) throw new Error(`the plane has no user ${name}`);
+      return clientFor(user);
+    },
     async liveProcesses(clusterId) {
       const records = await plane.processes!.registry.list();
       return records

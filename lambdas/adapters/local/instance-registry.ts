@@ -4,15 +4,23 @@
  * with the process that launched them; these records let a later run find
  * and remove what a crashed run left behind.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RoleName } from '../../../schemas/types.generated.ts';
-import { isProcessAlive, killGroup, ownGroupMembers, readProcStartTicks } from './processes.ts';
+import {
+  type IsAlive,
+  isLeftover,
+  type ProcessLease,
+  readJsonFile,
+  writeJsonAtomically,
+} from './process-lease.ts';
+import { killGroup } from './processes.ts';
+
+export type { IsAlive };
 
 export type InstanceRecordState = 'running' | 'stopped' | 'terminated';
 
-export interface InstanceRecord {
+export interface InstanceRecord extends ProcessLease {
   id: string;
   clusterId: string;
   clusterName: string;
@@ -20,20 +28,12 @@ export interface InstanceRecord {
   role: RoleName;
   index: number;
   idempotencyToken: string;
-  pid: number;
-  /** The process group the instance leads (spawned detached, so pgid = pid). */
-  pgid: number;
-  /** Field 22 of /proc/<pid>/stat at launch, so a recycled pid is never mistaken for ours. */
-  procStartTicks: number;
   ports: Record<string, number>;
   /** The argv that was spawned. */
   command: string[];
   logFile: string;
   workDir: string;
   host: string;
-  /** The process that launched the instance, and its start time. */
-  ownerPid: number;
-  ownerStartTicks?: number;
   launchedAt: string;
   state: InstanceRecordState;
   exitCode?: number | null;
@@ -41,9 +41,6 @@ export interface InstanceRecord {
   endedAt?: string;
   stateReason?: string;
 }
-
-/** `isAlive(pid, startTicks)`: whether that very process still runs. */
-export type IsAlive = (pid: number, startTicks?: number) => boolean;
 
 export interface RemoveLeftoversOptions {
   /** How long the leftovers get between SIGTERM and SIGKILL. @default 5000 */
@@ -68,21 +65,12 @@ export class InstanceRegistry {
 
   /** Writes the record atomically: a reader sees the old file or the new one, never half. */
   async save(record: InstanceRecord): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const file = this.fileOf(record.id);
-    const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(temp, `${JSON.stringify(record, null, 2)}\n`);
-    await rename(temp, file);
+    await writeJsonAtomically(this.fileOf(record.id), record);
   }
 
   async load(id: string): Promise<InstanceRecord | undefined> {
     if (!ID_PATTERN.test(id)) return undefined;
-    try {
-      return JSON.parse(await readFile(this.fileOf(id), 'utf8')) as InstanceRecord;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
+    return readJsonFile<InstanceRecord>(this.fileOf(id));
   }
 
   /** Every record, oldest launch first. */
@@ -110,9 +98,9 @@ export class InstanceRegistry {
    * Records whose launching process is gone (and is not this one) while the
    * instance's process still runs: what a crashed run left behind.
    */
-  async findLeftovers(isAlive: IsAlive = isProcessAlive): Promise<InstanceRecord[]> {
+  async findLeftovers(isAlive?: IsAlive): Promise<InstanceRecord[]> {
     const records = await this.list();
-    return records.filter((record) => !ownerAlive(record, isAlive) && instanceAlive(record, isAlive));
+    return records.filter((record) => isLeftover(record, isAlive));
   }
 
   /**
@@ -134,20 +122,4 @@ export class InstanceRegistry {
     );
     return leftovers.map((record) => record.id);
   }
-}
-
-function ownerAlive(record: InstanceRecord, isAlive: IsAlive): boolean {
-  if (record.ownerPid === process.pid) {
-    // Our own pid may be a recycled one of a crashed run's owner.
-    return record.ownerStartTicks === undefined || record.ownerStartTicks === readProcStartTicks(process.pid);
-  }
-  return isAlive(record.ownerPid, record.ownerStartTicks);
-}
-
-/** The leader runs, or (the leader died) some process of its group still does. */
-function instanceAlive(record: InstanceRecord, isAlive: IsAlive): boolean {
-  return (
-    isAlive(record.pid, record.procStartTicks) ||
-    ownGroupMembers(record.pgid, record.procStartTicks).length > 0
-  );
 }

@@ -4,20 +4,33 @@
  * process group so that whatever it forks goes down with it. Child handles
  * live in memory for exit codes; the registry on disk is the source of truth.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProvisioningError } from '../../domain/errors.ts';
 import { kindOf } from '../../domain/kinds/index.ts';
 import { unseenMachine } from '../../domain/machines.ts';
-import type { LaunchRequest, Machine, MachineProvider, ProcessSpec } from '../../domain/ports.ts';
+import type {
+  LaunchRequest,
+  Machine,
+  MachineProvider,
+  PortsReport,
+  ProcessSpec,
+} from '../../domain/ports.ts';
 import { type InstanceRecord, InstanceRegistry } from './instance-registry.ts';
-import { isProcessAlive, killGroup, readProcStartTicks, readProcStat, signalGroup } from './processes.ts';
+import { leaseOf } from './process-lease.ts';
+import {
+  isProcessAlive,
+  killGroup,
+  readProcStartTicks,
+  readProcStat,
+  signalGroup,
+  spawnTied,
+} from './processes.ts';
 
 export interface LocalProcessProviderOptions {
   /** Where the registry, logs and per-instance work folders live. */
@@ -30,6 +43,8 @@ export interface LocalProcessProviderOptions {
   terminateGraceMs?: number;
   /** What to run for a launch. @default what the cluster's kind runs for the role */
   processSpec?: (request: LaunchRequest) => ProcessSpec;
+  /** How long a process gets to report the ports it listens on. @default 60000 */
+  portsReportTimeoutMs?: number;
 }
 
 const kindProcessOf = (request: LaunchRequest): ProcessSpec =>
@@ -41,6 +56,7 @@ export const INSTANCE_ENV_VAR = 'BILBO_INSTANCE_ID';
 const LOG_TAIL_LINES = 3;
 /** How long describe waits for the exit status of a child that just died. */
 const EXIT_STATUS_WAIT_MS = 1_000;
+const PORTS_REPORT_POLL_MS = 50;
 
 export class LocalProcessProvider implements MachineProvider {
   readonly name = 'local';
@@ -74,11 +90,12 @@ export class LocalProcessProvider implements MachineProvider {
     if (earlier.length > 0) return this.describe(earlier.map((record) => record.id));
 
     const spec = (this.options.processSpec ?? kindProcessOf)(request);
-    const portSets = await allocatePorts(this.host, request.count, spec.ports);
     const started: InstanceRecord[] = [];
     try {
-      for (const [i, ports] of portSets.entries()) {
-        started.push(await this.spawnInstance(request, spec, request.firstIndex + i, ports));
+      for (let i = 0; i < request.count; i++) {
+        const record = await this.spawnInstance(request, spec, request.firstIndex + i);
+        started.push(record);
+        if (spec.reportsPorts) started[i] = await this.awaitPorts(record, spec.reportsPorts);
       }
     } catch (error) {
       // A retry with the same token must start afresh, not find half a launch.
@@ -93,7 +110,6 @@ export class LocalProcessProvider implements MachineProvider {
     request: LaunchRequest,
     spec: ProcessSpec,
     index: number,
-    ports: Record<string, number>,
   ): Promise<InstanceRecord> {
     const id = `i-local-${randomBytes(6).toString('hex')}`;
     const workDir = join(this.options.stateDir, 'work', id);
@@ -107,15 +123,15 @@ export class LocalProcessProvider implements MachineProvider {
         `Cannot start the ${request.role}: no ${spec.program} program is configured.`,
       );
     }
-    const command = [program, ...programArgs(spec, this.host, ports, workDir)];
+    const command = [program, ...programArgs(spec, this.host, workDir)];
     const log = openSync(logFile, 'a');
     let child: ChildProcess;
     let startTicks: number | undefined;
     try {
-      child = spawn(command[0] as string, command.slice(1), {
+      // Tied to this process: a control plane killed with SIGKILL takes its instances with it.
+      child = spawnTied(command, {
         cwd: workDir,
-        detached: true,
-        stdio: ['ignore', log, log],
+        output: log,
         env: { ...process.env, [INSTANCE_ENV_VAR]: id },
       });
       // Read at once: a process that dies straight away must still be told apart from a recycled pid.
@@ -125,8 +141,6 @@ export class LocalProcessProvider implements MachineProvider {
       closeSync(log);
     }
     const pid = child.pid as number;
-    // The launcher's event loop must not wait for its instances to exit.
-    child.unref();
     this.children.set(id, child);
 
     const record: InstanceRecord = {
@@ -137,16 +151,12 @@ export class LocalProcessProvider implements MachineProvider {
       role: request.role,
       index,
       idempotencyToken: request.idempotencyToken,
-      pid,
-      pgid: pid,
-      procStartTicks: startTicks ?? 0,
-      ports,
+      ...leaseOf(pid, startTicks ?? 0),
+      ports: {},
       command,
       logFile,
       workDir,
       host: this.host,
-      ownerPid: process.pid,
-      ownerStartTicks: readProcStartTicks(process.pid),
       launchedAt: new Date().toISOString(),
       state: 'running',
     };
@@ -158,6 +168,36 @@ export class LocalProcessProvider implements MachineProvider {
       }).catch(() => {});
     });
     return record;
+  }
+
+  /**
+   * Waits until the process has written the ports it listens on, and
+   * records them. A process that ends first, or takes too long, fails the
+   * launch with its log's last lines.
+   */
+  private async awaitPorts(record: InstanceRecord, report: PortsReport): Promise<InstanceRecord> {
+    const file = join(record.workDir, report.file);
+    const timeoutMs = this.options.portsReportTimeoutMs ?? 60_000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const ports = report.parse(await readFile(file, 'utf8').catch(() => ''));
+      if (ports) {
+        const listening = { ...record, ports };
+        await this.write(record.id, () => this.registry.save(listening));
+        return listening;
+      }
+      const ended = !isProcessAlive(record.pid, record.procStartTicks);
+      if (ended || Date.now() >= deadline) {
+        const tail = await logTail(record.logFile, LOG_TAIL_LINES);
+        const why = ended
+          ? 'ended before it listened'
+          : `did not say which ports it listens on within ${timeoutMs} ms`;
+        throw new ProvisioningError(
+          `The ${record.role} ${record.id} ${why}${tail ? `; last log lines: ${tail.join(' | ')}` : ''}`,
+        );
+      }
+      await sleep(PORTS_REPORT_POLL_MS);
+    }
   }
 
   async describe(ids: readonly string[]): Promise<Machine[]> {
@@ -293,69 +333,16 @@ function toMachine(record: InstanceRecord, state: Machine['state']): Machine {
   return machine;
 }
 
-/** The arguments, with `{host}`, `{port:NAME}` and `{workdir}` filled in. */
-export function programArgs(
-  spec: ProcessSpec,
-  host: string,
-  ports: Record<string, number>,
-  workDir: string,
-): string[] {
-  return spec.args.map((arg) =>
-    arg
-      .replaceAll('{host}', host)
-      .replaceAll('{workdir}', workDir)
-      .replace(/\{port:([^}]+)\}/g, (_, name: string) => {
-        const port = ports[name];
-        if (port === undefined) {
-          throw new ProvisioningError(
-            `The process arguments use {port:${name}}, which is not one of its ports.`,
-          );
-        }
-        return String(port);
-      }),
-  );
-}
-
-/** Free ports on `host`, held open together so no two instances get the same one. */
-async function allocatePorts(
-  host: string,
-  count: number,
-  names: readonly string[],
-): Promise<Record<string, number>[]> {
-  const servers: ReturnType<typeof createServer>[] = [];
-  try {
-    const sets: Record<string, number>[] = [];
-    for (let i = 0; i < count; i++) {
-      const ports: Record<string, number> = {};
-      for (const name of names) {
-        const server = createServer();
-        servers.push(server);
-        server.listen(0, host);
-        await once(server, 'listening');
-        ports[name] = (server.address() as { port: number }).port;
-      }
-      sets.push(ports);
-    }
-    return sets;
-  } catch (error) {
-    throw new ProvisioningError(`Could not allocate a free port on ${host}.`, { cause: error });
-  } finally {
-    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  }
+/** The arguments, with `{host}` and `{workdir}` filled in. */
+export function programArgs(spec: ProcessSpec, host: string, workDir: string): string[] {
+  return spec.args.map((arg) => arg.replaceAll('{host}', host).replaceAll('{workdir}', workDir));
 }
 
 function spawned(child: ChildProcess, program: string): Promise<void> {
   return new Promise((resolve, reject) => {
     child.once('spawn', () => resolve());
-    child.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        new ProvisioningError(
-          error.code === 'ENOENT'
-            ? `Cannot start ${program}: no such program. Install it, or point bilbo at another (BILBO_PYTHON for Python).`
-            : `Cannot start ${program}: ${error.message}`,
-          { cause: error },
-        ),
-      ),
+    child.once('error', (error) =>
+      reject(new ProvisioningError(`Cannot start ${program}: ${error.message}`, { cause: error })),
     );
   });
 }

@@ -3,7 +3,9 @@
  * A pid alone is not an identity (pids are recycled), so every check pairs it
  * with the process's start time (field 22 of /proc/<pid>/stat).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ProcStat {
@@ -114,4 +116,94 @@ export async function killGroup(pgid: number, leaderStartTicks: number, graceMs:
   if (ownGroupMembers(pgid, leaderStartTicks).length === 0) return true;
   signalGroup(pgid, 'SIGKILL');
   return waitUntilGone(pgid, leaderStartTicks, KILL_WAIT_MS);
+}
+
+/**
+ * A shell that runs the command as its child, leads the process group, and
+ * ends the group when the process that spawned it dies, even by SIGKILL:
+ * its watcher reads a pipe only the spawner holds open, and end of file
+ * means the spawner is gone. The shell exits with the command's status, so
+ * the leader lives exactly as long as the command.
+ */
+const TIED_SCRIPT = `exec 3<&0
+"$@" </dev/null 3<&- &
+child=$!
+{ while read -r _ <&3; do :; done
+  trap '' TERM; kill -TERM 0
+  n=0; while kill -0 "$child" 2>/dev/null && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+  kill -KILL 0; } 3<&3 </dev/null &
+watcher=$!
+exec 3<&-
+wait "$child"
+status=$?
+kill "$watcher" 2>/dev/null
+exit "$status"`;
+
+export type TiedSpawnOptions = Omit<SpawnOptions, 'detached' | 'stdio'> & {
+  /** Where the command's stdout and stderr go. */
+  output: 'pipe' | 'ignore' | number;
+};
+
+/**
+ * Spawns `command` in its own process group, tied to this process (see
+ * TIED_SCRIPT). Neither the child nor its pipe keeps this process's event
+ * loop alive; the returned child's pid is the group's leader.
+ */
+export function spawnTied(command: readonly string[], options: TiedSpawnOptions): ChildProcess {
+  const { output, ...rest } = options;
+  const child = spawn('/bin/sh', ['-c', TIED_SCRIPT, 'bilbo-tied', ...command], {
+    ...rest,
+    detached: true,
+    stdio: ['pipe', output, output],
+  });
+  child.unref();
+  (child.stdin as (Writable & { unref?: () => void }) | null)?.unref?.();
+  // The pipe's only job is to close with this process; a write error is nobody's business.
+  child.stdin?.on('error', () => {});
+  return child;
+}
+
+/** Whether some process of group `pgid` listens on TCP `port` (read from /proc/net and each member's fds). */
+export function groupListensOn(pgid: number, port: number): boolean {
+  const inodes = listeningSocketInodes(port);
+  if (inodes.size === 0) return false;
+  return groupMembers(pgid).some((member) => {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${member.pid}/fd`);
+    } catch {
+      return false;
+    }
+    return fds.some((fd) => {
+      try {
+        const target = readlinkSync(`/proc/${member.pid}/fd/${fd}`);
+        return inodes.has(/^socket:\[(\d+)\]$/.exec(target)?.[1] ?? '');
+      } catch {
+        return false;
+      }
+    });
+  });
+}
+
+const TCP_LISTEN = '0A';
+
+function listeningSocketInodes(port: number): Set<string> {
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const local = fields[1];
+      if (!local || fields[3] !== TCP_LISTEN) continue;
+      if (Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16) === port && fields[9]) {
+        inodes.add(fields[9]);
+      }
+    }
+  }
+  return inodes;
 }

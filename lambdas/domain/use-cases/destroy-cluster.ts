@@ -1,4 +1,5 @@
 import type { Cluster } from '../../../schemas/types.generated.ts';
+import { type AccessPolicy, type Actor, assertMayChange, requestedBy } from '../access.ts';
 import { ClusterNotFoundError } from '../errors.ts';
 import { assertTransition, sourcesOf } from '../lifecycle.ts';
 import type { Clock, ClusterStore, WorkflowStarter } from '../ports.ts';
@@ -11,40 +12,48 @@ export interface DestroyClusterDeps {
   clock: Clock;
   /** How long a destroy may take to see every machine gone (a deployment setting). */
   destroyTimeoutSeconds: number;
+  access: AccessPolicy;
 }
 
 /**
- * Moves the cluster to DESTROYING and starts the destroy workflow. Asking
- * again while it is being destroyed answers the same record, so a retried
- * request is harmless. When the workflow cannot start, the record goes to
- * FAILED, from which destroying again is allowed; left DESTROYING, no
- * request could ever start it.
+ * Moves the cluster to DESTROYING and starts the destroy workflow, when
+ * `actor` may (the owner or an admin). Asking again while it is being
+ * destroyed answers the same record, so a retried request is harmless.
  */
-export async function destroyCluster(
-  name: string,
-  requester: string,
-  deps: DestroyClusterDeps,
-): Promise<Cluster> {
+export async function destroyCluster(name: string, actor: Actor, deps: DestroyClusterDeps): Promise<Cluster> {
   const cluster = await deps.store.findByName(name);
   if (!cluster) throw new ClusterNotFoundError(name);
+  assertMayChange(cluster, actor, 'destroy', deps.access);
   if (cluster.state === 'DESTROYING') return cluster;
   assertTransition(cluster.state, 'DESTROYING');
 
   const requestedAt = deps.clock.now();
-  const deadline = new Date(requestedAt.getTime() + deps.destroyTimeoutSeconds * 1000).toISOString();
   await deps.store.transition(cluster.id, {
     name: cluster.name,
     from: sourcesOf('DESTROYING'),
     to: 'DESTROYING',
     expectedVersion: cluster.version,
-    changes: { deadline },
-    event: { step: 'destroy-requested', message: `destroy requested by ${requester}` },
+    changes: { deadline: destroyDeadline(requestedAt, deps) },
+    event: { step: 'destroy-requested', message: requestedBy(actor, 'destroy') },
   });
+  // The version the transition above wrote: it required cluster.version.
+  return startDestroyWorkflow({ ...cluster, version: cluster.version + 1 }, requestedAt, deps);
+}
+
+/**
+ * Starts the destroy workflow of a DESTROYING cluster at `cluster.version`.
+ * When the workflow cannot start, the record goes to FAILED, from which
+ * destroying again is allowed; left DESTROYING, no request could ever
+ * start it.
+ */
+export async function startDestroyWorkflow(
+  cluster: Pick<Cluster, 'id' | 'name' | 'version'>,
+  requestedAt: Date,
+  deps: Omit<DestroyClusterDeps, 'access'>,
+): Promise<Cluster> {
   let executionArn: string;
   try {
-    // The version the transition above wrote: it required cluster.version.
-    const destroying = { id: cluster.id, version: cluster.version + 1 };
-    executionArn = await deps.workflows.start('destroy', WORKFLOWS.destroy.executionName(destroying), {
+    executionArn = await deps.workflows.start('destroy', WORKFLOWS.destroy.executionName(cluster), {
       clusterId: cluster.id,
       requestedAt: requestedAt.toISOString(),
     });
@@ -64,4 +73,11 @@ export async function destroyCluster(
   }
   await deps.store.update(cluster.id, { changes: { executionArn } });
   return loadCluster(deps.store, cluster.id);
+}
+
+export function destroyDeadline(
+  requestedAt: Date,
+  deps: Pick<DestroyClusterDeps, 'destroyTimeoutSeconds'>,
+): string {
+  return new Date(requestedAt.getTime() + deps.destroyTimeoutSeconds * 1000).toISOString();
 }

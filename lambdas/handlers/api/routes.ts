@@ -5,6 +5,7 @@ import eventSchema from '../../../schemas/api/event.schema.json' with { type: 'j
 import { escapeControlCharacters } from '../../../schemas/printable.ts';
 import type { CreateClusterRequest } from '../../../schemas/types.generated.ts';
 import { validateCreateClusterRequest } from '../../../schemas/validate.ts';
+import { identityOf } from '../../domain/access.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import { type CreateClusterDeps, createCluster } from '../../domain/use-cases/create-cluster.ts';
 import { type DestroyClusterDeps, destroyCluster } from '../../domain/use-cases/destroy-cluster.ts';
@@ -37,7 +38,10 @@ export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEve
   const plan = withCreateRequest(async (event) => json(200, (await prepareCluster(event.body, deps)).plan));
 
   const create = withCreateRequest(async (event) =>
-    json(202, await createCluster(event.body, callerOf(event as unknown as APIGatewayProxyEvent), deps)),
+    json(
+      202,
+      await createCluster(event.body, identityOf(callerOf(event as unknown as APIGatewayProxyEvent)), deps),
+    ),
   );
 
   const list: Handler = async (event) => {
@@ -60,7 +64,7 @@ export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEve
   };
 
   const destroy: Handler = async (event) =>
-    json(202, await destroyCluster(clusterNameParameter(event), callerOf(event), deps));
+    json(202, await destroyCluster(clusterNameParameter(event), { principal: callerOf(event) }, deps));
 
   return [
     { method: 'POST', path: '/clusters', handler: create },

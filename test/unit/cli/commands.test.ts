@@ -172,6 +172,32 @@ describe('bilbo local', () => {
     expect(fake.stderr.text).toMatch(/stopped\n$/);
   });
 
+  it('passes --users and --admin on, and prints each user’s key pair as a comment the shell ignores', async () => {
+    const fake = fakeFactory({
+      overrides: {
+        startLocalControlPlane: async () => ({
+          endpoint: 'http://127.0.0.1:1',
+          region: 'us-east-1',
+          users: [{ name: 'bob', principal: 'local:bob', accessKeyId: 'AKLOCALBOB', secretAccessKey: 'b0b' }],
+          stop: async () => {},
+        }),
+        waitForShutdown: async () => 'SIGTERM',
+      },
+    });
+    const start = vi.spyOn(fake.f, 'startLocalControlPlane');
+
+    expect(
+      await main(['local', '--users', 'alice,bob', '--users', 'carol', '--admin', 'alice'], fake.f),
+    ).toBe(0);
+
+    expect(start).toHaveBeenCalledWith(
+      expect.objectContaining({ users: ['alice', 'bob', 'carol'], admins: ['alice'] }),
+    );
+    expect(fake.stdout.text).toContain(
+      '# as bob (local:bob): export AWS_ACCESS_KEY_ID=AKLOCALBOB AWS_SECRET_ACCESS_KEY=b0b\n',
+    );
+  });
+
   it('stops the control plane when waiting for the signal fails', async () => {
     const stop = vi.fn(async () => {});
     const fake = fakeFactory({

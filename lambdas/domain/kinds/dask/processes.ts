@@ -1,12 +1,14 @@
 /**
  * How each Dask role is started locally, as a generic ProcessSpec run by
- * Python (`python -m dask …`): `{host}`, `{port:NAME}` and `{workdir}` are
- * filled in by the machine provider. The flags exist both in Debian's
- * distributed 2022.12.1 and in current Dask.
+ * Python (`python -m dask …`): `{host}` and `{workdir}` are filled in by
+ * the machine provider. The scheduler binds port 0 for itself and its
+ * dashboard and tells which it got in its scheduler file, so no other
+ * program can take a port between choosing and binding it. The flags exist
+ * both in Debian's distributed 2022.12.1 and in current Dask.
  */
 import type { RoleName } from '../../../../schemas/types.generated.ts';
 import { ProvisioningError } from '../../errors.ts';
-import type { ProcessSpec } from '../../ports.ts';
+import type { PortsReport, ProcessSpec } from '../../ports.ts';
 import type { LocalRuntime } from '../kind.ts';
 import type { DaskBootstrap } from './bootstrap.ts';
 
@@ -25,7 +27,6 @@ export function daskProcessSpec(
     case 'scheduler':
       return {
         program: 'python',
-        ports: ['scheduler', 'dashboard'],
         args: [
           '-m',
           'dask',
@@ -33,10 +34,13 @@ export function daskProcessSpec(
           '--host',
           '{host}',
           '--port',
-          '{port:scheduler}',
+          '0',
           '--dashboard-address',
-          '{host}:{port:dashboard}',
+          '{host}:0',
+          '--scheduler-file',
+          `{workdir}/${SCHEDULER_FILE.file}`,
         ],
+        reportsPorts: SCHEDULER_FILE,
       };
     case 'worker': {
       const { dask, schedulerAddress } = options;
@@ -44,7 +48,6 @@ export function daskProcessSpec(
       if (!dask) throw new Error('a Dask worker needs its sizing (nworkers, nthreads, memory limit)');
       return {
         program: 'python',
-        ports: [],
         args: [
           '-m',
           'dask',
@@ -73,3 +76,26 @@ export function daskProcessSpec(
       );
   }
 }
+
+/**
+ * The scheduler file Dask writes once the scheduler and its dashboard
+ * listen: `{"address": "tcp://127.0.0.1:40123", "services": {"dashboard": 40124}, ...}`.
+ */
+export const SCHEDULER_FILE: PortsReport = {
+  file: 'scheduler.json',
+  parse(text) {
+    let file: { address?: unknown; services?: { dashboard?: unknown } };
+    try {
+      file = JSON.parse(text);
+    } catch {
+      return undefined; // Still being written.
+    }
+    const scheduler =
+      typeof file.address === 'string' ? Number(/:(\d+)$/.exec(file.address)?.[1]) : Number.NaN;
+    const dashboard = file.services?.dashboard;
+    if (!Number.isInteger(scheduler) || typeof dashboard !== 'number' || !Number.isInteger(dashboard)) {
+      return undefined;
+    }
+    return { scheduler, dashboard };
+  },
+};

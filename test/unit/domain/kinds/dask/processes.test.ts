@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ProvisioningError } from '../../../../../lambdas/domain/errors.ts';
-import { daskProcessSpec } from '../../../../../lambdas/domain/kinds/dask/processes.ts';
+import { daskProcessSpec, SCHEDULER_FILE } from '../../../../../lambdas/domain/kinds/dask/processes.ts';
 
 const dask = { nworkers: 2, nthreads: 3, memoryLimitBytes: 1_000_000_000 };
 
 describe('daskProcessSpec', () => {
-  it('starts a scheduler on its allocated scheduler and dashboard ports', () => {
+  it('starts a scheduler that binds its own ports and reports them in its scheduler file', () => {
     expect(daskProcessSpec('scheduler', {})).toEqual({
       program: 'python',
-      ports: ['scheduler', 'dashboard'],
       args: [
         '-m',
         'dask',
@@ -16,17 +15,36 @@ describe('daskProcessSpec', () => {
         '--host',
         '{host}',
         '--port',
-        '{port:scheduler}',
+        '0',
         '--dashboard-address',
-        '{host}:{port:dashboard}',
+        '{host}:0',
+        '--scheduler-file',
+        '{workdir}/scheduler.json',
       ],
+      reportsPorts: SCHEDULER_FILE,
+    });
+  });
+
+  it('reads the scheduler and dashboard ports from a whole scheduler file, and nothing from a torn one', () => {
+    const whole = JSON.stringify({
+      type: 'Scheduler',
+      address: 'tcp://127.0.0.1:45979',
+      services: { dashboard: 41793 },
+      workers: {},
+    });
+
+    expect(SCHEDULER_FILE.parse(whole)).toEqual({ scheduler: 45979, dashboard: 41793 });
+    expect(SCHEDULER_FILE.parse(whole.slice(0, 40))).toBeUndefined();
+    expect(SCHEDULER_FILE.parse('{"address": "tcp://127.0.0.1:45979", "services": {}}')).toBeUndefined();
+    expect(SCHEDULER_FILE.parse('{"address": "tcp://[::1]:1", "services": {"dashboard": 2}}')).toEqual({
+      scheduler: 1,
+      dashboard: 2,
     });
   });
 
   it('starts workers sized by the plan, pointed at the scheduler, with no published port', () => {
     expect(daskProcessSpec('worker', { dask, schedulerAddress: 'tcp://127.0.0.1:8786' })).toEqual({
       program: 'python',
-      ports: [],
       args: [
         '-m',
         'dask',

@@ -1,0 +1,108 @@
+/**
+ * A control plane that stopped (cleanly, or killed) left its clusters where
+ * its workflows were: settle each one in an in-progress state, so that no
+ * cluster stays CREATING or DESTROYING forever with machines running. Run
+ * when nothing else drives them: at start-up, before the API answers.
+ */
+import type { Cluster, ClusterState } from '../../../schemas/types.generated.ts';
+import type { SystemActor } from '../access.ts';
+import type { CleanupDeps } from '../workflow/cleanup.ts';
+import { rollbackCreate } from '../workflow/rollback-create.ts';
+import {
+  type DestroyClusterDeps,
+  destroyCluster,
+  destroyDeadline,
+  startDestroyWorkflow,
+} from './destroy-cluster.ts';
+
+export type SettleDeps = CleanupDeps & DestroyClusterDeps;
+
+export interface SettleOptions {
+  /**
+   * The machines ended with the control plane (local processes): clusters
+   * that were READY or PAUSED are destroyed too, so their records say so.
+   * EC2 instances outlive it, and such clusters are left as they are.
+   */
+  machinesEnded: boolean;
+  /** Named in the events: `bilbo local`. */
+  system: string;
+}
+
+export interface Settled {
+  name: string;
+  from: ClusterState;
+  /** What was done, for the log. */
+  action: string;
+}
+
+const STEP = 'control-plane';
+
+export async function settleAbandonedClusters(deps: SettleDeps, options: SettleOptions): Promise<Settled[]> {
+  const settled: Settled[] = [];
+  for (const cluster of await deps.store.list()) {
+    const action = await settleOne(cluster, deps, options).catch(
+      (error: unknown) => `could not settle it: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    if (action) settled.push({ name: cluster.name, from: cluster.state, action });
+  }
+  return settled;
+}
+
+async function settleOne(
+  cluster: Cluster,
+  deps: SettleDeps,
+  options: SettleOptions,
+): Promise<string | undefined> {
+  const reason = `control plane stopped during the ${ACTIVITY[cluster.state] ?? 'run'}`;
+  switch (cluster.state) {
+    case 'CREATING':
+      await rollbackCreate(
+        { clusterId: cluster.id, failedStep: STEP, error: { Error: 'ControlPlaneStopped', Cause: reason } },
+        deps,
+      );
+      return 'rolled back: FAILED, every instance terminated';
+    case 'DESTROYING': {
+      const requestedAt = deps.clock.now();
+      await deps.store.update(cluster.id, {
+        inStates: ['DESTROYING'],
+        expectedVersion: cluster.version,
+        changes: { deadline: destroyDeadline(requestedAt, deps) },
+        event: { step: STEP, message: `${reason}; destroying it again` },
+      });
+      await startDestroyWorkflow({ ...cluster, version: cluster.version + 1 }, requestedAt, deps);
+      return 'destroy resumed';
+    }
+    case 'PAUSING':
+    case 'RESUMING':
+    case 'RESTARTING':
+      await deps.store.transition(cluster.id, {
+        name: cluster.name,
+        from: [cluster.state],
+        to: 'FAILED',
+        expectedVersion: cluster.version,
+        changes: { failure: { step: STEP, message: reason } },
+        event: { step: STEP, message: `${reason}: FAILED; destroy it to clean up` },
+      });
+      return 'FAILED';
+    case 'READY':
+    case 'PAUSED': {
+      if (!options.machinesEnded) return undefined;
+      const actor: SystemActor = {
+        system: options.system,
+        reason: `${options.system} stopped, and the cluster's local processes ended with it`,
+      };
+      await destroyCluster(cluster.name, actor, deps);
+      return 'destroyed: its processes had ended';
+    }
+    default:
+      return undefined;
+  }
+}
+
+const ACTIVITY: Partial<Record<ClusterState, string>> = {
+  CREATING: 'create',
+  DESTROYING: 'destroy',
+  PAUSING: 'pause',
+  RESUMING: 'resume',
+  RESTARTING: 'restart',
+};
