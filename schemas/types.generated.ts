@@ -107,7 +107,7 @@ export interface InstanceSpec {
 export interface NotebookSpec {
   instance?: InstanceSpec;
   /**
-   * The notebook's working directory (at most 100 characters; it travels in the user-data, which EC2 limits to 16 KB). Relative paths and ~ are under the dask user's home; default /home/dask/work
+   * The notebook's working directory, under the dask user's home: a relative path or ~/… with no .. (at most 100 characters; it travels in the user-data, which EC2 limits to 16 KB); default ~/work
    */
   workdir?: string;
   git?: GitSpec;
@@ -121,7 +121,7 @@ export interface NotebookSpec {
  */
 export interface GitSpec {
   /**
-   * Git repository URL (https), or a list of at most 4 of them, each of at most 128 characters (they travel in the notebook's user-data, which EC2 limits to 16 KB)
+   * Git repository URL (https, with no user name or password in it), or a list of at most 4 of them, each of at most 128 characters (they travel in the notebook's user-data, which EC2 limits to 16 KB)
    */
   repository: string | [string] | [string, string] | [string, string, string] | [string, string, string, string];
   /**

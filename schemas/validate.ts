@@ -11,7 +11,8 @@ import createClusterRequestSchema from './api/create-cluster.request.schema.json
 import errorSchema from './api/error.schema.json' with { type: 'json' };
 import eventSchema from './api/event.schema.json' with { type: 'json' };
 import planSchema from './api/plan.schema.json' with { type: 'json' };
-import { escapeControlCharacters, isPrintable } from './printable.ts';
+import { CUSTOM_FORMATS } from './formats.ts';
+import { escapeControlCharacters } from './printable.ts';
 import profileSchema from './profile.schema.json' with { type: 'json' };
 import type { CreateClusterRequest, Profile } from './types.generated.ts';
 
@@ -39,7 +40,9 @@ export const schemaIds = {
 
 const ajv = new Ajv({ allErrors: true, verbose: true });
 formats.default(ajv);
-ajv.addFormat('printable', { type: 'string', validate: isPrintable });
+for (const [name, format] of Object.entries(CUSTOM_FORMATS)) {
+  ajv.addFormat(name, { type: 'string', validate: format.validate });
+}
 ajv.addSchema([...schemas]);
 
 const profileValidator = ajv.getSchema(schemaIds.profile)!;
@@ -202,14 +205,15 @@ function describe(error: ErrorObject, path: string, at: string): Problem {
       return { path, message: `${at}: must be ${params.comparison} ${params.limit} (got ${raw})` };
     case 'pattern':
       return { path, message: `${at}: must match ${params.pattern} (got ${raw})` };
-    case 'format':
-      if (params.format === 'printable') {
-        return {
-          path,
-          message: `${at}: must not contain control characters such as terminal escapes (got ${raw})`,
-        };
+    case 'format': {
+      const custom = CUSTOM_FORMATS[params.format as string];
+      if (custom) {
+        const shown =
+          custom.quotable && typeof error.data === 'string' ? rawValue(custom.quotable(error.data)) : raw;
+        return { path, message: `${at}: ${custom.requirement} (got ${shown})` };
       }
       return { path, message: `${at}: must be a valid ${params.format} (got ${raw})` };
+    }
     case 'enum':
       return {
         path,
@@ -249,7 +253,8 @@ function describeSchema(schema: SchemaNode): string {
   }
   if (type === 'string') {
     if (typeof schema.pattern === 'string') return `a string matching ${schema.pattern}`;
-    return typeof schema.format === 'string' ? `a valid ${schema.format}` : 'a string';
+    if (typeof schema.format !== 'string') return 'a string';
+    return CUSTOM_FORMATS[schema.format]?.noun ?? `a valid ${schema.format}`;
   }
   if (type === 'array') {
     const items = (schema.items as SchemaNode | undefined)?.type;

@@ -30,6 +30,10 @@ const overridden = (...overrides: string[]): ApiRequest => ({
   body: { name: 'analytics', profile: PROFILE, overrides },
 });
 
+function gitWith(repository: string | string[]) {
+  return { repository, user: 'bob', email: 'bob@example.com', password: 's3cret' };
+}
+
 const BAD_INPUTS: BadInput[] = [
   {
     what: 'malformed JSON',
@@ -141,11 +145,46 @@ const BAD_INPUTS: BadInput[] = [
   },
   {
     what: 'a notebook, which the local provider cannot run',
-    request: { body: { name: 'analytics', profile: { notebook: { workdir: '/work' } } } },
+    request: { body: { name: 'analytics', profile: { notebook: { workdir: 'work' } } } },
     status: 400,
     code: 'VALIDATION_FAILED',
     field: 'profile.notebook',
     names: /does not run notebooks/,
+  },
+  {
+    what: 'a notebook workdir outside the dask user’s home',
+    request: { body: { name: 'analytics', profile: { notebook: { workdir: '/etc/bilbo' } } } },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'profile.notebook.workdir',
+    names: /must be a folder under the dask user's home/,
+  },
+  {
+    what: 'a git repository over http',
+    request: {
+      body: { name: 'analytics', profile: { notebook: { git: gitWith('http://git.example.com/r.git') } } },
+    },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'profile.notebook.git.repository',
+    names: /must be an https:\/\/ URL/,
+  },
+  {
+    what: 'a git repository, in a list, with a password in its URL (which the message does not repeat)',
+    request: {
+      body: {
+        name: 'analytics',
+        profile: {
+          notebook: {
+            git: gitWith(['https://git.example.com/a.git', 'https://bob:hunter2@git.example.com/b.git']),
+          },
+        },
+      },
+    },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'profile.notebook.git.repository.1',
+    names: /no user name or password in it .*\(got "https:\/\/…@git\.example\.com\/b\.git"\)/,
   },
   {
     what: 'a body over the size limit',

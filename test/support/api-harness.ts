@@ -49,6 +49,8 @@ const FACTS = { vcpus: 2, threadsPerCore: 2, memoryMiB: 8192 };
 export interface ApiHarness {
   /** Replaced before each test. */
   testStore: TestStore;
+  /** Replaced before each test; a test may make its writes fail. */
+  secrets: MemorySecretStore;
   /** Replaced before each test. */
   workflows: RecordingWorkflows;
   call<T = unknown>(method: string, path: string, request?: ApiRequest): Promise<ApiAnswer<T>>;
@@ -74,13 +76,14 @@ export function useApiHarness(): ApiHarness {
   beforeEach(async () => {
     harness.testStore = await makeTestStore();
     harness.workflows = new RecordingWorkflows();
+    harness.secrets = new MemorySecretStore();
     let ids = 0;
     handler = createApiHandler({
       store: harness.testStore.store,
       catalog: new LocalMachineCatalog({ facts: FACTS }),
       preflight: new LocalPreflight(),
       workflows: harness.workflows,
-      secrets: new MemorySecretStore(),
+      secrets: harness.secrets,
       clock: harness.testStore.clock,
       newClusterId: () => `c-${(++ids).toString(16).padStart(16, '0')}`,
       newSecret,

@@ -24,6 +24,11 @@ export class MemorySecretStore implements SecretStore {
     for (const name of [...this.values.keys()]) if (name.startsWith(prefix)) this.values.delete(name);
   }
 
+  /** For tests: how many secrets are stored. */
+  size(): number {
+    return this.values.size;
+  }
+
   /** For tests: the stored value. */
   get(name: string): string | undefined {
     return this.values.get(name);

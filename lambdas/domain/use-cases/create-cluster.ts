@@ -45,25 +45,21 @@ export async function createCluster(
     ...(request.profileName ? { profileName: request.profileName } : {}),
   });
   await deps.store.create(cluster, { step: 'accepted', message: `create requested by ${owner}` });
-  await storeSecrets(cluster.id, plan.kind, profile, deps);
 
   const { primaryRole } = kindOf(plan.kind);
   const memberRoles = plan.roles.filter((role) => role.role !== primaryRole).map((role) => role.role);
   let executionArn: string;
+  let step = 'store-secrets';
   try {
+    await storeSecrets(cluster.id, plan.kind, profile, deps);
+    step = 'start-workflow';
     executionArn = await deps.workflows.start('create', WORKFLOWS.create.executionName(cluster), {
       clusterId: cluster.id,
       primaryRole,
       memberRoles,
     });
   } catch (error) {
-    await deps.store.transition(cluster.id, {
-      name: cluster.name,
-      from: ['CREATING'],
-      to: 'FAILED',
-      changes: { failure: { step: 'start-workflow', message: messageOf(error) } },
-      event: { step: 'start-workflow', message: `the create workflow could not start: ${messageOf(error)}` },
-    });
+    await abandon(cluster, step, error, deps);
     throw error;
   }
   // The workflow may have written to the record already: this write asks for no version.
@@ -104,6 +100,33 @@ async function storeSecrets(
   for (const [key, value] of Object.entries(kindOf(kind).secretsFor(profile, deps.newSecret))) {
     await deps.secrets.put(clusterId, key, value);
   }
+}
+
+/**
+ * A create that cannot go on: no workflow will ever clean up after it, so
+ * its secrets (a git password) go now, and the record goes to FAILED,
+ * freeing the name.
+ */
+async function abandon(
+  cluster: Cluster,
+  step: string,
+  error: unknown,
+  deps: CreateClusterDeps,
+): Promise<void> {
+  const what =
+    step === 'store-secrets' ? 'its secrets could not be stored' : 'the create workflow could not start';
+  const kept = await deps.secrets.removeAll(cluster.id).then(
+    () => '',
+    (cleanup: unknown) =>
+      `; removing its secrets failed too (${messageOf(cleanup)}): destroy the cluster to retry`,
+  );
+  await deps.store.transition(cluster.id, {
+    name: cluster.name,
+    from: ['CREATING'],
+    to: 'FAILED',
+    changes: { failure: { step, message: `${messageOf(error)}${kept}` } },
+    event: { step, message: `${what}: ${messageOf(error)}${kept}` },
+  });
 }
 
 function messageOf(error: unknown): string {

@@ -138,14 +138,14 @@ describe('validateProfile', () => {
   it('reports only the alternative whose type matches the value', () => {
     expect(messageOf({ wait_workers: -1 })).toBe('wait_workers: must be >= 0 (got -1)');
     expect(messageOf(gitWith('http://example.com/repo.git'))).toBe(
-      'notebook.git.repository: must match ^https://.+ (got "http://example.com/repo.git")',
+      'notebook.git.repository: must be an https:// URL with no user name or password in it (the password goes in notebook.git.password) (got "http://example.com/repo.git")',
     );
     expect(messageOf(gitWith([]))).toBe('notebook.git.repository: must have at least 1 item (got 0)');
   });
 
   it('collapses the alternatives of a git repository into one line', () => {
     expect(messageOf(gitWith(5))).toBe(
-      'notebook.git.repository: must be a string matching ^https://.+, or a list of strings with at least 1 item (got number 5)',
+      'notebook.git.repository: must be an https:// URL, or a list of strings with at least 1 item (got number 5)',
     );
   });
 

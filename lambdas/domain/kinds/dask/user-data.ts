@@ -11,6 +11,7 @@
  * and the services' launcher scripts, which are bilbo's own constant text,
  * read them from there. No profile value is written into a systemd unit.
  */
+import { CUSTOM_FORMATS, isHomePath, relativeToHome } from '../../../../schemas/formats.ts';
 import type { RoleName } from '../../../../schemas/types.generated.ts';
 import { continued, shellQuote, writeFile } from '../../boot/shell.ts';
 import { renderUnit } from '../../boot/systemd.ts';
@@ -135,9 +136,13 @@ export function renderUserData(input: UserDataInput, options: UserDataOptions = 
 /** Where the notebook works: the profile's workdir, relative paths and `~` under the dask user's home. */
 export function notebookWorkdir(workdir: string | undefined): string {
   if (workdir === undefined || workdir === '') return DEFAULT_WORKDIR;
-  if (workdir === '~') return DASK_HOME;
-  if (workdir.startsWith('~/')) return `${DASK_HOME}/${workdir.slice(2)}`;
-  return workdir.startsWith('/') ? workdir : `${DASK_HOME}/${workdir}`;
+  // The boot script makes this folder the dask user's, as root: never outside its home.
+  if (!isHomePath(workdir))
+    throw new ValidationError(`notebook.workdir: ${CUSTOM_FORMATS['home-path']?.requirement}`, {
+      field: 'notebook.workdir',
+    });
+  const relative = relativeToHome(workdir);
+  return relative === '' ? DASK_HOME : `${DASK_HOME}/${relative}`;
 }
 
 /** Every profile value the role needs, each quoted once, into a file bash sources. */

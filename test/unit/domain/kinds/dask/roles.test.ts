@@ -61,7 +61,10 @@ describe('resolveRoles', () => {
       role: 'notebook',
       count: 1,
       instance: { ec2type: 'r5.large', ami: 'ami-00112233445566778', init_cmd: ['echo notebook'] },
-      notebook: { workdir: '/data/work', gitRepositories: ['https://github.com/example/everything.git'] },
+      notebook: {
+        workdir: '/home/ubuntu/data/work',
+        gitRepositories: ['https://github.com/example/everything.git'],
+      },
     });
   });
 

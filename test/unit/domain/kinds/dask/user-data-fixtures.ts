@@ -29,7 +29,7 @@ export function input(role: RoleName, bootstrap: Partial<RoleBootstrap> = {}): U
 
 export const withGit: Partial<RoleBootstrap> = {
   notebook: {
-    workdir: '/data/work',
+    workdir: 'data/work',
     gitRepositories: ['https://github.com/acme/models.git', 'https://gitlab.example.com:8443/acme/etl.git'],
     gitUser: 'someone',
     gitEmail: 'someone@example.com',
@@ -63,7 +63,8 @@ export function hostileInput(sandbox: Sandbox, role: RoleName): UserDataInput {
       ...(role === 'notebook'
         ? {
             notebook: {
-              workdir: `/srv/${hostile(sandbox, 'work')}`,
+              // A workdir is a printable path under the home (the schema's home-path): no newline or tab.
+              workdir: hostile(sandbox, 'work').replace(/[\n\t]/g, ' '),
               gitRepositories: [
                 `https://github.com/acme/${hostile(sandbox, 'repo')}.git`,
                 `https://gitlab.example.com:8443/acme/it's "quoted" $(touch ${sandbox.pwned}).git`,

@@ -141,13 +141,23 @@ describe('notebookWorkdir', () => {
   it.each([
     [undefined, DEFAULT_WORKDIR],
     ['', DEFAULT_WORKDIR],
-    ['/data/work', '/data/work'],
     ['projects', '/home/dask/projects'],
+    ['/home/ubuntu/work', '/home/dask/work'],
+    ['/home/ubuntu', '/home/dask'],
     ['~', '/home/dask'],
     ['~/notebooks', '/home/dask/notebooks'],
   ])('puts %j at %s', (workdir, expected) => {
     expect(notebookWorkdir(workdir)).toBe(expected);
   });
+
+  it.each(['/etc/bilbo', '/data/work', '/home/ubuntu/../../etc', '~/../../etc', 'a/../../etc', '~root/x'])(
+    'refuses %j, which the boot script would give to the dask user as root',
+    (workdir) => {
+      expect(() => notebookWorkdir(workdir)).toThrow(
+        "notebook.workdir: must be a folder under the dask user's home",
+      );
+    },
+  );
 });
 
 describe('the rendered script, run in a sandbox', () => {
@@ -202,7 +212,7 @@ describe('the rendered script, run in a sandbox', () => {
       CLUSTER_ID,
       value.clusterName,
       value.bootstrap.schedulerAddress,
-      notebook.workdir,
+      notebookWorkdir(notebook.workdir),
       notebook.gitUser,
       notebook.gitEmail,
       TOKEN,
@@ -258,7 +268,7 @@ describe('the rendered script, run in a sandbox', () => {
   it('starts Jupyter in the workdir, which it creates for dask, with the scheduler address in its environment', () => {
     const value = hostileInput(sandbox, 'notebook');
     expect(runUserData(value).status).toBe(0);
-    const workdir = sandbox.path(value.bootstrap.notebook!.workdir!);
+    const workdir = sandbox.path(notebookWorkdir(value.bootstrap.notebook!.workdir));
 
     expect(sandbox.bash([sandbox.path('/opt/bilbo/bin/start-notebook.sh')]).status).toBe(0);
 
@@ -307,7 +317,7 @@ describe('the rendered script, run in a sandbox', () => {
       ]),
     ]);
     for (const call of git) {
-      expect(call.cwd).toBe(sandbox.path(notebook.workdir!));
+      expect(call.cwd).toBe(sandbox.path(notebookWorkdir(notebook.workdir)));
       expect(call.env).toMatchObject({ HOME: sandbox.path('/home/dask'), GIT_TERMINAL_PROMPT: '0' });
     }
     const user = percentEncoded(notebook.gitUser!);
