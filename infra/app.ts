@@ -94,10 +94,11 @@ export function stackPropsFromContext(read: (key: string) => unknown): BilboStac
   const tableDeletionProtection = flag(read, CONTEXT_KEYS.tableDeletionProtection);
   const destroyTimeoutSeconds = seconds(read, CONTEXT_KEYS.destroyTimeoutSeconds, DESTROY_TIMEOUT_SECONDS);
 
-  const open = allowedCidrs.find((cidr) => cidr.endsWith('/0'));
+  const open = allowedCidrs.find((cidr) => prefixLength(cidr) < minimumPrefix(cidr));
   if (open) {
     throw new ContextError(
-      `${CONTEXT_KEYS.allowedCidrs}: ${open} opens the Dask scheduler, which runs any code it is sent, to everyone; name the networks that need it`,
+      `${CONTEXT_KEYS.allowedCidrs}: ${open} opens the Dask scheduler, which runs any code it is sent, to too much of the internet ` +
+        `(the widest allowed are /${MIN_IPV4_PREFIX} for IPv4 and /${MIN_IPV6_PREFIX} for IPv6); name the networks that need it`,
     );
   }
   if (!vpcId && (subnetIds.length > 0 || availabilityZones.length > 0)) {
@@ -125,6 +126,18 @@ export function stackPropsFromContext(read: (key: string) => unknown): BilboStac
     ...(tableDeletionProtection === undefined ? {} : { tableDeletionProtection }),
     ...(destroyTimeoutSeconds === undefined ? {} : { destroyTimeoutSeconds }),
   };
+}
+
+/** The widest networks bilbo:allowedCidrs may name: 0.0.0.0/1 plus 128.0.0.0/1 is the whole internet too. */
+const MIN_IPV4_PREFIX = 8;
+const MIN_IPV6_PREFIX = 32;
+
+function prefixLength(cidr: string): number {
+  return Number(cidr.slice(cidr.lastIndexOf('/') + 1));
+}
+
+function minimumPrefix(cidr: string): number {
+  return cidr.includes(':') ? MIN_IPV6_PREFIX : MIN_IPV4_PREFIX;
 }
 
 const CIDR =

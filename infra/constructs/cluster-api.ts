@@ -130,7 +130,7 @@ export class ClusterApi extends Construct {
       schema: bundleRequestModel(),
     });
 
-    const integration = new LambdaIntegration(this.handler);
+    const integration = new LambdaIntegration(this.handler, { allowTestInvoke: false });
     const withBody = { requestValidator, requestModels: { 'application/json': this.requestModel } };
     const clusters = this.api.root.addResource('clusters');
     clusters.addMethod('POST', integration, withBody);

@@ -1,19 +1,44 @@
 import { Aws } from 'aws-cdk-lib';
-import {
-  CfnInstanceProfile,
-  ManagedPolicy,
-  PolicyStatement,
-  Role,
-  ServicePrincipal,
-} from 'aws-cdk-lib/aws-iam';
+import { CfnInstanceProfile, Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { clusterParametersArn } from './cluster-secrets.ts';
 import { acknowledge } from './nag.ts';
 
 /**
- * The role every cluster instance runs as, and its instance profile: SSM
- * Session Manager and Run Command (`bilbo rcmd`/`run`), and reading the
- * clusters' secrets (a notebook's token, a git password) at boot.
+ * What the SSM agent itself calls for Run Command (`bilbo rcmd`/`run`) and
+ * Session Manager: AmazonSSMManagedInstanceCore without its parameter reads
+ * (`ssm:GetParameter*` on `*`, which would let anything on an instance read
+ * every SecureString of the account's region), inventory and patching.
+ */
+export const SSM_AGENT_ACTIONS = [
+  'ssm:UpdateInstanceInformation',
+  'ssm:ListInstanceAssociations',
+  'ssm:UpdateInstanceAssociationStatus',
+  'ssmmessages:CreateControlChannel',
+  'ssmmessages:CreateDataChannel',
+  'ssmmessages:OpenControlChannel',
+  'ssmmessages:OpenDataChannel',
+  'ec2messages:AcknowledgeMessage',
+  'ec2messages:DeleteMessage',
+  'ec2messages:FailMessage',
+  'ec2messages:GetEndpoint',
+  'ec2messages:GetMessages',
+  'ec2messages:SendReply',
+] as const;
+
+/** Every action that reads a parameter's value. */
+export const PARAMETER_READS = [
+  'ssm:GetParameter',
+  'ssm:GetParameters',
+  'ssm:GetParametersByPath',
+  'ssm:GetParameterHistory',
+] as const;
+
+/**
+ * The role every cluster instance runs as, and its instance profile: the
+ * SSM agent (Run Command, Session Manager), and reading the clusters'
+ * secrets (a notebook's token, a git password) at boot — and no other
+ * parameter, whatever else is ever attached to the role.
  */
 export class ClusterInstanceRole extends Construct {
   readonly role: Role;
@@ -24,8 +49,18 @@ export class ClusterInstanceRole extends Construct {
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('ec2.amazonaws.com'),
       description: "bilbo cluster instances: SSM agent, and the clusters' secrets",
-      managedPolicies: [ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
     });
+    this.role.addToPolicy(
+      new PolicyStatement({ sid: 'SsmAgent', actions: [...SSM_AGENT_ACTIONS], resources: ['*'] }),
+    );
+    this.role.addToPolicy(
+      new PolicyStatement({
+        sid: 'NoOtherParameters',
+        effect: Effect.DENY,
+        actions: [...PARAMETER_READS],
+        notResources: [clusterParametersArn(this)],
+      }),
+    );
     this.role.addToPolicy(
       new PolicyStatement({
         sid: 'ReadClusterSecrets',
@@ -53,8 +88,8 @@ export class ClusterInstanceRole extends Construct {
 
     acknowledge(
       this.role,
-      'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
-      "The SSM agent's documented minimum (Session Manager, Run Command for bilbo rcmd/run); AWS keeps it current with the agent.",
+      'IAM5[Resource::*]',
+      'The SSM agent actions (ssm:UpdateInstanceInformation, ssmmessages:*, ec2messages:*) support no resource-level permissions; parameter reads are denied outside bilbo’s path.',
     );
     acknowledge(
       this.role,

@@ -10,6 +10,8 @@ import { acknowledge } from './nag.ts';
 export interface MachineAccessProps {
   /** The role cluster instances run as: the only role the functions may pass. */
   readonly instanceRole: IRole;
+  /** Its instance profile: the functions stop, start or terminate only instances launched with it. */
+  readonly instanceProfileArn: string;
   /** The subnets instances may be launched into. */
   readonly subnets: readonly ISubnet[];
   /** What a function that launches, looks at or terminates instances must be told (lambdas/config.ts EC2). */
@@ -25,8 +27,8 @@ export type InstanceAction = 'ec2:TerminateInstances' | 'ec2:StopInstances' | 'e
 const MANAGED = { key: TAGS.managed, value: 'true' } as const;
 
 const ANY_MANAGED_INSTANCE =
-  'Instance ids are not known in advance: RunInstances needs the bilbo:managed=true request tag, CreateTags works only ' +
-  'inside RunInstances, and stop/start/terminate only on instances tagged bilbo:managed=true, which only a bilbo launch can set.';
+  'Instance ids are not known in advance: RunInstances needs the bilbo:managed=true request tag and IMDSv2, CreateTags works only ' +
+  "inside RunInstances, and stop/start/terminate only on instances tagged bilbo:managed=true that run with bilbo's instance profile.";
 
 /** An ARN in this account and region; `account: false` for resources whose ARN has no account (images). */
 function arn(service: string, resource: string, where: { account?: boolean } = {}): string {
@@ -54,11 +56,20 @@ export class MachineAccess {
   /** RunInstances with bilbo's tags, in the cluster subnets, passing only the instance role; the image's root device. */
   grantLaunch(fn: LambdaFunction): void {
     addEnvironment(fn, this.props.ec2Environment);
+    const managedRequest = { [`aws:RequestTag/${MANAGED.key}`]: MANAGED.value };
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['ec2:RunInstances'],
-        resources: [arn('ec2', 'instance/*'), arn('ec2', 'volume/*')],
-        conditions: { StringEquals: { [`aws:RequestTag/${MANAGED.key}`]: MANAGED.value } },
+        resources: [arn('ec2', 'instance/*')],
+        // IMDSv2 only: the launch parameters ask for it, and IAM refuses a launch that does not.
+        conditions: { StringEquals: { ...managedRequest, 'ec2:MetadataHttpTokens': 'required' } },
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ec2:RunInstances'],
+        resources: [arn('ec2', 'volume/*')],
+        conditions: { StringEquals: managedRequest, Bool: { 'ec2:Encrypted': 'true' } },
       }),
     );
     fn.addToRolePolicy(
@@ -94,7 +105,7 @@ export class MachineAccess {
     acknowledge(
       role,
       finding('ec2', 'volume/*'),
-      'Volume ids are not known before the launch: RunInstances needs the bilbo:managed=true request tag, CreateTags only works inside RunInstances.',
+      'Volume ids are not known before the launch: RunInstances needs the bilbo:managed=true request tag and an encrypted volume, CreateTags only works inside RunInstances.',
     );
     acknowledge(
       role,
@@ -135,13 +146,20 @@ export class MachineAccess {
     this.grantDescribeOnly(fn, ['ec2:DescribeInstances']);
   }
 
-  /** Stop, start or terminate instances that carry `bilbo:managed = true`. */
+  /**
+   * Stop, start or terminate instances that carry `bilbo:managed = true`
+   * and run with bilbo's instance profile: a tag anyone with
+   * ec2:CreateTags can forge, the profile only who may pass its role.
+   */
   grantInstanceActions(fn: LambdaFunction, actions: readonly InstanceAction[]): void {
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: [...actions],
         resources: [arn('ec2', 'instance/*')],
-        conditions: { StringEquals: { [`ec2:ResourceTag/${MANAGED.key}`]: MANAGED.value } },
+        conditions: {
+          StringEquals: { [`ec2:ResourceTag/${MANAGED.key}`]: MANAGED.value },
+          ArnEquals: { 'ec2:InstanceProfile': this.props.instanceProfileArn },
+        },
       }),
     );
     acknowledge(fn.role!, finding('ec2', 'instance/*'), ANY_MANAGED_INSTANCE);

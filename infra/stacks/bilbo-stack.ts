@@ -68,6 +68,7 @@ export class BilboStack extends Stack {
     this.instanceRole = new ClusterInstanceRole(this, 'InstanceRole');
     const machines = new MachineAccess({
       instanceRole: this.instanceRole.role,
+      instanceProfileArn: this.instanceRole.instanceProfileArn,
       subnets: this.network.subnets,
       ec2Environment: environmentOf(EC2, {
         subnetIds: Fn.join(',', this.network.subnetIds),

@@ -3,6 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SSM_AGENT_ACTIONS } from '../../infra/constructs/cluster-instance-role.ts';
 import { MachineAccess } from '../../infra/constructs/machine-access.ts';
 import { type Synthesized, synthesize } from './synth.ts';
 import {
@@ -27,7 +28,10 @@ const LAUNCH = ['ec2:CreateTags', 'ec2:DescribeImages', 'ec2:RunInstances', 'iam
 const TERMINATE = ['ec2:DescribeInstances', 'ec2:TerminateInstances'];
 const REMOVE_SECRETS = ['ssm:DeleteParameters', 'ssm:GetParametersByPath'];
 const MANAGED = { StringEquals: { 'aws:RequestTag/bilbo:managed': 'true' } };
-const TAGGED = { StringEquals: { 'ec2:ResourceTag/bilbo:managed': 'true' } };
+const TAGGED = {
+  StringEquals: { 'ec2:ResourceTag/bilbo:managed': 'true' },
+  ArnEquals: { 'ec2:InstanceProfile': expect.anything() },
+};
 const PARAMETERS = arnText('ssm', 'parameter/bilbo/clusters/*');
 
 const withAction = (statements: Statement[], action: string) =>
@@ -129,20 +133,27 @@ describe('BilboStack access', () => {
   });
 
   describe('launching', () => {
-    it('runs instances and volumes only with the bilbo:managed=true request tag', () => {
-      const onLaunched = withAction(allStatements(synth.template), 'ec2:RunInstances').filter((statement) =>
-        resourcesIn(statement).some((arn) => /:(instance|volume)\/\*$/.test(arn)),
-      );
+    it('runs instances only with the bilbo:managed=true request tag and IMDSv2, volumes only encrypted', () => {
+      const launching = withAction(allStatements(synth.template), 'ec2:RunInstances');
+      const on = (kind: string) =>
+        launching.filter((statement) => resourcesIn(statement).some((arn) => arn.endsWith(`:${kind}/*`)));
 
-      expect(onLaunched.length).toBeGreaterThanOrEqual(2);
-      for (const statement of onLaunched) {
-        expect(resourcesIn(statement)).toEqual([arnText('ec2', 'instance/*'), arnText('ec2', 'volume/*')]);
-        expect(statement.Condition).toEqual(MANAGED);
+      expect(on('instance').length).toBeGreaterThanOrEqual(2);
+      for (const statement of on('instance')) {
+        expect(resourcesIn(statement)).toEqual([arnText('ec2', 'instance/*')]);
+        expect(statement.Condition).toEqual({
+          StringEquals: { ...MANAGED.StringEquals, 'ec2:MetadataHttpTokens': 'required' },
+        });
+      }
+      expect(on('volume').length).toBe(on('instance').length);
+      for (const statement of on('volume')) {
+        expect(resourcesIn(statement)).toEqual([arnText('ec2', 'volume/*')]);
+        expect(statement.Condition).toEqual({ ...MANAGED, Bool: { 'ec2:Encrypted': 'true' } });
       }
     });
 
     it('uses any image, security group and key pair, but only the cluster subnets', () => {
-      const [, inputs] = withAction(statementsOf(synth.template, task('launch-role')), 'ec2:RunInstances');
+      const [, , inputs] = withAction(statementsOf(synth.template, task('launch-role')), 'ec2:RunInstances');
 
       expect(inputs?.Condition).toBeUndefined();
       expect(resourcesIn(inputs!)).toEqual([
@@ -208,6 +219,7 @@ describe('BilboStack access', () => {
       });
       new MachineAccess({
         instanceRole,
+        instanceProfileArn: 'arn:aws:iam::123456789012:instance-profile/bilbo',
         subnets: [],
         ec2Environment: {},
         secretsEnvironment: {},
@@ -221,8 +233,11 @@ describe('BilboStack access', () => {
 
   describe('secrets', () => {
     it('are written by the api and removed by the cleanup steps, only under /bilbo/clusters/', () => {
-      const ssm = allStatements(synth.template).filter((statement) =>
-        actionsOf(statement).some((action) => action.startsWith('ssm:')),
+      const agent: readonly string[] = SSM_AGENT_ACTIONS;
+      const ssm = allStatements(synth.template).filter(
+        (statement) =>
+          statement.Effect === 'Allow' &&
+          actionsOf(statement).some((action) => action.startsWith('ssm:') && !agent.includes(action)),
       );
 
       expect(ssm.length).toBeGreaterThanOrEqual(4);
@@ -238,18 +253,27 @@ describe('BilboStack access', () => {
       expect(actions.filter((action) => action.includes('*'))).toEqual([]);
     });
 
-    it('allows Resource "*" only to Describe*, logging and tracing actions, which have no resource-level permissions', () => {
+    it('allows Resource "*" only to Describe*, logging, tracing and SSM agent actions, which have no resource-level permissions', () => {
       const onAnything = allStatements(synth.template).filter((statement) =>
         resourcesIn(statement).includes('*'),
       );
+      const agent: readonly string[] = SSM_AGENT_ACTIONS;
 
-      for (const action of onAnything.flatMap(actionsOf)) {
+      for (const action of onAnything.flatMap(actionsOf).filter((action) => !agent.includes(action))) {
         expect(action).toMatch(/^(ec2:Describe\w+|logs:\w+|xray:\w+)$/);
       }
     });
   });
 
   describe('the API', () => {
+    it('lets API Gateway invoke the function only from the deployed stage, not from the console’s test invoke', () => {
+      const permissions = Object.values(synth.template.findResources('AWS::Lambda::Permission'));
+      const sources = permissions.map((permission) => JSON.stringify(permission.Properties.SourceArn ?? ''));
+
+      expect(permissions.length).toBeGreaterThan(0);
+      expect(sources.filter((source) => source.includes('test-invoke-stage'))).toEqual([]);
+    });
+
     it('allows execute-api:Invoke on each method of the API in its stage, and nothing else', () => {
       const policies = Object.values(synth.template.findResources('AWS::IAM::ManagedPolicy'));
 
@@ -281,25 +305,50 @@ describe('BilboStack access', () => {
   });
 
   describe('the instance role', () => {
-    it('is assumed by EC2 through the one instance profile, with the SSM core policy', () => {
+    it('is assumed by EC2 through the one instance profile, with no managed policy', () => {
       const role = synth.template.toJSON().Resources[instanceRoleId];
 
       expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
         expect.objectContaining({ Action: 'sts:AssumeRole', Principal: { Service: 'ec2.amazonaws.com' } }),
       ]);
-      expect(role.Properties.ManagedPolicyArns.map(render)).toEqual([
-        'arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore',
-      ]);
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     });
 
-    it("reads the clusters' parameters and decrypts them with the aws/ssm key through SSM only", () => {
-      const statements = statementsOfRole(synth.template, instanceRoleId);
+    it('grants no statement anywhere in the stack that reads parameters on *', () => {
+      const reads = allStatements(synth.template).filter(
+        (statement) =>
+          (statement.Effect ?? 'Allow') === 'Allow' &&
+          actionsOf(statement).some((action) => /^ssm:(GetParameter|\*)/.test(action) || action === '*') &&
+          resourcesIn(statement).some((resource) => resource === '*' || resource.endsWith(':parameter/*')),
+      );
+      expect(reads).toEqual([]);
+    });
+
+    it('denies every parameter read outside bilbo’s path, whatever else is ever attached to the role', () => {
+      const deny = statementsOfRole(synth.template, instanceRoleId).find(
+        (statement) => statement.Effect === 'Deny',
+      );
+
+      expect(deny).toMatchObject({
+        Action: [
+          'ssm:GetParameter',
+          'ssm:GetParameters',
+          'ssm:GetParametersByPath',
+          'ssm:GetParameterHistory',
+        ],
+      });
+      expect(render(deny!.NotResource)).toBe(PARAMETERS);
+    });
+
+    it("runs the SSM agent, reads the clusters' parameters and decrypts them with the aws/ssm key through SSM only", () => {
+      const statements = statementsOfRole(synth.template, instanceRoleId).filter((s) => s.Effect !== 'Deny');
 
       expect(statements.map((statement) => [actionsOf(statement), resourcesIn(statement)])).toEqual([
+        [[...SSM_AGENT_ACTIONS], ['*']],
         [['ssm:GetParameter'], [PARAMETERS]],
         [['kms:Decrypt'], [arnText('kms', 'key/*')]],
       ]);
-      expect(statements[1]!.Condition).toEqual({
+      expect(statements[2]!.Condition).toEqual({
         StringEquals: {
           'kms:ViaService': { 'Fn::Join': ['', ['ssm.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
         },

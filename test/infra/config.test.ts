@@ -65,6 +65,9 @@ describe('stackPropsFromContext', () => {
     ['a CIDR that is not one', { 'bilbo:allowedCidrs': '10.0.0.0/33' }],
     ['the whole IPv4 internet', { 'bilbo:allowedCidrs': '10.0.0.0/8,0.0.0.0/0' }],
     ['the whole IPv6 internet', { 'bilbo:allowedCidrs': '::/0' }],
+    ['the whole IPv4 internet in two halves', { 'bilbo:allowedCidrs': '0.0.0.0/1,128.0.0.0/1' }],
+    ['an IPv4 network wider than /8', { 'bilbo:allowedCidrs': '10.0.0.0/7' }],
+    ['an IPv6 network wider than /32', { 'bilbo:allowedCidrs': '2000::/16' }],
     ['a principal that is not an IAM user or role', { 'bilbo:adminPrincipals': 'alice' }],
     [
       'an admin that is not an IAM user or role',

@@ -9,6 +9,7 @@ export interface Statement {
   Effect: 'Allow' | 'Deny';
   Action: string | string[];
   Resource?: unknown;
+  NotResource?: unknown;
   Principal?: unknown;
   Condition?: Record<string, Record<string, unknown>>;
 }

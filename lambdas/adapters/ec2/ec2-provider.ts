@@ -24,7 +24,14 @@ import { ProviderBusyError, ValidationError } from '../../domain/errors.ts';
 import { unseenMachine } from '../../domain/machines.ts';
 import type { LaunchRequest, Machine, MachineProvider, MachineState } from '../../domain/ports.ts';
 import { isEc2Error, translateEc2Error } from './errors.ts';
-import { type Ec2ProviderConfig, imageIdOf, runInstancesInput, TAGS } from './launch-params.ts';
+import {
+  type Ec2ProviderConfig,
+  imageIdOf,
+  type RootDevice,
+  rootDeviceOf,
+  runInstancesInput,
+  TAGS,
+} from './launch-params.ts';
 
 export type { Ec2ProviderConfig } from './launch-params.ts';
 
@@ -78,7 +85,7 @@ export class Ec2MachineProvider implements MachineProvider {
   private readonly client: EC2Client;
   private readonly config: Ec2ProviderConfig;
   private readonly renderUserData: (request: LaunchRequest) => string;
-  private readonly rootDevices = new Map<string, Promise<string>>();
+  private readonly rootDevices = new Map<string, Promise<RootDevice>>();
 
   constructor(options: Ec2MachineProviderOptions) {
     if (options.config.subnetIds.length === 0) {
@@ -93,11 +100,9 @@ export class Ec2MachineProvider implements MachineProvider {
 
   async launch(request: LaunchRequest): Promise<Machine[]> {
     const imageId = imageIdOf(request.instance, this.config);
-    const rootDeviceName =
-      request.instance.vol_size !== undefined ? await this.rootDeviceOf(imageId) : undefined;
     const input = runInstancesInput(request, this.config, {
       userData: this.renderUserData(request),
-      ...(rootDeviceName ? { rootDeviceName } : {}),
+      rootDevice: await this.rootDeviceOf(imageId),
     });
     const reservation = await this.send('RunInstances', () =>
       this.client.send(new RunInstancesCommand(input)),
@@ -223,8 +228,8 @@ export class Ec2MachineProvider implements MachineProvider {
     }
   }
 
-  /** The image's root device name, looked up once per image. */
-  private rootDeviceOf(imageId: string): Promise<string> {
+  /** The image's root device, looked up once per image. */
+  private rootDeviceOf(imageId: string): Promise<RootDevice> {
     let lookup = this.rootDevices.get(imageId);
     if (!lookup) {
       lookup = this.describeRootDevice(imageId);
@@ -234,11 +239,11 @@ export class Ec2MachineProvider implements MachineProvider {
     return lookup;
   }
 
-  private async describeRootDevice(imageId: string): Promise<string> {
+  private async describeRootDevice(imageId: string): Promise<RootDevice> {
     const answer = await this.send('DescribeImages', () =>
       this.client.send(new DescribeImagesCommand({ ImageIds: [imageId] })),
     );
-    const device = answer.Images?.find((image) => image.ImageId === imageId)?.RootDeviceName;
+    const device = rootDeviceOf(answer.Images?.find((image) => image.ImageId === imageId));
     if (!device) {
       throw new ValidationError(
         `instance.ami: ${imageId} does not exist or is not shared with this account`,

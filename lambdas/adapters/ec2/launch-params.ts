@@ -3,7 +3,7 @@
  * request and the deployment's settings: the provider sends it, the
  * preflight sends it as a dry run.
  */
-import type { RunInstancesCommandInput, Tag } from '@aws-sdk/client-ec2';
+import type { Image, RunInstancesCommandInput, Tag } from '@aws-sdk/client-ec2';
 import type { ResolvedInstance } from '../../../schemas/types.generated.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import type { LaunchRequest } from '../../domain/ports.ts';
@@ -31,11 +31,26 @@ export const TAGS = {
   firstIndex: 'bilbo:first-index',
 } as const;
 
+/** An image's root device, from DescribeImages. */
+export interface RootDevice {
+  name: string;
+  /** The image's own root volume size, used when the profile sets no vol_size. */
+  sizeGiB?: number;
+}
+
+/** An image's root device and its size, from a DescribeImages answer; undefined for no image. */
+export function rootDeviceOf(image: Image | undefined): RootDevice | undefined {
+  const name = image?.RootDeviceName;
+  if (!name) return undefined;
+  const size = image.BlockDeviceMappings?.find((mapping) => mapping.DeviceName === name)?.Ebs?.VolumeSize;
+  return { name, ...(size === undefined ? {} : { sizeGiB: size }) };
+}
+
 export interface LaunchParamsOptions {
   /** The user-data script, not yet base64-encoded. Left out when undefined. */
   userData?: string;
-  /** The image's root device, needed to size the root volume when vol_size is set. */
-  rootDeviceName?: string;
+  /** The image's root device: every launch sends its mapping, so the root volume is always encrypted gp3. */
+  rootDevice?: RootDevice;
   /** A permission check: no ClientToken, and EC2 answers DryRunOperation when it would have launched. */
   dryRun?: boolean;
 }
@@ -103,7 +118,8 @@ export function runInstancesInput(
     SubnetId: config.subnetIds[0],
     SecurityGroupIds: securityGroupIds,
     IamInstanceProfile: { Arn: config.instanceProfileArn },
-    MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled' },
+    // IMDSv2 only, and one hop: a container on the instance cannot reach the instance's credentials.
+    MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
     InstanceInitiatedShutdownBehavior: 'terminate',
     TagSpecifications: [
       { ResourceType: 'instance', Tags: tags },
@@ -115,21 +131,19 @@ export function runInstancesInput(
   if (instance.keyname) input.KeyName = instance.keyname;
   if (options.userData !== undefined)
     input.UserData = Buffer.from(options.userData, 'utf8').toString('base64');
-  if (instance.vol_size !== undefined) {
-    if (!options.rootDeviceName) {
-      throw new Error(`the root device name of ${input.ImageId} is needed to size its volume`);
-    }
-    input.BlockDeviceMappings = [
-      {
-        DeviceName: options.rootDeviceName,
-        Ebs: {
-          VolumeSize: instance.vol_size,
-          VolumeType: 'gp3',
-          Encrypted: true,
-          DeleteOnTermination: true,
-        },
+  if (!options.rootDevice) throw new Error(`the root device of ${input.ImageId} is needed to map its volume`);
+  const size = instance.vol_size ?? options.rootDevice.sizeGiB;
+  // Without the mapping, the image's own settings apply: unencrypted on most images.
+  input.BlockDeviceMappings = [
+    {
+      DeviceName: options.rootDevice.name,
+      Ebs: {
+        ...(size === undefined ? {} : { VolumeSize: size }),
+        VolumeType: 'gp3',
+        Encrypted: true,
+        DeleteOnTermination: true,
       },
-    ];
-  }
+    },
+  ];
   return input;
 }

@@ -18,7 +18,12 @@ import { ProvisioningError, ValidationError } from '../../domain/errors.ts';
 import { kindForProfile } from '../../domain/kinds/index.ts';
 import type { LaunchPreflight } from '../../domain/ports.ts';
 import { type Ec2Field, isEc2Error, translateEc2Error } from './errors.ts';
-import { type Ec2LaunchRequest, type Ec2ProviderConfig, runInstancesInput } from './launch-params.ts';
+import {
+  type Ec2LaunchRequest,
+  type Ec2ProviderConfig,
+  rootDeviceOf,
+  runInstancesInput,
+} from './launch-params.ts';
 
 export interface Ec2LaunchPreflightOptions {
   client: EC2Client;
@@ -196,10 +201,10 @@ export class Ec2LaunchPreflight implements LaunchPreflight {
       idempotencyToken: 'preflight',
       ...(plan.instancePrefix !== undefined ? { instancePrefix: plan.instancePrefix } : {}),
     };
-    const rootDeviceName = images.get(this.imageIdOf(role) ?? '')?.RootDeviceName;
+    const rootDevice = rootDeviceOf(images.get(this.imageIdOf(role) ?? ''));
     const input = runInstancesInput(request, this.config, {
       dryRun: true,
-      ...(rootDeviceName ? { rootDeviceName } : {}),
+      ...(rootDevice ? { rootDevice } : {}),
     });
     try {
       await this.client.send(new RunInstancesCommand(input));

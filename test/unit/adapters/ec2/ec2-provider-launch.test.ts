@@ -45,7 +45,7 @@ describe('Ec2MachineProvider.launch', () => {
         SubnetId: MOCK_SUBNET,
         SecurityGroupIds: [MOCK_CLUSTER_SG, MOCK_PROFILE_SG],
         IamInstanceProfile: { Arn: EC2_TEST_CONFIG.instanceProfileArn },
-        MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled' },
+        MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
         InstanceInitiatedShutdownBehavior: 'terminate',
         UserData: Buffer.from(renderUserData(request)).toString('base64'),
         BlockDeviceMappings: [
@@ -101,7 +101,7 @@ describe('Ec2MachineProvider.launch', () => {
     expect(machines.map((machine) => machine.index)).toEqual([0, 1]);
   });
 
-  it('looks up an image’s root device once, and only when the volume is sized', async () => {
+  it('looks up an image’s root device once, and maps an encrypted root volume even when it is not sized', async () => {
     ec2 = mockEc2();
     const provider = providerOver(ec2);
 
@@ -112,7 +112,12 @@ describe('Ec2MachineProvider.launch', () => {
     await provider.launch({ ...unsized, instance });
 
     expect(ec2.inputsOf('DescribeImages')).toEqual([{ ImageIds: [MOCK_AMI] }]);
-    expect(ec2.inputsOf('RunInstances')[2]).not.toHaveProperty('BlockDeviceMappings');
+    expect(ec2.inputsOf('RunInstances')[2]?.BlockDeviceMappings).toEqual([
+      {
+        DeviceName: MOCK_ROOT_DEVICE,
+        Ebs: { VolumeSize: 8, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true },
+      },
+    ]);
   });
 
   it('uses the deployment’s default AMI when the profile names none', async () => {

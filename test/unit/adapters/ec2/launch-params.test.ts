@@ -49,11 +49,13 @@ describe('imageIdOf', () => {
   });
 });
 
+const ROOT = { name: '/dev/xvda', sizeGiB: 8 };
+
 describe('runInstancesInput', () => {
   it('makes a dry run without a client token', () => {
     const input = runInstancesInput(workerLaunch(), EC2_TEST_CONFIG, {
       dryRun: true,
-      rootDeviceName: '/dev/xvda',
+      rootDevice: { name: '/dev/xvda' },
     });
 
     expect(input.DryRun).toBe(true);
@@ -65,10 +67,36 @@ describe('runInstancesInput', () => {
     const request = workerLaunch();
     const { security_group: _s, keyname: _k, vol_size: _v, ...instance } = request.instance;
 
-    const input = runInstancesInput({ ...request, instance }, EC2_TEST_CONFIG);
+    const input = runInstancesInput({ ...request, instance }, EC2_TEST_CONFIG, { rootDevice: ROOT });
 
     expect(input.SecurityGroupIds).toEqual([MOCK_CLUSTER_SG]);
     expect(input).not.toHaveProperty('KeyName');
-    expect(input).not.toHaveProperty('BlockDeviceMappings');
+  });
+
+  it('always maps the root volume, encrypted gp3, at the image’s size when the profile sets none', () => {
+    const request = workerLaunch();
+    const { vol_size: _v, ...instance } = request.instance;
+
+    expect(
+      runInstancesInput({ ...request, instance }, EC2_TEST_CONFIG, { rootDevice: ROOT }).BlockDeviceMappings,
+    ).toEqual([
+      {
+        DeviceName: '/dev/xvda',
+        Ebs: { VolumeSize: 8, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true },
+      },
+    ]);
+    expect(
+      runInstancesInput({ ...request, instance: { ...instance, vol_size: 100 } }, EC2_TEST_CONFIG, {
+        rootDevice: ROOT,
+      }).BlockDeviceMappings?.[0]?.Ebs,
+    ).toMatchObject({ VolumeSize: 100, Encrypted: true });
+  });
+
+  it('asks IMDSv2 only, with a hop limit of 1', () => {
+    expect(runInstancesInput(workerLaunch(), EC2_TEST_CONFIG, { rootDevice: ROOT }).MetadataOptions).toEqual({
+      HttpTokens: 'required',
+      HttpEndpoint: 'enabled',
+      HttpPutResponseHopLimit: 1,
+    });
   });
 });
