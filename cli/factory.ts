@@ -3,8 +3,8 @@
  * them. Keep this module light: `bilbo version` loads it, so anything heavy
  * (the AWS SDK, the signer, the local control plane) is imported lazily.
  */
-import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import packageJson from '../package.json' with { type: 'json' };
 import type { BilboApi } from './api/client.ts';
 import { bilboHome, type Env } from './config.ts';
 import { CancelledError, CommandFailedError } from './errors.ts';
@@ -121,13 +121,8 @@ export function createFactory(): Factory {
   };
 }
 
-let cachedVersion: string | undefined;
-
 export function packageVersion(): string {
-  cachedVersion ??= (
-    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-  ).version;
-  return cachedVersion;
+  return packageJson.version;
 }
 
 async function createRealApi(env: Env): Promise<BilboApi> {
