@@ -87,7 +87,7 @@ export function createFactory(): Factory {
     version: packageVersion,
     home: () => bilboHome(env),
     api() {
-      api ??= createRealApi(env);
+      api ??= createRealApi(env, (line) => io.stderr.write(`${line}\n`));
       return api;
     },
     prompter: { confirm: (question) => confirmOnTerminal(io, question) },
@@ -125,19 +125,25 @@ export function packageVersion(): string {
   return packageJson.version;
 }
 
-async function createRealApi(env: Env): Promise<BilboApi> {
-  const [{ loadConfig }, { createSignedHttp }, { createApiClient }, { fromNodeProviderChain }] =
-    await Promise.all([
-      import('./config.ts'),
-      import('./api/http.ts'),
-      import('./api/client.ts'),
-      import('@aws-sdk/credential-providers'),
-    ]);
+async function createRealApi(env: Env, log: (line: string) => void): Promise<BilboApi> {
+  const [
+    { loadConfig },
+    { createSignedHttp },
+    { withRetries },
+    { createApiClient },
+    { fromNodeProviderChain },
+  ] = await Promise.all([
+    import('./config.ts'),
+    import('./api/http.ts'),
+    import('./api/retrying-http.ts'),
+    import('./api/client.ts'),
+    import('@aws-sdk/credential-providers'),
+  ]);
   const config = await loadConfig(env);
   // One quick try at instance metadata, not the SDK's default retries.
   const credentials = fromNodeProviderChain({ timeout: 1000, maxRetries: 0 });
   const http = createSignedHttp({ endpoint: config.endpoint, region: config.region, credentials });
-  return createApiClient(http);
+  return createApiClient(withRetries(http, { log }));
 }
 
 async function confirmOnTerminal(io: IOStreams, question: string): Promise<boolean> {

@@ -29,7 +29,7 @@ export function createApiClient(http: SignedHttp): BilboApi {
       return asObject<Cluster>(await call('POST', '/clusters', { body: request }), 'cluster');
     },
     async plan(request) {
-      return asObject<Plan>(await call('POST', '/plan', { body: request }), 'plan');
+      return asObject<Plan>(await call('POST', '/plan', { body: request, idempotent: true }), 'plan');
     },
     async listClusters({ all = false } = {}) {
       const body = asObject<{ clusters?: unknown }>(
@@ -71,10 +71,12 @@ export function toApiError(response: HttpResponse, endpoint: string): Error {
     unknown
   >;
   // API Gateway's own rejections say { "message": ... } with no code.
-  const message =
+  const answer =
     typeof body.message === 'string' && body.message !== ''
       ? body.message
       : response.text.trim() || `HTTP ${response.status}`;
+  const message =
+    response.attempts === undefined ? answer : `${answer} (gave up after ${response.attempts} attempts)`;
   if (response.status === 403) {
     return new AuthError(
       `the bilbo API refused the request (403: ${message}): check your AWS credentials ` +
