@@ -11,8 +11,12 @@ export interface BilboApi {
   listClusters(options?: { all?: boolean }): Promise<Cluster[]>;
   getCluster(name: string): Promise<Cluster>;
   destroyCluster(name: string): Promise<Cluster>;
-  /** Oldest first; only those after the event id `after` when given. */
-  events(name: string, options?: { after?: string }): Promise<ClusterEvent[]>;
+  /**
+   * Oldest first; only those after the event id `after` when given. With
+   * `waitSeconds`, the API holds the request until there is one (long
+   * polling), answering none when the time is up.
+   */
+  events(name: string, options?: { after?: string; waitSeconds?: number }): Promise<ClusterEvent[]>;
 }
 
 export function createApiClient(http: SignedHttp): BilboApi {
@@ -44,9 +48,10 @@ export function createApiClient(http: SignedHttp): BilboApi {
     async destroyCluster(name) {
       return asObject<Cluster>(await call('DELETE', pathOf('clusters', name)), 'cluster');
     },
-    async events(name, { after } = {}) {
+    async events(name, { after, waitSeconds } = {}) {
+      const wait = waitSeconds === undefined ? undefined : String(waitSeconds);
       const body = asObject<{ events?: unknown }>(
-        await call('GET', pathOf('clusters', name, 'events'), { query: { after } }),
+        await call('GET', pathOf('clusters', name, 'events'), { query: { after, wait } }),
         'event list',
       );
       return asArray<ClusterEvent>(body.events, 'events');
