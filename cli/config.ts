@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from './errors.ts';
+import { ConfigError, InsecureEndpointError } from './errors.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -33,7 +33,9 @@ export function configPath(home: string): string {
  */
 export async function loadConfig(env: Env, home = bilboHome(env)): Promise<CliConfig> {
   const file = await readConfigFile(configPath(home));
-  const endpoint = nonEmpty(env.BILBO_ENDPOINT) ?? nonEmpty(file.endpoint);
+  const fromEnv = nonEmpty(env.BILBO_ENDPOINT);
+  const endpoint = fromEnv ?? nonEmpty(file.endpoint);
+  const source = fromEnv === undefined ? configPath(home) : 'BILBO_ENDPOINT';
   if (endpoint === undefined) {
     throw new ConfigError(
       `no bilbo API endpoint configured: export BILBO_ENDPOINT=https://... or set "endpoint" in ${configPath(home)}` +
@@ -49,6 +51,9 @@ export async function loadConfig(env: Env, home = bilboHome(env)): Promise<CliCo
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new ConfigError(`the bilbo API endpoint "${endpoint}" must be an http(s) URL`);
   }
+  // Signed requests carry the caller's identity: in clear text only to this machine.
+  if (url.protocol === 'http:' && !isLoopback(url.hostname))
+    throw new InsecureEndpointError(endpoint, source);
   const region =
     nonEmpty(env.BILBO_REGION) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(file.region) ?? DEFAULT_REGION;
   return { endpoint: endpoint.replace(/\/+$/, ''), region };
@@ -78,6 +83,16 @@ async function readConfigFile(path: string): Promise<ConfigFile> {
     }
   }
   return { endpoint: endpoint as string | undefined, region: region as string | undefined };
+}
+
+/** localhost, 127.0.0.0/8 and ::1: the hosts a plain-http endpoint may name. */
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  if (host === 'localhost' || host === '[::1]') return true;
+  const octets = host.split('.');
+  return (
+    octets.length === 4 && octets[0] === '127' && octets.every((o) => /^\d{1,3}$/.test(o) && Number(o) <= 255)
+  );
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

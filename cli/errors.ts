@@ -64,6 +64,22 @@ export class ConfigError extends CliError {
   readonly code = 'CONFIG_INVALID';
 }
 
+/** An `http://` endpoint on a host other than this machine: only https carries signed requests off it. */
+export class InsecureEndpointError extends CliError {
+  readonly code = 'ENDPOINT_INSECURE';
+
+  constructor(
+    readonly endpoint: string,
+    /** Where the endpoint was set: `BILBO_ENDPOINT` or the config file's path. */
+    readonly source: string,
+  ) {
+    super(
+      `the bilbo API endpoint ${endpoint} (from ${source}) uses http on a host that is not this machine: ` +
+        'use https (plain http is allowed only for localhost, 127.0.0.0/8 and ::1)',
+    );
+  }
+}
+
 /** A profile file that cannot be found, read or parsed as JSON. */
 export class ProfileFileError extends CliError {
   readonly code = 'PROFILE_UNREADABLE';

@@ -3,8 +3,8 @@
  * them. Keep this module light: `bilbo version` loads it, so anything heavy
  * (the AWS SDK, the signer, the local control plane) is imported lazily.
  */
-import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import packageJson from '../package.json' with { type: 'json' };
 import type { BilboApi } from './api/client.ts';
 import { bilboHome, type Env } from './config.ts';
 import { CancelledError, CommandFailedError } from './errors.ts';
@@ -88,7 +88,7 @@ export function createFactory(): Factory {
     version: packageVersion,
     home: () => bilboHome(env),
     api() {
-      api ??= createRealApi(env);
+      api ??= createRealApi(env, (line) => io.stderr.write(`${line}\n`));
       return api;
     },
     prompter: { confirm: (question) => confirmOnTerminal(io, question) },
@@ -122,28 +122,29 @@ export function createFactory(): Factory {
   };
 }
 
-let cachedVersion: string | undefined;
-
 export function packageVersion(): string {
-  cachedVersion ??= (
-    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-  ).version;
-  return cachedVersion;
+  return packageJson.version;
 }
 
-async function createRealApi(env: Env): Promise<BilboApi> {
-  const [{ loadConfig }, { createSignedHttp }, { createApiClient }, { fromNodeProviderChain }] =
-    await Promise.all([
-      import('./config.ts'),
-      import('./api/http.ts'),
-      import('./api/client.ts'),
-      import('@aws-sdk/credential-providers'),
-    ]);
+async function createRealApi(env: Env, log: (line: string) => void): Promise<BilboApi> {
+  const [
+    { loadConfig },
+    { createSignedHttp },
+    { withRetries },
+    { createApiClient },
+    { fromNodeProviderChain },
+  ] = await Promise.all([
+    import('./config.ts'),
+    import('./api/http.ts'),
+    import('./api/retrying-http.ts'),
+    import('./api/client.ts'),
+    import('@aws-sdk/credential-providers'),
+  ]);
   const config = await loadConfig(env);
   // One quick try at instance metadata, not the SDK's default retries.
   const credentials = fromNodeProviderChain({ timeout: 1000, maxRetries: 0 });
   const http = createSignedHttp({ endpoint: config.endpoint, region: config.region, credentials });
-  return createApiClient(http);
+  return createApiClient(withRetries(http, { log }));
 }
 
 async function confirmOnTerminal(io: IOStreams, question: string): Promise<boolean> {

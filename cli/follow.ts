@@ -3,7 +3,10 @@ import type { BilboApi } from './api/client.ts';
 import { CancelledError } from './errors.ts';
 import type { Factory } from './factory.ts';
 
-export const FOLLOW_INTERVAL_MS = 500;
+/** How long each events request waits for the next event (the API's longest: schemas/api/common.schema.json). */
+export const FOLLOW_WAIT_SECONDS = 20;
+/** The least time between two events requests that found nothing, should an API answer before its wait. */
+export const MIN_POLL_INTERVAL_MS = 1000;
 
 export interface FollowOptions {
   /** The state the command waits for; FAILED and DESTROYED also end the wait. */
@@ -13,18 +16,19 @@ export interface FollowOptions {
   onEvent(event: ClusterEvent): void;
   /** The CancelledError message when the user presses Ctrl-C. */
   interruptedMessage: string;
-  intervalMs?: number;
 }
 
 const ENDS: readonly ClusterState[] = ['FAILED', 'DESTROYED'];
 
 /**
- * Shows a cluster's new events every interval until it reaches `until` (or
- * ends otherwise), and returns the record. Ctrl-C stops following, not the
- * cluster's workflow: it throws CancelledError.
+ * Shows a cluster's new events as they come until it reaches `until` (or
+ * ends otherwise), and returns the record. The events are long-polled: an
+ * idle follower makes one request per FOLLOW_WAIT_SECONDS, and the record
+ * is read again only when an event says the state changed. Ctrl-C stops
+ * following, not the cluster's workflow: it throws CancelledError.
  */
 export async function followCluster(
-  f: Pick<Factory, 'sleep' | 'onInterrupt'>,
+  f: Pick<Factory, 'sleep' | 'onInterrupt' | 'now'>,
   api: BilboApi,
   name: string,
   options: FollowOptions,
@@ -33,25 +37,32 @@ export async function followCluster(
   const dispose = f.onInterrupt(() => abort.abort());
   const interrupted = () => new CancelledError(options.interruptedMessage);
   const guard = <T>(promise: Promise<T>) => abortable(promise, abort.signal, interrupted);
+  const isDone = (cluster: Cluster) => cluster.state === options.until || ENDS.includes(cluster.state);
   let after = options.after;
-  const showNewEvents = async () => {
-    for (const event of await guard(api.events(name, after === undefined ? {} : { after }))) {
+  const showNewEvents = async (waitSeconds: number) => {
+    const events = await guard(api.events(name, { ...(after === undefined ? {} : { after }), waitSeconds }));
+    for (const event of events) {
       options.onEvent(event);
       after = event.id;
     }
+    return events;
   };
 
   try {
-    for (;;) {
-      await showNewEvents();
-      const cluster = await guard(api.getCluster(name));
-      if (cluster.state === options.until || ENDS.includes(cluster.state)) {
-        // The last transition writes its event with the state: show it too.
-        await showNewEvents();
-        return cluster;
+    let cluster = await guard(api.getCluster(name));
+    while (!isDone(cluster)) {
+      const asked = f.now();
+      const events = await showNewEvents(FOLLOW_WAIT_SECONDS);
+      if (events.some((event) => event.state !== undefined)) {
+        cluster = await guard(api.getCluster(name));
+      } else if (events.length === 0) {
+        const early = MIN_POLL_INTERVAL_MS - (f.now() - asked);
+        if (early > 0) await guard(f.sleep(early, abort.signal));
       }
-      await guard(f.sleep(options.intervalMs ?? FOLLOW_INTERVAL_MS, abort.signal));
     }
+    // The last transition wrote its event with the state: show it, and any before it.
+    await showNewEvents(0);
+    return cluster;
   } finally {
     dispose();
   }

@@ -209,6 +209,14 @@ export type ClusterState =
 export type RoleName = "scheduler" | "worker" | "notebook";
 
 /**
+ * Seconds GET /clusters/{name}/events may hold the request while no event comes after the cursor (long polling): it answers as soon as one exists, or with none when the time is up. 0 answers at once.
+ *
+ * This interface was referenced by `Common`'s JSON-Schema
+ * via the `definition` "eventsWait".
+ */
+export type EventsWait = number;
+
+/**
  * Shapes shared by the API's requests and responses.
  */
 export interface Common {

@@ -11,8 +11,12 @@ export interface BilboApi {
   listClusters(options?: { all?: boolean }): Promise<Cluster[]>;
   getCluster(name: string): Promise<Cluster>;
   destroyCluster(name: string): Promise<Cluster>;
-  /** Oldest first; only those after the event id `after` when given. */
-  events(name: string, options?: { after?: string }): Promise<ClusterEvent[]>;
+  /**
+   * Oldest first; only those after the event id `after` when given. With
+   * `waitSeconds`, the API holds the request until there is one (long
+   * polling), answering none when the time is up.
+   */
+  events(name: string, options?: { after?: string; waitSeconds?: number }): Promise<ClusterEvent[]>;
 }
 
 export function createApiClient(http: SignedHttp): BilboApi {
@@ -29,7 +33,7 @@ export function createApiClient(http: SignedHttp): BilboApi {
       return asObject<Cluster>(await call('POST', '/clusters', { body: request }), 'cluster');
     },
     async plan(request) {
-      return asObject<Plan>(await call('POST', '/plan', { body: request }), 'plan');
+      return asObject<Plan>(await call('POST', '/plan', { body: request, idempotent: true }), 'plan');
     },
     async listClusters({ all = false } = {}) {
       const body = asObject<{ clusters?: unknown }>(
@@ -44,9 +48,10 @@ export function createApiClient(http: SignedHttp): BilboApi {
     async destroyCluster(name) {
       return asObject<Cluster>(await call('DELETE', pathOf('clusters', name)), 'cluster');
     },
-    async events(name, { after } = {}) {
+    async events(name, { after, waitSeconds } = {}) {
+      const wait = waitSeconds === undefined ? undefined : String(waitSeconds);
       const body = asObject<{ events?: unknown }>(
-        await call('GET', pathOf('clusters', name, 'events'), { query: { after } }),
+        await call('GET', pathOf('clusters', name, 'events'), { query: { after, wait } }),
         'event list',
       );
       return asArray<ClusterEvent>(body.events, 'events');
@@ -71,10 +76,12 @@ export function toApiError(response: HttpResponse, endpoint: string): Error {
     unknown
   >;
   // API Gateway's own rejections say { "message": ... } with no code.
-  const message =
+  const answer =
     typeof body.message === 'string' && body.message !== ''
       ? body.message
       : response.text.trim() || `HTTP ${response.status}`;
+  const message =
+    response.attempts === undefined ? answer : `${answer} (gave up after ${response.attempts} attempts)`;
   // Signed and known, but not the cluster's owner nor an admin: the message names the owner.
   if (response.status === 403 && body.code !== 'NOT_OWNER') {
     return new AuthError(

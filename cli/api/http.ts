@@ -16,11 +16,16 @@ export interface HttpResponse {
   /** The parsed JSON body; undefined when the body is empty or not JSON. */
   json: unknown;
   text: string;
+  headers?: Headers;
+  /** How many attempts this answer took, when retries gave up on it. */
+  attempts?: number;
 }
 
 export interface RequestOptions {
   query?: Record<string, string | undefined>;
   body?: unknown;
+  /** Safe to repeat after a 5xx or a reset connection (GET always is). */
+  idempotent?: boolean;
 }
 
 export interface SignedHttp {
@@ -89,7 +94,7 @@ export function createSignedHttp(options: SignedHttpOptions): SignedHttp {
         throw new ApiUnreachableError(endpoint, { cause });
       }
       const text = await response.text();
-      return { status: response.status, json: parseJson(text), text };
+      return { status: response.status, json: parseJson(text), text, headers: response.headers };
     },
   };
 }

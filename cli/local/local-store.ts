@@ -2,14 +2,19 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbClusterStore } from '../../lambdas/adapters/dynamodb/cluster-store.ts';
 import { ensureTable } from '../../lambdas/adapters/dynamodb/table-design.ts';
+import { notifyingStore } from '../../lambdas/adapters/notifying-store.ts';
 import { systemClock } from '../../lambdas/handlers/composition/runtime.ts';
 
-/** The clusters table on the local DynamoDB at `endpoint`, created when missing. */
+/**
+ * The clusters table on the local DynamoDB at `endpoint`, created when missing.
+ * The API and the workflow steps share this store: its writes wake the
+ * events requests that wait for them.
+ */
 export async function localStore(endpoint: string, region: string, tableName: string) {
   const client = DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
     { marshallOptions: { removeUndefinedValues: true } },
   );
   await ensureTable(client, tableName);
-  return new DynamoDbClusterStore({ client, tableName, clock: systemClock });
+  return notifyingStore(new DynamoDbClusterStore({ client, tableName, clock: systemClock }));
 }

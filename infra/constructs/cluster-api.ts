@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -53,6 +54,9 @@ export interface ClusterApiProps {
   readonly throttlingBurstLimit?: number;
 }
 
+/** The api function's timeout: an events request may wait 20 s for an event (schemas/api/common.schema.json). */
+export const API_TIMEOUT = Duration.seconds(25);
+
 /**
  * The signed HTTP API: every method requires AWS_IAM (SigV4) auth and goes
  * to the one api Lambda, which routes inside.
@@ -70,6 +74,8 @@ export class ClusterApi extends Construct {
     this.handler = new BilboFunction(this, 'Handler', {
       entry: 'lambdas/handlers/api.ts',
       description: 'bilbo: the HTTP API (clusters, events, plan)',
+      // Above the longest events wait (20 s), under API Gateway's 29 s integration timeout.
+      timeout: API_TIMEOUT,
     });
     addEnvironment(this.handler, environmentOf(ACCESS, { admins: props.admins?.join(',') || undefined }));
     props.table.grantReadWriteTo(this.handler);

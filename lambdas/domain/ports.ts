@@ -99,6 +99,12 @@ export interface ClusterStore {
   appendEvent(id: string, event: NewEvent): Promise<ClusterEvent>;
   /** Oldest first; only those after the event id `after` when it is given. */
   events(id: string, options?: { after?: string; limit?: number }): Promise<ClusterEvent[]>;
+  /**
+   * Resolves at the next write of the cluster `id` made through this store
+   * object, or when `signal` aborts. Only a store that sees every write (one
+   * process, as in local mode) has it; readers of other stores poll.
+   */
+  nextWrite?(id: string, signal: AbortSignal): Promise<void>;
 }
 
 // ---------------------------------------------------------------- machines

@@ -15,6 +15,7 @@ import {
 } from '../../lambdas/adapters/dynamodb/table-design.ts';
 import { DESTROY_TIMEOUT_SECONDS } from '../../lambdas/domain/deadlines.ts';
 import { READY_TIMEOUT_MAX_SECONDS } from '../../lambdas/domain/plan.ts';
+import commonSchema from '../../schemas/api/common.schema.json' with { type: 'json' };
 import { type Synthesized, synthesize } from './synth.ts';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
@@ -53,6 +54,17 @@ describe('BilboStack', () => {
       synth.template.allResourcesProperties('AWS::ApiGateway::Method', {
         Integration: Match.objectLike({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' }),
       });
+    });
+
+    it("gives the api function time for an events request's longest wait, within API Gateway's 29 s", () => {
+      const longestWaitSeconds = commonSchema.definitions.eventsWait.maximum;
+      const api = Object.values(resources).find(
+        (r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties?.Description).includes('HTTP API'),
+      );
+      const timeout = api?.Properties?.Timeout as number;
+
+      expect(timeout).toBeGreaterThan(longestWaitSeconds + 2);
+      expect(timeout).toBeLessThan(29);
     });
 
     it('throttles the stage and writes access logs', () => {

@@ -385,6 +385,33 @@ describe('the API handler, given bad input', () => {
     },
   );
 
+  it.each(['21', '-1', '1.5', 'soon', '', '020'])(
+    'answers 400 for an events wait of %j seconds',
+    async (wait) => {
+      await create('analytics');
+
+      const answer = await call<ApiError>('GET', '/clusters/analytics/events', { query: { wait } });
+
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        field: 'wait',
+        message: expect.stringMatching(/^wait: must be a whole number of seconds from 0 to 20/),
+      });
+    },
+  );
+
+  it('answers at once with the events there are when asked to wait for some', async () => {
+    await create('analytics');
+
+    const answer = await call<{ events: unknown[] }>('GET', '/clusters/analytics/events', {
+      query: { wait: '20' },
+    });
+
+    expect(answer.status).toBe(200);
+    expect(answer.body.events).toHaveLength(1);
+  });
+
   it('pages after a real event id', async () => {
     await create('analytics');
     const all = await call<{ events: Array<{ id: string }> }>('GET', '/clusters/analytics/events');

@@ -1,6 +1,6 @@
 import type { Cluster, ClusterEvent } from '../../../schemas/types.generated.ts';
 import { ClusterNotFoundError } from '../errors.ts';
-import type { ClusterStore } from '../ports.ts';
+import type { Clock, ClusterStore } from '../ports.ts';
 
 export async function describeCluster(name: string, store: ClusterStore): Promise<Cluster> {
   const cluster = await store.findByName(name);
@@ -12,11 +12,45 @@ export function listClusters(includeEnded: boolean, store: ClusterStore): Promis
   return store.list({ includeEnded });
 }
 
-export async function listClusterEvents(
+export interface EventWaitDeps {
+  store: ClusterStore;
+  clock: Clock;
+  /** @default a timer */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Between two queries while nothing comes: quick at first, then at most once a second. */
+const POLL_STEPS_MS = [100, 200, 400, 800, 1000] as const;
+
+/**
+ * Long polling: the events after `after`, as soon as there is one, waiting
+ * up to `waitMs` while there is none (then none). A store that signals its
+ * writes (nextWrite) wakes the wait at once; others are polled, ever less
+ * often, never past the wait.
+ */
+export async function waitForClusterEvents(
   name: string,
   after: string | undefined,
-  store: ClusterStore,
+  waitMs: number,
+  deps: EventWaitDeps,
 ): Promise<ClusterEvent[]> {
+  const { store, clock } = deps;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const cluster = await describeCluster(name, store);
-  return store.events(cluster.id, after === undefined ? {} : { after });
+  const query = () => store.events(cluster.id, after === undefined ? {} : { after });
+  const deadline = clock.now().getTime() + waitMs;
+  for (let poll = 0; ; poll++) {
+    // Listen before querying: a write between the query and the wait still wakes it.
+    const listening = new AbortController();
+    const written = store.nextWrite?.(cluster.id, listening.signal);
+    try {
+      const events = await query();
+      const left = deadline - clock.now().getTime();
+      if (events.length > 0 || left <= 0) return events;
+      const step = POLL_STEPS_MS[Math.min(poll, POLL_STEPS_MS.length - 1)]!;
+      await Promise.race([sleep(Math.min(step, left)), ...(written ? [written] : [])]);
+    } finally {
+      listening.abort();
+    }
+  }
 }

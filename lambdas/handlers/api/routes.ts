@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { Route as RouterRoute } from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import commonSchema from '../../../schemas/api/common.schema.json' with { type: 'json' };
 import eventSchema from '../../../schemas/api/event.schema.json' with { type: 'json' };
 import { escapeControlCharacters } from '../../../schemas/printable.ts';
 import type { CreateClusterRequest } from '../../../schemas/types.generated.ts';
@@ -10,7 +11,7 @@ import { ValidationError } from '../../domain/errors.ts';
 import { type CreateClusterDeps, createCluster } from '../../domain/use-cases/create-cluster.ts';
 import { type DestroyClusterDeps, destroyCluster } from '../../domain/use-cases/destroy-cluster.ts';
 import { prepareCluster } from '../../domain/use-cases/prepare-cluster.ts';
-import { describeCluster, listClusterEvents, listClusters } from '../../domain/use-cases/queries.ts';
+import { describeCluster, listClusters, waitForClusterEvents } from '../../domain/use-cases/queries.ts';
 import { jsonBody, validBody } from '../http/middleware.ts';
 import { json } from '../http/responses.ts';
 import { callerOf, clusterNameParameter } from './identity.ts';
@@ -32,6 +33,20 @@ function withCreateRequest(
 
 /** An event id, as the events schema describes it: the only cursor the events route takes. */
 const EVENT_ID = new RegExp(eventSchema.properties.id.pattern);
+/** How long an events request may wait for one, in seconds, as the common schema bounds it. */
+const WAIT = commonSchema.definitions.eventsWait;
+
+/** The `wait` query parameter in milliseconds: 0 when absent, a 400 when not a whole number of seconds in range. */
+function waitMsOf(text: string | undefined): number {
+  if (text === undefined) return 0;
+  if (!/^\d{1,2}$/.test(text) || Number(text) < WAIT.minimum || Number(text) > WAIT.maximum) {
+    throw new ValidationError(
+      `wait: must be a whole number of seconds from ${WAIT.minimum} to ${WAIT.maximum} (got ${escapeControlCharacters(JSON.stringify(text.slice(0, 80)))})`,
+      { field: 'wait' },
+    );
+  }
+  return Number(text) * 1000;
+}
 
 /** Every route of the API, each calling one use case with these dependencies. */
 export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEvent, APIGatewayProxyResult>[] {
@@ -60,7 +75,10 @@ export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEve
         { field: 'after' },
       );
     }
-    return json(200, { events: await listClusterEvents(clusterNameParameter(event), after, deps.store) });
+    const waitMs = waitMsOf(event.queryStringParameters?.wait);
+    return json(200, {
+      events: await waitForClusterEvents(clusterNameParameter(event), after, waitMs, deps),
+    });
   };
 
   const destroy: Handler = async (event) =>

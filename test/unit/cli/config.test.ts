@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bilboHome, loadConfig } from '../../../cli/config.ts';
-import { ConfigError } from '../../../cli/errors.ts';
+import { ConfigError, InsecureEndpointError } from '../../../cli/errors.ts';
 
 describe('loadConfig', () => {
   let home: string;
@@ -61,6 +61,39 @@ describe('loadConfig', () => {
     await expect(loadConfig({ BILBO_HOME: home, BILBO_ENDPOINT: 'localhost:4000' })).rejects.toThrow(
       ConfigError,
     );
+  });
+});
+
+describe('loadConfig on plain http', () => {
+  let home: string;
+  beforeEach(async () => {
+    home = await mkdtemp(join(tmpdir(), 'bilbo-config-'));
+  });
+  afterEach(async () => {
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it.each(['http://127.0.0.1:4000', 'http://127.8.9.10', 'http://localhost:8080/v1', 'http://[::1]:4000'])(
+    'accepts the loopback endpoint %s',
+    async (endpoint) => {
+      expect((await loadConfig({ BILBO_HOME: home, BILBO_ENDPOINT: endpoint })).endpoint).toBe(endpoint);
+    },
+  );
+
+  it.each([
+    'http://api.example.com',
+    'http://10.0.0.5:4000',
+    'http://128.0.0.1',
+    'http://127.0.0.1.example.com',
+  ])('refuses %s from BILBO_ENDPOINT, naming it and the variable', async (endpoint) => {
+    const loading = loadConfig({ BILBO_HOME: home, BILBO_ENDPOINT: endpoint });
+    await expect(loading).rejects.toThrow(InsecureEndpointError);
+    await expect(loading).rejects.toThrow(`${endpoint} (from BILBO_ENDPOINT)`);
+  });
+
+  it('names config.json when the endpoint came from there', async () => {
+    await writeFile(join(home, 'config.json'), JSON.stringify({ endpoint: 'http://api.example.com/v1' }));
+    await expect(loadConfig({ BILBO_HOME: home })).rejects.toThrow(`(from ${join(home, 'config.json')})`);
   });
 });
 

@@ -62,7 +62,7 @@ describe('bilbo destroy', () => {
     expect(fake.stderr.text).not.toContain('recorded the cluster');
     expect(fake.stderr.text).toContain('terminating 3 instances');
     expect(fake.stderr.text).toContain('cluster destroyed');
-    expect(fake.stdout.text).toBe('destroyed cluster analytics in 0.5s\n');
+    expect(fake.stdout.text).toBe('destroyed cluster analytics in 0.0s\n');
   });
 
   it('does not ask with -f', async () => {

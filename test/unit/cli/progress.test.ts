@@ -37,7 +37,7 @@ describe('followCluster', () => {
   it('returns the record once it reaches the wanted state, after showing the last events', async () => {
     const api = scriptedApi({
       states: [aCluster(), readyCluster()],
-      batches: [[anEvent(1, 'recorded')], [], [anEvent(2, 'ready')]],
+      batches: [[anEvent(1, 'recorded')], [], [anEvent(2, 'ready', 'READY')]],
     });
     const fake = fakeFactory({ api });
     const shown: string[] = [];
@@ -48,6 +48,41 @@ describe('followCluster', () => {
     });
     expect(cluster.state).toBe('READY');
     expect(shown).toEqual(['recorded', 'ready']);
+  });
+
+  it('long-polls the events, reading the record again only when an event says the state changed', async () => {
+    const api = scriptedApi({
+      states: [aCluster(), readyCluster()],
+      batches: [[anEvent(1, 'launching')], [anEvent(2, 'launched')], [anEvent(3, 'ready', 'READY')]],
+    });
+    await followCluster(fakeFactory({ api }).f, api, 'analytics', {
+      until: 'READY',
+      onEvent: () => {},
+      interruptedMessage: 'stopped',
+    });
+
+    expect(api.events.mock.calls.map(([, options]) => options)).toEqual([
+      { waitSeconds: 20 },
+      { after: 'e0001', waitSeconds: 20 },
+      { after: 'e0002', waitSeconds: 20 },
+      { after: 'e0003', waitSeconds: 0 },
+    ]);
+    expect(api.getCluster).toHaveBeenCalledTimes(2);
+  });
+
+  it('waits between two empty answers that came back early, so an API ignoring the wait is not hammered', async () => {
+    const api = scriptedApi({
+      states: [aCluster(), readyCluster()],
+      batches: [[], [], [anEvent(1, 'ready', 'READY')]],
+    });
+    const fake = fakeFactory({ api });
+    await followCluster(fake.f, api, 'analytics', {
+      until: 'READY',
+      onEvent: () => {},
+      interruptedMessage: 'stopped',
+    });
+
+    expect(fake.sleeps).toEqual([1000, 1000]);
   });
 
   it('also ends on FAILED', async () => {
