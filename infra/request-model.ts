@@ -13,6 +13,7 @@ import commonSchema from '../schemas/api/common.schema.json' with { type: 'json'
 import createClusterRequestSchema from '../schemas/api/create-cluster.request.schema.json' with {
   type: 'json',
 };
+import { CUSTOM_FORMATS } from '../schemas/formats.ts';
 import profileSchema from '../schemas/profile.schema.json' with { type: 'json' };
 
 /** A schema the model cannot carry: an unknown `$ref`, or a keyword draft-04 lacks. */
@@ -105,6 +106,10 @@ export function bundleRequestModel(
   const convert = (schema: Json, baseId: string): JsonSchema => {
     const out: Record<string, unknown> = {};
     for (const [keyword, value] of Object.entries(schema)) {
+      if (keyword === 'format' && !('pattern' in schema)) {
+        const modelPattern = CUSTOM_FORMATS[value as string]?.modelPattern;
+        if (modelPattern) out.pattern = modelPattern;
+      }
       if (DROPPED_KEYWORDS.has(keyword) || keyword === 'definitions') continue;
       if (keyword === '$ref') {
         out.ref = `#/definitions/${resolve(value as string, baseId)}`;

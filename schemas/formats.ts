@@ -10,6 +10,8 @@ export interface CustomFormat {
   requirement: string;
   /** What a value of the format is, where alternatives are listed: "an https:// URL". */
   noun: string;
+  /** The same rule as a pattern, for API Gateway's request model (which has no formats). */
+  modelPattern?: string;
   /** What of a refused value the message may quote. @default all of it */
   quotable?(text: string): string;
 }
@@ -58,6 +60,8 @@ export const CUSTOM_FORMATS: Readonly<Record<string, CustomFormat>> = {
     requirement:
       'must be an https:// URL with no user name or password in it (the password goes in notebook.git.password)',
     noun: 'an https:// URL',
+    // An authority with no '@': no user-info.
+    modelPattern: '^https://[^/@\\s?#]+([/?#]\\S*)?$',
     quotable: (text) => text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1…@'),
   },
   'home-path': {

@@ -177,8 +177,10 @@ describe('BilboStack network, configured', () => {
 
   it('runs the probe and launches instances in the given subnets', () => {
     const probeFn = synth.template.toJSON().Resources[functionId(synth.template, PROBE)].Properties;
-    const [, inputs] = statementsOf(synth.template, LAUNCH).filter((statement) =>
-      ([] as string[]).concat(statement.Action).includes('ec2:RunInstances'),
+    const inputs = statementsOf(synth.template, LAUNCH).find(
+      (statement) =>
+        ([] as string[]).concat(statement.Action).includes('ec2:RunInstances') &&
+        resourcesIn(statement).some((arn) => arn.includes(':subnet/')),
     );
 
     expect(probeFn.VpcConfig.SubnetIds).toEqual(SUBNETS);
