@@ -3,7 +3,7 @@
  * much of that is Dask itself, and how fast the CLI starts. Prints one JSON
  * object on stdout; progress goes to stderr.
  *
- *   npm run bench -- [--runs N] [--probe-interval-ms N] [--wait-ms N] [--parts create,ec2,handlers,local]
+ *   npm run bench -- [--runs N] [--probe-interval-ms N] [--wait-ms N] [--parts create,cli,ec2,handlers,local]
  *
  * Parts: `create` (create→READY and the CLI's start-up), `ec2` (the
  * workflows against a stateful EC2 mock), `handlers` (each Lambda's bundle
@@ -32,14 +32,15 @@ import { measureHandlers } from './handlers.ts';
 import { measureLocalStartup } from './local-startup.ts';
 import { leftoverProcesses, markThisRun, type ProcessInfo, snapshotProcesses } from './processes.ts';
 import { buildReport } from './report.ts';
-import { measureStartup } from './startup.ts';
+import { measureCliStartup, measureStartup } from './startup.ts';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
 const PROFILE = 'examples/bench.json';
 const STARTUP_RUNS = 5;
 const IMPORT_RUNS = 5;
 const LOCAL_STARTUP_RUNS = 3;
-const PARTS = ['create', 'ec2', 'handlers', 'local'] as const;
+const CLI_RUNS = 15;
+const PARTS = ['create', 'cli', 'ec2', 'handlers', 'local'] as const;
 type Part = (typeof PARTS)[number];
 
 interface BenchOptions {
@@ -136,6 +137,21 @@ async function bench(
         startup,
         context,
         leftovers: await leftoverProcesses(before, marker),
+      }),
+    );
+  }
+  if (options.parts.has('cli')) {
+    log(`timing the compiled CLI's start-up: version, and ls against a local plane (${CLI_RUNS} runs each)`);
+    report.cli_startup_ms = await withControlPlane(home, {}, (plane) =>
+      measureCliStartup(CLI_RUNS, {
+        BILBO_ENDPOINT: plane.endpoint,
+        BILBO_REGION: plane.region,
+        ...(plane.credentials
+          ? {
+              AWS_ACCESS_KEY_ID: plane.credentials.accessKeyId,
+              AWS_SECRET_ACCESS_KEY: plane.credentials.secretAccessKey,
+            }
+          : {}),
       }),
     );
   }
