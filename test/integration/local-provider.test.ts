@@ -199,7 +199,7 @@ describe('LocalProcessProvider', () => {
     );
     const id = machine?.id ?? '';
     const [ended] = await waitFor('the bad scheduler to end', async () => {
-      const described = await provider.describe([id]);
+      const described = await badPort.describe([id]);
       return described[0]?.state === 'terminated' ? described : undefined;
     });
 
