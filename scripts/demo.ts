@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalControlPlane } from '../cli/local/control-plane.ts';
+import { planeEnvironment } from '../cli/local/plane-environment.ts';
 import { pythonFor } from '../lambdas/adapters/local/python-runtime.ts';
 import { daskKind } from '../lambdas/domain/kinds/dask/index.ts';
 
@@ -61,15 +62,9 @@ try {
   const env = {
     ...process.env,
     BILBO_HOME: home,
-    BILBO_ENDPOINT: plane.endpoint,
-    BILBO_REGION: plane.region,
-    ...(plane.credentials
-      ? {
-          AWS_ACCESS_KEY_ID: plane.credentials.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: plane.credentials.secretAccessKey,
-          AWS_SESSION_TOKEN: '',
-        }
-      : {}),
+    ...planeEnvironment(plane),
+    // A made key pair has no session token; one left in the environment would be signed with it.
+    ...(plane.credentials ? { AWS_SESSION_TOKEN: '' } : {}),
   };
   const bilbo = (...args: string[]) =>
     runChild(process.execPath, [join(repo, 'cli/bin/bilbo.mjs'), ...args], env);

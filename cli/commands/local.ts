@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Factory } from '../factory.ts';
 import type { LocalProviderChoice } from '../local/control-plane.ts';
+import { endpointEnvironment, exportLine, keyPairEnvironment } from '../local/plane-environment.ts';
 
 export interface LocalOptions {
   port?: number;
@@ -29,17 +30,13 @@ export async function localRun(options: LocalOptions, f: Factory): Promise<void>
     log: (line) => f.io.stderr.write(`${line}\n`),
   });
   try {
-    const lines = [`export BILBO_ENDPOINT=${plane.endpoint}`, `export BILBO_REGION=${plane.region}`];
-    if (plane.credentials) {
-      lines.push(
-        `export AWS_ACCESS_KEY_ID=${plane.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${plane.credentials.secretAccessKey}`,
-      );
-    }
+    const lines = Object.entries(endpointEnvironment(plane)).map(([name, value]) =>
+      exportLine({ [name]: value }),
+    );
+    if (plane.credentials) lines.push(exportLine(keyPairEnvironment(plane.credentials)));
     for (const user of plane.users ?? []) {
       // Comments, so that the output stays something a shell can eval.
-      lines.push(
-        `# as ${user.name} (${user.principal}): export AWS_ACCESS_KEY_ID=${user.accessKeyId} AWS_SECRET_ACCESS_KEY=${user.secretAccessKey}`,
-      );
+      lines.push(`# as ${user.name} (${user.principal}): ${exportLine(keyPairEnvironment(user))}`);
     }
     f.io.stderr.write('bilbo local is running; in another shell, point the CLI at it:\n');
     f.io.stdout.write(`${lines.join('\n')}\n`);

@@ -23,6 +23,7 @@ import {
   type LocalControlPlaneOptions,
   startLocalControlPlane,
 } from '../../cli/local/control-plane.ts';
+import { planeEnvironment } from '../../cli/local/plane-environment.ts';
 import { pythonFor } from '../../lambdas/adapters/local/python-runtime.ts';
 import { daskKind } from '../../lambdas/domain/kinds/dask/index.ts';
 import { benchContext, loadAverage } from './context.ts';
@@ -143,16 +144,7 @@ async function bench(
   if (options.parts.has('cli')) {
     log(`timing the compiled CLI's start-up: version, and ls against a local plane (${CLI_RUNS} runs each)`);
     report.cli_startup_ms = await withControlPlane(home, {}, (plane) =>
-      measureCliStartup(CLI_RUNS, {
-        BILBO_ENDPOINT: plane.endpoint,
-        BILBO_REGION: plane.region,
-        ...(plane.credentials
-          ? {
-              AWS_ACCESS_KEY_ID: plane.credentials.accessKeyId,
-              AWS_SECRET_ACCESS_KEY: plane.credentials.secretAccessKey,
-            }
-          : {}),
-      }),
+      measureCliStartup(CLI_RUNS, planeEnvironment(plane)),
     );
   }
   if (options.parts.has('local')) {
