@@ -194,6 +194,12 @@ export function buildProgram(f: Factory, run: Runner = lazyRunner(f)): Command {
     )
     .option('--subnet <id>', 'EC2 subnet for the instances (ec2)', collect, [])
     .option('--security-group <id>', 'security group the control plane can reach the instances through (ec2)')
+    .option(
+      '--allow-security-group <ids>',
+      'security groups profiles may add to the instances (instance.security_group; ec2)',
+      list,
+      [],
+    )
     .option('--instance-profile <arn>', 'instance profile the instances run with (ec2)')
     .option('--default-ami <id>', 'image for profiles without instance.ami (ec2)')
     .option('--users <names>', 'more local identities, comma-separated; prints a key pair for each', list, [])
@@ -223,6 +229,7 @@ interface LocalFlags {
   provider: 'local' | 'ec2';
   subnet: string[];
   securityGroup?: string;
+  allowSecurityGroup: string[];
   instanceProfile?: string;
   defaultAmi?: string;
   users: string[];
@@ -249,6 +256,7 @@ function localOptionsOf(o: LocalFlags): LocalOptions {
       kind: 'ec2',
       subnetIds: o.subnet,
       securityGroupId: o.securityGroup!,
+      ...(o.allowSecurityGroup.length > 0 ? { allowedSecurityGroupIds: o.allowSecurityGroup } : {}),
       instanceProfileArn: o.instanceProfile!,
       ...(o.defaultAmi ? { defaultAmi: o.defaultAmi } : {}),
     },

@@ -20,6 +20,8 @@ import { BilboStack, type BilboStackProps } from './stacks/bilbo-stack.ts';
  * | bilbo:availabilityZones       | the subnets' AZs, in the same order (the      | (required with bilbo:vpcId)     |
  * |                               | subnet count must be a multiple of theirs)    |                                 |
  * | bilbo:allowedCidrs            | CIDRs that may reach 8786, 8787 and 8888      | none: the clusters and probe    |
+ * | bilbo:allowedSecurityGroups | security groups a profile may add to the     | none: the cluster's group only  |
+ * |                               | cluster's (instance.security_group, sg-…)     |                                 |
  * | bilbo:adminPrincipals         | ARNs of the only users/roles the API admits   | any caller IAM allows           |
  * | bilbo:admins                  | ARNs of users/roles that may destroy (and     | none: only each cluster's owner |
  * |                               | later pause, restart...) anyone's cluster     |                                 |
@@ -33,6 +35,7 @@ export const CONTEXT_KEYS = {
   subnetIds: 'bilbo:subnetIds',
   availabilityZones: 'bilbo:availabilityZones',
   allowedCidrs: 'bilbo:allowedCidrs',
+  allowedSecurityGroups: 'bilbo:allowedSecurityGroups',
   adminPrincipals: 'bilbo:adminPrincipals',
   admins: 'bilbo:admins',
   defaultAmi: 'bilbo:defaultAmi',
@@ -87,6 +90,12 @@ export function stackPropsFromContext(read: (key: string) => unknown): BilboStac
     'availability zone names (eu-west-1a)',
   );
   const allowedCidrs = list(read, CONTEXT_KEYS.allowedCidrs, CIDR, 'IPv4 or IPv6 CIDRs (203.0.113.0/24)');
+  const allowedSecurityGroupIds = list(
+    read,
+    CONTEXT_KEYS.allowedSecurityGroups,
+    /^sg-[0-9a-f]+$/,
+    'security group ids (sg-…)',
+  );
   const principals = 'IAM user or role ARNs (arn:aws:iam::123456789012:role/data-team)';
   const adminPrincipals = list(read, CONTEXT_KEYS.adminPrincipals, IAM_PRINCIPAL, principals);
   const admins = list(read, CONTEXT_KEYS.admins, IAM_PRINCIPAL, principals);
@@ -120,6 +129,7 @@ export function stackPropsFromContext(read: (key: string) => unknown): BilboStac
   return {
     ...(vpcId ? { existingVpc: { vpcId, subnetIds, availabilityZones } } : {}),
     ...(allowedCidrs.length > 0 ? { allowedCidrs } : {}),
+    ...(allowedSecurityGroupIds.length > 0 ? { allowedSecurityGroupIds } : {}),
     ...(adminPrincipals.length > 0 ? { adminPrincipals } : {}),
     ...(admins.length > 0 ? { admins } : {}),
     ...(defaultAmi ? { defaultAmi } : {}),

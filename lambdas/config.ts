@@ -94,6 +94,8 @@ function oneOf<T extends string>(name: string, values: readonly T[], fallback: T
 }
 
 const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:\S+$/;
+/** A CloudFormation stack's UUID, or a local plane's own id: a tag value, at most 64 characters. */
+const DEPLOYMENT_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
 /** An IAM user or role ARN (a role's sessions count as the role). */
 export const IAM_PRINCIPAL = /^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/[\w+=,.@/-]+$/;
 
@@ -112,6 +114,12 @@ export const EC2 = {
   subnetIds: list('CLUSTER_SUBNET_IDS', /^subnet-[0-9a-z]+$/, 'comma-separated subnet ids (subnet-…)'),
   securityGroupId: text('CLUSTER_SECURITY_GROUP_ID', /^sg-[0-9a-z]+$/, 'a security group id (sg-…)'),
   instanceProfileArn: text('INSTANCE_PROFILE_ARN', ARN, 'an instance profile ARN'),
+  deploymentId: text('DEPLOYMENT_ID', DEPLOYMENT_ID, "the deployment's id (its stack's UUID)"),
+  allowedSecurityGroupIds: optionalList(
+    'ALLOWED_SECURITY_GROUP_IDS',
+    /^sg-[0-9a-z]+$/,
+    'comma-separated security group ids (sg-…)',
+  ),
   defaultAmi: optional(text('DEFAULT_AMI', /^ami-[0-9a-z]+$/, 'an AMI id (ami-…)')),
 } as const satisfies Section;
 

@@ -279,5 +279,7 @@ async function providerAdaptersFor(
   options: Pick<LocalControlPlaneOptions, 'home' | 'log'>,
 ): Promise<ProviderAdapters> {
   const { ec2Adapters, localAdapters } = await import('./provider-adapters.ts');
-  return choice.kind === 'local' ? localAdapters(options) : ec2Adapters(choice, region, options.log);
+  if (choice.kind === 'local') return localAdapters(options);
+  const { localDeploymentId } = await import('./deployment-id.ts');
+  return ec2Adapters(choice, { region, deploymentId: await localDeploymentId(options.home) }, options.log);
 }

@@ -22,6 +22,8 @@ export interface Ec2ProviderChoice {
   kind: 'ec2';
   subnetIds: string[];
   securityGroupId: string;
+  /** Groups profiles may add (instance.security_group); none by default. */
+  allowedSecurityGroupIds?: string[];
   instanceProfileArn: string;
   defaultAmi?: string;
 }
@@ -83,14 +85,18 @@ export async function localAdapters(options: {
  */
 export async function ec2Adapters(
   choice: Ec2ProviderChoice,
-  region: string,
+  where: { region: string; deploymentId: string },
   log: (line: string) => void,
 ): Promise<ProviderAdapters> {
+  const { region, deploymentId } = where;
   const { awsAdapters } = await import('../../lambdas/adapters/aws-adapters.ts');
   const adapters = awsAdapters({
     region,
+    deploymentId,
+    warn: log,
     subnetIds: choice.subnetIds,
     clusterSecurityGroupId: choice.securityGroupId,
+    ...(choice.allowedSecurityGroupIds ? { allowedSecurityGroupIds: choice.allowedSecurityGroupIds } : {}),
     instanceProfileArn: choice.instanceProfileArn,
     ...(choice.defaultAmi ? { defaultAmi: choice.defaultAmi } : {}),
   });

@@ -12,8 +12,12 @@ export interface MachineAccessProps {
   readonly instanceRole: IRole;
   /** Its instance profile: the functions stop, start or terminate only instances launched with it. */
   readonly instanceProfileArn: string;
+  /** The deployment's id: the value of the `bilbo:managed` tag it launches with, and acts on. */
+  readonly deploymentId: string;
   /** The subnets instances may be launched into. */
   readonly subnets: readonly ISubnet[];
+  /** The security groups instances may be launched with: the cluster's and the allow-list (bilbo:allowedSecurityGroups). */
+  readonly securityGroupIds: readonly string[];
   /** What a function that launches, looks at or terminates instances must be told (lambdas/config.ts EC2). */
   readonly ec2Environment: Readonly<Record<string, string>>;
   /** Where the secrets live (lambdas/config.ts SECRETS). */
@@ -23,12 +27,9 @@ export interface MachineAccessProps {
 /** What the functions may do to instances: start, stop or terminate (only instances bilbo tagged). */
 export type InstanceAction = 'ec2:TerminateInstances' | 'ec2:StopInstances' | 'ec2:StartInstances';
 
-/** `bilbo:managed = true`: every instance and volume bilbo launches carries it, from the launch on. */
-const MANAGED = { key: TAGS.managed, value: 'true' } as const;
-
 const ANY_MANAGED_INSTANCE =
-  'Instance ids are not known in advance: RunInstances needs the bilbo:managed=true request tag and IMDSv2, CreateTags works only ' +
-  "inside RunInstances, and stop/start/terminate only on instances tagged bilbo:managed=true that run with bilbo's instance profile.";
+  "Instance ids are not known in advance: RunInstances needs the deployment's bilbo:managed request tag and IMDSv2, CreateTags works only " +
+  "inside RunInstances, and stop/start/terminate only on instances with the deployment's bilbo:managed tag that run with bilbo's instance profile.";
 
 /** An ARN in this account and region; `account: false` for resources whose ARN has no account (images). */
 function arn(service: string, resource: string, where: { account?: boolean } = {}): string {
@@ -56,7 +57,7 @@ export class MachineAccess {
   /** RunInstances with bilbo's tags, in the cluster subnets, passing only the instance role; the image's root device. */
   grantLaunch(fn: LambdaFunction): void {
     addEnvironment(fn, this.props.ec2Environment);
-    const managedRequest = { [`aws:RequestTag/${MANAGED.key}`]: MANAGED.value };
+    const managedRequest = { [`aws:RequestTag/${TAGS.managed}`]: this.props.deploymentId };
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['ec2:RunInstances'],
@@ -78,7 +79,7 @@ export class MachineAccess {
         resources: [
           arn('ec2', 'image/*', { account: false }),
           ...this.props.subnets.map((subnet) => arn('ec2', `subnet/${subnet.subnetId}`)),
-          arn('ec2', 'security-group/*'),
+          ...this.props.securityGroupIds.map((id) => arn('ec2', `security-group/${id}`)),
           arn('ec2', 'key-pair/*'),
           arn('ec2', 'network-interface/*'),
         ],
@@ -105,17 +106,12 @@ export class MachineAccess {
     acknowledge(
       role,
       finding('ec2', 'volume/*'),
-      'Volume ids are not known before the launch: RunInstances needs the bilbo:managed=true request tag and an encrypted volume, CreateTags only works inside RunInstances.',
+      "Volume ids are not known before the launch: RunInstances needs the deployment's bilbo:managed request tag and an encrypted volume, CreateTags only works inside RunInstances.",
     );
     acknowledge(
       role,
       finding('ec2', 'image/*', { account: false }),
       "A profile names any image (its own, shared or public): the image's owner is not known in advance.",
-    );
-    acknowledge(
-      role,
-      finding('ec2', 'security-group/*'),
-      "A profile may add its own security group to the cluster's; the preflight checks it exists before any launch.",
     );
     acknowledge(
       role,
@@ -147,9 +143,11 @@ export class MachineAccess {
   }
 
   /**
-   * Stop, start or terminate instances that carry `bilbo:managed = true`
-   * and run with bilbo's instance profile: a tag anyone with
-   * ec2:CreateTags can forge, the profile only who may pass its role.
+   * Stop, start or terminate instances that carry the deployment's
+   * `bilbo:managed` tag and run with bilbo's instance profile: a tag anyone
+   * with ec2:CreateTags can forge, the profile only who may pass its role.
+   * The provider also checks each instance's client token before it
+   * terminates (lambdas/adapters/ec2/provenance.ts).
    */
   grantInstanceActions(fn: LambdaFunction, actions: readonly InstanceAction[]): void {
     fn.addToRolePolicy(
@@ -157,7 +155,7 @@ export class MachineAccess {
         actions: [...actions],
         resources: [arn('ec2', 'instance/*')],
         conditions: {
-          StringEquals: { [`ec2:ResourceTag/${MANAGED.key}`]: MANAGED.value },
+          StringEquals: { [`ec2:ResourceTag/${TAGS.managed}`]: this.props.deploymentId },
           ArnEquals: { 'ec2:InstanceProfile': this.props.instanceProfileArn },
         },
       }),

@@ -41,6 +41,11 @@ export interface BilboStackProps extends StackProps {
    */
   readonly defaultAmi?: string;
   /**
+   * Security groups a profile may add to the cluster's own (`instance.security_group`).
+   * @default - none: instances run with the cluster security group only
+   */
+  readonly allowedSecurityGroupIds?: string[];
+  /**
    * How long a destroy may wait for every instance to be gone before it records FAILED.
    * @default DESTROY_TIMEOUT_SECONDS.default (600)
    */
@@ -66,14 +71,20 @@ export class BilboStack extends Stack {
       allowedCidrs: props.allowedCidrs,
     });
     this.instanceRole = new ClusterInstanceRole(this, 'InstanceRole');
+    // The stack's UUID, the last part of its id: unique to this deployment, stable across updates.
+    const deploymentId = Fn.select(2, Fn.split('/', this.stackId));
     const machines = new MachineAccess({
       instanceRole: this.instanceRole.role,
       instanceProfileArn: this.instanceRole.instanceProfileArn,
+      deploymentId,
       subnets: this.network.subnets,
+      securityGroupIds: [this.network.clusterSecurityGroupId, ...(props.allowedSecurityGroupIds ?? [])],
       ec2Environment: environmentOf(EC2, {
         subnetIds: Fn.join(',', this.network.subnetIds),
         securityGroupId: this.network.clusterSecurityGroupId,
         instanceProfileArn: this.instanceRole.instanceProfileArn,
+        deploymentId,
+        allowedSecurityGroupIds: props.allowedSecurityGroupIds?.join(','),
         defaultAmi: props.defaultAmi,
       }),
       secretsEnvironment: environmentOf(SECRETS, { prefix: SECRETS_PREFIX }),

@@ -1,3 +1,4 @@
+import type { RoleName } from '../../schemas/types.generated.ts';
 import type { Machine } from './ports.ts';
 
 /**
@@ -16,4 +17,13 @@ export function unseenMachine(id: string, stateReason: string): Machine {
     stateReason,
     unseen: true,
   };
+}
+
+/**
+ * The idempotency token of a role's launch. EC2 keeps it on each instance
+ * as its ClientToken, which no one can change afterwards: the EC2 provider
+ * checks it before acting on an instance found by its (forgeable) tags.
+ */
+export function launchToken(clusterId: string, role: RoleName): string {
+  return `${clusterId}-${role}`;
 }

@@ -27,9 +27,11 @@ const task = (name: string) => `lambdas/handlers/tasks/${name}.ts`;
 const LAUNCH = ['ec2:CreateTags', 'ec2:DescribeImages', 'ec2:RunInstances', 'iam:PassRole'];
 const TERMINATE = ['ec2:DescribeInstances', 'ec2:TerminateInstances'];
 const REMOVE_SECRETS = ['ssm:DeleteParameters', 'ssm:GetParametersByPath'];
-const MANAGED = { StringEquals: { 'aws:RequestTag/bilbo:managed': 'true' } };
+/** The deployment's id: its stack's UUID, which no other deployment shares. */
+const DEPLOYMENT_ID = { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] };
+const MANAGED = { StringEquals: { 'aws:RequestTag/bilbo:managed': DEPLOYMENT_ID } };
 const TAGGED = {
-  StringEquals: { 'ec2:ResourceTag/bilbo:managed': 'true' },
+  StringEquals: { 'ec2:ResourceTag/bilbo:managed': DEPLOYMENT_ID },
   ArnEquals: { 'ec2:InstanceProfile': expect.anything() },
 };
 const PARAMETERS = arnText('ssm', 'parameter/bilbo/clusters/*');
@@ -83,7 +85,12 @@ describe('BilboStack access', () => {
             .sort(),
         ]),
       );
-      const EC2 = ['CLUSTER_SECURITY_GROUP_ID', 'CLUSTER_SUBNET_IDS', 'INSTANCE_PROFILE_ARN'];
+      const EC2 = [
+        'CLUSTER_SECURITY_GROUP_ID',
+        'CLUSTER_SUBNET_IDS',
+        'DEPLOYMENT_ID',
+        'INSTANCE_PROFILE_ARN',
+      ];
 
       expect(given).toEqual({
         [API]: [
@@ -121,6 +128,7 @@ describe('BilboStack access', () => {
             'Fn::GetAtt': [expect.stringMatching(/ClusterSecurityGroup/), 'GroupId'],
           },
           INSTANCE_PROFILE_ARN: { 'Fn::GetAtt': [expect.stringMatching(/InstanceProfile/), 'Arn'] },
+          DEPLOYMENT_ID,
         });
         expect(variables).not.toHaveProperty('DEFAULT_AMI');
       }
@@ -133,7 +141,7 @@ describe('BilboStack access', () => {
   });
 
   describe('launching', () => {
-    it('runs instances only with the bilbo:managed=true request tag and IMDSv2, volumes only encrypted', () => {
+    it("runs instances only with the deployment's bilbo:managed request tag and IMDSv2, volumes only encrypted", () => {
       const launching = withAction(allStatements(synth.template), 'ec2:RunInstances');
       const on = (kind: string) =>
         launching.filter((statement) => resourcesIn(statement).some((arn) => arn.endsWith(`:${kind}/*`)));
@@ -152,7 +160,7 @@ describe('BilboStack access', () => {
       }
     });
 
-    it('uses any image, security group and key pair, but only the cluster subnets', () => {
+    it("uses any image and key pair, but only the cluster subnets and the cluster's security group", () => {
       const [, , inputs] = withAction(statementsOf(synth.template, task('launch-role')), 'ec2:RunInstances');
 
       expect(inputs?.Condition).toBeUndefined();
@@ -164,7 +172,9 @@ describe('BilboStack access', () => {
         expect.stringMatching(
           /^arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:subnet\/<.*Subnet2Subnet.*>$/,
         ),
-        arnText('ec2', 'security-group/*'),
+        expect.stringMatching(
+          /^arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:security-group\/<.*ClusterSecurityGroup.*\.GroupId>$/,
+        ),
         arnText('ec2', 'key-pair/*'),
         arnText('ec2', 'network-interface/*'),
       ]);
@@ -195,7 +205,7 @@ describe('BilboStack access', () => {
   });
 
   describe('stopping, starting and terminating', () => {
-    it('touch only instances tagged bilbo:managed=true', () => {
+    it("touch only instances with the deployment's bilbo:managed tag and bilbo's instance profile", () => {
       const lifecycle = allStatements(synth.template).filter((statement) =>
         actionsOf(statement).some((action) => /^ec2:(Terminate|Stop|Start)Instances$/.test(action)),
       );
@@ -220,7 +230,9 @@ describe('BilboStack access', () => {
       new MachineAccess({
         instanceRole,
         instanceProfileArn: 'arn:aws:iam::123456789012:instance-profile/bilbo',
+        deploymentId: DEPLOYMENT_ID as unknown as string,
         subnets: [],
+        securityGroupIds: [],
         ec2Environment: {},
         secretsEnvironment: {},
       }).grantInstanceActions(fn, ['ec2:StopInstances', 'ec2:StartInstances']);
@@ -401,5 +413,44 @@ describe('the API with admin principals', () => {
 
   it('still requires AWS_IAM on every method', () => {
     synth.template.allResourcesProperties('AWS::ApiGateway::Method', { AuthorizationType: 'AWS_IAM' });
+  });
+});
+
+describe('a deployment that lets profiles add security groups', () => {
+  const ALLOWED = ['sg-0a1b2c3d4e5f60718', 'sg-0f0e0d0c0b0a09080'];
+  let synth: Synthesized;
+
+  beforeAll(() => {
+    synth = synthesize({ context: { 'bilbo:allowedSecurityGroups': ALLOWED.join(',') } });
+  });
+  afterAll(() => synth.cleanup());
+
+  it('may launch with those groups and the cluster’s, and no other', () => {
+    const launching = withAction(allStatements(synth.template), 'ec2:RunInstances');
+    const groups = launching.flatMap((statement) =>
+      resourcesIn(statement).filter((arn) => arn.includes(':security-group/')),
+    );
+
+    expect(new Set(groups)).toEqual(
+      new Set([
+        expect.stringMatching(/:security-group\/<.*ClusterSecurityGroup.*\.GroupId>$/),
+        ...ALLOWED.map((id) => arnText('ec2', `security-group/${id}`)),
+      ]),
+    );
+    expect(groups.some((arn) => arn.endsWith('/*'))).toBe(false);
+  });
+
+  it('tells the functions that launch and check launches which groups are allowed', () => {
+    const functions = Object.values(synth.template.findResources('AWS::Lambda::Function'));
+    const told = functions.filter(
+      (fn) => 'ALLOWED_SECURITY_GROUP_IDS' in fn.Properties.Environment.Variables,
+    );
+
+    expect(told.map((fn) => fn.Metadata['bilbo:entry']).sort()).toEqual(
+      expect.arrayContaining(['lambdas/handlers/api.ts', 'lambdas/handlers/tasks/launch-role.ts']),
+    );
+    for (const fn of told) {
+      expect(fn.Properties.Environment.Variables.ALLOWED_SECURITY_GROUP_IDS).toBe(ALLOWED.join(','));
+    }
   });
 });

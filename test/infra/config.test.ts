@@ -15,6 +15,7 @@ describe('stackPropsFromContext', () => {
         'bilbo:subnetIds': 'subnet-a, subnet-b',
         'bilbo:availabilityZones': 'eu-west-1a,eu-west-1b',
         'bilbo:allowedCidrs': '203.0.113.0/24,2001:db8::/32',
+        'bilbo:allowedSecurityGroups': 'sg-0a1b2c3d4e5f60718, sg-0f0e',
         'bilbo:adminPrincipals': 'arn:aws:iam::123456789012:role/data-team',
         'bilbo:defaultAmi': 'ami-0123456789abcdef0',
         'bilbo:tableDeletionProtection': 'false',
@@ -26,6 +27,7 @@ describe('stackPropsFromContext', () => {
         availabilityZones: ['eu-west-1a', 'eu-west-1b'],
       },
       allowedCidrs: ['203.0.113.0/24', '2001:db8::/32'],
+      allowedSecurityGroupIds: ['sg-0a1b2c3d4e5f60718', 'sg-0f0e'],
       adminPrincipals: ['arn:aws:iam::123456789012:role/data-team'],
       defaultAmi: 'ami-0123456789abcdef0',
       tableDeletionProtection: false,
@@ -68,6 +70,7 @@ describe('stackPropsFromContext', () => {
     ['the whole IPv4 internet in two halves', { 'bilbo:allowedCidrs': '0.0.0.0/1,128.0.0.0/1' }],
     ['an IPv4 network wider than /8', { 'bilbo:allowedCidrs': '10.0.0.0/7' }],
     ['an IPv6 network wider than /32', { 'bilbo:allowedCidrs': '2000::/16' }],
+    ['a security group named, not given by id', { 'bilbo:allowedSecurityGroups': 'default' }],
     ['a principal that is not an IAM user or role', { 'bilbo:adminPrincipals': 'alice' }],
     [
       'an admin that is not an IAM user or role',

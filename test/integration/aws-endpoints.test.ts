@@ -49,6 +49,7 @@ function adapters() {
     subnetIds: ['subnet-0a1b2c3d'],
     clusterSecurityGroupId: 'sg-0a1b2c3d',
     instanceProfileArn: 'arn:aws:iam::123456789012:instance-profile/bilbo',
+    deploymentId: '5e0f4a70-9d2b-11f1-8c3e-06a1b2c3d4e5',
   });
 }
 

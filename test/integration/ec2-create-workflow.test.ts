@@ -14,6 +14,7 @@ import {
   EC2_TEST_CONFIG,
   type Ec2Mock,
   ec2Errors,
+  launchedByBilbo,
   MOCK_AMI,
   MOCK_KEY_PAIR,
   MOCK_REGION,
@@ -152,6 +153,21 @@ describe('creating a cluster on EC2', () => {
     await harness.plane.runner.waitForIdle();
   });
 
+  it('refuses a security group the deployment does not allow: 400 naming the field, nothing launched', async () => {
+    const launchesBefore = ec2.state.launches;
+    const denied = { ...profile, instance: { ...profile.instance, security_group: 'sg-0ffffffffffffffff' } };
+
+    await expect(harness.api.createCluster({ name: 'foreign-group', profile: denied })).rejects.toMatchObject(
+      {
+        status: 400,
+        field: 'profile.instance.security_group',
+        message: expect.stringContaining('bilbo:allowedSecurityGroups'),
+      },
+    );
+    expect(ec2.state.launches).toBe(launchesBefore);
+    await expect(harness.api.getCluster('foreign-group')).rejects.toMatchObject({ status: 404 });
+  });
+
   it('retries a throttled launch with the same client token, launching nothing twice', async () => {
     beforeState.LaunchMember = () =>
       ec2.fail({ command: 'RunInstances', error: ec2Errors.throttled(), afterEffect: true });
@@ -201,5 +217,23 @@ describe('creating a cluster on EC2', () => {
     expect(cluster.failure).toBeUndefined();
     expect(cluster.state).toBe('DESTROYED');
     expect(ec2.state.alive(cluster.id)).toEqual([]);
+  });
+
+  it('destroys a cluster without terminating a foreign instance someone tagged as one of its workers', async () => {
+    const created = await createAndSettle('forged-worker');
+    expect(created.state).toBe('READY');
+    // The cluster's tags, but launched by someone else: another client token, another profile.
+    const [foreign] = ec2.state.seed(1, { tags: launchedByBilbo(created.id).tags, state: 'running' });
+
+    await harness.api.destroyCluster('forged-worker');
+    await harness.plane.runner.waitForIdle();
+
+    const cluster = await harness.api.getCluster('forged-worker');
+    expect(cluster.failure).toBeUndefined();
+    expect(cluster.state).toBe('DESTROYED');
+    expect(ec2.state.alive(cluster.id).map((instance) => instance.InstanceId)).toEqual([foreign]);
+    expect(ec2.inputsOf('TerminateInstances').flatMap((input) => input.InstanceIds ?? [])).not.toContain(
+      foreign,
+    );
   });
 });

@@ -39,6 +39,13 @@ const USER_SHUTDOWN = {
   Message: 'Client.UserInitiatedShutdown: User initiated shutdown',
 };
 
+export interface SeedOptions {
+  tags?: Tag[];
+  state?: InstanceStateName;
+  clientToken?: string;
+  instanceProfileArn?: string;
+}
+
 interface Live {
   instance: Instance;
   reservationId: string;
@@ -85,16 +92,22 @@ export class Ec2MockState {
     );
   }
 
-  /** Adds instances without a RunInstances call; returns their ids. */
-  seed(count: number, options: { tags?: Tag[]; state?: InstanceStateName } = {}): string[] {
+  /**
+   * Adds instances without a RunInstances call, as if launched earlier (with
+   * the client token and instance profile given, if any); returns their ids.
+   */
+  seed(count: number, options: SeedOptions = {}): string[] {
     const reservationId = this.newId('r');
+    const input: RunInstancesCommandInput = {
+      ImageId: this.settings.images[0]?.ImageId,
+      InstanceType: 't3.medium',
+      MinCount: 1,
+      MaxCount: 1,
+      ...(options.clientToken ? { ClientToken: options.clientToken } : {}),
+      ...(options.instanceProfileArn ? { IamInstanceProfile: { Arn: options.instanceProfileArn } } : {}),
+    };
     return Array.from({ length: count }, (_, index) => {
-      const live = this.newInstance(
-        { ImageId: this.settings.images[0]?.ImageId, InstanceType: 't3.medium', MinCount: 1, MaxCount: 1 },
-        reservationId,
-        index,
-        options.tags ?? [],
-      );
+      const live = this.newInstance(input, reservationId, index, options.tags ?? []);
       live.unseenFor = 0;
       if (options.state) this.setState(live.instance.InstanceId!, options.state);
       return live.instance.InstanceId!;

@@ -34,6 +34,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import type { Ec2ProviderConfig } from '../../lambdas/adapters/ec2/launch-params.ts';
+import { launchToken } from '../../lambdas/domain/machines.ts';
+import type { RoleName } from '../../schemas/types.generated.ts';
 import {
   type Ec2MockSettings,
   ec2Error,
@@ -41,11 +43,11 @@ import {
   type MockInstanceType,
   type MockSecurityGroup,
 } from './ec2-mock-resources.ts';
-import { Ec2MockState } from './ec2-mock-state.ts';
+import { Ec2MockState, type SeedOptions } from './ec2-mock-state.ts';
 
 export type { MockImage, MockInstanceType, MockSecurityGroup } from './ec2-mock-resources.ts';
 export { ec2Error, ec2Errors } from './ec2-mock-resources.ts';
-export { Ec2MockState } from './ec2-mock-state.ts';
+export { Ec2MockState, type SeedOptions } from './ec2-mock-state.ts';
 
 export const MOCK_REGION = 'eu-west-1';
 export const MOCK_ACCOUNT = '123456789012';
@@ -56,13 +58,34 @@ export const MOCK_ROOT_DEVICE = '/dev/xvda';
 export const MOCK_KEY_PAIR = 'bilbo-key';
 export const MOCK_CLUSTER_SG = 'sg-0c0c0c0c0c0c0c0c0';
 export const MOCK_PROFILE_SG = 'sg-0a1b2c3d4e5f60718';
+/** The stack UUID of the deployment under test. */
+export const MOCK_DEPLOYMENT_ID = '5e0f4a70-9d2b-11f1-8c3e-06a1b2c3d4e5';
 
 /** The deployment settings that match the mock's default world. */
 export const EC2_TEST_CONFIG: Ec2ProviderConfig = {
   subnetIds: [MOCK_SUBNET],
   clusterSecurityGroupId: MOCK_CLUSTER_SG,
   instanceProfileArn: `arn:aws:iam::${MOCK_ACCOUNT}:instance-profile/bilbo-cluster-instances`,
+  deploymentId: MOCK_DEPLOYMENT_ID,
+  allowedSecurityGroupIds: [MOCK_PROFILE_SG],
 };
+
+/**
+ * What an instance bilbo launched for a cluster's role carries, for
+ * Ec2MockState.seed: its tags, the launch's client token and the profile.
+ */
+export function launchedByBilbo(clusterId: string, role: RoleName = 'worker'): SeedOptions {
+  return {
+    tags: [
+      { Key: 'bilbo:cluster-id', Value: clusterId },
+      { Key: 'bilbo:role', Value: role },
+      { Key: 'bilbo:first-index', Value: '0' },
+      { Key: 'bilbo:managed', Value: MOCK_DEPLOYMENT_ID },
+    ],
+    clientToken: launchToken(clusterId, role),
+    instanceProfileArn: EC2_TEST_CONFIG.instanceProfileArn,
+  };
+}
 
 export const DEFAULT_INSTANCE_TYPES: Record<string, MockInstanceType> = {
   't3.small': { vcpus: 2, cores: 1, threadsPerCore: 2, memoryMiB: 2048 },

@@ -16,6 +16,7 @@ const EC2_ENV = {
   CLUSTER_SUBNET_IDS: 'subnet-0a, subnet-0b',
   CLUSTER_SECURITY_GROUP_ID: 'sg-0a1b',
   INSTANCE_PROFILE_ARN: 'arn:aws:iam::123456789012:instance-profile/bilbo',
+  DEPLOYMENT_ID: '5e0f4a70-9d2b-11f1-8c3e-06a1b2c3d4e5',
 };
 
 describe('readConfig', () => {
@@ -24,6 +25,8 @@ describe('readConfig', () => {
       subnetIds: ['subnet-0a', 'subnet-0b'],
       securityGroupId: 'sg-0a1b',
       instanceProfileArn: 'arn:aws:iam::123456789012:instance-profile/bilbo',
+      deploymentId: EC2_ENV.DEPLOYMENT_ID,
+      allowedSecurityGroupIds: [],
       defaultAmi: undefined,
     });
   });
@@ -101,6 +104,8 @@ describe('environmentOf', () => {
       subnetIds: 'subnet-0a',
       securityGroupId: 'sg-0b',
       instanceProfileArn: EC2_ENV.INSTANCE_PROFILE_ARN,
+      deploymentId: EC2_ENV.DEPLOYMENT_ID,
+      allowedSecurityGroupIds: 'sg-0c,sg-0d',
       defaultAmi: 'ami-0c',
     });
 
@@ -108,6 +113,8 @@ describe('environmentOf', () => {
       subnetIds: ['subnet-0a'],
       securityGroupId: 'sg-0b',
       instanceProfileArn: EC2_ENV.INSTANCE_PROFILE_ARN,
+      deploymentId: EC2_ENV.DEPLOYMENT_ID,
+      allowedSecurityGroupIds: ['sg-0c', 'sg-0d'],
       defaultAmi: 'ami-0c',
     });
   });

@@ -16,6 +16,8 @@ import { Ec2LaunchPreflight } from './preflight.ts';
 
 export interface Ec2AdaptersConfig extends Ec2ProviderConfig {
   region: string;
+  /** Where the provider reports instances it refuses to touch (Ec2MachineProviderOptions.warn). */
+  warn?: (message: string) => void;
 }
 
 export interface Ec2Adapters {
@@ -33,11 +35,12 @@ export function ec2Adapters(
   config: Ec2AdaptersConfig,
   client: EC2Client = ec2Client(config.region),
 ): Ec2Adapters {
-  const { region, ...providerConfig } = config;
+  const { region, warn, ...providerConfig } = config;
   const ec2 = new Ec2MachineProvider({
     client,
     config: providerConfig,
     renderUserData: (request) => kindOf(request.bootstrap.kind).userData(request, region),
+    ...(warn ? { warn } : {}),
   });
   return {
     provider: new RetryingMachineProvider(ec2),

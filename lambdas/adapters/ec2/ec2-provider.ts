@@ -32,6 +32,7 @@ import {
   runInstancesInput,
   TAGS,
 } from './launch-params.ts';
+import { foreignReason } from './provenance.ts';
 
 export type { Ec2ProviderConfig } from './launch-params.ts';
 
@@ -40,6 +41,8 @@ export interface Ec2MachineProviderOptions {
   config: Ec2ProviderConfig;
   /** The instance's user-data script for a launch (not base64). */
   renderUserData: (request: LaunchRequest) => string;
+  /** Where the instances bilbo refuses to touch are reported. @default console.warn */
+  warn?: (message: string) => void;
 }
 
 /** Instance ids per Stop/Start/TerminateInstances call, and results per DescribeInstances page. */
@@ -85,6 +88,7 @@ export class Ec2MachineProvider implements MachineProvider {
   private readonly client: EC2Client;
   private readonly config: Ec2ProviderConfig;
   private readonly renderUserData: (request: LaunchRequest) => string;
+  private readonly warn: (message: string) => void;
   private readonly rootDevices = new Map<string, Promise<RootDevice>>();
 
   constructor(options: Ec2MachineProviderOptions) {
@@ -96,6 +100,7 @@ export class Ec2MachineProvider implements MachineProvider {
     this.client = options.client;
     this.config = options.config;
     this.renderUserData = options.renderUserData;
+    this.warn = options.warn ?? ((message) => console.warn(message));
   }
 
   async launch(request: LaunchRequest): Promise<Machine[]> {
@@ -139,16 +144,51 @@ export class Ec2MachineProvider implements MachineProvider {
     await this.act('StartInstances', ids);
   }
 
+  /**
+   * Terminates only instances this deployment launched. Ids come from the
+   * record and from findByCluster, both already ours; checking again costs
+   * one DescribeInstances per 1,000 ids and keeps the one irreversible
+   * action safe from any caller that got an id wrong.
+   */
   async terminate(ids: readonly string[]): Promise<void> {
-    await this.act('TerminateInstances', ids);
+    if (ids.length === 0) return;
+    await this.act('TerminateInstances', await this.ownIds(ids));
   }
 
+  /** Only instances this deployment launched: anyone may put a cluster's tags on an instance. */
   async findByCluster(clusterId: string): Promise<Machine[]> {
     const instances = await this.describeWhere([
       { Name: `tag:${TAGS.clusterId}`, Values: [clusterId] },
+      { Name: `tag:${TAGS.managed}`, Values: [this.config.deploymentId] },
       { Name: 'instance-state-name', Values: LIVE_STATES },
     ]);
-    return instances.map(toMachine);
+    return this.withoutForeign(instances).map(toMachine);
+  }
+
+  /**
+   * The ids less those of instances EC2 lists but this deployment did not
+   * launch, each reported. An id EC2 does not list yet (launched a moment
+   * ago) is kept: a foreign instance is never that new.
+   */
+  private async ownIds(ids: readonly string[]): Promise<string[]> {
+    const unique = [...new Set(ids)];
+    const listed: Instance[] = [];
+    for (const batch of batches(unique, EC2_BATCH)) listed.push(...(await this.describeBatch(batch)));
+    const foreign = new Set(listed.filter((instance) => this.isForeign(instance)).map((i) => i.InstanceId));
+    return unique.filter((id) => !foreign.has(id));
+  }
+
+  private withoutForeign(instances: Instance[]): Instance[] {
+    return instances.filter((instance) => !this.isForeign(instance));
+  }
+
+  /** Reports an instance this deployment did not launch. */
+  private isForeign(instance: Instance): boolean {
+    const reason = foreignReason(instance, this.config);
+    if (reason === undefined) return false;
+    const cluster = tagOf(instance, TAGS.clusterId) ?? 'unknown';
+    this.warn(`left ${instance.InstanceId} alone: it carries the tags of cluster ${cluster} but ${reason}`);
+    return true;
   }
 
   /**

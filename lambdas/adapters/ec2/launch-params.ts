@@ -16,6 +16,10 @@ export interface Ec2ProviderConfig {
   clusterSecurityGroupId: string;
   /** The instance profile whose role reads the cluster's secrets and talks to SSM. */
   instanceProfileArn: string;
+  /** This deployment's id: the value of the `bilbo:managed` tag on everything it launches. */
+  deploymentId: string;
+  /** The groups a profile may add to the cluster's (`instance.security_group`): none by default. */
+  allowedSecurityGroupIds?: readonly string[];
   /** The image for profiles that name none. */
   defaultAmi?: string;
 }
@@ -26,6 +30,7 @@ export const TAGS = {
   cluster: 'bilbo:cluster',
   role: 'bilbo:role',
   owner: 'bilbo:owner',
+  /** Its value is the deployment's id (Ec2ProviderConfig.deploymentId). */
   managed: 'bilbo:managed',
   /** The role index of the call's first instance: an instance's index is this plus its AmiLaunchIndex. */
   firstIndex: 'bilbo:first-index',
@@ -76,13 +81,13 @@ export function instanceName(
  * The profile's tags, then bilbo's. Ours win on a conflict, and keys with
  * the reserved `aws:` prefix are dropped because EC2 refuses the whole call.
  */
-export function launchTags(request: Ec2LaunchRequest): Tag[] {
+export function launchTags(request: Ec2LaunchRequest, deploymentId: string): Tag[] {
   const ours: Tag[] = [
     { Key: TAGS.clusterId, Value: request.clusterId },
     { Key: TAGS.cluster, Value: request.clusterName },
     { Key: TAGS.role, Value: request.role },
     { Key: TAGS.owner, Value: request.owner },
-    { Key: TAGS.managed, Value: 'true' },
+    { Key: TAGS.managed, Value: deploymentId },
     { Key: TAGS.firstIndex, Value: String(request.firstIndex) },
     { Key: 'Name', Value: instanceName(request) },
   ];
@@ -96,6 +101,20 @@ export function launchTags(request: Ec2LaunchRequest): Tag[] {
 /** What a launch asks EC2 for; what the machines then start (the bootstrap) is the user-data's. */
 export type Ec2LaunchRequest = Omit<LaunchRequest, 'bootstrap'>;
 
+/** Why a profile may not attach `groupId`, or undefined when it may. */
+export function securityGroupRefusal(
+  groupId: string,
+  config: Pick<Ec2ProviderConfig, 'clusterSecurityGroupId' | 'allowedSecurityGroupIds'>,
+): string | undefined {
+  const allowed = config.allowedSecurityGroupIds ?? [];
+  if (groupId === config.clusterSecurityGroupId || allowed.includes(groupId)) return undefined;
+  const which = allowed.length > 0 ? `only ${allowed.join(', ')}` : 'none';
+  return (
+    `security group ${groupId} is not one this deployment lets profiles attach (it allows ${which}, ` +
+    "besides the cluster's own); leave security_group out, or ask an admin to add the group to bilbo:allowedSecurityGroups"
+  );
+}
+
 /** One call for all `count` instances of the request: all or nothing. */
 export function runInstancesInput(
   request: Ec2LaunchRequest,
@@ -103,7 +122,11 @@ export function runInstancesInput(
   options: LaunchParamsOptions = {},
 ): RunInstancesCommandInput {
   const { instance } = request;
-  const tags = launchTags(request);
+  const refusal = instance.security_group && securityGroupRefusal(instance.security_group, config);
+  if (refusal) {
+    throw new ValidationError(`instance.security_group: ${refusal}`, { field: 'instance.security_group' });
+  }
+  const tags = launchTags(request, config.deploymentId);
   const securityGroupIds = [
     ...new Set([
       config.clusterSecurityGroupId,

@@ -23,6 +23,7 @@ import {
   type Ec2ProviderConfig,
   rootDeviceOf,
   runInstancesInput,
+  securityGroupRefusal,
 } from './launch-params.ts';
 
 export interface Ec2LaunchPreflightOptions {
@@ -150,6 +151,20 @@ export class Ec2LaunchPreflight implements LaunchPreflight {
     fieldOf: (role: RolePlan, field: Ec2Field) => string,
     region: string,
   ): Promise<Problem[]> {
+    const refused = firstUseOfEach(roles, (role) => role.instance.security_group).flatMap(
+      ({ role, value }) => {
+        const refusal = securityGroupRefusal(value, this.config);
+        return refusal
+          ? [
+              {
+                field: fieldOf(role, 'security_group'),
+                message: `${fieldOf(role, 'security_group')}: ${refusal}`,
+              },
+            ]
+          : [];
+      },
+    );
+    if (refused.length > 0) return refused;
     const ids = distinct(roles.map((role) => role.instance.security_group));
     if (ids.length === 0) return [];
     const answer = await this.send('DescribeSecurityGroups', () =>

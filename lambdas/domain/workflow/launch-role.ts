@@ -2,6 +2,7 @@ import type { ClusterInstance, RoleName } from '../../../schemas/types.generated
 import { ProvisioningError } from '../errors.ts';
 import { kindOf } from '../kinds/index.ts';
 import { networkForPeople } from '../kinds/kind.ts';
+import { launchToken } from '../machines.ts';
 import type { ClusterStore, Machine, MachineProvider, SecretNames } from '../ports.ts';
 import { loadCluster } from './load-cluster.ts';
 
@@ -53,7 +54,7 @@ export async function launchRole(input: LaunchRoleInput, deps: LaunchRoleDeps): 
     count: rolePlan.count,
     instance: rolePlan.instance,
     instanceType: rolePlan.instanceType,
-    idempotencyToken: `${cluster.id}-${input.role}`,
+    idempotencyToken: launchToken(cluster.id, input.role),
     bootstrap: kind.bootstrap(cluster.id, rolePlan, {
       ...(input.primaryAddress ? { primaryAddress: input.primaryAddress } : {}),
       secrets: deps.secrets,

@@ -6,6 +6,7 @@ import {
   ec2Errors,
   MOCK_AMI,
   MOCK_CLUSTER_SG,
+  MOCK_DEPLOYMENT_ID,
   MOCK_PROFILE_SG,
   MOCK_ROOT_DEVICE,
   MOCK_SUBNET,
@@ -19,7 +20,7 @@ const OUR_TAGS = [
   { Key: 'bilbo:cluster', Value: 'analytics' },
   { Key: 'bilbo:role', Value: 'worker' },
   { Key: 'bilbo:owner', Value: OWNER },
-  { Key: 'bilbo:managed', Value: 'true' },
+  { Key: 'bilbo:managed', Value: MOCK_DEPLOYMENT_ID },
   { Key: 'bilbo:first-index', Value: '0' },
   { Key: 'Name', Value: 'bilbo-analytics-worker' },
 ];

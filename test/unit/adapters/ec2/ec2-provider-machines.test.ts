@@ -2,14 +2,15 @@ import type { Instance } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toMachine } from '../../../../lambdas/adapters/ec2/ec2-provider.ts';
 import { ProviderBusyError } from '../../../../lambdas/domain/errors.ts';
-import { type Ec2Mock, ec2Errors, mockEc2 } from '../../../support/ec2-mock.ts';
+import {
+  type Ec2Mock,
+  ec2Errors,
+  launchedByBilbo,
+  MOCK_DEPLOYMENT_ID,
+  mockEc2,
+  type SeedOptions,
+} from '../../../support/ec2-mock.ts';
 import { CLUSTER_ID, providerOver, workerLaunch } from './launch-fixtures.ts';
-
-const clusterTags = (clusterId: string, role = 'worker') => [
-  { Key: 'bilbo:cluster-id', Value: clusterId },
-  { Key: 'bilbo:role', Value: role },
-  { Key: 'bilbo:first-index', Value: '0' },
-];
 
 describe('Ec2MachineProvider.describe', () => {
   let ec2: Ec2Mock;
@@ -17,7 +18,7 @@ describe('Ec2MachineProvider.describe', () => {
 
   it('describes 2,500 instances in one call per 1,000 ids', async () => {
     ec2 = mockEc2();
-    const ids = ec2.state.seed(2_500, { tags: clusterTags(CLUSTER_ID), state: 'running' });
+    const ids = ec2.state.seed(2_500, { ...launchedByBilbo(CLUSTER_ID), state: 'running' });
 
     const machines = await providerOver(ec2).describe(ids);
 
@@ -32,7 +33,7 @@ describe('Ec2MachineProvider.describe', () => {
 
   it('asks again by instance-id filter, 200 at a time, when EC2 does not list an id yet', async () => {
     ec2 = mockEc2({ unseenDescribes: 2 });
-    const known = ec2.state.seed(300, { tags: clusterTags(CLUSTER_ID), state: 'running' });
+    const known = ec2.state.seed(300, { ...launchedByBilbo(CLUSTER_ID), state: 'running' });
     const [fresh] = (await providerOver(ec2).launch(workerLaunch({ count: 1 }))).map((machine) => machine.id);
 
     const machines = await providerOver(ec2).describe([fresh!, ...known]);
@@ -49,7 +50,7 @@ describe('Ec2MachineProvider.describe', () => {
 
   it('follows NextToken until EC2 has answered every page', async () => {
     ec2 = mockEc2({ pageSize: 80 });
-    ec2.state.seed(200, { tags: clusterTags(CLUSTER_ID) });
+    ec2.state.seed(200, launchedByBilbo(CLUSTER_ID));
 
     const machines = await providerOver(ec2).findByCluster(CLUSTER_ID);
 
@@ -64,7 +65,7 @@ describe('Ec2MachineProvider.describe', () => {
 
   it('answers an instance EC2 does not know as terminated', async () => {
     ec2 = mockEc2();
-    const [gone, kept] = ec2.state.seed(2, { tags: clusterTags(CLUSTER_ID), state: 'running' });
+    const [gone, kept] = ec2.state.seed(2, { ...launchedByBilbo(CLUSTER_ID), state: 'running' });
     ec2.state.forget(gone!);
 
     const machines = await providerOver(ec2).describe([gone!, kept!, 'i-0ffffffffffffffff']);
@@ -105,7 +106,7 @@ describe('Ec2MachineProvider.describe', () => {
 
   it('says why an instance died', async () => {
     ec2 = mockEc2();
-    const [id] = ec2.state.seed(1, { tags: clusterTags(CLUSTER_ID), state: 'running' });
+    const [id] = ec2.state.seed(1, { ...launchedByBilbo(CLUSTER_ID), state: 'running' });
     ec2.state.kill(id!, 'Server.SpotInstanceTermination: Spot instance termination');
 
     const [machine] = await providerOver(ec2).describe([id!]);
@@ -179,9 +180,9 @@ describe('Ec2MachineProvider.findByCluster', () => {
 
   it('finds the cluster’s instances that are not shutting down or terminated, by tag', async () => {
     ec2 = mockEc2({ pageSize: 5 });
-    const live = ec2.state.seed(7, { tags: clusterTags(CLUSTER_ID), state: 'running' });
-    const [ended] = ec2.state.seed(1, { tags: clusterTags(CLUSTER_ID), state: 'terminated' });
-    ec2.state.seed(3, { tags: clusterTags('c-someone-else'), state: 'running' });
+    const live = ec2.state.seed(7, { ...launchedByBilbo(CLUSTER_ID), state: 'running' });
+    const [ended] = ec2.state.seed(1, { ...launchedByBilbo(CLUSTER_ID), state: 'terminated' });
+    ec2.state.seed(3, { ...launchedByBilbo('c-someone-else'), state: 'running' });
 
     const machines = await providerOver(ec2).findByCluster(CLUSTER_ID);
 
@@ -189,9 +190,81 @@ describe('Ec2MachineProvider.findByCluster', () => {
     expect(machines.map((machine) => machine.id)).not.toContain(ended);
     expect(ec2.inputsOf('DescribeInstances')[0]?.Filters).toEqual([
       { Name: 'tag:bilbo:cluster-id', Values: [CLUSTER_ID] },
+      { Name: 'tag:bilbo:managed', Values: [MOCK_DEPLOYMENT_ID] },
       { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
     ]);
     expect(ec2.callsOf('DescribeInstances')).toBe(2);
+  });
+});
+
+/** The cluster's tags on an instance bilbo did not launch, each time with one proof missing. */
+function forgeries(ec2: Ec2Mock): Record<string, string> {
+  const ours = launchedByBilbo(CLUSTER_ID);
+  const seedOne = (options: SeedOptions) => ec2.state.seed(1, { ...options, state: 'running' })[0]!;
+  return {
+    'a tag saying bilbo:managed=true': seedOne({
+      ...ours,
+      tags: ours.tags!.map((tag) => (tag.Key === 'bilbo:managed' ? { ...tag, Value: 'true' } : tag)),
+    }),
+    "another deployment's tag": seedOne({
+      ...ours,
+      tags: ours.tags!.map((tag) =>
+        tag.Key === 'bilbo:managed' ? { ...tag, Value: '0b7c9e10-9d2b-11f1-8c3e-06a1b2c3d4e5' } : tag,
+      ),
+    }),
+    'another instance profile': seedOne({
+      ...ours,
+      instanceProfileArn: 'arn:aws:iam::123456789012:instance-profile/someone-elses',
+    }),
+    'no client token': seedOne({ tags: ours.tags!, instanceProfileArn: ours.instanceProfileArn! }),
+    "another launch's client token": seedOne({ ...ours, clientToken: 'console-launch-7f3a' }),
+  };
+}
+
+describe('instances carrying a cluster’s tags that bilbo did not launch', () => {
+  let ec2: Ec2Mock;
+  afterEach(() => ec2.restore());
+
+  it('are not found as the cluster’s, each one reported with the reason', async () => {
+    ec2 = mockEc2();
+    const ours = ec2.state.seed(2, { ...launchedByBilbo(CLUSTER_ID), state: 'running' });
+    const forged = forgeries(ec2);
+    const warnings: string[] = [];
+
+    const machines = await providerOver(ec2, {}, (line) => warnings.push(line)).findByCluster(CLUSTER_ID);
+
+    expect(machines.map((machine) => machine.id)).toEqual(ours);
+    // The wrong tag value is filtered out by EC2; the other three are seen and refused here.
+    expect(warnings).toHaveLength(3);
+    for (const [what, id] of Object.entries(forged).slice(2)) {
+      expect(
+        warnings.some((line) => line.includes(id)),
+        what,
+      ).toBe(true);
+    }
+    expect(warnings.join('\n')).toMatch(/instance profile[\s\S]*client token[\s\S]*client token/);
+  });
+
+  it('are never terminated, even when a caller names them', async () => {
+    ec2 = mockEc2();
+    const ours = ec2.state.seed(2, { ...launchedByBilbo(CLUSTER_ID), state: 'running' });
+    const forged = Object.values(forgeries(ec2));
+    const warnings: string[] = [];
+
+    await providerOver(ec2, {}, (line) => warnings.push(line)).terminate([...forged, ...ours]);
+
+    expect(ec2.inputsOf('TerminateInstances')).toEqual([{ InstanceIds: ours }]);
+    for (const id of forged) expect(ec2.state.instance(id).State?.Name).toBe('running');
+    expect(warnings).toHaveLength(forged.length);
+  });
+
+  it('do not stop a terminate of instances EC2 does not list yet', async () => {
+    ec2 = mockEc2({ unseenDescribes: 5 });
+    const launched = await providerOver(ec2).launch(workerLaunch({ count: 2 }));
+
+    await providerOver(ec2).terminate(launched.map((machine) => machine.id));
+
+    expect(ec2.inputsOf('TerminateInstances')[0]?.InstanceIds).toEqual(launched.map((m) => m.id));
   });
 });
 
@@ -202,7 +275,7 @@ describe('Ec2MachineProvider stop, start and terminate', () => {
   it('terminates every instance, and terminating again is not an error', async () => {
     ec2 = mockEc2();
     const provider = providerOver(ec2);
-    const ids = ec2.state.seed(3, { tags: clusterTags(CLUSTER_ID), state: 'running' });
+    const ids = ec2.state.seed(3, { ...launchedByBilbo(CLUSTER_ID), state: 'running' });
 
     await provider.terminate(ids);
     await provider.terminate(ids);
@@ -213,7 +286,7 @@ describe('Ec2MachineProvider stop, start and terminate', () => {
 
   it('terminates the instances EC2 knows when the call names one it has forgotten', async () => {
     ec2 = mockEc2();
-    const [forgotten, ...rest] = ec2.state.seed(3, { tags: clusterTags(CLUSTER_ID), state: 'running' });
+    const [forgotten, ...rest] = ec2.state.seed(3, { ...launchedByBilbo(CLUSTER_ID), state: 'running' });
     ec2.state.forget(forgotten!);
 
     await providerOver(ec2).terminate([forgotten!, ...rest]);
@@ -224,7 +297,7 @@ describe('Ec2MachineProvider stop, start and terminate', () => {
 
   it('terminates 2,500 instances in calls of at most 1,000', async () => {
     ec2 = mockEc2();
-    const ids = ec2.state.seed(2_500, { tags: clusterTags(CLUSTER_ID), state: 'running' });
+    const ids = ec2.state.seed(2_500, { ...launchedByBilbo(CLUSTER_ID), state: 'running' });
 
     await providerOver(ec2).terminate(ids);
 
@@ -235,8 +308,8 @@ describe('Ec2MachineProvider stop, start and terminate', () => {
 
   it('stops the running instances of a call that also names a terminated one', async () => {
     ec2 = mockEc2();
-    const [running] = ec2.state.seed(1, { tags: clusterTags(CLUSTER_ID), state: 'running' });
-    const [ended] = ec2.state.seed(1, { tags: clusterTags(CLUSTER_ID), state: 'terminated' });
+    const [running] = ec2.state.seed(1, { ...launchedByBilbo(CLUSTER_ID), state: 'running' });
+    const [ended] = ec2.state.seed(1, { ...launchedByBilbo(CLUSTER_ID), state: 'terminated' });
 
     await providerOver(ec2).stop([running!, ended!]);
 
@@ -245,8 +318,8 @@ describe('Ec2MachineProvider stop, start and terminate', () => {
 
   it('starts stopped instances, leaving running ones as they are', async () => {
     ec2 = mockEc2();
-    const [stopped] = ec2.state.seed(1, { tags: clusterTags(CLUSTER_ID), state: 'stopped' });
-    const [running] = ec2.state.seed(1, { tags: clusterTags(CLUSTER_ID), state: 'running' });
+    const [stopped] = ec2.state.seed(1, { ...launchedByBilbo(CLUSTER_ID), state: 'stopped' });
+    const [running] = ec2.state.seed(1, { ...launchedByBilbo(CLUSTER_ID), state: 'running' });
 
     await providerOver(ec2).start([stopped!, running!]);
 
@@ -256,14 +329,14 @@ describe('Ec2MachineProvider stop, start and terminate', () => {
 
   it('reports an instance still stopping, asked to start, as a busy provider', async () => {
     ec2 = mockEc2();
-    const [stopping] = ec2.state.seed(1, { tags: clusterTags(CLUSTER_ID), state: 'stopping' });
+    const [stopping] = ec2.state.seed(1, { ...launchedByBilbo(CLUSTER_ID), state: 'stopping' });
 
     await expect(providerOver(ec2).start([stopping!])).rejects.toThrow(ProviderBusyError);
   });
 
   it('reports throttling of a terminate as a busy provider', async () => {
     ec2 = mockEc2({ faults: [{ command: 'TerminateInstances', error: ec2Errors.throttled() }] });
-    const ids = ec2.state.seed(1, { tags: clusterTags(CLUSTER_ID), state: 'running' });
+    const ids = ec2.state.seed(1, { ...launchedByBilbo(CLUSTER_ID), state: 'running' });
 
     await expect(providerOver(ec2).terminate(ids)).rejects.toThrow(ProviderBusyError);
   });

@@ -51,10 +51,15 @@ export function workerLaunch(overrides: Partial<LaunchRequest> = {}): LaunchRequ
 export const renderUserData = (request: LaunchRequest): string =>
   `#!/bin/bash\nset -euo pipefail\necho "bilbo ${request.role} of ${request.clusterName}"\n`;
 
-export function providerOver(ec2: Ec2Mock, config: Partial<Ec2ProviderConfig> = {}): Ec2MachineProvider {
+export function providerOver(
+  ec2: Ec2Mock,
+  config: Partial<Ec2ProviderConfig> = {},
+  warn: (line: string) => void = () => {},
+): Ec2MachineProvider {
   return new Ec2MachineProvider({
     client: ec2.client,
     config: { ...EC2_TEST_CONFIG, ...config },
     renderUserData,
+    warn,
   });
 }

@@ -6,12 +6,12 @@ import {
   runInstancesInput,
 } from '../../../../lambdas/adapters/ec2/launch-params.ts';
 import { ValidationError } from '../../../../lambdas/domain/errors.ts';
-import { EC2_TEST_CONFIG, MOCK_CLUSTER_SG } from '../../../support/ec2-mock.ts';
+import { EC2_TEST_CONFIG, MOCK_CLUSTER_SG, MOCK_DEPLOYMENT_ID } from '../../../support/ec2-mock.ts';
 import { workerLaunch } from './launch-fixtures.ts';
 
 describe('launchTags', () => {
   it('keeps the profile’s tags but lets bilbo’s win, and drops the aws: keys EC2 refuses', () => {
-    const tags = launchTags(workerLaunch());
+    const tags = launchTags(workerLaunch(), MOCK_DEPLOYMENT_ID);
 
     expect(tags.filter((tag) => tag.Key === 'Name')).toEqual([
       { Key: 'Name', Value: 'bilbo-analytics-worker' },
@@ -19,6 +19,17 @@ describe('launchTags', () => {
     expect(tags.filter((tag) => tag.Key === 'bilbo:role')).toEqual([{ Key: 'bilbo:role', Value: 'worker' }]);
     expect(tags.some((tag) => tag.Key?.startsWith('aws:'))).toBe(false);
     expect(tags[0]).toEqual({ Key: 'team', Value: 'data' });
+  });
+
+  it("marks the instance as this deployment's: bilbo:managed is the deployment id", () => {
+    const tags = launchTags(
+      workerLaunch({ instance: { ...workerLaunch().instance, tags: [['bilbo:managed', 'true']] } }),
+      MOCK_DEPLOYMENT_ID,
+    );
+
+    expect(tags.filter((tag) => tag.Key === 'bilbo:managed')).toEqual([
+      { Key: 'bilbo:managed', Value: MOCK_DEPLOYMENT_ID },
+    ]);
   });
 });
 
@@ -52,6 +63,16 @@ describe('imageIdOf', () => {
 const ROOT = { name: '/dev/xvda', sizeGiB: 8 };
 
 describe('runInstancesInput', () => {
+  it('refuses a security group the deployment does not allow, even past the preflight', () => {
+    const launch = workerLaunch({
+      instance: { ...workerLaunch().instance, security_group: 'sg-0f0f0f0f0f0f0f0f0' },
+    });
+
+    expect(() => runInstancesInput(launch, EC2_TEST_CONFIG, { rootDevice: { name: '/dev/xvda' } })).toThrow(
+      /^instance\.security_group: security group sg-0f0f0f0f0f0f0f0f0 is not one this deployment lets profiles attach/,
+    );
+  });
+
   it('makes a dry run without a client token', () => {
     const input = runInstancesInput(workerLaunch(), EC2_TEST_CONFIG, {
       dryRun: true,

@@ -113,7 +113,9 @@ describe('Ec2LaunchPreflight', () => {
     const profile = goodProfile();
     profile.notebook!.instance!.security_group = 'sg-0deadbeefdeadbeef';
 
-    const checked = check(ec2, profile);
+    const checked = check(ec2, profile, {
+      allowedSecurityGroupIds: [MOCK_PROFILE_SG, 'sg-0deadbeefdeadbeef'],
+    });
 
     await expect(checked).rejects.toMatchObject({
       field: 'profile.dask.worker.instance.ami',
@@ -121,6 +123,42 @@ describe('Ec2LaunchPreflight', () => {
         'profile.notebook.instance.security_group: security group sg-0deadbeefdeadbeef does not exist in eu-west-1',
       ),
     });
+  });
+
+  it('refuses a security group the deployment does not allow, before asking EC2 about it', async () => {
+    ec2 = world();
+    const profile = goodProfile();
+    profile.dask!.worker!.instance!.security_group = 'sg-0a1b2c3d4e5f6a7b8';
+
+    const checked = check(ec2, profile, { allowedSecurityGroupIds: [MOCK_PROFILE_SG] });
+
+    await expect(checked).rejects.toBeInstanceOf(ValidationError);
+    await expect(checked).rejects.toMatchObject({
+      field: 'profile.dask.worker.instance.security_group',
+      message: expect.stringContaining(
+        `profile.dask.worker.instance.security_group: security group sg-0a1b2c3d4e5f6a7b8 is not one this deployment lets profiles attach (it allows only ${MOCK_PROFILE_SG}`,
+      ),
+    });
+    expect(ec2.callsOf('DescribeSecurityGroups')).toBe(0);
+    expect(ec2.inputsOf('RunInstances')).toEqual([]);
+  });
+
+  it('allows no group but the cluster’s when the deployment names none', async () => {
+    ec2 = world();
+
+    await expect(check(ec2, goodProfile(), { allowedSecurityGroupIds: [] })).rejects.toMatchObject({
+      field: 'profile.instance.security_group',
+      message: expect.stringContaining("(it allows none, besides the cluster's own)"),
+    });
+    await expect(
+      check(
+        ec2,
+        { ...goodProfile(), instance: { ...goodProfile().instance, security_group: MOCK_CLUSTER_SG } },
+        {
+          allowedSecurityGroupIds: [],
+        },
+      ),
+    ).resolves.toBeUndefined();
   });
 
   it('refuses a security group outside the cluster network', async () => {
