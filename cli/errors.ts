@@ -121,6 +121,23 @@ export class CommandFailedError extends CliError {
   readonly code = 'COMMAND_FAILED';
 }
 
+/**
+ * One browser could not open a URL: it is missing, not executable, or
+ * failed at once. Commands never exit on it: they print the URL instead.
+ */
+export class BrowserLaunchError extends CliError {
+  readonly code = 'BROWSER_LAUNCH_FAILED';
+
+  constructor(
+    /** How messages name the browser: `"firefox" from $BROWSER`. */
+    readonly browser: string,
+    problem: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`${browser} ${problem}`, options);
+  }
+}
+
 /** Another `bilbo local` already runs on this BILBO_HOME. */
 export class LocalPlaneRunningError extends CliError {
   readonly code = 'LOCAL_PLANE_RUNNING';

@@ -6,8 +6,9 @@
 import type { Readable, Writable } from 'node:stream';
 import packageJson from '../package.json' with { type: 'json' };
 import type { BilboApi } from './api/client.ts';
+import type { BrowserOutcome } from './browser.ts';
 import { bilboHome, type Env } from './config.ts';
-import { CancelledError, CommandFailedError } from './errors.ts';
+import { CancelledError } from './errors.ts';
 import type { LocalProviderChoice } from './local/control-plane.ts';
 
 export interface IOStreams {
@@ -54,7 +55,12 @@ export interface Factory {
   /** The signed API client; reads the config and credentials on first use. */
   api(): Promise<BilboApi>;
   prompter: Prompter;
-  openBrowser(url: string): Promise<void>;
+  /**
+   * Opens `url` in a browser (cli/browser.ts decides which: the profile's
+   * webbrowser, $BROWSER, the platform's opener). Never throws for a missing
+   * or failing browser: the outcome says whether it opened, and why not.
+   */
+  openBrowser(url: string, options?: { webbrowser?: string }): Promise<BrowserOutcome>;
   /** Milliseconds since the epoch. */
   now(): number;
   /** Resolves after `ms`, or rejects as soon as `signal` aborts. */
@@ -92,7 +98,10 @@ export function createFactory(): Factory {
       return api;
     },
     prompter: { confirm: (question) => confirmOnTerminal(io, question) },
-    openBrowser,
+    async openBrowser(url, options = {}) {
+      const { openInBrowser } = await import('./browser.ts');
+      return openInBrowser(url, { ...options, env, platform: process.platform });
+    },
     now: () => Date.now(),
     async sleep(ms, signal) {
       const { setTimeout: wait } = await import('node:timers/promises');
@@ -166,26 +175,4 @@ async function confirmOnTerminal(io: IOStreams, question: string): Promise<boole
   } finally {
     rl.close();
   }
-}
-
-async function openBrowser(url: string): Promise<void> {
-  const { spawn } = await import('node:child_process');
-  const [command, args] =
-    process.platform === 'darwin'
-      ? ['open', [url]]
-      : process.platform === 'win32'
-        ? ['cmd', ['/c', 'start', '""', url]]
-        : ['xdg-open', [url]];
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(command, args, { detached: true, stdio: 'ignore' });
-    child.once('error', (cause) => {
-      reject(
-        new CommandFailedError(`could not start ${command} to open ${url}: ${cause.message}`, { cause }),
-      );
-    });
-    child.once('spawn', () => {
-      child.unref();
-      resolve();
-    });
-  });
 }

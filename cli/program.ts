@@ -180,8 +180,16 @@ export function buildProgram(f: Factory, run: Runner = lazyRunner(f)): Command {
   command('dashboard', "Open a cluster's Dask dashboard in the browser.")
     .argument('<name>', 'cluster name')
     .option('-u, --url', 'print the URL instead of opening it')
-    .addHelpText('after', examples('$ bilbo dashboard analytics', '$ bilbo dashboard analytics -u'))
-    .action(async (name: string, o: { url?: boolean }) => run('dashboard', { name, url: o.url === true }));
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `${examples('$ bilbo dashboard analytics', '$ bilbo dashboard analytics -u', '$ BROWSER=firefox bilbo dashboard analytics')}\n` +
+        "The browser: the profile's webbrowser, else $BROWSER (entries separated by ':', %s for the URL),\n" +
+        'else the platform opener (xdg-open only with a display). Without one, the URL is printed.\n',
+    )
+    .action(async (name: string, o: { url?: boolean; json?: boolean }) =>
+      run('dashboard', { name, url: o.url === true, json: o.json === true }),
+    );
 
   command(
     'local',

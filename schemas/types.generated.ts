@@ -274,6 +274,10 @@ export interface Plan {
    * Reach the cluster on private addresses (the profile's private_command): the dashboard URL uses the scheduler's private IP.
    */
   privateCommand?: boolean;
+  /**
+   * The browser the CLI opens the cluster's URLs with (the profile's webbrowser): one program, by path or name, given the URL as its only argument.
+   */
+  webbrowser?: string;
 }
 
 /**

@@ -162,6 +162,15 @@ describe('the API handler', () => {
       expect(answer.status).toBe(200);
       expect(answer.body).toEqual(created.body);
     });
+
+    it("carries the profile's webbrowser in the plan, for `bilbo dashboard`", async () => {
+      await create('analytics', { profile: { ...PROFILE, webbrowser: '/opt/browsers/firefox' } });
+
+      const answer = await call<Cluster>('GET', '/clusters/analytics');
+
+      expect(() => assertValid(schemaIds.cluster, answer.body, 'cluster')).not.toThrow();
+      expect(answer.body.plan.webbrowser).toBe('/opt/browsers/firefox');
+    });
   });
 
   describe('GET /clusters/{name}/events', () => {

@@ -2,14 +2,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { dashboardRun } from '../../../cli/commands/dashboard.ts';
 import { descRun } from '../../../cli/commands/desc.ts';
 import { localRun } from '../../../cli/commands/local.ts';
 import { planRun } from '../../../cli/commands/plan.ts';
 import { versionRun } from '../../../cli/commands/version.ts';
-import { ClusterStateError } from '../../../cli/errors.ts';
 import { main } from '../../../cli/main.ts';
-import { aCluster, anEvent, aPlan, fakeFactory, readyCluster, scriptedApi } from './fakes.ts';
+import { anEvent, aPlan, fakeFactory, readyCluster, scriptedApi } from './fakes.ts';
 
 describe('bilbo version', () => {
   it('prints "bilbo <version>"', async () => {
@@ -100,30 +98,6 @@ describe('bilbo desc', () => {
       ...detailed(),
       events: [anEvent(1, 'recorded the cluster')],
     });
-  });
-});
-
-describe('bilbo dashboard', () => {
-  it('opens the dashboard of a READY cluster in the browser', async () => {
-    const fake = fakeFactory({ api: scriptedApi({ states: [readyCluster()] }) });
-    await dashboardRun({ name: 'analytics', url: false }, fake.f);
-    expect(fake.opened).toEqual(['http://10.0.0.5:8787/status']);
-    expect(fake.stdout.text).toBe('');
-  });
-
-  it('prints the URL only with -u', async () => {
-    const fake = fakeFactory({ api: scriptedApi({ states: [readyCluster()] }) });
-    await dashboardRun({ name: 'analytics', url: true }, fake.f);
-    expect(fake.stdout.text).toBe('http://10.0.0.5:8787/status\n');
-    expect(fake.opened).toEqual([]);
-  });
-
-  it('fails naming the state when the cluster is not READY', async () => {
-    const fake = fakeFactory({ api: scriptedApi({ states: [aCluster({ state: 'CREATING' })] }) });
-    const opening = dashboardRun({ name: 'analytics', url: false }, fake.f);
-    await expect(opening).rejects.toThrow(ClusterStateError);
-    await expect(opening).rejects.toThrow(/it is CREATING/);
-    expect(fake.opened).toEqual([]);
   });
 });
 

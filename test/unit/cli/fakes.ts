@@ -1,6 +1,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import { vi } from 'vitest';
 import type { BilboApi } from '../../../cli/api/client.ts';
+import type { BrowserCommand, BrowserOutcome } from '../../../cli/browser.ts';
 import type { Factory, IOStreams, LocalControlPlane } from '../../../cli/factory.ts';
 import type { Cluster, ClusterEvent, ClusterState, Plan } from '../../../schemas/types.generated.ts';
 
@@ -168,8 +169,15 @@ export function fakeFactory(options: FakeOptions = {}): Fake {
         return options.confirm ?? false;
       },
     },
-    openBrowser: async (url) => {
+    openBrowser: async (url): Promise<BrowserOutcome> => {
       opened.push(url);
+      const browser: BrowserCommand = {
+        command: 'fake-browser',
+        args: [url],
+        source: 'platform',
+        description: 'fake-browser',
+      };
+      return { opened: true, browser, failures: [] };
     },
     now: () => clock,
     sleep: async (ms) => {

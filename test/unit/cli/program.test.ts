@@ -98,10 +98,14 @@ describe('the bilbo command tree', () => {
     });
   });
 
-  it('parses dashboard NAME -u', async () => {
+  it('parses dashboard NAME -u --json', async () => {
     expect(await optionsOf('dashboard', 'analytics', '-u')).toEqual({
       name: 'dashboard',
-      options: { name: 'analytics', url: true },
+      options: { name: 'analytics', url: true, json: false },
+    });
+    expect(await optionsOf('dashboard', 'analytics', '--json')).toEqual({
+      name: 'dashboard',
+      options: { name: 'analytics', url: false, json: true },
     });
   });
 

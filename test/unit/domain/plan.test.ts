@@ -80,6 +80,11 @@ describe('buildPlan', () => {
     expect(built.roles[1]?.dask).toEqual({ nworkers: 2, nthreads: 1, memoryLimitBytes: 11_596_411_699 });
   });
 
+  it("carries the profile's webbrowser, for the CLI that opens the cluster's URLs", async () => {
+    expect((await plan({ webbrowser: '/usr/bin/firefox' })).webbrowser).toBe('/usr/bin/firefox');
+    expect(await plan({})).not.toHaveProperty('webbrowser');
+  });
+
   it('takes the profile timeouts over the schema defaults', async () => {
     const built = await plan({ ready_timeout: 60, idle_timeout: 0, max_lifetime: 7200 });
     expect(built).toMatchObject({ readyTimeoutSeconds: 60, idleTimeoutSeconds: 0, maxLifetimeSeconds: 7200 });
