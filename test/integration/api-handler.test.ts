@@ -171,6 +171,21 @@ describe('the API handler', () => {
       expect(() => assertValid(schemaIds.cluster, answer.body, 'cluster')).not.toThrow();
       expect(answer.body.plan.webbrowser).toBe('/opt/browsers/firefox');
     });
+
+    it("tells only the owner the webbrowser: others' CLIs must not run a program a teammate chose", async () => {
+      const owner = 'arn:aws:sts::123456789012:assumed-role/data-team/alice';
+      const other = 'arn:aws:iam::123456789012:user/mallory';
+      await create('analytics', { profile: { ...PROFILE, webbrowser: '/home/alice/evil.sh' } }, owner);
+
+      const asOwner = await call<Cluster>('GET', '/clusters/analytics', { caller: owner });
+      const asOther = await call<Cluster>('GET', '/clusters/analytics', { caller: other });
+      const listed = await call<{ clusters: Cluster[] }>('GET', '/clusters', { caller: other });
+
+      expect(asOwner.body.plan.webbrowser).toBe('/home/alice/evil.sh');
+      expect(asOther.status).toBe(200);
+      expect(asOther.body.plan).not.toHaveProperty('webbrowser');
+      expect(listed.body.clusters[0]!.plan).not.toHaveProperty('webbrowser');
+    });
   });
 
   describe('GET /clusters/{name}/events', () => {

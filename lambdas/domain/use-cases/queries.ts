@@ -1,15 +1,38 @@
 import type { Cluster, ClusterEvent } from '../../../schemas/types.generated.ts';
+import { identityOf } from '../access.ts';
 import { ClusterNotFoundError } from '../errors.ts';
 import type { Clock, ClusterStore } from '../ports.ts';
 
-export async function describeCluster(name: string, store: ClusterStore): Promise<Cluster> {
+/** A cluster as `viewer` (an IAM principal) may see it. */
+export async function describeCluster(name: string, viewer: string, store: ClusterStore): Promise<Cluster> {
+  return asSeenBy(await findCluster(name, store), viewer);
+}
+
+async function findCluster(name: string, store: ClusterStore): Promise<Cluster> {
   const cluster = await store.findByName(name);
   if (!cluster) throw new ClusterNotFoundError(name);
   return cluster;
 }
 
-export function listClusters(includeEnded: boolean, store: ClusterStore): Promise<Cluster[]> {
-  return store.list({ includeEnded });
+export async function listClusters(
+  includeEnded: boolean,
+  viewer: string,
+  store: ClusterStore,
+): Promise<Cluster[]> {
+  return (await store.list({ includeEnded })).map((cluster) => asSeenBy(cluster, viewer));
+}
+
+/**
+ * The profile's `webbrowser` is a program the CLI runs on the caller's
+ * machine: only its owner's. Anyone else would run a program a teammate
+ * chose, so they are not told it and use their own $BROWSER.
+ */
+function asSeenBy(cluster: Cluster, viewer: string): Cluster {
+  if (cluster.plan.webbrowser === undefined || identityOf(viewer) === identityOf(cluster.owner)) {
+    return cluster;
+  }
+  const { webbrowser: _, ...plan } = cluster.plan;
+  return { ...cluster, plan };
 }
 
 export interface EventWaitDeps {
@@ -36,7 +59,7 @@ export async function waitForClusterEvents(
 ): Promise<ClusterEvent[]> {
   const { store, clock } = deps;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const cluster = await describeCluster(name, store);
+  const cluster = await findCluster(name, store);
   const query = () => store.events(cluster.id, after === undefined ? {} : { after });
   const deadline = clock.now().getTime() + waitMs;
   for (let poll = 0; ; poll++) {

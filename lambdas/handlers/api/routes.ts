@@ -61,11 +61,11 @@ export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEve
 
   const list: Handler = async (event) => {
     const includeEnded = event.queryStringParameters?.all === 'true';
-    return json(200, { clusters: await listClusters(includeEnded, deps.store) });
+    return json(200, { clusters: await listClusters(includeEnded, callerOf(event), deps.store) });
   };
 
   const describe: Handler = async (event) =>
-    json(200, await describeCluster(clusterNameParameter(event), deps.store));
+    json(200, await describeCluster(clusterNameParameter(event), callerOf(event), deps.store));
 
   const events: Handler = async (event) => {
     const after = event.queryStringParameters?.after;
