@@ -455,3 +455,166 @@ export interface ApiError {
    */
   field?: string;
 }
+
+/**
+ * This interface was referenced by `CommandRecord`'s JSON-Schema
+ * via the `definition` "commandKind".
+ */
+export type CommandKind = "rcmd" | "run" | "check";
+
+/**
+ * RUNNING until every invocation ended; then SUCCEEDED (all exit 0), FAILED, CANCELLED or TIMED_OUT.
+ *
+ * This interface was referenced by `CommandRecord`'s JSON-Schema
+ * via the `definition` "commandState".
+ */
+export type CommandState = "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED" | "TIMED_OUT";
+
+/**
+ * This interface was referenced by `CommandRecord`'s JSON-Schema
+ * via the `definition` "invocationState".
+ */
+export type InvocationState = "pending" | "running" | "succeeded" | "failed" | "cancelled" | "timed-out" | "lost";
+
+/**
+ * A command run on a cluster's instances (`bilbo rcmd`, `bilbo run`, destroy's unsaved-work check), as stored on its cluster and returned by the API.
+ */
+export interface CommandRecord {
+  /**
+   * Sortable by creation time, unique per cluster.
+   */
+  id: string;
+  clusterId: string;
+  kind: CommandKind;
+  /**
+   * What was asked, for people: the shell command, or the file a run executes and its parameters.
+   */
+  what: string;
+  /**
+   * The target as asked (`all`, `worker:2`, an address or an instance id).
+   */
+  target: string;
+  /**
+   * The IAM principal (or local identity) that asked.
+   */
+  requestedBy: string;
+  state: CommandState;
+  createdAt: string;
+  endedAt?: string;
+  timeoutSeconds: number;
+  /**
+   * 0 when every invocation succeeded, else the first non-zero exit code in target order (128+N for a signal).
+   */
+  exitCode?: number;
+  /**
+   * The cluster's Dask is restarted once the command ends, whatever its outcome.
+   */
+  restartAfter?: boolean;
+  /**
+   * Why the command ended as it did, when its exit code does not say (cancelled, timed out, lost).
+   */
+  reason?: string;
+  /**
+   * @minItems 1
+   */
+  invocations: [CommandInvocation, ...CommandInvocation[]];
+  /**
+   * The provider's id for the command (SSM's CommandId; local mode: bilbo's own).
+   */
+  providerCommandId?: string;
+}
+
+/**
+ * The command on one instance.
+ *
+ * This interface was referenced by `CommandRecord`'s JSON-Schema
+ * via the `definition` "invocation".
+ */
+export interface CommandInvocation {
+  instanceId: string;
+  role: RoleName;
+  index: number;
+  state: InvocationState;
+  exitCode?: number;
+  /**
+   * The signal that ended it (SIGKILL…); exitCode is then 128+N.
+   */
+  signal?: string;
+  /**
+   * The last lines of its output (stdout then stderr), kept with the record.
+   */
+  outputTail?: string;
+  /**
+   * The provider kept only part of the output (SSM: the first 24,000 characters of each stream).
+   */
+  truncated?: boolean;
+}
+
+/**
+ * POST /clusters/{name}/commands: run a shell command on some of the cluster's instances (`command` and `target`), a notebook or a Python file on the notebook instance, the scheduler without one (`run`), or one of bilbo's own checks (`check`).
+ */
+export interface StartCommandRequest {
+  /**
+   * `scheduler`, `notebook`, `worker`, `worker:N`, `all`, an instance id or one of its IP addresses.
+   */
+  target?: string;
+  /**
+   * A shell script, run by bash as the profile's ssh_user, in the notebook's workdir where there is one.
+   */
+  command?: string;
+  run?: RunRequest;
+  /**
+   * `unsaved-work`: what destroying the cluster would lose in the notebook's git repositories (uncommitted or untracked files, stashes, commits on no remote branch).
+   */
+  check?: "unsaved-work";
+  /**
+   * Restart the cluster's Dask once the command ends, whatever its outcome.
+   */
+  restartAfter?: boolean;
+  /**
+   * How long the command may run before it is stopped.
+   */
+  timeoutSeconds?: number;
+}
+
+/**
+ * This interface was referenced by `StartCommandRequest`'s JSON-Schema
+ * via the `definition` "runRequest".
+ */
+export interface RunRequest {
+  /**
+   * The file's name (no folder): `.ipynb` runs through papermill (or jupyter nbconvert), `.py` through python3.
+   */
+  file: string;
+  /**
+   * The file, base64-encoded.
+   */
+  content: string;
+  /**
+   * Given to the notebook as papermill parameters, to a .py file as environment variables.
+   */
+  parameters?: {
+    [k: string]: string | number | boolean | null;
+  };
+}
+
+/**
+ * GET /clusters/{name}/commands/{id}?offset=CURSOR: the command and its output since the cursor, whole UTF-8 characters only.
+ */
+export interface CommandOutput {
+  command: CommandRecord;
+  /**
+   * New output, one entry per invocation, in the command's invocation order.
+   */
+  output: InvocationOutput[];
+  /**
+   * The cursor to ask with next: the bytes of each invocation's stdout and stderr read so far.
+   */
+  next: string;
+}
+
+export interface InvocationOutput {
+  instanceId: string;
+  stdout: string;
+  stderr: string;
+}

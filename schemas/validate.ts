@@ -6,11 +6,14 @@ import { Ajv, type ErrorObject } from 'ajv';
 import formats from 'ajv-formats';
 import { ValidationError } from '../lambdas/domain/errors.ts';
 import clusterSchema from './api/cluster.schema.json' with { type: 'json' };
+import commandOutputSchema from './api/command-output.schema.json' with { type: 'json' };
+import commandSchema from './api/command.schema.json' with { type: 'json' };
 import commonSchema from './api/common.schema.json' with { type: 'json' };
 import createClusterRequestSchema from './api/create-cluster.request.schema.json' with { type: 'json' };
 import errorSchema from './api/error.schema.json' with { type: 'json' };
 import eventSchema from './api/event.schema.json' with { type: 'json' };
 import planSchema from './api/plan.schema.json' with { type: 'json' };
+import startCommandRequestSchema from './api/start-command.request.schema.json' with { type: 'json' };
 import { CUSTOM_FORMATS } from './formats.ts';
 import { escapeControlCharacters } from './printable.ts';
 import profileSchema from './profile.schema.json' with { type: 'json' };
@@ -27,6 +30,9 @@ export const schemas = [
   clusterSchema,
   eventSchema,
   errorSchema,
+  commandSchema,
+  startCommandRequestSchema,
+  commandOutputSchema,
 ] as const;
 
 export const schemaIds = {
@@ -36,6 +42,9 @@ export const schemaIds = {
   cluster: clusterSchema.$id,
   event: eventSchema.$id,
   error: errorSchema.$id,
+  command: commandSchema.$id,
+  startCommandRequest: startCommandRequestSchema.$id,
+  commandOutput: commandOutputSchema.$id,
 } as const;
 
 const ajv = new Ajv({ allErrors: true, verbose: true });

@@ -15,6 +15,9 @@ const sources = [
   'api/cluster.schema.json',
   'api/event.schema.json',
   'api/error.schema.json',
+  'api/command.schema.json',
+  'api/start-command.request.schema.json',
+  'api/command-output.schema.json',
 ];
 
 export async function renderTypes(): Promise<string> {

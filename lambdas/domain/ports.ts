@@ -9,6 +9,7 @@ import type {
   ClusterInstance,
   ClusterState,
   InstanceTypeFacts,
+  InvocationState,
   Plan,
   Profile,
   ResolvedInstance,
@@ -238,6 +239,80 @@ export interface SecretStore extends SecretNames {
   put(clusterId: string, key: SecretKey, value: string): Promise<string>;
   /** Removes every secret of the cluster; idempotent. */
   removeAll(clusterId: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------- remote commands
+
+/** What a command runs on each of its instances. */
+export interface RemoteScript {
+  /** A bash script, run with `bash -c` (as a file on the instance, never re-quoted by a shell). */
+  script: string;
+  /**
+   * The login user it runs as (the profile's `ssh_user`). Absent: the
+   * instance's service user (`dask` on EC2; locally, the plane's own user).
+   */
+  user?: string;
+  /**
+   * Where it runs, relative to the service user's home (the notebook's
+   * workdir); absent: that home. Locally, relative to the instance's work folder.
+   */
+  workdir?: string;
+  /** Files written into the working folder before the script runs: name (no folder) → content. */
+  files?: Readonly<Record<string, Uint8Array>>;
+  /** Environment variables for the script, given literally (never through a shell). */
+  env?: Readonly<Record<string, string>>;
+  /** After this, the command is stopped and its invocations end `timed-out`. */
+  timeoutSeconds: number;
+  /** One line for the provider's own records (the SSM console), e.g. `bilbo rcmd on analytics`. */
+  comment: string;
+}
+
+/** Where to find a command's invocations again: kept on its record. */
+export interface SentCommand {
+  /** The provider's id for the command (SSM's CommandId; locally, bilbo's command id). */
+  providerCommandId: string;
+}
+
+/** Offsets, in bytes, into an invocation's stdout and stderr. */
+export interface OutputOffsets {
+  stdout: number;
+  stderr: number;
+}
+
+/** One instance's part of a command, as the provider sees it now. */
+export interface InvocationReport {
+  state: InvocationState;
+  /** Once ended: the exit code (128+N for a signal). */
+  exitCode?: number;
+  signal?: string;
+  /** The bytes of each stream after the offsets asked for (at most `limitBytes` of each). */
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  /** The provider kept only part of the output. */
+  truncated?: boolean;
+  /** Why it ended as it did, when the exit code does not tell (lost, cancelled, agent gone…). */
+  reason?: string;
+}
+
+/**
+ * Runs scripts on a cluster's instances: SSM Run Command on EC2, local
+ * subprocesses in local mode. `read` and `cancel` are idempotent; a
+ * provider's eventual consistency (SSM's InvocationDoesNotExist right
+ * after a send) is the adapter's to absorb, reporting `pending`.
+ */
+export interface RemoteCommandRunner {
+  send(
+    commandId: string,
+    instances: readonly ClusterInstance[],
+    script: RemoteScript,
+  ): Promise<SentCommand>;
+  read(
+    sent: SentCommand,
+    instance: ClusterInstance,
+    from: OutputOffsets,
+    limitBytes: number,
+  ): Promise<InvocationReport>;
+  cancel(sent: SentCommand, instances: readonly ClusterInstance[]): Promise<void>;
 }
 
 // ---------------------------------------------------------------- workflows
