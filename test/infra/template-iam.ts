@@ -104,6 +104,20 @@ export function machineActionsOf(template: Template, entry: string): string[] {
   return [...new Set(actions.filter((action) => /^(ec2|iam|ssm|kms):/.test(action)))].sort();
 }
 
+/** The dynamodb: actions a function may take, sorted, by the resource they are granted on. */
+export function tableActionsOf(template: Template, entry: string): Record<string, string[]> {
+  const granted: Record<string, Set<string>> = {};
+  for (const statement of statementsOf(template, entry)) {
+    const actions = actionsOf(statement).filter((action) => action.startsWith('dynamodb:'));
+    for (const resource of actions.length > 0 ? resourcesIn(statement) : []) {
+      granted[resource] = new Set([...(granted[resource] ?? []), ...actions]);
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(granted).map(([resource, actions]) => [resource, [...actions].sort()]),
+  );
+}
+
 /** The AWS managed policies attached to a role, by name (e.g. `service-role/AWSLambdaVPCAccessExecutionRole`). */
 export function managedPoliciesOf(template: Template, roleId: string): string[] {
   const role = resourcesOf(template)[roleId]!;
