@@ -66,7 +66,15 @@ describe('BilboStack access', () => {
         ].sort(),
         [task('launch-role')]: LAUNCH,
         [task('check-machines')]: TERMINATE,
-        [task('probe-ready')]: [],
+        // Only what Lambda needs to place it in the VPC.
+        [task('probe-ready')]: [
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:CreateNetworkInterface',
+          'ec2:DeleteNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
         [task('record-ready')]: [],
         [task('rollback-create')]: [...TERMINATE, ...REMOVE_SECRETS].sort(),
         [task('terminate-machines')]: [...TERMINATE, ...REMOVE_SECRETS].sort(),

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Synthesized, synthesize } from './synth.ts';
 import {
+  actionsOf,
   arnText,
   entries,
   functionId,
@@ -9,6 +10,7 @@ import {
   resourcesIn,
   roleOf,
   statementsOf,
+  statementsOfRole,
 } from './template-iam.ts';
 
 const PROBE = 'lambdas/handlers/tasks/probe-ready.ts';
@@ -128,9 +130,46 @@ describe('BilboStack network, created', () => {
       expect.stringMatching(/Subnet1Subnet/),
       expect.stringMatching(/Subnet2Subnet/),
     ]);
-    expect(managedPoliciesOf(synth.template, roleOf(synth.template, PROBE))).toEqual([
-      'service-role/AWSLambdaVPCAccessExecutionRole',
+  });
+
+  it("lets Lambda manage the probe's network interfaces, creating them only in its subnets with its group", () => {
+    const role = roleOf(synth.template, PROBE);
+    const eni = statementsOfRole(synth.template, role).filter((statement) =>
+      actionsOf(statement).some((action) =>
+        /NetworkInterface|PrivateIpAddresses|DescribeSubnets/.test(action),
+      ),
+    );
+
+    expect(managedPoliciesOf(synth.template, role)).toEqual([]);
+    expect(eni.map((statement) => [actionsOf(statement), resourcesIn(statement)])).toEqual([
+      [['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'], ['*']],
+      [
+        ['ec2:CreateNetworkInterface'],
+        [
+          arnText('ec2', 'network-interface/*'),
+          expect.stringMatching(/:subnet\/<NetworkVpcClustersSubnet1Subnet\w+>$/),
+          expect.stringMatching(/:subnet\/<NetworkVpcClustersSubnet2Subnet\w+>$/),
+          arnText('ec2', `security-group/<${probe}.GroupId>`),
+        ],
+      ],
+      [
+        ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        [arnText('ec2', 'network-interface/*')],
+      ],
     ]);
+    for (const statement of eni) expect(statement.Condition).toBeUndefined();
+  });
+
+  it('attaches no AWS managed policy to any function, and AWSLambdaVPCAccessExecutionRole to no role', () => {
+    const roles = synth.template.findResources('AWS::IAM::Role');
+    const functionRoles = entries(synth.template).map((entry) => roleOf(synth.template, entry));
+
+    for (const role of functionRoles) expect(managedPoliciesOf(synth.template, role), role).toEqual([]);
+    for (const role of Object.keys(roles)) {
+      expect(managedPoliciesOf(synth.template, role)).not.toContain(
+        'service-role/AWSLambdaVPCAccessExecutionRole',
+      );
+    }
   });
 
   it('lets no CIDR reach the Dask ports unless told to', () => {

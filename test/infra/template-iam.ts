@@ -69,12 +69,18 @@ export function roleOf(template: Template, entry: string): string {
   return (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
 }
 
-/** Every statement of the identity policies attached to a role. */
+/** Every statement of the identity policies attached to a role, and of the role's own inline policies. */
 export function statementsOfRole(template: Template, roleId: string): Statement[] {
-  return Object.values(resourcesOf(template))
+  const attached = Object.values(resourcesOf(template))
     .filter((resource) => resource.Type === 'AWS::IAM::Policy')
     .filter((policy) => (policy.Properties.Roles as unknown[]).some((role) => render(role) === `<${roleId}>`))
     .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  return [...attached, ...inlineStatementsOf(resourcesOf(template)[roleId]!)];
+}
+
+function inlineStatementsOf(role: Resource): Statement[] {
+  const inline = (role.Properties.Policies ?? []) as Array<{ PolicyDocument: { Statement: Statement[] } }>;
+  return inline.flatMap((policy) => policy.PolicyDocument.Statement);
 }
 
 /** Every statement of the role the function with this entry runs as. */
@@ -88,12 +94,7 @@ export function allStatements(template: Template): Statement[] {
     if (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy') {
       return (resource.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
     }
-    if (resource.Type === 'AWS::IAM::Role') {
-      const inline = (resource.Properties.Policies ?? []) as Array<{
-        PolicyDocument: { Statement: Statement[] };
-      }>;
-      return inline.flatMap((policy) => policy.PolicyDocument.Statement);
-    }
+    if (resource.Type === 'AWS::IAM::Role') return inlineStatementsOf(resource);
     return [];
   });
 }
