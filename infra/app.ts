@@ -19,6 +19,9 @@ import { BilboStack, type BilboStackProps } from './stacks/bilbo-stack.ts';
  * |                               | the instances SSM and what init commands get  |                                 |
  * | bilbo:availabilityZones       | the subnets' AZs, in the same order (the      | (required with bilbo:vpcId)     |
  * |                               | subnet count must be a multiple of theirs)    |                                 |
+ * | bilbo:dynamoDbPrefixListId    | the region's DynamoDB prefix list (pl-…): the | HTTPS to any IPv4 address (the  |
+ * |                               | only place the probe may reach on 443         | created VPC routes it to the    |
+ * |                               |                                               | DynamoDB endpoint alone)        |
  * | bilbo:allowedCidrs            | CIDRs that may reach 8786, 8787 and 8888      | none: the clusters and probe    |
  * | bilbo:adminPrincipals         | ARNs of the only users/roles the API admits   | any caller IAM allows           |
  * | bilbo:admins                  | ARNs of users/roles that may destroy (and     | none: only each cluster's owner |
@@ -32,6 +35,7 @@ export const CONTEXT_KEYS = {
   vpcId: 'bilbo:vpcId',
   subnetIds: 'bilbo:subnetIds',
   availabilityZones: 'bilbo:availabilityZones',
+  dynamoDbPrefixListId: 'bilbo:dynamoDbPrefixListId',
   allowedCidrs: 'bilbo:allowedCidrs',
   adminPrincipals: 'bilbo:adminPrincipals',
   admins: 'bilbo:admins',
@@ -86,6 +90,12 @@ export function stackPropsFromContext(read: (key: string) => unknown): BilboStac
     /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/,
     'availability zone names (eu-west-1a)',
   );
+  const dynamoDbPrefixListId = text(
+    read,
+    CONTEXT_KEYS.dynamoDbPrefixListId,
+    /^pl-[0-9a-f]+$/,
+    'a managed prefix list id (pl-…)',
+  );
   const allowedCidrs = list(read, CONTEXT_KEYS.allowedCidrs, CIDR, 'IPv4 or IPv6 CIDRs (203.0.113.0/24)');
   const principals = 'IAM user or role ARNs (arn:aws:iam::123456789012:role/data-team)';
   const adminPrincipals = list(read, CONTEXT_KEYS.adminPrincipals, IAM_PRINCIPAL, principals);
@@ -119,6 +129,7 @@ export function stackPropsFromContext(read: (key: string) => unknown): BilboStac
 
   return {
     ...(vpcId ? { existingVpc: { vpcId, subnetIds, availabilityZones } } : {}),
+    ...(dynamoDbPrefixListId ? { dynamoDbPrefixListId } : {}),
     ...(allowedCidrs.length > 0 ? { allowedCidrs } : {}),
     ...(adminPrincipals.length > 0 ? { adminPrincipals } : {}),
     ...(admins.length > 0 ? { admins } : {}),

@@ -53,7 +53,7 @@ function egressOf(synth: Synthesized, groupId: string): string[] {
   );
   return [...(group.SecurityGroupEgress ?? []), ...separate].map(
     (rule: Properties) =>
-      `${render(rule.CidrIp ?? rule.DestinationSecurityGroupId)} → ${rule.IpProtocol}:${rule.FromPort}-${rule.ToPort}`,
+      `${render(rule.CidrIp ?? rule.DestinationPrefixListId ?? rule.DestinationSecurityGroupId)} → ${rule.IpProtocol}:${rule.FromPort}-${rule.ToPort}`,
   );
 }
 
@@ -107,7 +107,7 @@ describe('BilboStack network, created', () => {
     );
   });
 
-  it('lets the probe out only to the dashboards and to HTTPS (DynamoDB)', () => {
+  it('lets the probe out only to the dashboards and to HTTPS (DynamoDB: the gateway endpoint alone answers there)', () => {
     expect(egressOf(synth, probe).sort()).toEqual(
       [
         `0.0.0.0/0 → tcp:443-443`,
@@ -184,6 +184,7 @@ describe('BilboStack network, created', () => {
 describe('BilboStack network, configured', () => {
   const VPC = 'vpc-0123456789abcdef0';
   const SUBNETS = ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'];
+  const DYNAMODB_PREFIX_LIST = 'pl-0123456789abcdef0';
   let synth: Synthesized;
   let cluster: string;
   let probe: string;
@@ -194,6 +195,7 @@ describe('BilboStack network, configured', () => {
         'bilbo:vpcId': VPC,
         'bilbo:subnetIds': SUBNETS.join(','),
         'bilbo:availabilityZones': 'eu-west-1a,eu-west-1b',
+        'bilbo:dynamoDbPrefixListId': DYNAMODB_PREFIX_LIST,
         'bilbo:allowedCidrs': '203.0.113.0/24, 2001:db8::/32',
         'bilbo:defaultAmi': 'ami-0123456789abcdef0',
         'bilbo:tableDeletionProtection': 'false',
@@ -225,6 +227,16 @@ describe('BilboStack network, configured', () => {
     expect(probeFn.VpcConfig.SubnetIds).toEqual(SUBNETS);
     expect(resourcesIn(inputs!).filter((arn) => arn.includes(':subnet/'))).toEqual(
       SUBNETS.map((subnet) => arnText('ec2', `subnet/${subnet}`)),
+    );
+  });
+
+  it("lets the probe out only to the dashboards and, on 443, to DynamoDB's prefix list", () => {
+    expect(egressOf(synth, probe).sort()).toEqual(
+      [
+        `${DYNAMODB_PREFIX_LIST} → tcp:443-443`,
+        `<${cluster}.GroupId> → tcp:8787-8787`,
+        `<${cluster}.GroupId> → tcp:8888-8888`,
+      ].sort(),
     );
   });
 
