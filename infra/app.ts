@@ -19,6 +19,9 @@ import { BilboStack, type BilboStackProps } from './stacks/bilbo-stack.ts';
  * |                               | the instances SSM and what init commands get  |                                 |
  * | bilbo:availabilityZones       | the subnets' AZs, in the same order (the      | (required with bilbo:vpcId)     |
  * |                               | subnet count must be a multiple of theirs)    |                                 |
+ * | bilbo:dynamoDbPrefixListId    | the region's DynamoDB prefix list (pl-…): the | HTTPS to any IPv4 address (the  |
+ * |                               | only place the probe may reach on 443         | created VPC routes it to the    |
+ * |                               |                                               | DynamoDB endpoint alone)        |
  * | bilbo:allowedCidrs            | CIDRs that may reach 8786, 8787 and 8888      | none: the clusters and probe    |
  * | bilbo:allowedSecurityGroups | security groups a profile may add to the     | none: the cluster's group only  |
  * |                               | cluster's (instance.security_group, sg-…)     |                                 |
@@ -34,6 +37,7 @@ export const CONTEXT_KEYS = {
   vpcId: 'bilbo:vpcId',
   subnetIds: 'bilbo:subnetIds',
   availabilityZones: 'bilbo:availabilityZones',
+  dynamoDbPrefixListId: 'bilbo:dynamoDbPrefixListId',
   allowedCidrs: 'bilbo:allowedCidrs',
   allowedSecurityGroups: 'bilbo:allowedSecurityGroups',
   adminPrincipals: 'bilbo:adminPrincipals',
@@ -89,6 +93,12 @@ export function stackPropsFromContext(read: (key: string) => unknown): BilboStac
     /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/,
     'availability zone names (eu-west-1a)',
   );
+  const dynamoDbPrefixListId = text(
+    read,
+    CONTEXT_KEYS.dynamoDbPrefixListId,
+    /^pl-[0-9a-f]+$/,
+    'a managed prefix list id (pl-…)',
+  );
   const allowedCidrs = list(read, CONTEXT_KEYS.allowedCidrs, CIDR, 'IPv4 or IPv6 CIDRs (203.0.113.0/24)');
   const allowedSecurityGroupIds = list(
     read,
@@ -128,6 +138,7 @@ export function stackPropsFromContext(read: (key: string) => unknown): BilboStac
 
   return {
     ...(vpcId ? { existingVpc: { vpcId, subnetIds, availabilityZones } } : {}),
+    ...(dynamoDbPrefixListId ? { dynamoDbPrefixListId } : {}),
     ...(allowedCidrs.length > 0 ? { allowedCidrs } : {}),
     ...(allowedSecurityGroupIds.length > 0 ? { allowedSecurityGroupIds } : {}),
     ...(adminPrincipals.length > 0 ? { adminPrincipals } : {}),

@@ -1,14 +1,15 @@
 import { join } from 'node:path';
 import { type CfnResource, Duration } from 'aws-cdk-lib';
 import type { ISecurityGroup, ISubnet, IVpc } from 'aws-cdk-lib/aws-ec2';
-import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENTRY_METADATA_KEY } from '../metadata.ts';
 import { LAMBDA_BUNDLING, LAMBDA_RUNTIME } from './bundling.ts';
-import { acknowledge } from './nag.ts';
+import { acknowledge, wildcardFinding } from './nag.ts';
+import { ANY_NETWORK_INTERFACE, networkInterfacePolicy } from './network-interface-access.ts';
 
 /** The repository root: entries and the lock file are resolved against it. */
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
@@ -61,23 +62,27 @@ export class BilboFunction extends NodejsFunction {
 
   constructor(scope: Construct, id: string, props: BilboFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, { retention: RetentionDays.ONE_MONTH });
+    const placement = props.vpcPlacement;
     // Our own role, allowed to write to this function's log group only (instead of the managed
-    // AWSLambdaBasicExecutionRole, which allows every log group).
+    // AWSLambdaBasicExecutionRole, which allows every log group). In a VPC, Lambda creates and
+    // removes the function's network interfaces with it: that policy is part of the role itself,
+    // so it lasts as long as the role, past the function and the interfaces Lambda removes after it.
     const role = new Role(scope, `${id}Role`, {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `Runs ${props.entry}`,
+      ...(placement ? { inlinePolicies: { NetworkInterfaces: networkInterfacePolicy(placement) } } : {}),
     });
     logGroup.grantWrite(role);
-    const placement = props.vpcPlacement;
     if (placement) {
-      // Lambda creates and removes the function's network interfaces with its execution role.
-      role.addManagedPolicy(
-        ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
+      acknowledge(
+        role,
+        'IAM5[Resource::*]',
+        'ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets support no resource-level permissions.',
       );
       acknowledge(
         role,
-        'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-        "The documented permissions Lambda needs to manage a VPC function's network interfaces; AWS keeps them current.",
+        wildcardFinding('ec2', ANY_NETWORK_INTERFACE),
+        "Lambda creates, deletes and re-addresses the function's network interfaces, whose ids are not known in advance; creating one is allowed only in the function's subnets with its security groups.",
       );
     }
     super(scope, id, {

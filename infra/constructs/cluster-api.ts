@@ -19,10 +19,11 @@ import {
 } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { BY_KIND_INDEX, BY_NAME_INDEX } from '../../lambdas/adapters/dynamodb/table-design.ts';
 import { ACCESS, environmentOf } from '../../lambdas/config.ts';
 import { bundleRequestModel } from '../request-model.ts';
 import { addEnvironment, BilboFunction } from './bilbo-function.ts';
-import type { ClusterTable } from './cluster-table.ts';
+import { type ClusterTable, ITEM, type TableAccess } from './cluster-table.ts';
 import type { ClusterWorkflows } from './cluster-workflows.ts';
 import type { MachineAccess } from './machine-access.ts';
 import { acknowledge, refInFinding } from './nag.ts';
@@ -54,6 +55,19 @@ export interface ClusterApiProps {
   readonly throttlingBurstLimit?: number;
 }
 
+/**
+ * What the API's use cases do to the table: create records a cluster, its
+ * name lock and first event (PutItem); destroy and a failed start transition it
+ * (UpdateItem, PutItem, DeleteItem of the name lock) and record the execution
+ * (UpdateItem); describe and destroy find a cluster by its name lock (GetItem)
+ * or the byName index; list queries byKind; events query the table.
+ */
+const API_TABLE_ACCESS: TableAccess = {
+  items: [ITEM.get, ITEM.put, ITEM.update, ITEM.delete],
+  queryTable: true,
+  queryIndexes: [BY_NAME_INDEX, BY_KIND_INDEX],
+};
+
 /** The api function's timeout: an events request may wait 20 s for an event (schemas/api/common.schema.json). */
 export const API_TIMEOUT = Duration.seconds(25);
 
@@ -78,7 +92,7 @@ export class ClusterApi extends Construct {
       timeout: API_TIMEOUT,
     });
     addEnvironment(this.handler, environmentOf(ACCESS, { admins: props.admins?.join(',') || undefined }));
-    props.table.grantReadWriteTo(this.handler);
+    props.table.grantTo(this.handler, API_TABLE_ACCESS);
     props.workflows.grantStartTo(this.handler);
     // The preflight dry-runs the real RunInstances, which checks the same permissions as a launch.
     props.machines.grantLaunch(this.handler);

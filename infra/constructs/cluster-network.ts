@@ -36,6 +36,13 @@ export interface ClusterNetworkProps {
    * @default - none: only the cluster's own instances and the readiness probe
    */
   readonly allowedCidrs?: readonly string[];
+  /**
+   * The region's AWS-managed DynamoDB prefix list (`com.amazonaws.<region>.dynamodb`, pl-…): the
+   * only destination of the probe's HTTPS. It holds DynamoDB's addresses whichever way the
+   * subnets reach it (a gateway endpoint or a NAT gateway).
+   * @default - 443 to any IPv4 address: in the created VPC only the DynamoDB gateway endpoint answers there
+   */
+  readonly dynamoDbPrefixListId?: string;
 }
 
 /**
@@ -49,7 +56,7 @@ export class ClusterNetwork extends Construct {
   readonly subnets: readonly ISubnet[];
   /** A cluster's instances with each other on any TCP port, the probe on the probed ports, allowed CIDRs on the kinds' ports. */
   readonly clusterSecurityGroup: SecurityGroup;
-  /** The readiness probe: out to the cluster's dashboards, and to DynamoDB. */
+  /** The readiness probe: out to the cluster's probed ports, and to DynamoDB on 443. */
   readonly probeSecurityGroup: SecurityGroup;
   /** Whether the subnets are public (the created VPC's are): a Lambda in them needs `allowPublicSubnet`. */
   readonly publicSubnets: boolean;
@@ -111,9 +118,16 @@ export class ClusterNetwork extends Construct {
         `bilbo readiness probe to ${port.description}, port ${port.number}`,
       );
     }
-    // The probe records what it sees in the clusters table. In the created VPC nothing but the
-    // DynamoDB gateway endpoint answers on 443 (the subnets have no NAT, the Lambda no public IP).
-    this.probeSecurityGroup.addEgressRule(Peer.anyIpv4(), Port.tcp(443), 'DynamoDB over HTTPS');
+    // The probe records what it sees in the clusters table. CloudFormation cannot name the prefix
+    // list of the gateway endpoint it creates, and looking it up would take a network call at synth
+    // or a custom-resource Lambda; without it, 443 to any IPv4 address. In the created VPC that is
+    // DynamoDB alone: no NAT gateway, no public IP on the Lambda, nothing else in the VPC listening
+    // to the probe on 443. In an imported VPC it is whatever the subnets route to.
+    this.probeSecurityGroup.addEgressRule(
+      props.dynamoDbPrefixListId ? Peer.prefixList(props.dynamoDbPrefixListId) : Peer.anyIpv4(),
+      Port.tcp(443),
+      props.dynamoDbPrefixListId ? "DynamoDB over HTTPS (the region's prefix list)" : 'DynamoDB over HTTPS',
+    );
   }
 
   /** The subnet ids (the functions get them, comma-separated, as CLUSTER_SUBNET_IDS). */

@@ -1,10 +1,12 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { type Attribute, AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import {
   BILLING_MODE,
   GLOBAL_INDEXES,
+  type IndexDesign,
   type KeyAttribute,
   PARTITION_KEY,
   SORT_KEY,
@@ -12,7 +14,36 @@ import {
 } from '../../lambdas/adapters/dynamodb/table-design.ts';
 import { environmentOf, TABLE } from '../../lambdas/config.ts';
 import { addEnvironment } from './bilbo-function.ts';
-import { acknowledge, arnInFinding } from './nag.ts';
+
+/**
+ * What a function may do to the table's items. A transaction needs the
+ * action of each of its items: Put → PutItem, Update → UpdateItem,
+ * Delete → DeleteItem, ConditionCheck → ConditionCheckItem.
+ */
+export const ITEM = {
+  get: 'dynamodb:GetItem',
+  put: 'dynamodb:PutItem',
+  update: 'dynamodb:UpdateItem',
+  delete: 'dynamodb:DeleteItem',
+  conditionCheck: 'dynamodb:ConditionCheckItem',
+} as const;
+
+export type ItemAction = (typeof ITEM)[keyof typeof ITEM];
+
+/** The DynamoDB actions a function takes on the clusters table, and nothing else: no scans, batches or streams. */
+export interface TableAccess {
+  readonly items: readonly ItemAction[];
+  /**
+   * Query the table itself (a cluster's events).
+   * @default false
+   */
+  readonly queryTable?: boolean;
+  /**
+   * The global secondary indexes it queries.
+   * @default - none
+   */
+  readonly queryIndexes?: readonly IndexDesign[];
+}
 
 export interface ClusterTableProps {
   /** @default true */
@@ -46,14 +77,24 @@ export class ClusterTable extends TableV2 {
     });
   }
 
-  /** Lets `fn` read and write the table, and tells it the table's name (lambdas/config.ts TABLE). */
-  grantReadWriteTo(fn: LambdaFunction): void {
-    this.grantReadWriteData(fn);
-    if (fn.role) {
-      acknowledge(
-        fn.role,
-        `IAM5[Resource::${arnInFinding(this)}/index/*]`,
-        'Read/write on the table includes its global secondary indexes (byName, byKind), which the handlers query.',
+  /**
+   * Lets `fn` take exactly these actions on the table (and query these
+   * indexes, named one by one), and tells it the table's name (lambdas/config.ts TABLE).
+   */
+  grantTo(fn: LambdaFunction, access: TableAccess): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: [...access.items, ...(access.queryTable ? ['dynamodb:Query'] : [])],
+        resources: [this.tableArn],
+      }),
+    );
+    const indexes = access.queryIndexes ?? [];
+    if (indexes.length > 0) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:Query'],
+          resources: indexes.map((index) => `${this.tableArn}/index/${index.indexName}`),
+        }),
       );
     }
     addEnvironment(fn, environmentOf(TABLE, { tableName: this.tableName }));

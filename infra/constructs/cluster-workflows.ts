@@ -16,7 +16,7 @@ import type { MachineAccess } from './machine-access.ts';
 import { acknowledge, arnInFinding } from './nag.ts';
 
 export interface ClusterWorkflowsProps {
-  /** Every task function reads and writes it. */
+  /** Each task function takes the actions of its own step on it (infra/workflows/tasks.ts). */
   readonly table: ClusterTable;
   /** Grants each task the EC2/SSM access its step needs, and no more. */
   readonly machines: MachineAccess;

@@ -1,11 +1,11 @@
-import { Aws } from 'aws-cdk-lib';
 import type { ISubnet } from 'aws-cdk-lib/aws-ec2';
 import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { TAGS } from '../../lambdas/adapters/ec2/launch-params.ts';
+import { regionalArn } from './arns.ts';
 import { addEnvironment } from './bilbo-function.ts';
 import { clusterParametersArn } from './cluster-secrets.ts';
-import { acknowledge } from './nag.ts';
+import { acknowledge, wildcardFinding } from './nag.ts';
 
 export interface MachineAccessProps {
   /** The role cluster instances run as: the only role the functions may pass. */
@@ -31,18 +31,6 @@ const ANY_MANAGED_INSTANCE =
   "Instance ids are not known in advance: RunInstances needs the deployment's bilbo:managed request tag and IMDSv2, CreateTags works only " +
   "inside RunInstances, and stop/start/terminate only on instances with the deployment's bilbo:managed tag that run with bilbo's instance profile.";
 
-/** An ARN in this account and region; `account: false` for resources whose ARN has no account (images). */
-function arn(service: string, resource: string, where: { account?: boolean } = {}): string {
-  const account = where.account === false ? '' : Aws.ACCOUNT_ID;
-  return `arn:${Aws.PARTITION}:${service}:${Aws.REGION}:${account}:${resource}`;
-}
-
-/** How cdk-nag names the same ARN in a finding. */
-function finding(service: string, resource: string, where: { account?: boolean } = {}): string {
-  const account = where.account === false ? '' : '<AWS::AccountId>';
-  return `IAM5[Resource::arn:<AWS::Partition>:${service}:<AWS::Region>:${account}:${resource}]`;
-}
-
 /**
  * The least-privilege EC2, IAM and SSM grants of the task and API
  * functions, one helper per intent, each also giving the function the
@@ -61,7 +49,7 @@ export class MachineAccess {
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['ec2:RunInstances'],
-        resources: [arn('ec2', 'instance/*')],
+        resources: [regionalArn('ec2', 'instance/*')],
         // IMDSv2 only: the launch parameters ask for it, and IAM refuses a launch that does not.
         conditions: { StringEquals: { ...managedRequest, 'ec2:MetadataHttpTokens': 'required' } },
       }),
@@ -69,7 +57,7 @@ export class MachineAccess {
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['ec2:RunInstances'],
-        resources: [arn('ec2', 'volume/*')],
+        resources: [regionalArn('ec2', 'volume/*')],
         conditions: { StringEquals: managedRequest, Bool: { 'ec2:Encrypted': 'true' } },
       }),
     );
@@ -77,18 +65,18 @@ export class MachineAccess {
       new PolicyStatement({
         actions: ['ec2:RunInstances'],
         resources: [
-          arn('ec2', 'image/*', { account: false }),
-          ...this.props.subnets.map((subnet) => arn('ec2', `subnet/${subnet.subnetId}`)),
-          ...this.props.securityGroupIds.map((id) => arn('ec2', `security-group/${id}`)),
-          arn('ec2', 'key-pair/*'),
-          arn('ec2', 'network-interface/*'),
+          regionalArn('ec2', 'image/*', { account: false }),
+          ...this.props.subnets.map((subnet) => regionalArn('ec2', `subnet/${subnet.subnetId}`)),
+          ...this.props.securityGroupIds.map((id) => regionalArn('ec2', `security-group/${id}`)),
+          regionalArn('ec2', 'key-pair/*'),
+          regionalArn('ec2', 'network-interface/*'),
         ],
       }),
     );
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['ec2:CreateTags'],
-        resources: [arn('ec2', 'instance/*'), arn('ec2', 'volume/*')],
+        resources: [regionalArn('ec2', 'instance/*'), regionalArn('ec2', 'volume/*')],
         conditions: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
       }),
     );
@@ -102,25 +90,25 @@ export class MachineAccess {
     this.grantDescribeOnly(fn, ['ec2:DescribeImages']);
 
     const role = fn.role!;
-    acknowledge(role, finding('ec2', 'instance/*'), ANY_MANAGED_INSTANCE);
+    acknowledge(role, wildcardFinding('ec2', 'instance/*'), ANY_MANAGED_INSTANCE);
     acknowledge(
       role,
-      finding('ec2', 'volume/*'),
+      wildcardFinding('ec2', 'volume/*'),
       "Volume ids are not known before the launch: RunInstances needs the deployment's bilbo:managed request tag and an encrypted volume, CreateTags only works inside RunInstances.",
     );
     acknowledge(
       role,
-      finding('ec2', 'image/*', { account: false }),
+      wildcardFinding('ec2', 'image/*', { account: false }),
       "A profile names any image (its own, shared or public): the image's owner is not known in advance.",
     );
     acknowledge(
       role,
-      finding('ec2', 'key-pair/*'),
+      wildcardFinding('ec2', 'key-pair/*'),
       'A profile names any key pair of the account for SSH; the preflight checks it exists before any launch.',
     );
     acknowledge(
       role,
-      finding('ec2', 'network-interface/*'),
+      wildcardFinding('ec2', 'network-interface/*'),
       "RunInstances creates each instance's network interface; its id is not known before the launch.",
     );
   }
@@ -153,14 +141,14 @@ export class MachineAccess {
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: [...actions],
-        resources: [arn('ec2', 'instance/*')],
+        resources: [regionalArn('ec2', 'instance/*')],
         conditions: {
           StringEquals: { [`ec2:ResourceTag/${TAGS.managed}`]: this.props.deploymentId },
           ArnEquals: { 'ec2:InstanceProfile': this.props.instanceProfileArn },
         },
       }),
     );
-    acknowledge(fn.role!, finding('ec2', 'instance/*'), ANY_MANAGED_INSTANCE);
+    acknowledge(fn.role!, wildcardFinding('ec2', 'instance/*'), ANY_MANAGED_INSTANCE);
   }
 
   /** Find a cluster's instances by its tag and terminate them. */
@@ -189,7 +177,7 @@ export class MachineAccess {
     fn.addToRolePolicy(new PolicyStatement({ actions, resources: [clusterParametersArn(fn)] }));
     acknowledge(
       fn.role!,
-      finding('ssm', 'parameter/bilbo/clusters/*'),
+      wildcardFinding('ssm', 'parameter/bilbo/clusters/*'),
       "Parameter names hold the cluster id, known only per request: the function reaches every cluster's parameters and nothing else.",
     );
   }

@@ -11,6 +11,16 @@ export function refInFinding(resource: IConstruct): string {
   return `<${logicalIdOf(resource)}>`;
 }
 
+/** How an IAM5 finding names a wildcard ARN that `regionalArn(service, resource, where)` (arns.ts) makes. */
+export function wildcardFinding(
+  service: string,
+  resource: string,
+  where: { account?: boolean } = {},
+): string {
+  const account = where.account === false ? '' : '<AWS::AccountId>';
+  return `IAM5[Resource::arn:<AWS::Partition>:${service}:<AWS::Region>:${account}:${resource}]`;
+}
+
 function logicalIdOf(resource: IConstruct): string {
   const element = (resource.node.defaultChild ?? resource) as CfnElement;
   return Stack.of(resource).getLogicalId(element);

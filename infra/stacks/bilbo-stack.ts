@@ -21,6 +21,12 @@ export interface BilboStackProps extends StackProps {
    */
   readonly existingVpc?: ExistingVpc;
   /**
+   * The region's AWS-managed DynamoDB prefix list (`com.amazonaws.<region>.dynamodb`, pl-…): the
+   * readiness probe may reach it alone on 443.
+   * @default - 443 to any IPv4 address: in the created VPC only the DynamoDB gateway endpoint answers there
+   */
+  readonly dynamoDbPrefixListId?: string;
+  /**
    * CIDRs that may reach the clusters' ports: for Dask, the scheduler (8786), the dashboard (8787) and Jupyter (8888).
    * @default - none: only the clusters' own instances and the readiness probe
    */
@@ -69,6 +75,7 @@ export class BilboStack extends Stack {
     this.network = new ClusterNetwork(this, 'Network', {
       existingVpc: props.existingVpc,
       allowedCidrs: props.allowedCidrs,
+      dynamoDbPrefixListId: props.dynamoDbPrefixListId,
     });
     this.instanceRole = new ClusterInstanceRole(this, 'InstanceRole');
     // The stack's UUID, the last part of its id: unique to this deployment, stable across updates.

@@ -1,7 +1,7 @@
 /**
  * The task table: one Lambda function per step handler of the registry in
- * lambdas/handlers/tasks/steps.ts, with what each may do beyond the table —
- * the least its step needs — and the deployment variables it is given.
+ * lambdas/handlers/tasks/steps.ts, with what each may do — the least its
+ * step needs — and the deployment variables it is given.
  */
 import { type CfnResource, Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
@@ -9,14 +9,22 @@ import { environmentOf, PROBE } from '../../lambdas/config.ts';
 import { TASK_NAMES, type TaskName, taskEntry } from '../../lambdas/handlers/tasks/task-names.ts';
 import { addEnvironment, BilboFunction } from '../constructs/bilbo-function.ts';
 import type { ClusterNetwork } from '../constructs/cluster-network.ts';
-import type { ClusterTable } from '../constructs/cluster-table.ts';
+import { type ClusterTable, ITEM, type ItemAction } from '../constructs/cluster-table.ts';
 import type { MachineAccess } from '../constructs/machine-access.ts';
 import { TASK_METADATA_KEY } from '../metadata.ts';
 
 interface TaskFunctionSpec {
   readonly description: string;
   readonly timeout: Duration;
-  /** Grants (and the variables that go with them) beyond the table. */
+  /**
+   * What its step does to the table's items, from the ClusterStore calls it makes
+   * (lambdas/adapters/dynamodb/cluster-store.ts): get → GetItem; appendEvent →
+   * ConditionCheckItem + PutItem; update → UpdateItem, + PutItem with an event;
+   * transition → UpdateItem + PutItem, + DeleteItem into an ended state (it frees the name).
+   * No task queries.
+   */
+  readonly tableItems: readonly ItemAction[];
+  /** Grants (and the variables that go with them) beyond the table's. */
   readonly access: (machines: MachineAccess, fn: BilboFunction) => void;
   /** Runs in the cluster network, to reach the instances' private addresses. @default false */
   readonly inClusterNetwork?: boolean;
@@ -26,6 +34,8 @@ const TASKS: Readonly<Record<TaskName, TaskFunctionSpec>> = {
   launchRole: {
     description: 'bilbo: launch every instance of one cluster role',
     timeout: Duration.minutes(2),
+    // get, appendEvent, update with an event
+    tableItems: [ITEM.get, ITEM.put, ITEM.update, ITEM.conditionCheck],
     access: (machines, fn) => {
       machines.grantLaunch(fn);
       machines.tellSecretNames(fn);
@@ -34,12 +44,16 @@ const TASKS: Readonly<Record<TaskName, TaskFunctionSpec>> = {
   checkMachines: {
     description: "bilbo: look once at a cluster's machines (running or terminated)",
     timeout: Duration.seconds(30),
+    // get, update (the endpoints), appendEvent
+    tableItems: [ITEM.get, ITEM.put, ITEM.update, ITEM.conditionCheck],
     // Describes a create's machines; while destroying, terminates the ones still found by tag.
     access: (machines, fn) => machines.grantTerminate(fn),
   },
   probeReady: {
     description: "bilbo: poll a cluster's dashboard until it is ready or a budget passes",
     timeout: Duration.minutes(5),
+    // get, update with an event
+    tableItems: [ITEM.get, ITEM.put, ITEM.update],
     // HTTP to the dashboards only: the workflow checks the machines between probe budgets.
     access: (_machines, fn) => addEnvironment(fn, environmentOf(PROBE, { network: 'private' })),
     inClusterNetwork: true,
@@ -47,11 +61,15 @@ const TASKS: Readonly<Record<TaskName, TaskFunctionSpec>> = {
   recordReady: {
     description: 'bilbo: record a created cluster as READY',
     timeout: Duration.seconds(30),
+    // get, transition to READY
+    tableItems: [ITEM.get, ITEM.put, ITEM.update],
     access: () => {},
   },
   rollbackCreate: {
     description: 'bilbo: terminate what a failed create launched and record FAILED',
     timeout: Duration.minutes(2),
+    // appendEvent, get, transition to FAILED
+    tableItems: [ITEM.get, ITEM.put, ITEM.update, ITEM.delete, ITEM.conditionCheck],
     access: (machines, fn) => {
       machines.grantTerminate(fn);
       machines.grantRemoveSecrets(fn);
@@ -60,6 +78,8 @@ const TASKS: Readonly<Record<TaskName, TaskFunctionSpec>> = {
   terminateMachines: {
     description: "bilbo: terminate every machine carrying the cluster's tag",
     timeout: Duration.minutes(2),
+    // get, appendEvent
+    tableItems: [ITEM.get, ITEM.put, ITEM.conditionCheck],
     access: (machines, fn) => {
       machines.grantTerminate(fn);
       machines.grantRemoveSecrets(fn);
@@ -68,17 +88,21 @@ const TASKS: Readonly<Record<TaskName, TaskFunctionSpec>> = {
   recordDestroyed: {
     description: 'bilbo: record a destroyed cluster as DESTROYED',
     timeout: Duration.seconds(30),
+    // get, transition to DESTROYED
+    tableItems: [ITEM.get, ITEM.put, ITEM.update, ITEM.delete],
     access: () => {},
   },
   recordDestroyFailed: {
     description: 'bilbo: record a destroy that could not finish',
     timeout: Duration.seconds(30),
+    // get, transition to FAILED
+    tableItems: [ITEM.get, ITEM.put, ITEM.update, ITEM.delete],
     access: () => {},
   },
 };
 
 export interface TaskFunctionsProps {
-  /** Every task function reads and writes it. */
+  /** Each task function takes its own actions on it (tableItems). */
   readonly table: ClusterTable;
   /** Grants each task the EC2/SSM access its step needs, and no more. */
   readonly machines: MachineAccess;
@@ -102,7 +126,7 @@ export class TaskFunctions extends Construct {
           ...(spec.inClusterNetwork ? { vpcPlacement: props.network.probePlacement } : {}),
         });
         (fn.node.defaultChild as CfnResource).addMetadata(TASK_METADATA_KEY, task);
-        props.table.grantReadWriteTo(fn);
+        props.table.grantTo(fn, { items: spec.tableItems });
         spec.access(props.machines, fn);
         return [task, fn];
       }),

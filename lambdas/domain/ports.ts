@@ -249,7 +249,7 @@ export interface RemoteScript {
   script: string;
   /**
    * The login user it runs as (the profile's `ssh_user`). Absent: the
-   * instance's service user (`dask` on EC2; locally, the plane's own user).
+   * instance's service user (the one its kind's services run as; locally, the plane's own user).
    */
   user?: string;
   /**
@@ -301,11 +301,7 @@ export interface InvocationReport {
  * after a send) is the adapter's to absorb, reporting `pending`.
  */
 export interface RemoteCommandRunner {
-  send(
-    commandId: string,
-    instances: readonly ClusterInstance[],
-    script: RemoteScript,
-  ): Promise<SentCommand>;
+  send(commandId: string, instances: readonly ClusterInstance[], script: RemoteScript): Promise<SentCommand>;
   read(
     sent: SentCommand,
     instance: ClusterInstance,

@@ -18,6 +18,7 @@ import {
   type Statement,
   statementsOf,
   statementsOfRole,
+  tableActionsOf,
 } from './template-iam.ts';
 
 const API = 'lambdas/handlers/api.ts';
@@ -67,7 +68,15 @@ describe('BilboStack access', () => {
         ].sort(),
         [task('launch-role')]: LAUNCH,
         [task('check-machines')]: TERMINATE,
-        [task('probe-ready')]: [],
+        // Only what Lambda needs to place it in the VPC.
+        [task('probe-ready')]: [
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:CreateNetworkInterface',
+          'ec2:DeleteNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
         [task('record-ready')]: [],
         [task('rollback-create')]: [...TERMINATE, ...REMOVE_SECRETS].sort(),
         [task('terminate-machines')]: [...TERMINATE, ...REMOVE_SECRETS].sort(),
@@ -137,6 +146,61 @@ describe('BilboStack access', () => {
       }
       const [probe] = functions.filter((f) => f.Metadata['bilbo:task'] === 'probeReady');
       expect(probe?.Properties.Environment.Variables.PROBE_NETWORK).toBe('private');
+    });
+  });
+
+  describe('the clusters table', () => {
+    const GET = 'dynamodb:GetItem';
+    const PUT = 'dynamodb:PutItem';
+    const UPDATE = 'dynamodb:UpdateItem';
+    const DELETE = 'dynamodb:DeleteItem';
+    const CHECK = 'dynamodb:ConditionCheckItem';
+    const QUERY = 'dynamodb:Query';
+    let table: string;
+
+    beforeAll(() => {
+      const tables = Object.keys(synth.template.findResources('AWS::DynamoDB::GlobalTable'));
+      expect(tables).toHaveLength(1);
+      table = `<${tables[0]}.Arn>`;
+    });
+
+    it('is open to each function for exactly the item actions of its step, and queried by the API alone', () => {
+      const granted = Object.fromEntries(
+        entries(synth.template).map((entry) => [entry, tableActionsOf(synth.template, entry)]),
+      );
+      const onTable = (...actions: string[]) => ({ [table]: actions.sort() });
+
+      expect(granted).toEqual({
+        [API]: {
+          ...onTable(GET, PUT, UPDATE, DELETE, QUERY),
+          [`${table}/index/byName`]: [QUERY],
+          [`${table}/index/byKind`]: [QUERY],
+        },
+        [task('launch-role')]: onTable(GET, PUT, UPDATE, CHECK),
+        [task('check-machines')]: onTable(GET, PUT, UPDATE, CHECK),
+        [task('probe-ready')]: onTable(GET, PUT, UPDATE),
+        [task('record-ready')]: onTable(GET, PUT, UPDATE),
+        [task('rollback-create')]: onTable(GET, PUT, UPDATE, DELETE, CHECK),
+        [task('terminate-machines')]: onTable(GET, PUT, CHECK),
+        [task('record-destroyed')]: onTable(GET, PUT, UPDATE, DELETE),
+        [task('record-destroy-failed')]: onTable(GET, PUT, UPDATE, DELETE),
+      });
+    });
+
+    it('is never scanned, read in batches, described or read through a stream, by any policy', () => {
+      const dynamodb = allStatements(synth.template)
+        .flatMap(actionsOf)
+        .filter((action) => action.startsWith('dynamodb:'));
+
+      expect(dynamodb.length).toBeGreaterThan(0);
+      expect(
+        dynamodb.filter((action) =>
+          /^dynamodb:(Scan|Batch\w+|GetRecords|GetShardIterator|DescribeStream|ListStreams|DescribeTable|\*)$/.test(
+            action,
+          ),
+        ),
+      ).toEqual([]);
+      expect(new Set(dynamodb)).toEqual(new Set([GET, PUT, UPDATE, DELETE, CHECK, QUERY]));
     });
   });
 

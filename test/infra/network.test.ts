@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Synthesized, synthesize } from './synth.ts';
 import {
+  actionsOf,
   arnText,
   entries,
   functionId,
@@ -9,6 +10,7 @@ import {
   resourcesIn,
   roleOf,
   statementsOf,
+  statementsOfRole,
 } from './template-iam.ts';
 
 const PROBE = 'lambdas/handlers/tasks/probe-ready.ts';
@@ -51,7 +53,7 @@ function egressOf(synth: Synthesized, groupId: string): string[] {
   );
   return [...(group.SecurityGroupEgress ?? []), ...separate].map(
     (rule: Properties) =>
-      `${render(rule.CidrIp ?? rule.DestinationSecurityGroupId)} → ${rule.IpProtocol}:${rule.FromPort}-${rule.ToPort}`,
+      `${render(rule.CidrIp ?? rule.DestinationPrefixListId ?? rule.DestinationSecurityGroupId)} → ${rule.IpProtocol}:${rule.FromPort}-${rule.ToPort}`,
   );
 }
 
@@ -105,7 +107,7 @@ describe('BilboStack network, created', () => {
     );
   });
 
-  it('lets the probe out only to the dashboards and to HTTPS (DynamoDB)', () => {
+  it('lets the probe out only to the dashboards and to HTTPS (DynamoDB: the gateway endpoint alone answers there)', () => {
     expect(egressOf(synth, probe).sort()).toEqual(
       [
         `0.0.0.0/0 → tcp:443-443`,
@@ -128,9 +130,46 @@ describe('BilboStack network, created', () => {
       expect.stringMatching(/Subnet1Subnet/),
       expect.stringMatching(/Subnet2Subnet/),
     ]);
-    expect(managedPoliciesOf(synth.template, roleOf(synth.template, PROBE))).toEqual([
-      'service-role/AWSLambdaVPCAccessExecutionRole',
+  });
+
+  it("lets Lambda manage the probe's network interfaces, creating them only in its subnets with its group", () => {
+    const role = roleOf(synth.template, PROBE);
+    const eni = statementsOfRole(synth.template, role).filter((statement) =>
+      actionsOf(statement).some((action) =>
+        /NetworkInterface|PrivateIpAddresses|DescribeSubnets/.test(action),
+      ),
+    );
+
+    expect(managedPoliciesOf(synth.template, role)).toEqual([]);
+    expect(eni.map((statement) => [actionsOf(statement), resourcesIn(statement)])).toEqual([
+      [['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'], ['*']],
+      [
+        ['ec2:CreateNetworkInterface'],
+        [
+          arnText('ec2', 'network-interface/*'),
+          expect.stringMatching(/:subnet\/<NetworkVpcClustersSubnet1Subnet\w+>$/),
+          expect.stringMatching(/:subnet\/<NetworkVpcClustersSubnet2Subnet\w+>$/),
+          arnText('ec2', `security-group/<${probe}.GroupId>`),
+        ],
+      ],
+      [
+        ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        [arnText('ec2', 'network-interface/*')],
+      ],
     ]);
+    for (const statement of eni) expect(statement.Condition).toBeUndefined();
+  });
+
+  it('attaches no AWS managed policy to any function, and AWSLambdaVPCAccessExecutionRole to no role', () => {
+    const roles = synth.template.findResources('AWS::IAM::Role');
+    const functionRoles = entries(synth.template).map((entry) => roleOf(synth.template, entry));
+
+    for (const role of functionRoles) expect(managedPoliciesOf(synth.template, role), role).toEqual([]);
+    for (const role of Object.keys(roles)) {
+      expect(managedPoliciesOf(synth.template, role)).not.toContain(
+        'service-role/AWSLambdaVPCAccessExecutionRole',
+      );
+    }
   });
 
   it('lets no CIDR reach the Dask ports unless told to', () => {
@@ -145,6 +184,7 @@ describe('BilboStack network, created', () => {
 describe('BilboStack network, configured', () => {
   const VPC = 'vpc-0123456789abcdef0';
   const SUBNETS = ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'];
+  const DYNAMODB_PREFIX_LIST = 'pl-0123456789abcdef0';
   let synth: Synthesized;
   let cluster: string;
   let probe: string;
@@ -155,6 +195,7 @@ describe('BilboStack network, configured', () => {
         'bilbo:vpcId': VPC,
         'bilbo:subnetIds': SUBNETS.join(','),
         'bilbo:availabilityZones': 'eu-west-1a,eu-west-1b',
+        'bilbo:dynamoDbPrefixListId': DYNAMODB_PREFIX_LIST,
         'bilbo:allowedCidrs': '203.0.113.0/24, 2001:db8::/32',
         'bilbo:defaultAmi': 'ami-0123456789abcdef0',
         'bilbo:tableDeletionProtection': 'false',
@@ -186,6 +227,16 @@ describe('BilboStack network, configured', () => {
     expect(probeFn.VpcConfig.SubnetIds).toEqual(SUBNETS);
     expect(resourcesIn(inputs!).filter((arn) => arn.includes(':subnet/'))).toEqual(
       SUBNETS.map((subnet) => arnText('ec2', `subnet/${subnet}`)),
+    );
+  });
+
+  it("lets the probe out only to the dashboards and, on 443, to DynamoDB's prefix list", () => {
+    expect(egressOf(synth, probe).sort()).toEqual(
+      [
+        `${DYNAMODB_PREFIX_LIST} → tcp:443-443`,
+        `<${cluster}.GroupId> → tcp:8787-8787`,
+        `<${cluster}.GroupId> → tcp:8888-8888`,
+      ].sort(),
     );
   });
 

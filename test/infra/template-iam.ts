@@ -69,12 +69,18 @@ export function roleOf(template: Template, entry: string): string {
   return (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
 }
 
-/** Every statement of the identity policies attached to a role. */
+/** Every statement of the identity policies attached to a role, and of the role's own inline policies. */
 export function statementsOfRole(template: Template, roleId: string): Statement[] {
-  return Object.values(resourcesOf(template))
+  const attached = Object.values(resourcesOf(template))
     .filter((resource) => resource.Type === 'AWS::IAM::Policy')
     .filter((policy) => (policy.Properties.Roles as unknown[]).some((role) => render(role) === `<${roleId}>`))
     .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  return [...attached, ...inlineStatementsOf(resourcesOf(template)[roleId]!)];
+}
+
+function inlineStatementsOf(role: Resource): Statement[] {
+  const inline = (role.Properties.Policies ?? []) as Array<{ PolicyDocument: { Statement: Statement[] } }>;
+  return inline.flatMap((policy) => policy.PolicyDocument.Statement);
 }
 
 /** Every statement of the role the function with this entry runs as. */
@@ -88,12 +94,7 @@ export function allStatements(template: Template): Statement[] {
     if (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy') {
       return (resource.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
     }
-    if (resource.Type === 'AWS::IAM::Role') {
-      const inline = (resource.Properties.Policies ?? []) as Array<{
-        PolicyDocument: { Statement: Statement[] };
-      }>;
-      return inline.flatMap((policy) => policy.PolicyDocument.Statement);
-    }
+    if (resource.Type === 'AWS::IAM::Role') return inlineStatementsOf(resource);
     return [];
   });
 }
@@ -102,6 +103,20 @@ export function allStatements(template: Template): Statement[] {
 export function machineActionsOf(template: Template, entry: string): string[] {
   const actions = statementsOf(template, entry).flatMap(actionsOf);
   return [...new Set(actions.filter((action) => /^(ec2|iam|ssm|kms):/.test(action)))].sort();
+}
+
+/** The dynamodb: actions a function may take, sorted, by the resource they are granted on. */
+export function tableActionsOf(template: Template, entry: string): Record<string, string[]> {
+  const granted: Record<string, Set<string>> = {};
+  for (const statement of statementsOf(template, entry)) {
+    const actions = actionsOf(statement).filter((action) => action.startsWith('dynamodb:'));
+    for (const resource of actions.length > 0 ? resourcesIn(statement) : []) {
+      granted[resource] = new Set([...(granted[resource] ?? []), ...actions]);
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(granted).map(([resource, actions]) => [resource, [...actions].sort()]),
+  );
 }
 
 /** The AWS managed policies attached to a role, by name (e.g. `service-role/AWSLambdaVPCAccessExecutionRole`). */

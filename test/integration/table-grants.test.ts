@@ -1,0 +1,223 @@
+/**
+ * The clusters table's grants, checked against what the code does: each
+ * function's ClusterStore runs on DynamoDB Local through a client that notes
+ * the IAM action every call needs (a transaction: one per item), while the
+ * API's use cases and every workflow step run their paths, failures
+ * included. What each function did must be exactly what the synthesized
+ * template grants it: a missing grant fails on AWS only, a spare one is wider
+ * than needed.
+ */
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbClusterStore } from '../../lambdas/adapters/dynamodb/cluster-store.ts';
+import { LocalPreflight } from '../../lambdas/adapters/local/local-preflight.ts';
+import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
+import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
+import { DESTROY_TIMEOUT_SECONDS } from '../../lambdas/domain/deadlines.ts';
+import type { ClusterStore, MachineProvider } from '../../lambdas/domain/ports.ts';
+import { checkMachines } from '../../lambdas/domain/workflow/check-machines.ts';
+import {
+  recordDestroyed,
+  recordDestroyFailed,
+  terminateMachines,
+} from '../../lambdas/domain/workflow/destroy-steps.ts';
+import { launchRole } from '../../lambdas/domain/workflow/launch-role.ts';
+import { probeReady } from '../../lambdas/domain/workflow/probe-ready.ts';
+import { recordReady } from '../../lambdas/domain/workflow/record-ready.ts';
+import { rollbackCreate } from '../../lambdas/domain/workflow/rollback-create.ts';
+import { createApiHandler } from '../../lambdas/handlers/api/app.ts';
+import { newSecret } from '../../lambdas/handlers/composition/runtime.ts';
+import { TASK_NAMES, type TaskName, taskEntry } from '../../lambdas/handlers/tasks/task-names.ts';
+import type { Cluster } from '../../schemas/types.generated.ts';
+import { type Synthesized, synthesize } from '../infra/synth.ts';
+import { entries, tableActionsOf } from '../infra/template-iam.ts';
+import { ADMIN_ROLE_ARN, callApi } from '../support/api-events.ts';
+import { RecordingWorkflows } from '../support/api-harness.ts';
+import { makeTestStore, type TestStore } from '../support/dynamodb.ts';
+import { fakeDaskProbe } from '../support/fake-dask-probe.ts';
+import { FakeMachineProvider } from '../support/fake-provider.ts';
+
+const API = 'lambdas/handlers/api.ts';
+const PROFILE = { instance: { ec2type: 't3.large' }, dask: { worker: { count: 2, nproc: 1, nthread: 2 } } };
+
+/** The IAM actions a call needs, each with where: the table, or `/index/<name>`. */
+function iamActionsOf(command: unknown): Array<[action: string, where: string]> {
+  if (command instanceof GetCommand) return [['dynamodb:GetItem', '']];
+  if (command instanceof PutCommand) return [['dynamodb:PutItem', '']];
+  if (command instanceof UpdateCommand) return [['dynamodb:UpdateItem', '']];
+  if (command instanceof DeleteCommand) return [['dynamodb:DeleteItem', '']];
+  if (command instanceof QueryCommand) {
+    const index = command.input.IndexName;
+    return [['dynamodb:Query', index ? `/index/${index}` : '']];
+  }
+  if (command instanceof TransactWriteCommand) {
+    return (command.input.TransactItems ?? []).map((item) => {
+      if (item.Put) return ['dynamodb:PutItem', ''];
+      if (item.Update) return ['dynamodb:UpdateItem', ''];
+      if (item.Delete) return ['dynamodb:DeleteItem', ''];
+      return ['dynamodb:ConditionCheckItem', ''];
+    });
+  }
+  throw new Error(`no IAM action known for ${(command as object).constructor.name}: add it here`);
+}
+
+/** As EC2 does, the provider learns a machine's public address once it runs (the check then records the URLs). */
+function publicOnceRunning(provider: FakeMachineProvider): MachineProvider {
+  return {
+    name: provider.name,
+    launch: (request) => provider.launch(request),
+    describe: async (ids) =>
+      (await provider.describe(ids)).map((machine) =>
+        machine.state === 'running' ? { ...machine, publicIp: '198.51.100.7' } : machine,
+      ),
+    stop: (ids) => provider.stop(ids),
+    start: (ids) => provider.start(ids),
+    terminate: (ids) => provider.terminate(ids),
+    findByCluster: (clusterId) => provider.findByCluster(clusterId),
+  };
+}
+
+let synth: Synthesized;
+let testStore: TestStore;
+/** entry → resource → actions, as the synthesized template renders resources. */
+const used: Record<string, Record<string, Set<string>>> = {};
+let tableArn: string;
+
+/** The store the function with this entry builds, noting every action it takes. */
+function storeOf(entry: string): ClusterStore {
+  const noted = used[entry] ?? {};
+  used[entry] = noted;
+  const client = {
+    send: (command: unknown) => {
+      for (const [action, where] of iamActionsOf(command)) {
+        const resource = `${tableArn}${where}`;
+        noted[resource] = new Set([...(noted[resource] ?? []), action]);
+      }
+      return testStore.client.send(command as never);
+    },
+  } as unknown as DynamoDBDocumentClient;
+  return new DynamoDbClusterStore({ client, tableName: testStore.tableName, clock: testStore.clock });
+}
+
+const taskStore = (task: TaskName) => storeOf(taskEntry(task));
+
+/** The workflow's poll loop, a few looks at most. */
+async function until(look: () => Promise<{ done: boolean }>): Promise<void> {
+  for (let looks = 0; looks < 5; looks++) if ((await look()).done) return;
+  throw new Error('still not done after 5 looks');
+}
+
+beforeAll(async () => {
+  synth = synthesize();
+  const tables = Object.keys(synth.template.findResources('AWS::DynamoDB::GlobalTable'));
+  tableArn = `<${tables[0]}.Arn>`;
+  testStore = await makeTestStore();
+
+  const clock = testStore.clock;
+  const provider = new FakeMachineProvider();
+  const secrets = new MemorySecretStore();
+  const workflows = new RecordingWorkflows();
+  let ids = 0;
+  const api = createApiHandler({
+    store: storeOf(API),
+    catalog: new LocalMachineCatalog({ facts: { vcpus: 2, threadsPerCore: 2, memoryMiB: 8192 } }),
+    preflight: new LocalPreflight(),
+    workflows,
+    secrets,
+    clock,
+    newClusterId: () => `c-${(++ids).toString(16).padStart(16, '0')}`,
+    newSecret,
+    destroyTimeoutSeconds: DESTROY_TIMEOUT_SECONDS.default,
+    access: { admins: [ADMIN_ROLE_ARN] },
+  });
+  const create = async (name: string) => {
+    const answer = await callApi<Cluster>(api, 'POST', '/clusters', { body: { name, profile: PROFILE } });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+    return answer.body;
+  };
+  const destroy = (name: string) => callApi<Cluster>(api, 'DELETE', `/clusters/${name}`);
+  const cleanup = (task: TaskName) => ({ store: taskStore(task), provider, secrets, clock });
+  const launch = async (clusterId: string) => {
+    const { primaryAddress } = await launchRole(
+      { clusterId, role: 'scheduler' },
+      { store: taskStore('launchRole'), provider, secrets },
+    );
+    await launchRole(
+      { clusterId, role: 'worker', primaryAddress: primaryAddress! },
+      { store: taskStore('launchRole'), provider, secrets },
+    );
+  };
+
+  // A create that becomes READY, is listed, described, followed and destroyed.
+  const ready = await create('ready');
+  await launch(ready.id);
+  const check = { store: taskStore('checkMachines'), provider: publicOnceRunning(provider), clock };
+  await until(() => checkMachines({ clusterId: ready.id, want: 'running' }, check));
+  await probeReady(
+    { clusterId: ready.id },
+    {
+      store: taskStore('probeReady'),
+      probe: fakeDaskProbe(() => true, 2),
+      clock,
+      sleep: async (ms) => clock.advance(ms),
+      settings: { budgetMs: 1_000, intervalMs: 100, network: 'private' },
+    },
+  );
+  await recordReady({ clusterId: ready.id }, { store: taskStore('recordReady'), clock });
+  expect((await callApi(api, 'GET', '/clusters')).status).toBe(200);
+  expect((await callApi(api, 'GET', '/clusters/ready')).status).toBe(200);
+  expect((await callApi(api, 'GET', '/clusters/ready/events')).status).toBe(200);
+  expect((await destroy('ready')).status).toBe(202);
+  await terminateMachines({ clusterId: ready.id }, cleanup('terminateMachines'));
+  await until(() => checkMachines({ clusterId: ready.id, want: 'terminated' }, check));
+  await recordDestroyed({ clusterId: ready.id }, { store: taskStore('recordDestroyed') });
+
+  // A create that fails and rolls back, and a destroy that fails.
+  const failed = await create('rolled-back');
+  await launch(failed.id);
+  const error = { Error: 'ReadyTimeoutError', Cause: 'the dashboard never answered' };
+  await rollbackCreate({ clusterId: failed.id, failedStep: 'probe-ready', error }, cleanup('rollbackCreate'));
+  const stuck = await create('stuck');
+  expect((await destroy('stuck')).status).toBe(202);
+  await recordDestroyFailed(
+    { clusterId: stuck.id, failedStep: 'check-terminated', error },
+    { store: taskStore('recordDestroyFailed') },
+  );
+
+  // The API's own failures: a create whose workflow cannot start, a destroy likewise.
+  workflows.failure = new Error('states:StartExecution throttled');
+  expect(
+    (await callApi(api, 'POST', '/clusters', { body: { name: 'unstarted', profile: PROFILE } })).status,
+  ).toBe(500);
+  expect((await destroy('stuck')).status).toBe(500);
+});
+
+afterAll(() => synth?.cleanup());
+
+describe("each function's table grant", () => {
+  it('is exactly what its code does to the table, on the paths the workflows and the API take', () => {
+    const functions = [API, ...TASK_NAMES.map(taskEntry)];
+    const did = Object.fromEntries(
+      functions.map((entry) => [
+        entry,
+        Object.fromEntries(
+          Object.entries(used[entry] ?? {}).map(([resource, actions]) => [resource, [...actions].sort()]),
+        ),
+      ]),
+    );
+    const granted = Object.fromEntries(
+      entries(synth.template).map((entry) => [entry, tableActionsOf(synth.template, entry)]),
+    );
+
+    expect(Object.keys(granted).sort()).toEqual([...functions].sort());
+    expect(did).toEqual(granted);
+  });
+});
