@@ -301,11 +301,7 @@ export interface InvocationReport {
  * after a send) is the adapter's to absorb, reporting `pending`.
  */
 export interface RemoteCommandRunner {
-  send(
-    commandId: string,
-    instances: readonly ClusterInstance[],
-    script: RemoteScript,
-  ): Promise<SentCommand>;
+  send(commandId: string, instances: readonly ClusterInstance[], script: RemoteScript): Promise<SentCommand>;
   read(
     sent: SentCommand,
     instance: ClusterInstance,
