@@ -249,7 +249,7 @@ export interface RemoteScript {
   script: string;
   /**
    * The login user it runs as (the profile's `ssh_user`). Absent: the
-   * instance's service user (`dask` on EC2; locally, the plane's own user).
+   * instance's service user (on EC2 the image's, who runs the kind's services; locally, the plane's own user).
    */
   user?: string;
   /**
