@@ -71,12 +71,8 @@ export function placementOf(script: RemoteScript, account: ServiceAccount): Scri
   }
   const runAs = script.user ?? account.user;
   if (!USER_NAME.test(runAs)) {
-    throw new ValidationError(
-      `user: "${runAs}" is not a user name (lower-case letters, digits, _ and -, at most 32)`,
-      {
-        field: 'user',
-      },
-    );
+    const rule = 'lower-case letters, digits, _ and -, at most 32';
+    throw new ValidationError(`user: "${runAs}" is not a user name (${rule})`, { field: 'user' });
   }
   return { runAs, workdir: workdirOf(script.workdir, account.home) };
 }
@@ -84,10 +80,7 @@ export function placementOf(script: RemoteScript, account: ServiceAccount): Scri
 /** The workdir under the service user's home: relative, never climbing out of it. */
 function workdirOf(workdir: string | undefined, home: string): string {
   if (workdir === undefined) return home;
-  const refuse = (why: string) =>
-    new ValidationError(`workdir: "${workdir}" ${why}`, {
-      field: 'workdir',
-    });
+  const refuse = (why: string) => new ValidationError(`workdir: "${workdir}" ${why}`, { field: 'workdir' });
   if (workdir.startsWith('/') || workdir.startsWith('~'))
     throw refuse("must be relative to the service user's home");
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
@@ -185,5 +178,8 @@ export function renderRemoteScript(script: RemoteScript, account: ServiceAccount
     'exit "$status"',
     '',
   ].join('\n');
+  // Only the validated plain values could bring one in; checked once more on the whole text.
+  if (text.includes('{{'))
+    throw new ValidationError('the command would hold "{{", which SSM resolves as a parameter');
   return text;
 }
