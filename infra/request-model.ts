@@ -13,6 +13,9 @@ import commonSchema from '../schemas/api/common.schema.json' with { type: 'json'
 import createClusterRequestSchema from '../schemas/api/create-cluster.request.schema.json' with {
   type: 'json',
 };
+import startCommandRequestSchema from '../schemas/api/start-command.request.schema.json' with {
+  type: 'json',
+};
 import { CUSTOM_FORMATS } from '../schemas/formats.ts';
 import profileSchema from '../schemas/profile.schema.json' with { type: 'json' };
 
@@ -29,6 +32,7 @@ export const REQUEST_SCHEMAS: readonly SchemaDocument[] = [
   createClusterRequestSchema,
   commonSchema,
   profileSchema,
+  startCommandRequestSchema,
 ];
 
 /** Keywords that mean the same in draft-04 and later drafts, and that API Gateway accepts; kept as they are. */

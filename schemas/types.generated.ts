@@ -515,9 +515,9 @@ export interface CommandRecord {
    */
   reason?: string;
   /**
-   * @minItems 1
+   * One per target instance, in target order (scheduler, notebook, workers by index).
    */
-  invocations: [CommandInvocation, ...CommandInvocation[]];
+  invocations: CommandInvocation[];
   /**
    * The provider's id for the command (SSM's CommandId; local mode: bilbo's own).
    */
@@ -545,7 +545,7 @@ export interface CommandInvocation {
    */
   outputTail?: string;
   /**
-   * The provider kept only part of the output (SSM: the first 24,000 characters of each stream).
+   * The provider kept only part of the output (SSM: the first 24,000 characters of stdout, 8,000 of stderr).
    */
   truncated?: boolean;
 }
@@ -591,9 +591,13 @@ export interface RunRequest {
    */
   content: string;
   /**
-   * Given to the notebook as papermill parameters, to a .py file as environment variables.
+   * Given to the notebook as papermill parameters, to a .py file as environment variables; names are Python identifiers.
    */
   parameters?: {
+    /**
+     * This interface was referenced by `undefined`'s JSON-Schema definition
+     * via the `patternProperty` "^[A-Za-z_][A-Za-z0-9_]{0,63}$".
+     */
     [k: string]: string | number | boolean | null;
   };
 }

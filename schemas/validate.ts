@@ -17,7 +17,7 @@ import startCommandRequestSchema from './api/start-command.request.schema.json' 
 import { CUSTOM_FORMATS } from './formats.ts';
 import { escapeControlCharacters } from './printable.ts';
 import profileSchema from './profile.schema.json' with { type: 'json' };
-import type { CreateClusterRequest, Profile } from './types.generated.ts';
+import type { CreateClusterRequest, Profile, StartCommandRequest } from './types.generated.ts';
 
 const SCHEMA_BASE = 'https://bilbo.dev/schemas/';
 
@@ -56,6 +56,7 @@ ajv.addSchema([...schemas]);
 
 const profileValidator = ajv.getSchema(schemaIds.profile)!;
 const requestValidator = ajv.getSchema(schemaIds.createClusterRequest)!;
+const startCommandValidator = ajv.getSchema(schemaIds.startCommandRequest)!;
 
 export interface ValidationOptions {
   /** Put before every path, e.g. "profile" so that errors read `profile.dask.worker.count`. */
@@ -77,6 +78,10 @@ export function validateCreateClusterRequest(
   options: ValidationOptions = {},
 ): CreateClusterRequest {
   return check<CreateClusterRequest>(requestValidator, value, 'request', options);
+}
+
+export function validateStartCommandRequest(value: unknown): StartCommandRequest {
+  return check<StartCommandRequest>(startCommandValidator, value, 'request', {});
 }
 
 /**

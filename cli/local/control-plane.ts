@@ -137,7 +137,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
         import('./local-credentials.ts').then(({ localCredentials }) => localCredentials(options.users)),
       ]);
       const dynamo = await dynamoStarting;
-      const store = await modules.localStore(dynamo.endpoint, region, TABLE_NAME);
+      const { store, commands } = await modules.localStore(dynamo.endpoint, region, TABLE_NAME);
 
       const deps = {
         store,
@@ -151,6 +151,9 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
         settings: { ...DEFAULT_PROBE, network: adapters.probeNetwork, ...options.probeSettings },
         newClusterId: modules.newClusterId,
         newSecret: modules.newSecret,
+        commands,
+        remote: adapters.remote,
+        newCommandId: modules.newCommandId,
         destroyTimeoutSeconds: DESTROY_TIMEOUT_SECONDS.default,
         access: { admins: (options.admins ?? []).map(modules.localPrincipal) },
       };
@@ -266,6 +269,7 @@ async function loadModules() {
     sleep: runtime.sleep,
     newClusterId: runtime.newClusterId,
     newSecret: runtime.newSecret,
+    newCommandId: runtime.newCommandId,
     LocalWorkflowRunner: runner.LocalWorkflowRunner,
     stepHandler: steps.stepHandler,
     createApiHandler: api.createApiHandler,

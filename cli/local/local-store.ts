@@ -1,14 +1,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbClusterStore } from '../../lambdas/adapters/dynamodb/cluster-store.ts';
+import { DynamoDbCommandStore } from '../../lambdas/adapters/dynamodb/command-store.ts';
 import { ensureTable } from '../../lambdas/adapters/dynamodb/table-design.ts';
 import { notifyingStore } from '../../lambdas/adapters/notifying-store.ts';
 import { systemClock } from '../../lambdas/handlers/composition/runtime.ts';
 
 /**
- * The clusters table on the local DynamoDB at `endpoint`, created when missing.
- * The API and the workflow steps share this store: its writes wake the
- * events requests that wait for them.
+ * The clusters table on the local DynamoDB at `endpoint`, created when missing:
+ * the clusters and their commands. The API and the workflow steps share the
+ * cluster store: its writes wake the events requests that wait for them.
  */
 export async function localStore(endpoint: string, region: string, tableName: string) {
   const client = DynamoDBDocumentClient.from(
@@ -16,5 +17,8 @@ export async function localStore(endpoint: string, region: string, tableName: st
     { marshallOptions: { removeUndefinedValues: true } },
   );
   await ensureTable(client, tableName);
-  return notifyingStore(new DynamoDbClusterStore({ client, tableName, clock: systemClock }));
+  return {
+    store: notifyingStore(new DynamoDbClusterStore({ client, tableName, clock: systemClock })),
+    commands: new DynamoDbCommandStore({ client, tableName }),
+  };
 }

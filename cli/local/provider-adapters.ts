@@ -4,6 +4,7 @@
  * single-user mode — with the adapters the Lambdas use on AWS.
  */
 import { join } from 'node:path';
+import { LocalRemoteCommands } from '../../lambdas/adapters/local/local-commands.ts';
 import { LocalPreflight } from '../../lambdas/adapters/local/local-preflight.ts';
 import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
 import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
@@ -14,6 +15,7 @@ import type {
   InstanceTypeCatalog,
   LaunchPreflight,
   MachineProvider,
+  RemoteCommandRunner,
   SecretStore,
 } from '../../lambdas/domain/ports.ts';
 import type { ProbeSettings } from '../../lambdas/domain/workflow/probe-ready.ts';
@@ -32,6 +34,8 @@ export type LocalProviderChoice = { kind: 'local' } | Ec2ProviderChoice;
 
 export interface ProviderAdapters {
   provider: MachineProvider;
+  /** Runs commands on the machines: local processes, or SSM Run Command on EC2. */
+  remote: RemoteCommandRunner;
   catalog: InstanceTypeCatalog;
   preflight: LaunchPreflight;
   secrets: SecretStore;
@@ -60,15 +64,19 @@ export async function localAdapters(options: {
   home: string;
   log: (line: string) => void;
 }): Promise<ProviderAdapters> {
-  const processes = new LocalProcessProvider({
-    stateDir: join(options.home, 'local'),
-    programs: await localPrograms(process.env),
-  });
+  const programs = await localPrograms(process.env);
+  const stateDir = join(options.home, 'local');
+  const processes = new LocalProcessProvider({ stateDir, programs });
   const leftovers = await processes.registry.removeLeftovers();
   if (leftovers.length > 0) options.log(`removed ${leftovers.length} process(es) left by an earlier run`);
   return {
     provider: processes,
     processes,
+    remote: new LocalRemoteCommands({
+      stateDir,
+      registry: processes.registry,
+      python: programs.python ?? 'python3',
+    }),
     catalog: new LocalMachineCatalog(),
     preflight: new LocalPreflight(),
     secrets: new MemorySecretStore(),

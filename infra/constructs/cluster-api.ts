@@ -21,6 +21,9 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BY_KIND_INDEX, BY_NAME_INDEX } from '../../lambdas/adapters/dynamodb/table-design.ts';
 import { ACCESS, environmentOf } from '../../lambdas/config.ts';
+import startCommandRequestSchema from '../../schemas/api/start-command.request.schema.json' with {
+  type: 'json',
+};
 import { bundleRequestModel } from '../request-model.ts';
 import { addEnvironment, BilboFunction } from './bilbo-function.ts';
 import { type ClusterTable, ITEM, type TableAccess } from './cluster-table.ts';
@@ -87,7 +90,7 @@ export class ClusterApi extends Construct {
     super(scope, id);
     this.handler = new BilboFunction(this, 'Handler', {
       entry: 'lambdas/handlers/api.ts',
-      description: 'bilbo: the HTTP API (clusters, events, plan)',
+      description: 'bilbo: the HTTP API (clusters, events, plan, commands)',
       // Above the longest events wait (20 s), under API Gateway's 29 s integration timeout.
       timeout: API_TIMEOUT,
     });
@@ -98,6 +101,7 @@ export class ClusterApi extends Construct {
     props.machines.grantLaunch(this.handler);
     props.machines.grantPreflight(this.handler);
     props.machines.grantWriteSecrets(this.handler);
+    props.machines.grantRunCommands(this.handler);
 
     this.api = new RestApi(this, 'Api', {
       description: 'bilbo: create, list and destroy clusters',
@@ -150,6 +154,14 @@ export class ClusterApi extends Construct {
       schema: bundleRequestModel(),
     });
 
+    const startCommandModel = this.api.addModel('StartCommandRequest', {
+      modelName: 'StartCommandRequest',
+      contentType: 'application/json',
+      description:
+        'The body of POST /clusters/{name}/commands (schemas/api/start-command.request.schema.json)',
+      schema: bundleRequestModel(startCommandRequestSchema.$id),
+    });
+
     const integration = new LambdaIntegration(this.handler, { allowTestInvoke: false });
     const withBody = { requestValidator, requestModels: { 'application/json': this.requestModel } };
     const clusters = this.api.root.addResource('clusters');
@@ -159,6 +171,15 @@ export class ClusterApi extends Construct {
     cluster.addMethod('GET', integration);
     cluster.addMethod('DELETE', integration);
     cluster.addResource('events').addMethod('GET', integration);
+    const commands = cluster.addResource('commands');
+    commands.addMethod('POST', integration, {
+      requestValidator,
+      requestModels: { 'application/json': startCommandModel },
+    });
+    commands.addMethod('GET', integration);
+    const command = commands.addResource('{id}');
+    command.addMethod('GET', integration);
+    command.addMethod('DELETE', integration);
     this.api.root.addResource('plan').addMethod('POST', integration, withBody);
 
     this.userPolicy = new ManagedPolicy(this, 'BilboApiUser', {
@@ -176,7 +197,7 @@ export class ClusterApi extends Construct {
       acknowledge(
         this.userPolicy,
         `IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:${stage}/${method.httpMethod}${path}]`,
-        'One method of this API in its stage; the wildcard stands for the {name} path parameter, i.e. any cluster name.',
+        'One method of this API in its stage; each wildcard stands for a path parameter: {name} any cluster name, {id} any of its commands.',
       );
     }
   }

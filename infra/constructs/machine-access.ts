@@ -2,6 +2,7 @@ import type { ISubnet } from 'aws-cdk-lib/aws-ec2';
 import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { TAGS } from '../../lambdas/adapters/ec2/launch-params.ts';
+import { RUN_SHELL_SCRIPT } from '../../lambdas/adapters/ssm/remote-commands.ts';
 import { regionalArn } from './arns.ts';
 import { addEnvironment } from './bilbo-function.ts';
 import { clusterParametersArn } from './cluster-secrets.ts';
@@ -155,6 +156,43 @@ export class MachineAccess {
   grantTerminate(fn: LambdaFunction): void {
     this.grantDescribe(fn);
     this.grantInstanceActions(fn, ['ec2:TerminateInstances']);
+  }
+
+  /**
+   * Run, follow and cancel commands on the deployment's instances: SSM's
+   * AWS-RunShellScript document only, on instances with the deployment's
+   * `bilbo:managed` tag only.
+   */
+  grantRunCommands(fn: LambdaFunction): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ssm:SendCommand'],
+        resources: [regionalArn('ssm', `document/${RUN_SHELL_SCRIPT}`, { account: false })],
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ssm:SendCommand'],
+        resources: [regionalArn('ec2', 'instance/*')],
+        conditions: { StringEquals: { [`aws:ResourceTag/${TAGS.managed}`]: this.props.deploymentId } },
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ssm:GetCommandInvocation', 'ssm:ListCommands', 'ssm:CancelCommand'],
+        resources: ['*'],
+      }),
+    );
+    acknowledge(
+      fn.role!,
+      wildcardFinding('ec2', 'instance/*'),
+      "Commands go to instances whose ids are not known in advance: SendCommand needs the deployment's bilbo:managed tag on each.",
+    );
+    acknowledge(
+      fn.role!,
+      'IAM5[Resource::*]',
+      'ssm:GetCommandInvocation, ssm:ListCommands and ssm:CancelCommand take no resource-level permissions; they act on commands bilbo sent.',
+    );
   }
 
   /** Only where the secrets live, with no access to them: a launch tells machines what to read. */

@@ -6,12 +6,15 @@
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import type { SecretStore } from '../domain/ports.ts';
+import { IMAGE_SERVICE_ACCOUNT } from '../domain/kinds/index.ts';
+import type { RemoteCommandRunner, SecretStore } from '../domain/ports.ts';
 import { type Ec2Adapters, type Ec2AdaptersConfig, ec2Adapters, ec2Client } from './ec2/ec2-adapters.ts';
+import { ssmRemoteCommands } from './ssm/remote-commands.ts';
 import { SsmSecretStore } from './ssm/secret-store.ts';
 
 export interface AwsAdapters extends Ec2Adapters {
   secrets: SecretStore;
+  remote: RemoteCommandRunner;
 }
 
 export function awsAdapters(
@@ -21,5 +24,9 @@ export function awsAdapters(
     ssm: new SSMClient({ region: config.region }),
   },
 ): AwsAdapters {
-  return { ...ec2Adapters(config, clients.ec2), secrets: new SsmSecretStore({ client: clients.ssm }) };
+  return {
+    ...ec2Adapters(config, clients.ec2),
+    secrets: new SsmSecretStore({ client: clients.ssm }),
+    remote: ssmRemoteCommands(clients.ssm, IMAGE_SERVICE_ACCOUNT),
+  };
 }

@@ -111,3 +111,28 @@ export class ClusterIdNotFoundError extends BilboError {
 export class ProviderBusyError extends BilboError {
   readonly code = 'PROVIDER_BUSY';
 }
+
+/** A command target that names none of the cluster's instances. */
+export class UnknownTargetError extends BilboError {
+  readonly code = 'UNKNOWN_TARGET';
+  constructor(target: string, valid: readonly string[]) {
+    super(
+      `target ${JSON.stringify(target)} names none of the cluster's instances; use one of: ${valid.join(', ')}`,
+      { field: 'target' },
+    );
+  }
+}
+
+export class CommandNotFoundError extends BilboError {
+  readonly code = 'COMMAND_NOT_FOUND';
+  constructor(clusterName: string, id: string) {
+    super(
+      `Cluster "${clusterName}" has no command ${id}. Run \`bilbo desc ${clusterName}\` to see its last commands.`,
+    );
+  }
+}
+
+/** The cluster is not in a state that takes commands (not READY). */
+export class ClusterNotReadyError extends BilboError {
+  readonly code = 'CLUSTER_NOT_READY';
+}

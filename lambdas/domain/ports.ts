@@ -8,6 +8,7 @@ import type {
   ClusterEvent,
   ClusterInstance,
   ClusterState,
+  CommandRecord,
   InstanceTypeFacts,
   InvocationState,
   Plan,
@@ -288,6 +289,8 @@ export interface InvocationReport {
   /** The bytes of each stream after the offsets asked for (at most `limitBytes` of each). */
   stdout: Uint8Array;
   stderr: Uint8Array;
+  /** How many bytes each stream holds so far, in all. */
+  totalBytes: OutputOffsets;
   /** The provider kept only part of the output. */
   truncated?: boolean;
   /** Why it ended as it did, when the exit code does not tell (lost, cancelled, agent gone…). */
@@ -309,6 +312,20 @@ export interface RemoteCommandRunner {
     limitBytes: number,
   ): Promise<InvocationReport>;
   cancel(sent: SentCommand, instances: readonly ClusterInstance[]): Promise<void>;
+}
+
+/** Commands as records on their cluster. */
+export interface CommandStore {
+  /** Records a new command. */
+  putCommand(command: CommandRecord): Promise<void>;
+  getCommand(clusterId: string, id: string): Promise<CommandRecord | undefined>;
+  /** Newest first, at most `limit` (default 20). */
+  listCommands(clusterId: string, options?: { limit?: number }): Promise<CommandRecord[]>;
+  /**
+   * Replaces the record, only while the stored one is still RUNNING: of
+   * two readers that saw the end, one writes. False when it had ended.
+   */
+  updateCommand(command: CommandRecord): Promise<boolean>;
 }
 
 // ---------------------------------------------------------------- workflows

@@ -2,9 +2,10 @@
 import { ACCESS, DEADLINES, EC2, RUNTIME, readConfig, SECRETS, TABLE, WORKFLOW_ARNS } from '../config.ts';
 import { createApiHandler } from './api/app.ts';
 import { ec2FromConfig } from './composition/machines.ts';
-import { newClusterId, newSecret, systemClock } from './composition/runtime.ts';
+import { ssmCommands } from './composition/remote-commands.ts';
+import { newClusterId, newCommandId, newSecret, systemClock } from './composition/runtime.ts';
 import { ssmSecrets } from './composition/secrets.ts';
-import { dynamoDbStore } from './composition/store.ts';
+import { dynamoDbCommands, dynamoDbStore } from './composition/store.ts';
 import { sfnWorkflows } from './composition/workflows.ts';
 
 const { region } = readConfig(RUNTIME);
@@ -21,4 +22,7 @@ export const handler = createApiHandler({
   newSecret,
   ...readConfig(DEADLINES),
   access: readConfig(ACCESS),
+  commands: dynamoDbCommands(readConfig(TABLE)),
+  remote: ssmCommands(region),
+  newCommandId,
 });

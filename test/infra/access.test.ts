@@ -28,6 +28,7 @@ const task = (name: string) => `lambdas/handlers/tasks/${name}.ts`;
 const LAUNCH = ['ec2:CreateTags', 'ec2:DescribeImages', 'ec2:RunInstances', 'iam:PassRole'];
 const TERMINATE = ['ec2:DescribeInstances', 'ec2:TerminateInstances'];
 const REMOVE_SECRETS = ['ssm:DeleteParameters', 'ssm:GetParametersByPath'];
+const RUN_COMMANDS = ['ssm:CancelCommand', 'ssm:GetCommandInvocation', 'ssm:ListCommands', 'ssm:SendCommand'];
 /** The deployment's id: its stack's UUID, which no other deployment shares. */
 const DEPLOYMENT_ID = { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] };
 const MANAGED = { StringEquals: { 'aws:RequestTag/bilbo:managed': DEPLOYMENT_ID } };
@@ -64,6 +65,7 @@ describe('BilboStack access', () => {
           'ec2:DescribeInstanceTypes',
           'ec2:DescribeKeyPairs',
           'ec2:DescribeSecurityGroups',
+          ...RUN_COMMANDS,
           'ssm:PutParameter',
         ].sort(),
         [task('launch-role')]: LAUNCH,
@@ -313,11 +315,30 @@ describe('BilboStack access', () => {
       const ssm = allStatements(synth.template).filter(
         (statement) =>
           statement.Effect === 'Allow' &&
-          actionsOf(statement).some((action) => action.startsWith('ssm:') && !agent.includes(action)),
+          actionsOf(statement).some(
+            (action) =>
+              action.startsWith('ssm:') && !agent.includes(action) && !RUN_COMMANDS.includes(action),
+          ),
       );
 
       expect(ssm.length).toBeGreaterThanOrEqual(4);
       for (const statement of ssm) expect(resourcesIn(statement)).toEqual([PARAMETERS]);
+    });
+  });
+
+  describe('remote commands', () => {
+    it("are sent only by the API, only with AWS-RunShellScript, only to the deployment's instances", () => {
+      const sending = withAction(allStatements(synth.template), 'ssm:SendCommand');
+
+      expect(sending).toEqual(withAction(statementsOf(synth.template, API), 'ssm:SendCommand'));
+      expect(sending.map((statement) => [resourcesIn(statement), statement.Condition])).toEqual([
+        [[arnText('ssm', 'document/AWS-RunShellScript', '')], undefined],
+        [
+          [arnText('ec2', 'instance/*')],
+          { StringEquals: { 'aws:ResourceTag/bilbo:managed': DEPLOYMENT_ID } },
+        ],
+      ]);
+      for (const statement of sending) expect(actionsOf(statement)).toEqual(['ssm:SendCommand']);
     });
   });
 
@@ -336,7 +357,9 @@ describe('BilboStack access', () => {
       const agent: readonly string[] = SSM_AGENT_ACTIONS;
 
       for (const action of onAnything.flatMap(actionsOf).filter((action) => !agent.includes(action))) {
-        expect(action).toMatch(/^(ec2:Describe\w+|logs:\w+|xray:\w+)$/);
+        expect(action).toMatch(
+          /^(ec2:Describe\w+|logs:\w+|xray:\w+|ssm:(GetCommandInvocation|ListCommands|CancelCommand))$/,
+        );
       }
     });
   });
@@ -369,6 +392,10 @@ describe('BilboStack access', () => {
           '/GET/clusters/*/events',
           '/POST/clusters',
           '/POST/plan',
+          '/POST/clusters/*/commands',
+          '/GET/clusters/*/commands',
+          '/GET/clusters/*/commands/*',
+          '/DELETE/clusters/*/commands/*',
         ].sort(),
       );
     });

@@ -40,7 +40,7 @@ describe('BilboStack', () => {
       synth.template.allResourcesProperties('AWS::ApiGateway::Method', { AuthorizationType: 'AWS_IAM' });
     });
 
-    it('serves exactly the cluster and plan routes, each through the api Lambda proxy', () => {
+    it('serves exactly the cluster, command and plan routes, each through the api Lambda proxy', () => {
       expect(routes(resources).sort()).toEqual(
         [
           'DELETE /clusters/{name}',
@@ -49,6 +49,10 @@ describe('BilboStack', () => {
           'GET /clusters/{name}/events',
           'POST /clusters',
           'POST /plan',
+          'POST /clusters/{name}/commands',
+          'GET /clusters/{name}/commands',
+          'GET /clusters/{name}/commands/{id}',
+          'DELETE /clusters/{name}/commands/{id}',
         ].sort(),
       );
       synth.template.allResourcesProperties('AWS::ApiGateway::Method', {

@@ -18,11 +18,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbClusterStore } from '../../lambdas/adapters/dynamodb/cluster-store.ts';
+import { DynamoDbCommandStore } from '../../lambdas/adapters/dynamodb/command-store.ts';
 import { LocalPreflight } from '../../lambdas/adapters/local/local-preflight.ts';
 import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
 import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
 import { DESTROY_TIMEOUT_SECONDS } from '../../lambdas/domain/deadlines.ts';
-import type { ClusterStore, MachineProvider } from '../../lambdas/domain/ports.ts';
+import type { ClusterStore, CommandStore, MachineProvider } from '../../lambdas/domain/ports.ts';
 import { checkMachines } from '../../lambdas/domain/workflow/check-machines.ts';
 import {
   recordDestroyed,
@@ -44,6 +45,7 @@ import { RecordingWorkflows } from '../support/api-harness.ts';
 import { makeTestStore, type TestStore } from '../support/dynamodb.ts';
 import { fakeDaskProbe } from '../support/fake-dask-probe.ts';
 import { FakeMachineProvider } from '../support/fake-provider.ts';
+import { ScriptedRemote } from '../support/fake-remote.ts';
 
 const API = 'lambdas/handlers/api.ts';
 const PROFILE = { instance: { ec2type: 't3.large' }, dask: { worker: { count: 2, nproc: 1, nthread: 2 } } };
@@ -93,9 +95,21 @@ let tableArn: string;
 
 /** The store the function with this entry builds, noting every action it takes. */
 function storeOf(entry: string): ClusterStore {
+  return new DynamoDbClusterStore({
+    client: notingClient(entry),
+    tableName: testStore.tableName,
+    clock: testStore.clock,
+  });
+}
+
+function commandStoreOf(entry: string): CommandStore {
+  return new DynamoDbCommandStore({ client: notingClient(entry), tableName: testStore.tableName });
+}
+
+function notingClient(entry: string): DynamoDBDocumentClient {
   const noted = used[entry] ?? {};
   used[entry] = noted;
-  const client = {
+  return {
     send: (command: unknown) => {
       for (const [action, where] of iamActionsOf(command)) {
         const resource = `${tableArn}${where}`;
@@ -104,7 +118,6 @@ function storeOf(entry: string): ClusterStore {
       return testStore.client.send(command as never);
     },
   } as unknown as DynamoDBDocumentClient;
-  return new DynamoDbClusterStore({ client, tableName: testStore.tableName, clock: testStore.clock });
 }
 
 const taskStore = (task: TaskName) => storeOf(taskEntry(task));
@@ -137,6 +150,9 @@ beforeAll(async () => {
     newSecret,
     destroyTimeoutSeconds: DESTROY_TIMEOUT_SECONDS.default,
     access: { admins: [ADMIN_ROLE_ARN] },
+    commands: commandStoreOf(API),
+    remote: new ScriptedRemote(() => ({ stdout: 'ok\n' })),
+    newCommandId: () => `cmd-${(++ids).toString(16).padStart(16, '0')}`,
   });
   const create = async (name: string) => {
     const answer = await callApi<Cluster>(api, 'POST', '/clusters', { body: { name, profile: PROFILE } });
@@ -175,6 +191,17 @@ beforeAll(async () => {
   expect((await callApi(api, 'GET', '/clusters')).status).toBe(200);
   expect((await callApi(api, 'GET', '/clusters/ready')).status).toBe(200);
   expect((await callApi(api, 'GET', '/clusters/ready/events')).status).toBe(200);
+  // A command on it, read until it ended, listed, and one cancelled.
+  const command = await callApi<{ id: string }>(api, 'POST', '/clusters/ready/commands', {
+    body: { command: 'hostname', target: 'all' },
+  });
+  expect(command.status, JSON.stringify(command.body)).toBe(202);
+  expect((await callApi(api, 'GET', `/clusters/ready/commands/${command.body.id}`)).status).toBe(200);
+  expect((await callApi(api, 'GET', '/clusters/ready/commands')).status).toBe(200);
+  const second = await callApi<{ id: string }>(api, 'POST', '/clusters/ready/commands', {
+    body: { command: 'sleep 60', target: 'scheduler' },
+  });
+  expect((await callApi(api, 'DELETE', `/clusters/ready/commands/${second.body.id}`)).status).toBe(202);
   expect((await destroy('ready')).status).toBe(202);
   await terminateMachines({ clusterId: ready.id }, cleanup('terminateMachines'));
   await until(() => checkMachines({ clusterId: ready.id, want: 'terminated' }, check));

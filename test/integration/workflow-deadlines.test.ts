@@ -14,6 +14,7 @@ import type { ReadinessProbe } from '../../lambdas/domain/ports.ts';
 import type { Cluster } from '../../schemas/types.generated.ts';
 import { fakeClock } from '../support/fake-clock.ts';
 import { FakeMachineProvider } from '../support/fake-provider.ts';
+import { noRemoteCommands } from '../support/fake-remote.ts';
 import { startTestControlPlane, type TestControlPlane } from '../support/local-control-plane.ts';
 
 const clock = fakeClock('2026-06-01T00:00:00.000Z');
@@ -43,6 +44,7 @@ beforeAll(async () => {
   const secrets = new MemorySecretStore();
   harness = await startTestControlPlane({
     providerAdapters: {
+      remote: noRemoteCommands,
       // Replaced per test; the plane calls through this object.
       provider: {
         name: 'fake',

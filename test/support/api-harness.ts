@@ -4,6 +4,7 @@
  * starter that records what it was asked to start (or fails on demand).
  */
 import { beforeEach } from 'vitest';
+import { DynamoDbCommandStore } from '../../lambdas/adapters/dynamodb/command-store.ts';
 import { LocalPreflight } from '../../lambdas/adapters/local/local-preflight.ts';
 import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
 import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
@@ -15,6 +16,7 @@ import { newSecret } from '../../lambdas/handlers/composition/runtime.ts';
 import type { Cluster } from '../../schemas/types.generated.ts';
 import { ADMIN_ROLE_ARN, type ApiAnswer, type ApiRequest, callApi } from './api-events.ts';
 import { makeTestStore, type TestStore } from './dynamodb.ts';
+import { ScriptedRemote } from './fake-remote.ts';
 
 export interface StartedWorkflow {
   workflow: WorkflowName;
@@ -53,6 +55,8 @@ export interface ApiHarness {
   secrets: MemorySecretStore;
   /** Replaced before each test. */
   workflows: RecordingWorkflows;
+  /** The remote commands: each ends at once, printing `ok`. */
+  remote: ScriptedRemote;
   call<T = unknown>(method: string, path: string, request?: ApiRequest): Promise<ApiAnswer<T>>;
   /** POST /clusters with PROFILE and any extra request fields. */
   create(name: string, extra?: Record<string, unknown>, caller?: string): Promise<ApiAnswer<Cluster>>;
@@ -78,6 +82,8 @@ export function useApiHarness(): ApiHarness {
     harness.workflows = new RecordingWorkflows();
     harness.secrets = new MemorySecretStore();
     let ids = 0;
+    let commandIds = 0;
+    harness.remote = new ScriptedRemote(() => ({ stdout: 'ok\n' }));
     handler = createApiHandler({
       store: harness.testStore.store,
       catalog: new LocalMachineCatalog({ facts: FACTS }),
@@ -89,6 +95,12 @@ export function useApiHarness(): ApiHarness {
       newSecret,
       destroyTimeoutSeconds: DESTROY_TIMEOUT_SECONDS.default,
       access: { admins: [ADMIN_ROLE_ARN] },
+      commands: new DynamoDbCommandStore({
+        client: harness.testStore.client,
+        tableName: harness.testStore.tableName,
+      }),
+      remote: harness.remote,
+      newCommandId: () => `cmd-${(++commandIds).toString(16).padStart(16, '0')}`,
     });
   });
   return harness;

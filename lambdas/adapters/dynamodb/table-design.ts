@@ -9,6 +9,7 @@
  * | cluster      | `CLUSTER#<id>`    | `META`             | the Cluster fields, `kind` = 'cluster'        |
  * | name lock    | `NAME#<name>`     | `LOCK`             | `clusterId` of the live cluster, `lockedAt`   |
  * | event        | `CLUSTER#<id>`    | `EVENT#<event id>` | the ClusterEvent fields, `expiresAt`          |
+ * | command      | `CLUSTER#<id>`    | `COMMAND#<cmd id>` | `command`: the CommandRecord, `expiresAt`     |
  *
  * - A name lock exists only while its cluster is live (not DESTROYED or
  *   FAILED): creating it with attribute_not_exists is how a name stays
@@ -74,6 +75,8 @@ export const CLUSTER_KIND = 'cluster';
 export const CLUSTER_SK = 'META';
 export const LOCK_SK = 'LOCK';
 export const EVENT_SK_PREFIX = 'EVENT#';
+/** Command ids sort by time, so a Query on `COMMAND#` backwards lists a cluster's newest first. */
+export const COMMAND_SK_PREFIX = 'COMMAND#';
 /** Sorts right after every `EVENT#...` key: the upper bound of event queries. */
 export const EVENT_SK_END = 'EVENT$';
 /** How long an event is kept on AWS. */

@@ -139,9 +139,11 @@ status=$?
 kill "$watcher" 2>/dev/null
 exit "$status"`;
 
+type Sink = 'pipe' | 'ignore' | number;
+
 export type TiedSpawnOptions = Omit<SpawnOptions, 'detached' | 'stdio'> & {
-  /** Where the command's stdout and stderr go. */
-  output: 'pipe' | 'ignore' | number;
+  /** Where the command's stdout and stderr go: both to one place, or each to its own. */
+  output: Sink | { stdout: Sink; stderr: Sink };
 };
 
 /**
@@ -154,7 +156,7 @@ export function spawnTied(command: readonly string[], options: TiedSpawnOptions)
   const child = spawn('/bin/sh', ['-c', TIED_SCRIPT, 'bilbo-tied', ...command], {
     ...rest,
     detached: true,
-    stdio: ['pipe', output, output],
+    stdio: typeof output === 'object' ? ['pipe', output.stdout, output.stderr] : ['pipe', output, output],
   });
   child.unref();
   (child.stdin as (Writable & { unref?: () => void }) | null)?.unref?.();

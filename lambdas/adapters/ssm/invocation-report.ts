@@ -138,6 +138,7 @@ export function reportOf(
     ...exit,
     stdout: bytesAfter(stdout, from.stdout, limitBytes),
     stderr: bytesAfter(stderr, from.stderr, limitBytes),
+    totalBytes: { stdout: stdout.length, stderr: stderr.length },
     ...(truncated ? { truncated } : {}),
     ...(reason ? { reason } : {}),
   };

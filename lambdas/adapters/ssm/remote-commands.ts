@@ -28,6 +28,7 @@ import type {
   RemoteScript,
   SentCommand,
 } from '../../domain/ports.ts';
+import { RetryingRemoteCommandRunner } from '../retrying-remote-commands.ts';
 import { isSsmError, translateSsmError } from './errors.ts';
 import { reportOf } from './invocation-report.ts';
 import { renderRemoteScript, type ServiceAccount } from './remote-script.ts';
@@ -74,6 +75,11 @@ export function remoteCommandsClient(region: string): SSMClient {
 }
 
 const SYSTEM_CLOCK: Clock = { now: () => new Date() };
+
+/** The deployment's remote commands, retried where that is safe (reads and cancels, never a send). */
+export function ssmRemoteCommands(client: SSMClient, serviceAccount: ServiceAccount): RemoteCommandRunner {
+  return new RetryingRemoteCommandRunner(new SsmRemoteCommands({ client, serviceAccount }));
+}
 
 export class SsmRemoteCommands implements RemoteCommandRunner {
   private readonly client: SSMClient;
@@ -179,7 +185,11 @@ export class SsmRemoteCommands implements RemoteCommandRunner {
   }
 
   private async unseenInvocation(commandId: string, instanceId: string): Promise<InvocationReport> {
-    const empty = { stdout: new Uint8Array(), stderr: new Uint8Array() };
+    const empty = {
+      stdout: new Uint8Array(),
+      stderr: new Uint8Array(),
+      totalBytes: { stdout: 0, stderr: 0 },
+    };
     const command = await this.commandOf(commandId);
     if (!command) return { state: 'pending', reason: 'SSM does not show the command yet', ...empty };
     if (command.InstanceIds && !command.InstanceIds.includes(instanceId)) {

@@ -37,3 +37,6 @@ export function allKindPorts(): KindPort[] {
   }
   return [...ports.values()];
 }
+
+/** bilbo's machine image runs every kind's services as one account (infra/ami/setup.sh): commands run as it. */
+export const IMAGE_SERVICE_ACCOUNT = KINDS.dask.serviceAccount;

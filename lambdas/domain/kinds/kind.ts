@@ -79,6 +79,10 @@ export interface ClusterKind<Bootstrap extends { kind: KindName }> {
   readonly primaryRole: RoleName;
   readonly ports: Readonly<Record<string, KindPort>>;
   readonly localRuntime: LocalRuntime;
+  /** Who runs the kind's services on an EC2 instance, and where that user's home is. */
+  readonly serviceAccount: { readonly user: string; readonly home: string };
+  /** Where `bilbo run` runs, the first of these roles the cluster has. */
+  readonly runRoles: readonly RoleName[];
 
   /** The profile's roles, planned with the instance types' facts. */
   plan(
@@ -120,6 +124,11 @@ export interface ClusterKind<Bootstrap extends { kind: KindName }> {
     answers: Readonly<Record<string, HttpAnswer | undefined>>,
   ): ReadinessVerdict;
 
+  /**
+   * Where commands (`rcmd`, `run`, checks) run on a role's machines,
+   * relative to the service user's home; undefined: the home itself.
+   */
+  commandWorkdir(role: RolePlan): string | undefined;
   /** How the local provider starts a launch's processes. */
   processSpec(request: LaunchRequest): ProcessSpec;
   /** The EC2 user-data script of a launch. */

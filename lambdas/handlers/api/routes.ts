@@ -1,23 +1,31 @@
 import middy from '@middy/core';
 import type { Route as RouterRoute } from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import commandSchema from '../../../schemas/api/command.schema.json' with { type: 'json' };
 import commonSchema from '../../../schemas/api/common.schema.json' with { type: 'json' };
 import eventSchema from '../../../schemas/api/event.schema.json' with { type: 'json' };
 import { escapeControlCharacters } from '../../../schemas/printable.ts';
-import type { CreateClusterRequest } from '../../../schemas/types.generated.ts';
-import { validateCreateClusterRequest } from '../../../schemas/validate.ts';
+import type { CreateClusterRequest, StartCommandRequest } from '../../../schemas/types.generated.ts';
+import { validateCreateClusterRequest, validateStartCommandRequest } from '../../../schemas/validate.ts';
 import { identityOf } from '../../domain/access.ts';
 import { ValidationError } from '../../domain/errors.ts';
+import {
+  type CommandDeps,
+  cancelCommand,
+  listCommands,
+  readCommand,
+  startCommand,
+} from '../../domain/use-cases/commands.ts';
 import { type CreateClusterDeps, createCluster } from '../../domain/use-cases/create-cluster.ts';
 import { type DestroyClusterDeps, destroyCluster } from '../../domain/use-cases/destroy-cluster.ts';
 import { prepareCluster } from '../../domain/use-cases/prepare-cluster.ts';
 import { describeCluster, listClusters, waitForClusterEvents } from '../../domain/use-cases/queries.ts';
-import { jsonBody, validBody } from '../http/middleware.ts';
+import { COMMAND_BODY_MAX_BYTES, jsonBody, validBody } from '../http/middleware.ts';
 import { json } from '../http/responses.ts';
 import { callerOf, clusterNameParameter } from './identity.ts';
 
 /** Everything the API's use cases need. */
-export type ApiDependencies = CreateClusterDeps & DestroyClusterDeps;
+export type ApiDependencies = CreateClusterDeps & DestroyClusterDeps & CommandDeps;
 
 type Handler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 type BodyEvent<T> = Omit<APIGatewayProxyEvent, 'body'> & { body: T };
@@ -29,6 +37,20 @@ function withCreateRequest(
     .use(jsonBody())
     .use(validBody(validateCreateClusterRequest))
     .handler((event) => route(event as unknown as BodyEvent<CreateClusterRequest>));
+}
+
+const COMMAND_ID = new RegExp(commandSchema.properties.id.pattern);
+
+/** The `{id}` of a command route, checked against the command schema's pattern. */
+function commandIdParameter(event: APIGatewayProxyEvent): string {
+  const id = event.pathParameters?.id ?? '';
+  if (!COMMAND_ID.test(id)) {
+    throw new ValidationError(
+      `id: must be a command id such as cmd-0190f3a2b4c5d6e7 (got ${escapeControlCharacters(JSON.stringify(id.slice(0, 80)))})`,
+      { field: 'id' },
+    );
+  }
+  return id;
 }
 
 /** An event id, as the events schema describes it: the only cursor the events route takes. */
@@ -81,6 +103,48 @@ export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEve
     });
   };
 
+  const startOne = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(jsonBody(COMMAND_BODY_MAX_BYTES))
+    .use(validBody(validateStartCommandRequest))
+    .handler(async (event) =>
+      json(
+        202,
+        await startCommand(
+          clusterNameParameter(event),
+          event.body as unknown as StartCommandRequest,
+          { principal: callerOf(event) },
+          deps,
+        ),
+      ),
+    );
+
+  const commands: Handler = async (event) =>
+    json(200, { commands: await listCommands(clusterNameParameter(event), callerOf(event), deps) });
+
+  const readOne: Handler = async (event) =>
+    json(
+      200,
+      await readCommand(
+        clusterNameParameter(event),
+        commandIdParameter(event),
+        event.queryStringParameters?.offset,
+        waitMsOf(event.queryStringParameters?.wait),
+        callerOf(event),
+        deps,
+      ),
+    );
+
+  const cancelOne: Handler = async (event) =>
+    json(
+      202,
+      await cancelCommand(
+        clusterNameParameter(event),
+        commandIdParameter(event),
+        { principal: callerOf(event) },
+        deps,
+      ),
+    );
+
   const destroy: Handler = async (event) =>
     json(202, await destroyCluster(clusterNameParameter(event), { principal: callerOf(event) }, deps));
 
@@ -90,6 +154,10 @@ export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEve
     { method: 'GET', path: '/clusters/{name}', handler: describe },
     { method: 'DELETE', path: '/clusters/{name}', handler: destroy },
     { method: 'GET', path: '/clusters/{name}/events', handler: events },
+    { method: 'POST', path: '/clusters/{name}/commands', handler: startOne as unknown as Handler },
+    { method: 'GET', path: '/clusters/{name}/commands', handler: commands },
+    { method: 'GET', path: '/clusters/{name}/commands/{id}', handler: readOne },
+    { method: 'DELETE', path: '/clusters/{name}/commands/{id}', handler: cancelOne },
     { method: 'POST', path: '/plan', handler: plan },
   ];
 }

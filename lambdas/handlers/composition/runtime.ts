@@ -10,3 +10,7 @@ export const newClusterId = (): string => `c-${randomBytes(8).toString('hex')}`;
 
 /** 24 random bytes, URL-safe: a notebook's token. */
 export const newSecret = (): string => randomBytes(24).toString('base64url');
+
+/** Sortable by creation time: 12 hex digits of milliseconds, then 4 random ones. */
+export const newCommandId = (): string =>
+  `cmd-${Date.now().toString(16).padStart(12, '0')}${randomBytes(2).toString('hex')}`;

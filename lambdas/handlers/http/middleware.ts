@@ -12,19 +12,21 @@ type Middleware = middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResul
 
 /** Far above any valid request, far below DynamoDB's item and Step Functions' payload limits. */
 export const MAX_BODY_BYTES = 64 * 1024;
+/** A command's body may carry the file `bilbo run` runs (256 KiB, base64-encoded). */
+export const COMMAND_BODY_MAX_BYTES = 384 * 1024;
 
 /**
  * Parses a JSON body with middy's parser, after a size check, and turns
  * the parser's errors into ours: malformed JSON is a 400 that quotes the
  * parse error, a missing content type a 415 that says what to send.
  */
-export function jsonBody(): Middleware {
+export function jsonBody(maxBytes = MAX_BODY_BYTES): Middleware {
   const parser = httpJsonBodyParser();
   return {
     before: async (request) => {
       const size = Buffer.byteLength(request.event.body ?? '');
-      if (size > MAX_BODY_BYTES) {
-        throw new PayloadTooLargeError(`the request body is ${size} bytes; the limit is ${MAX_BODY_BYTES}`);
+      if (size > maxBytes) {
+        throw new PayloadTooLargeError(`the request body is ${size} bytes; the limit is ${maxBytes}`);
       }
       // Header names are case-insensitive; the parser looks only for two spellings.
       const headers = request.event.headers ?? {};

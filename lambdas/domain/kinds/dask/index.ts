@@ -8,7 +8,7 @@ import { DASK_PORTS } from './ports.ts';
 import { DASK_LOCAL_RUNTIME, daskProcessSpec } from './processes.ts';
 import { daskReadinessChecks, judgeDaskReadiness } from './readiness.ts';
 import { daskRoleInstance } from './roles.ts';
-import { renderUserData } from './user-data.ts';
+import { DASK_HOME, DASK_USER, notebookWorkdirInHome, renderUserData } from './user-data.ts';
 
 export type { DaskBootstrap } from './bootstrap.ts';
 
@@ -17,6 +17,8 @@ export const daskKind: ClusterKind<DaskBootstrap> = {
   primaryRole: 'scheduler',
   ports: DASK_PORTS,
   localRuntime: DASK_LOCAL_RUNTIME,
+  serviceAccount: { user: DASK_USER, home: DASK_HOME },
+  runRoles: ['notebook', 'scheduler'],
   plan: planDaskRoles,
   roleInstance: daskRoleInstance,
   describeRole: describeDaskRole,
@@ -29,6 +31,8 @@ export const daskKind: ClusterKind<DaskBootstrap> = {
   endpoints: daskEndpoints,
   readinessChecks: daskReadinessChecks,
   judgeReadiness: judgeDaskReadiness,
+  commandWorkdir: (role) =>
+    role.role === 'notebook' ? notebookWorkdirInHome(role.notebook?.workdir) : undefined,
   processSpec: (request) => daskProcessSpec(request.role, request.bootstrap),
   userData: (request, region) =>
     renderUserData({

@@ -145,6 +145,12 @@ export function notebookWorkdir(workdir: string | undefined): string {
   return relative === '' ? DASK_HOME : `${DASK_HOME}/${relative}`;
 }
 
+/** The notebook's workdir relative to the dask user's home (`''` for the home itself). */
+export function notebookWorkdirInHome(workdir: string | undefined): string {
+  const absolute = notebookWorkdir(workdir);
+  return absolute === DASK_HOME ? '' : absolute.slice(DASK_HOME.length + 1);
+}
+
 /** Every profile value the role needs, each quoted once, into a file bash sources. */
 function confWriter({ clusterId, clusterName, role, bootstrap, region }: UserDataInput, at: Pathing): string {
   const values: [string, string][] = [

@@ -63,6 +63,7 @@ describe('SsmRemoteCommands.read', () => {
       exitCode: 0,
       stdout: new TextEncoder().encode('done\n'),
       stderr: new TextEncoder().encode('note\n'),
+      totalBytes: { stdout: 5, stderr: 5 },
     });
     expect(ssm.inputsOf('GetCommandInvocation')[0]).toEqual({
       CommandId: sent.providerCommandId,

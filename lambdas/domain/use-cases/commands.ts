@@ -1,0 +1,458 @@
+/**
+ * Commands on a cluster's instances (`bilbo rcmd`, `bilbo run`, bilbo's own
+ * checks): started through the remote-command port, kept as records on the
+ * cluster, followed by reading their output from a cursor. Whoever reads a
+ * command that has ended (or overrun its timeout) writes its end, once.
+ */
+import type {
+  Cluster,
+  ClusterInstance,
+  CommandInvocation,
+  CommandKind,
+  CommandOutput,
+  CommandRecord,
+  InvocationState,
+  StartCommandRequest,
+} from '../../../schemas/types.generated.ts';
+import { type AccessPolicy, assertMayChange, identityOf, isAdmin, type PersonActor } from '../access.ts';
+import { formatCursor, parseCursor, tailOf, wholeCharacters } from '../commands/output.ts';
+import { runScript } from '../commands/run-script.ts';
+import { inTargetOrder, resolveTarget, validTargets } from '../commands/targets.ts';
+import { unsavedWorkScript } from '../commands/unsaved-work.ts';
+import {
+  ClusterNotFoundError,
+  ClusterNotReadyError,
+  CommandNotFoundError,
+  NotOwnerError,
+  ValidationError,
+} from '../errors.ts';
+import { kindOf } from '../kinds/index.ts';
+import type {
+  Clock,
+  ClusterStore,
+  CommandStore,
+  InvocationReport,
+  OutputOffsets,
+  RemoteCommandRunner,
+  RemoteScript,
+} from '../ports.ts';
+
+export interface CommandDeps {
+  store: ClusterStore;
+  commands: CommandStore;
+  remote: RemoteCommandRunner;
+  clock: Clock;
+  access: AccessPolicy;
+  newCommandId: () => string;
+  /** @default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The most output of one stream one read hands out. */
+export const OUTPUT_CHUNK_BYTES = 256 * 1024;
+/** How often a waiting read looks again. */
+const POLL_MS = 200;
+/** How long past its timeout a command may still say it runs before bilbo stops it. */
+const TIMEOUT_GRACE_MS = 60_000;
+const DEFAULT_TIMEOUT_SECONDS = 3_600;
+const TAIL_BYTES = 4_096;
+
+const ENDED: readonly InvocationState[] = ['succeeded', 'failed', 'cancelled', 'timed-out', 'lost'];
+
+export async function startCommand(
+  clusterName: string,
+  request: StartCommandRequest,
+  actor: PersonActor,
+  deps: CommandDeps,
+): Promise<CommandRecord> {
+  const cluster = await findCluster(clusterName, deps.store);
+  assertMayChange(cluster, actor, 'run commands on', deps.access);
+  if (cluster.state !== 'READY') {
+    throw new ClusterNotReadyError(
+      `cluster ${cluster.name} is ${cluster.state}: commands run only on a READY cluster`,
+    );
+  }
+  const asked = commandOf(cluster, request);
+  const role = cluster.plan.roles.find((plan) => plan.role === asked.instances[0]!.role);
+  const onlyThatRole = asked.instances.every((instance) => instance.role === role?.role);
+  const workdir = role && onlyThatRole ? kindOf(cluster.plan.kind).commandWorkdir(role) : undefined;
+  // As the service user, who owns the notebook's files and the kind's processes: on bilbo's
+  // images the profile's ssh_user is only the login user, and could not write the workdir.
+  const script: RemoteScript = {
+    ...asked.script,
+    ...(workdir ? { workdir } : {}),
+    timeoutSeconds: request.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+    comment: `bilbo ${asked.kind} on ${cluster.name}`,
+  };
+
+  const record: CommandRecord = {
+    id: deps.newCommandId(),
+    clusterId: cluster.id,
+    kind: asked.kind,
+    what: asked.what,
+    target: asked.target,
+    requestedBy: actor.principal,
+    state: 'RUNNING',
+    createdAt: deps.clock.now().toISOString(),
+    timeoutSeconds: script.timeoutSeconds,
+    ...(request.restartAfter ? { restartAfter: true } : {}),
+    invocations: asked.instances.map((instance) => ({
+      instanceId: instance.id,
+      role: instance.role,
+      index: instance.index ?? 0,
+      state: 'pending',
+    })),
+  };
+  // Recorded before it is sent: a command never runs without a record.
+  await deps.commands.putCommand(record);
+  try {
+    const sent = await deps.remote.send(record.id, asked.instances, script);
+    const running = { ...record, providerCommandId: sent.providerCommandId };
+    await deps.commands.updateCommand(running);
+    return running;
+  } catch (error) {
+    const reason = `could not be sent: ${error instanceof Error ? error.message : String(error)}`;
+    await deps.commands.updateCommand(
+      ended(record, 'FAILED', deps.clock, { reason, invocationState: 'lost' }),
+    );
+    throw error;
+  }
+}
+
+interface AskedCommand {
+  kind: CommandKind;
+  what: string;
+  target: string;
+  instances: ClusterInstance[];
+  script: Pick<RemoteScript, 'script' | 'files' | 'env'>;
+}
+
+function commandOf(cluster: Cluster, request: StartCommandRequest): AskedCommand {
+  const given = (['command', 'run', 'check'] as const).filter((key) => request[key] !== undefined);
+  if (given.length !== 1) {
+    throw new ValidationError(
+      `request: give exactly one of command (with target), run or check (got ${given.length === 0 ? 'none' : given.join(' and ')})`,
+      { field: given[1] ?? 'command' },
+    );
+  }
+  if (request.command !== undefined) {
+    if (request.target === undefined) {
+      throw new ValidationError(
+        `target: a command needs a target: one of ${validTargets(inTargetOrder(cluster)).join(', ')}, or an address`,
+        { field: 'target' },
+      );
+    }
+    return {
+      kind: 'rcmd',
+      what: request.command,
+      target: request.target,
+      instances: resolveTarget(cluster, request.target),
+      script: { script: request.command },
+    };
+  }
+  if (request.target !== undefined) {
+    throw new ValidationError('target: only a command takes a target; run and check choose their instance', {
+      field: 'target',
+    });
+  }
+  if (request.run !== undefined) {
+    const target = kindOf(cluster.plan.kind).runRoles.find((role) =>
+      (cluster.instances ?? []).some((instance) => instance.role === role),
+    );
+    if (!target)
+      throw new ValidationError(`cluster ${cluster.name} has no instance to run ${request.run.file} on`);
+    const parameters = Object.entries(request.run.parameters ?? {}).map(
+      ([k, v]) => `${k}=${JSON.stringify(v)}`,
+    );
+    return {
+      kind: 'run',
+      what: [request.run.file, ...parameters].join(' '),
+      target,
+      instances: resolveTarget(cluster, target).slice(0, 1),
+      script: runScript(request.run),
+    };
+  }
+  const notebooks = (cluster.instances ?? []).filter((instance) => instance.role === 'notebook');
+  if (notebooks.length === 0) {
+    throw new ValidationError(`check: cluster ${cluster.name} has no notebook, so no repositories to check`, {
+      field: 'check',
+    });
+  }
+  return {
+    kind: 'check',
+    what: `check ${request.check}`,
+    target: 'notebook',
+    instances: notebooks,
+    script: { script: unsavedWorkScript() },
+  };
+}
+
+/**
+ * The command and its output after the cursor; with `waitMs`, waits that
+ * long for some output or the end. Only the owner, an admin, or whoever
+ * ran it may read a command's output.
+ */
+export async function readCommand(
+  clusterName: string,
+  id: string,
+  cursor: string | undefined,
+  waitMs: number,
+  viewer: string,
+  deps: CommandDeps,
+): Promise<CommandOutput> {
+  const cluster = await findCluster(clusterName, deps.store);
+  let command = await findCommand(cluster, id, deps.commands);
+  assertMayRead(cluster, command, viewer, deps.access);
+  let offsets = parseCursor(cursor, command.invocations.length);
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const deadline = deps.clock.now().getTime() + waitMs;
+  const texts = command.invocations.map((invocation) => ({
+    instanceId: invocation.instanceId,
+    stdout: '',
+    stderr: '',
+  }));
+  for (;;) {
+    const reports = command.state === 'RUNNING' ? await readAll(cluster, command, offsets, deps) : undefined;
+    let fresh = false;
+    if (reports) {
+      offsets = reports.map((report, i) => {
+        const done = ENDED.includes(report.state);
+        const out = wholeCharacters(report.stdout, done);
+        const err = wholeCharacters(report.stderr, done);
+        texts[i]!.stdout += out.text;
+        texts[i]!.stderr += err.text;
+        fresh ||= out.bytes > 0 || err.bytes > 0;
+        return { stdout: offsets[i]!.stdout + out.bytes, stderr: offsets[i]!.stderr + err.bytes };
+      });
+      command = await settle(cluster, command, reports, deps);
+    }
+    if (fresh || command.state !== 'RUNNING' || deps.clock.now().getTime() >= deadline) break;
+    await sleep(POLL_MS);
+  }
+  return {
+    command: asSeenBy(cluster, command, viewer, deps.access),
+    output: texts,
+    next: formatCursor(offsets),
+  };
+}
+
+export async function cancelCommand(
+  clusterName: string,
+  id: string,
+  actor: PersonActor,
+  deps: CommandDeps,
+): Promise<CommandRecord> {
+  const cluster = await findCluster(clusterName, deps.store);
+  assertMayChange(cluster, actor, 'cancel commands on', deps.access);
+  const command = await findCommand(cluster, id, deps.commands);
+  if (command.state !== 'RUNNING') return command;
+  if (command.providerCommandId) {
+    await deps.remote.cancel({ providerCommandId: command.providerCommandId }, instancesOf(cluster, command));
+  }
+  const cancelled = ended(command, 'CANCELLED', deps.clock, {
+    reason: `cancelled by ${actor.principal}`,
+    invocationState: 'cancelled',
+  });
+  return (await deps.commands.updateCommand(cancelled)) ? cancelled : findCommand(cluster, id, deps.commands);
+}
+
+/** The cluster's last commands, newest first; the running ones as their instances say now. */
+export async function listCommands(
+  clusterName: string,
+  viewer: string,
+  deps: CommandDeps,
+): Promise<CommandRecord[]> {
+  const cluster = await findCluster(clusterName, deps.store);
+  const commands = await deps.commands.listCommands(cluster.id, { limit: 20 });
+  const now = await Promise.all(
+    commands.map(async (command) => {
+      if (command.state !== 'RUNNING') return command;
+      const positions = command.invocations.map(() => ({ stdout: 0, stderr: 0 }));
+      return settle(cluster, command, await readAll(cluster, command, positions, deps, 0), deps);
+    }),
+  );
+  return now.map((command) => asSeenBy(cluster, command, viewer, deps.access));
+}
+
+async function readAll(
+  cluster: Cluster,
+  command: CommandRecord,
+  offsets: readonly OutputOffsets[],
+  deps: CommandDeps,
+  limitBytes = OUTPUT_CHUNK_BYTES,
+): Promise<InvocationReport[]> {
+  const instances = instancesOf(cluster, command);
+  if (!command.providerCommandId) {
+    return instances.map(() => ({
+      state: 'pending',
+      stdout: new Uint8Array(),
+      stderr: new Uint8Array(),
+      totalBytes: { stdout: 0, stderr: 0 },
+    }));
+  }
+  const sent = { providerCommandId: command.providerCommandId };
+  return Promise.all(
+    instances.map((instance, i) => deps.remote.read(sent, instance, offsets[i]!, limitBytes)),
+  );
+}
+
+/**
+ * The record as the reports say it is now: invocation states and exit
+ * codes, and once every invocation ended (or the command overran its
+ * timeout, when it is cancelled), its end, written once.
+ */
+async function settle(
+  cluster: Cluster,
+  command: CommandRecord,
+  reports: readonly InvocationReport[],
+  deps: CommandDeps,
+): Promise<CommandRecord> {
+  const invocations = command.invocations.map((invocation, i) => withReport(invocation, reports[i]!));
+  const allEnded = invocations.every((invocation) => ENDED.includes(invocation.state));
+  const overdue =
+    deps.clock.now().getTime() >
+    Date.parse(command.createdAt) + command.timeoutSeconds * 1000 + TIMEOUT_GRACE_MS;
+  if (!allEnded && !overdue) {
+    const changed = invocations.some((invocation, i) => invocation.state !== command.invocations[i]!.state);
+    return changed ? { ...command, invocations } : command;
+  }
+  if (!allEnded && command.providerCommandId) {
+    await deps.remote.cancel({ providerCommandId: command.providerCommandId }, instancesOf(cluster, command));
+  }
+  const tails = await Promise.all(
+    instancesOf(cluster, command).map((instance, i) =>
+      tailOfInvocation(command, instance, reports[i]!, deps),
+    ),
+  );
+  const final = finalState(invocations, allEnded);
+  const exitCode =
+    invocations.find((invocation) => (invocation.exitCode ?? 0) !== 0)?.exitCode ??
+    (final === 'SUCCEEDED' ? 0 : undefined);
+  const endedCommand: CommandRecord = {
+    ...command,
+    state: final,
+    endedAt: deps.clock.now().toISOString(),
+    ...(exitCode === undefined ? {} : { exitCode }),
+    ...(allEnded ? {} : { reason: `still running ${command.timeoutSeconds} s after it started: stopped` }),
+    invocations: invocations.map((invocation, i) => ({
+      ...invocation,
+      ...(ENDED.includes(invocation.state) ? {} : { state: 'timed-out' as const }),
+      ...(tails[i] ? { outputTail: tails[i] } : {}),
+    })),
+  };
+  if (await deps.commands.updateCommand(endedCommand)) return endedCommand;
+  return findCommand(cluster, command.id, deps.commands);
+}
+
+function withReport(invocation: CommandInvocation, report: InvocationReport): CommandInvocation {
+  return {
+    ...invocation,
+    state: report.state,
+    ...(report.exitCode === undefined ? {} : { exitCode: report.exitCode }),
+    ...(report.signal ? { signal: report.signal } : {}),
+    ...(report.truncated ? { truncated: true } : {}),
+  };
+}
+
+function finalState(invocations: readonly CommandInvocation[], allEnded: boolean): CommandRecord['state'] {
+  if (!allEnded || invocations.some((invocation) => invocation.state === 'timed-out')) return 'TIMED_OUT';
+  if (invocations.some((invocation) => invocation.state === 'cancelled')) return 'CANCELLED';
+  return invocations.every((invocation) => invocation.state === 'succeeded') ? 'SUCCEEDED' : 'FAILED';
+}
+
+async function tailOfInvocation(
+  command: CommandRecord,
+  instance: ClusterInstance,
+  report: InvocationReport,
+  deps: CommandDeps,
+): Promise<string> {
+  if (!command.providerCommandId) return report.reason ?? '';
+  const from = {
+    stdout: Math.max(0, report.totalBytes.stdout - TAIL_BYTES),
+    stderr: Math.max(0, report.totalBytes.stderr - TAIL_BYTES),
+  };
+  const last = await deps.remote.read(
+    { providerCommandId: command.providerCommandId },
+    instance,
+    from,
+    TAIL_BYTES,
+  );
+  const text = [
+    wholeCharacters(last.stdout, true).text,
+    wholeCharacters(last.stderr, true).text,
+    report.reason ?? '',
+  ]
+    .map((part) => part.replace(/\n$/, ''))
+    .filter((part) => part !== '')
+    .join('\n');
+  return tailOf(text);
+}
+
+function ended(
+  command: CommandRecord,
+  state: CommandRecord['state'],
+  clock: Clock,
+  how: { reason: string; invocationState: InvocationState },
+): CommandRecord {
+  return {
+    ...command,
+    state,
+    endedAt: clock.now().toISOString(),
+    reason: how.reason,
+    invocations: command.invocations.map((invocation) =>
+      ENDED.includes(invocation.state) ? invocation : { ...invocation, state: how.invocationState },
+    ),
+  };
+}
+
+function instancesOf(cluster: Cluster, command: CommandRecord): ClusterInstance[] {
+  const byId = new Map((cluster.instances ?? []).map((instance) => [instance.id, instance]));
+  return command.invocations.map(
+    (invocation) =>
+      byId.get(invocation.instanceId) ?? {
+        id: invocation.instanceId,
+        role: invocation.role,
+        index: invocation.index,
+      },
+  );
+}
+
+function mayRead(cluster: Cluster, command: CommandRecord, viewer: string, access: AccessPolicy): boolean {
+  const identity = identityOf(viewer);
+  return (
+    identity === identityOf(cluster.owner) ||
+    identity === identityOf(command.requestedBy) ||
+    isAdmin(viewer, access)
+  );
+}
+
+function assertMayRead(cluster: Cluster, command: CommandRecord, viewer: string, access: AccessPolicy): void {
+  if (!mayRead(cluster, command, viewer, access))
+    throw new NotOwnerError(cluster.name, cluster.owner, 'read command output of');
+}
+
+/** Others see that a command ran and how it ended, not its output. */
+function asSeenBy(
+  cluster: Cluster,
+  command: CommandRecord,
+  viewer: string,
+  access: AccessPolicy,
+): CommandRecord {
+  if (mayRead(cluster, command, viewer, access)) return command;
+  return {
+    ...command,
+    invocations: command.invocations.map(({ outputTail: _, ...invocation }) => invocation),
+  };
+}
+
+async function findCluster(name: string, store: ClusterStore): Promise<Cluster> {
+  const cluster = await store.findByName(name);
+  if (!cluster) throw new ClusterNotFoundError(name);
+  return cluster;
+}
+
+async function findCommand(cluster: Cluster, id: string, commands: CommandStore): Promise<CommandRecord> {
+  const command = await commands.getCommand(cluster.id, id);
+  if (!command) throw new CommandNotFoundError(cluster.name, id);
+  return command;
+}
