@@ -12,6 +12,8 @@ export interface DestroyOptions {
   /** Follow the destruction until DESTROYED or FAILED (false with --no-wait). */
   wait: boolean;
   json: boolean;
+  /** Only when the cluster's last command FAILED or TIMED_OUT (--if-failed, destroyfailed). */
+  ifFailed?: boolean;
 }
 
 /** A question can be asked only when both the keyboard and the prompt's stream are a terminal. */
