@@ -18,8 +18,11 @@ export function hasEnded(command: CommandRecord): boolean {
 }
 
 /**
- * Starts the command and follows it to its end (see followCommand). A
- * Ctrl-C while it starts cancels it as soon as it has started.
+ * Starts the command, writes its new output to `sink` as it comes until it
+ * has ended, and returns its final record. Each request long-polls up to
+ * FOLLOW_WAIT_SECONDS, from the cursor the last answer gave. Ctrl-C cancels
+ * the command (a second one stops waiting for the cancel; one while it
+ * starts cancels it once started) and throws RemoteCommandInterruptedError.
  */
 export async function startAndFollow(
   f: Deps,
@@ -27,34 +30,10 @@ export async function startAndFollow(
   name: string,
   request: StartCommandRequest,
   sink: OutputSink,
-  options: { onStarted?: (command: CommandRecord) => void } = {},
 ): Promise<CommandRecord> {
   const interrupt = listenForInterrupts(f);
   try {
     const started = await api.startCommand(name, request);
-    options.onStarted?.(started);
-    return await follow(f, api, name, started, sink, interrupt);
-  } finally {
-    interrupt.dispose();
-  }
-}
-
-/**
- * Writes the command's new output to `sink` as it comes until the command
- * has ended, and returns its final record. Each request long-polls up to
- * FOLLOW_WAIT_SECONDS, from the cursor the last answer gave. Ctrl-C cancels
- * the command (a second one stops waiting for the cancel) and throws
- * RemoteCommandInterruptedError.
- */
-export async function followCommand(
-  f: Deps,
-  api: BilboApi,
-  name: string,
-  started: CommandRecord,
-  sink: OutputSink,
-): Promise<CommandRecord> {
-  const interrupt = listenForInterrupts(f);
-  try {
     return await follow(f, api, name, started, sink, interrupt);
   } finally {
     interrupt.dispose();
