@@ -1,7 +1,8 @@
 /**
  * The command line's error family. Every error the CLI raises on purpose
  * extends CliError and carries the process exit code `main` uses for it:
- * 1 error, 2 cancelled, 4 auth. Anything else (domain errors thrown by local
+ * 1 error, 2 cancelled, 4 auth, and for `rcmd`/`run` the remote command's own
+ * exit code (130 after Ctrl-C). Anything else (domain errors thrown by local
  * validation, bugs) exits 1.
  */
 export abstract class CliError extends Error {
@@ -119,6 +120,39 @@ export class UsageError extends CliError {
 /** A command could not finish for a reason of its own, already explained in the message. */
 export class CommandFailedError extends CliError {
   readonly code = 'COMMAND_FAILED';
+}
+
+/**
+ * A remote command (`rcmd`, `run`) ended other than with success: the CLI
+ * exits with the command's own exit code (the first non-zero one, 128+N for
+ * a signal), or 124 when it timed out, 130 when it was cancelled, 1 when
+ * neither an exit code nor a state says more.
+ */
+export class RemoteCommandFailedError extends CliError {
+  readonly code = 'REMOTE_COMMAND_FAILED';
+  override readonly exitCode: number;
+
+  constructor(
+    readonly commandId: string,
+    exitCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+/** Ctrl-C while following a remote command: the command was cancelled (exit 130, as a shell's SIGINT). */
+export class RemoteCommandInterruptedError extends CliError {
+  readonly code = 'REMOTE_COMMAND_INTERRUPTED';
+  override readonly exitCode = 130;
+
+  constructor(
+    readonly commandId: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Cluster, ClusterEvent, ClusterState } from '../schemas/types.generated.ts';
+import { abortable } from './abortable.ts';
 import type { BilboApi } from './api/client.ts';
 import { CancelledError } from './errors.ts';
 import type { Factory } from './factory.ts';
@@ -84,25 +85,4 @@ export async function allEvents(api: BilboApi, name: string): Promise<ClusterEve
 /** The id of the cluster's newest event, so following can skip the history. */
 export async function lastEventId(api: BilboApi, name: string): Promise<string | undefined> {
   return (await allEvents(api, name)).at(-1)?.id;
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal, interrupted: () => Error): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => {});
-    return Promise.reject(interrupted());
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(interrupted());
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(signal.aborted ? interrupted() : error);
-      },
-    );
-  });
 }

@@ -1,10 +1,11 @@
 /**
  * The entry point: parses the command line, runs the command, and maps what
- * happened to the exit code (0 ok, 1 error, 2 cancelled, 4 auth). The only
+ * happened to the exit code (0 ok, 1 error, 2 cancelled, 4 auth; `rcmd` and
+ * `run` exit with the remote command's own code, 130 after Ctrl-C). The only
  * module that ends the process.
  */
 import { pathToFileURL } from 'node:url';
-import { CancelledError, exitCodeFor, needsPrinting } from './errors.ts';
+import { CancelledError, exitCodeFor, needsPrinting, RemoteCommandInterruptedError } from './errors.ts';
 import { createFactory, type Factory } from './factory.ts';
 import { buildProgram, type Runner } from './program.ts';
 
@@ -25,7 +26,7 @@ export async function main(
 
 function errorText(error: unknown, f: Factory): string {
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof CancelledError) return message;
+  if (error instanceof CancelledError || error instanceof RemoteCommandInterruptedError) return message;
   const prefix = f.io.stderrColor ? '\u001b[31merror:\u001b[39m' : 'error:';
   // Anything that is not one of ours is a bug: show where it came from when asked.
   const stack = f.env.BILBO_DEBUG && error instanceof Error && error.stack ? `\n${error.stack}` : '';

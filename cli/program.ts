@@ -13,6 +13,8 @@ import type { LocalOptions } from './commands/local.ts';
 import type { LsOptions } from './commands/ls.ts';
 import type { PlanOptions } from './commands/plan.ts';
 import type { ProfilesOptions } from './commands/profiles.ts';
+import type { RcmdOptions } from './commands/rcmd.ts';
+import type { RunOptions } from './commands/run.ts';
 import type { VersionOptions } from './commands/version.ts';
 import { UsageError } from './errors.ts';
 import type { Factory } from './factory.ts';
@@ -25,6 +27,8 @@ export interface CommandOptions {
   ls: LsOptions;
   desc: DescOptions;
   destroy: DestroyOptions;
+  rcmd: RcmdOptions;
+  run: RunOptions;
   dashboard: DashboardOptions;
   local: LocalOptions;
 }
@@ -43,6 +47,8 @@ export function lazyRunner(f: Factory): Runner {
     ls: async (o) => (await import('./commands/ls.ts')).lsRun(o, f),
     desc: async (o) => (await import('./commands/desc.ts')).descRun(o, f),
     destroy: async (o) => (await import('./commands/destroy.ts')).destroyRun(o, f),
+    rcmd: async (o) => (await import('./commands/rcmd.ts')).rcmdRun(o, f),
+    run: async (o) => (await import('./commands/run.ts')).runRun(o, f),
     dashboard: async (o) => (await import('./commands/dashboard.ts')).dashboardRun(o, f),
     local: async (o) => (await import('./commands/local.ts')).localRun(o, f),
   };
@@ -57,6 +63,19 @@ function collectParam(value: string, previous: string[] | undefined = []): strin
   }
   if (previous.length >= MAX_PARAMS) throw new InvalidArgumentError(`at most ${MAX_PARAMS} overrides`);
   return [...previous, value];
+}
+
+function collectRunParam(value: string, previous: string[] | undefined = []): string[] {
+  if (!/^[^=\s]+=/.test(value)) throw new InvalidArgumentError('expected name=value, e.g. -p rows=1000');
+  return [...previous, value];
+}
+
+function parseTimeout(value: string): number {
+  const seconds = Number(value);
+  if (!/^\d+$/.test(value) || seconds < 1 || seconds > 172_800) {
+    throw new InvalidArgumentError('expected whole seconds from 1 to 172800 (2 days)');
+  }
+  return seconds;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -75,7 +94,7 @@ function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => `  ${line}`).join('\n')}\n`;
 }
 
-const jsonOption = () => new Option('--json', 'print machine-readable JSON');
+const jsonOption = (description = 'print machine-readable JSON') => new Option('--json', description);
 
 export function buildProgram(f: Factory, run: Runner = lazyRunner(f)): Command {
   const program = new Command('bilbo')
@@ -83,6 +102,8 @@ export function buildProgram(f: Factory, run: Runner = lazyRunner(f)): Command {
     .version(f.version(), '-V, --version', 'print the version')
     .helpCommand('help [command]', 'Show help for a command.')
     .showSuggestionAfterError()
+    // Needed by rcmd's pass-through: the program's own flags stay before the command name.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
       writeOut: (text) => f.io.stdout.write(text),
@@ -167,14 +188,91 @@ export function buildProgram(f: Factory, run: Runner = lazyRunner(f)): Command {
       run('desc', { name, detail: o.detail === true, json: o.json === true }),
     );
 
-  command('destroy', 'Destroy a cluster and wait until its instances are gone.')
-    .argument('<name>', 'cluster name')
-    .option('-f, --force', 'do not ask for confirmation (needed when not on a terminal)')
-    .option('--no-wait', 'return as soon as the destruction has started')
-    .addOption(jsonOption())
-    .addHelpText('after', examples('$ bilbo destroy analytics', '$ bilbo destroy analytics -f --no-wait'))
-    .action(async (name: string, o: { force?: boolean; wait: boolean; json?: boolean }) =>
-      run('destroy', { name, force: o.force === true, wait: o.wait, json: o.json === true }),
+  const destroyFlags = (c: Command) =>
+    c
+      .argument('<name>', 'cluster name')
+      .option('-f, --force', 'do not ask, and do not check for unsaved work (needed when not on a terminal)')
+      .option('--no-wait', 'return as soon as the destruction has started')
+      .addOption(jsonOption());
+  const destroyOptionsOf = (name: string, o: DestroyFlags, ifFailed: boolean): DestroyOptions => ({
+    name,
+    force: o.force === true,
+    wait: o.wait,
+    json: o.json === true,
+    ...(ifFailed ? { ifFailed } : {}),
+  });
+
+  destroyFlags(command('destroy', 'Destroy a cluster and wait until its instances are gone.'))
+    .option('--if-failed', "only when the cluster's last command failed or timed out")
+    .addHelpText(
+      'after',
+      `${examples('$ bilbo destroy analytics', '$ bilbo destroy analytics -f --no-wait', '$ bilbo destroy analytics --if-failed -f')}\n` +
+        'With a notebook, destroy first looks for work its git repositories would lose\n' +
+        '(uncommitted or untracked files, stashes, commits on no remote branch) and asks; -f skips that.\n',
+    )
+    .action(async (name: string, o: DestroyFlags & { ifFailed?: boolean }) =>
+      run('destroy', destroyOptionsOf(name, o, o.ifFailed === true)),
+    );
+
+  destroyFlags(
+    command('destroyfailed', 'Destroy a cluster if its last command failed (destroy --if-failed).'),
+  )
+    .addHelpText('after', examples('$ bilbo destroyfailed analytics -f'))
+    .action(async (name: string, o: DestroyFlags) => run('destroy', destroyOptionsOf(name, o, true)));
+
+  const remoteFlags = (c: Command) =>
+    c
+      .option('-t, --timeout <seconds>', 'stop the command after this long (default: 3600)', parseTimeout)
+      .option('--no-follow', 'print the command id and return at once')
+      .addOption(jsonOption('print the final command record; its output goes to stderr'));
+
+  remoteFlags(
+    command(
+      'rcmd',
+      "Run a shell command on a cluster's instances and show its output; exits with its exit code.",
+    )
+      .argument('<name>', 'cluster name')
+      .argument('<target>', 'scheduler, notebook, worker, worker:N, all, an instance id or an address')
+      .argument('<command...>', 'the command: its words are joined with spaces (or quote it whole)')
+      // Everything after the cluster name is the command's, so `rcmd c all ls -l` works: flags go first.
+      .passThroughOptions(),
+  )
+    .addHelpText(
+      'after',
+      `${examples(
+        '$ bilbo rcmd analytics scheduler uptime',
+        "$ bilbo rcmd analytics all 'df -h /tmp'",
+        '$ bilbo rcmd --json -t 60 analytics worker:1 python3 -c "import os; print(os.cpu_count())"',
+      )}\nbilbo's own flags come before the cluster name. With several instances, each line starts\n` +
+        'with [role-index] and a summary follows on stderr; the exit code is the first non-zero one.\n',
+    )
+    .action(async (name: string, target: string, words: string[], o: RemoteFlags) =>
+      run('rcmd', {
+        name,
+        target,
+        command: (words[0] === '--' ? words.slice(1) : words).join(' '),
+        ...remoteOptionsOf(o),
+      }),
+    );
+
+  remoteFlags(
+    command('run', 'Run a notebook (.ipynb) or a Python file (.py) on a cluster and show its output.')
+      .argument('<name>', 'cluster name')
+      .argument('<file>', 'the .ipynb or .py file on this machine')
+      .option(
+        '-p, --param <name=value>',
+        'a parameter (papermill parameter, or environment variable for .py); repeatable',
+        collectRunParam,
+      )
+      .option('-r, --restart', "restart the cluster's Dask once the run ends"),
+  )
+    .addHelpText(
+      'after',
+      `${examples('$ bilbo run analytics train.ipynb -p epochs=3 -p lr=0.01', '$ bilbo run analytics prepare.py -p rows=1000 -r')}\n` +
+        'Values are typed like profile overrides: numbers, true/false and null as such, anything else as text.\n',
+    )
+    .action(async (name: string, file: string, o: RemoteFlags & { param?: string[]; restart?: boolean }) =>
+      run('run', { name, file, params: o.param ?? [], restart: o.restart === true, ...remoteOptionsOf(o) }),
     );
 
   command('dashboard', "Open a cluster's Dask dashboard in the browser.")
@@ -229,6 +327,26 @@ export function buildProgram(f: Factory, run: Runner = lazyRunner(f)): Command {
     .action(async (o: LocalFlags) => run('local', localOptionsOf(o)));
 
   return program;
+}
+
+interface DestroyFlags {
+  force?: boolean;
+  wait: boolean;
+  json?: boolean;
+}
+
+interface RemoteFlags {
+  timeout?: number;
+  follow: boolean;
+  json?: boolean;
+}
+
+function remoteOptionsOf(o: RemoteFlags): { timeoutSeconds?: number; follow: boolean; json: boolean } {
+  return {
+    ...(o.timeout === undefined ? {} : { timeoutSeconds: o.timeout }),
+    follow: o.follow,
+    json: o.json === true,
+  };
 }
 
 interface LocalFlags {

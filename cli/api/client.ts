@@ -1,5 +1,13 @@
 import { escapeControlCharacters } from '../../schemas/printable.ts';
-import type { Cluster, ClusterEvent, CreateClusterRequest, Plan } from '../../schemas/types.generated.ts';
+import type {
+  Cluster,
+  ClusterEvent,
+  CommandOutput,
+  CommandRecord,
+  CreateClusterRequest,
+  Plan,
+  StartCommandRequest,
+} from '../../schemas/types.generated.ts';
 import { ApiRequestError, AuthError } from '../errors.ts';
 import type { HttpMethod, HttpResponse, RequestOptions, SignedHttp } from './http.ts';
 import { pathOf } from './http.ts';
@@ -17,16 +25,35 @@ export interface BilboApi {
    * polling), answering none when the time is up.
    */
   events(name: string, options?: { after?: string; waitSeconds?: number }): Promise<ClusterEvent[]>;
+  /** Starts a command on the cluster's instances; it is RUNNING when this returns. */
+  startCommand(name: string, request: StartCommandRequest): Promise<CommandRecord>;
+  /**
+   * The command and its output since `offset` (a cursor from the last
+   * answer's `next`; absent: from the start). With `wait`, the API holds the
+   * request up to that many seconds for new output or the end. The output is
+   * passed on as the command wrote it, control characters included: it is
+   * the caller's own command's, and pipes need it byte for byte.
+   */
+  getCommandOutput(
+    name: string,
+    id: string,
+    options?: { offset?: string; wait?: number },
+  ): Promise<CommandOutput>;
+  cancelCommand(name: string, id: string): Promise<CommandRecord>;
+  /** Newest first. */
+  listCommands(name: string): Promise<CommandRecord[]>;
 }
 
 export function createApiClient(http: SignedHttp): BilboApi {
-  const call = async (method: HttpMethod, path: string, options?: RequestOptions): Promise<unknown> => {
+  /** The answer's JSON as it came, for the few fields printed as they are. */
+  const callRaw = async (method: HttpMethod, path: string, options?: RequestOptions): Promise<unknown> => {
     const answer = await http.request(method, path, options);
-    // Whatever another user wrote reaches this terminal as text, never as escape sequences.
-    const response = { ...answer, json: printableCopy(answer.json) };
-    if (response.status >= 200 && response.status < 300) return response.json;
-    throw toApiError(response, http.endpoint);
+    if (answer.status >= 200 && answer.status < 300) return answer.json;
+    throw toApiError({ ...answer, json: printableCopy(answer.json) }, http.endpoint);
   };
+  // Whatever another user wrote reaches this terminal as text, never as escape sequences.
+  const call = async (method: HttpMethod, path: string, options?: RequestOptions): Promise<unknown> =>
+    printableCopy(await callRaw(method, path, options));
 
   return {
     async createCluster(request) {
@@ -55,6 +82,47 @@ export function createApiClient(http: SignedHttp): BilboApi {
         'event list',
       );
       return asArray<ClusterEvent>(body.events, 'events');
+    },
+    async startCommand(name, request) {
+      return asObject<CommandRecord>(
+        await call('POST', pathOf('clusters', name, 'commands'), { body: request }),
+        'command',
+      );
+    },
+    async getCommandOutput(name, id, { offset, wait } = {}) {
+      const body = asObject<CommandOutput>(
+        await callRaw('GET', pathOf('clusters', name, 'commands', id), {
+          query: { offset, wait: wait === undefined ? undefined : String(wait) },
+        }),
+        'command output',
+      );
+      const output = asArray<CommandOutput['output'][number]>(body.output, 'output');
+      // Without a cursor, the next request would repeat the output from the start.
+      if (typeof body.next !== 'string' || body.next === '') {
+        throw new ApiRequestError(200, 'BAD_RESPONSE', 'the bilbo API answered without "next"');
+      }
+      return {
+        command: asObject<CommandRecord>(printableCopy(body.command), 'command'),
+        output: output.map((o) => ({
+          instanceId: escapeControlCharacters(String(o.instanceId)),
+          stdout: String(o.stdout ?? ''),
+          stderr: String(o.stderr ?? ''),
+        })),
+        next: body.next,
+      };
+    },
+    async cancelCommand(name, id) {
+      return asObject<CommandRecord>(
+        await call('DELETE', pathOf('clusters', name, 'commands', id), { idempotent: true }),
+        'command',
+      );
+    },
+    async listCommands(name) {
+      const body = asObject<{ commands?: unknown }>(
+        await call('GET', pathOf('clusters', name, 'commands')),
+        'command list',
+      );
+      return asArray<CommandRecord>(body.commands, 'commands');
     },
   };
 }

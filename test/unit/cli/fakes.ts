@@ -3,7 +3,17 @@ import { vi } from 'vitest';
 import type { BilboApi } from '../../../cli/api/client.ts';
 import type { BrowserCommand, BrowserOutcome } from '../../../cli/browser.ts';
 import type { Factory, IOStreams, LocalControlPlane } from '../../../cli/factory.ts';
-import type { Cluster, ClusterEvent, ClusterState, Plan } from '../../../schemas/types.generated.ts';
+import type {
+  Cluster,
+  ClusterEvent,
+  ClusterState,
+  CommandInvocation,
+  CommandOutput,
+  CommandRecord,
+  InvocationOutput,
+  Plan,
+  StartCommandRequest,
+} from '../../../schemas/types.generated.ts';
 
 /** A stream that keeps what is written to it; with isTTY, it takes a terminal's cursor calls too. */
 export class Capture extends Writable {
@@ -96,14 +106,108 @@ export const readyCluster = (overrides: Partial<Cluster> = {}): Cluster =>
     ...overrides,
   });
 
+export function anInvocation(
+  role: CommandInvocation['role'],
+  index: number,
+  overrides: Partial<CommandInvocation> = {},
+): CommandInvocation {
+  return { instanceId: `i-${role}${index}`, role, index, state: 'running', ...overrides };
+}
+
+/** A command just started: RUNNING, on the scheduler unless `invocations` says otherwise. */
+export function aCommand(overrides: Partial<CommandRecord> = {}): CommandRecord {
+  return {
+    id: 'cmd-00000000000000a1',
+    clusterId: 'c-00000000000000c1',
+    kind: 'rcmd',
+    what: 'uptime',
+    target: 'scheduler',
+    requestedBy: 'arn:aws:iam::123456789012:user/alice',
+    state: 'RUNNING',
+    createdAt: new Date(T0).toISOString(),
+    timeoutSeconds: 3600,
+    invocations: [anInvocation('scheduler', 0)],
+    ...overrides,
+  };
+}
+
+/** The command ended: its state, and each invocation's end (by position). */
+export function ended(
+  command: CommandRecord,
+  state: CommandRecord['state'],
+  ends: Partial<CommandInvocation>[] = [],
+  overrides: Partial<CommandRecord> = {},
+): CommandRecord {
+  const invocations = command.invocations.map((invocation, i) => ({
+    ...invocation,
+    state: state === 'SUCCEEDED' ? ('succeeded' as const) : ('failed' as const),
+    exitCode: state === 'SUCCEEDED' ? 0 : 1,
+    ...ends[i],
+  })) as CommandRecord['invocations'];
+  return { ...command, state, endedAt: new Date(T0 + 5000).toISOString(), invocations, ...overrides };
+}
+
+/**
+ * One answer of GET .../commands/{id}: the new output of each invocation
+ * (by position: [stdout, stderr]) and, when given, the record it ends with.
+ */
+export interface Poll {
+  output?: [string, string][];
+  command?: CommandRecord;
+  /** The request never answers (until Ctrl-C). */
+  hang?: boolean;
+}
+
+/**
+ * A remote command that starts as `started` and answers `polls` in order;
+ * after the last, it answers the last record with no output. The cursors
+ * are `n:n` strings that count the polls, so tests can check they chain.
+ */
+export function scriptedCommand(started: CommandRecord, polls: Poll[]) {
+  const queue = [...polls];
+  let current = started;
+  let answered = 0;
+  return {
+    started,
+    answer(): Promise<CommandOutput> {
+      const poll = queue.shift() ?? {};
+      if (poll.hang) return new Promise(() => {});
+      current = poll.command ?? current;
+      answered += 1;
+      const output: InvocationOutput[] = (poll.output ?? []).map(([stdout, stderr], i) => ({
+        instanceId: current.invocations[i]!.instanceId,
+        stdout,
+        stderr,
+      }));
+      return Promise.resolve({ command: current, output, next: `${answered}:${answered}` });
+    },
+    get current() {
+      return current;
+    },
+  };
+}
+
+type ScriptedCommand = ReturnType<typeof scriptedCommand>;
+
 /**
  * An API whose cluster goes through `states` (one per getCluster call, the
- * last repeating) and whose events come out in `batches` (one batch per
- * events call, then nothing).
+ * last repeating), whose events come out in `batches` (one batch per
+ * events call, then nothing), whose started commands follow `commands`
+ * (one per startCommand call; an Error is thrown instead), and whose
+ * command list is `history`.
  */
-export function scriptedApi(script: { states?: Cluster[]; batches?: ClusterEvent[][] } = {}) {
+export function scriptedApi(
+  script: {
+    states?: Cluster[];
+    batches?: ClusterEvent[][];
+    commands?: (ScriptedCommand | Error)[];
+    history?: CommandRecord[];
+  } = {},
+) {
   const states = [...(script.states ?? [aCluster()])];
   const batches = [...(script.batches ?? [])];
+  const commands = [...(script.commands ?? [])];
+  const running = new Map<string, ScriptedCommand>();
   const api = {
     createCluster: vi.fn(async () => states[0]!),
     plan: vi.fn(async () => aPlan()),
@@ -111,6 +215,26 @@ export function scriptedApi(script: { states?: Cluster[]; batches?: ClusterEvent
     getCluster: vi.fn(async () => (states.length > 1 ? states.shift()! : states[0]!)),
     destroyCluster: vi.fn(async () => aCluster({ state: 'DESTROYING' })),
     events: vi.fn(async (_name: string, _options?: { after?: string }) => batches.shift() ?? []),
+    startCommand: vi.fn(async (_name: string, _request: StartCommandRequest) => {
+      const next = commands.shift();
+      if (next === undefined) throw new Error('no command scripted');
+      if (next instanceof Error) throw next;
+      running.set(next.started.id, next);
+      return next.started;
+    }),
+    getCommandOutput: vi.fn(
+      async (_name: string, id: string, _options?: { offset?: string; wait?: number }) => {
+        const command = running.get(id);
+        if (command === undefined) throw new Error(`no command ${id} started`);
+        return command.answer();
+      },
+    ),
+    cancelCommand: vi.fn(async (_name: string, id: string) => {
+      const command = running.get(id);
+      if (command === undefined) throw new Error(`no command ${id} started`);
+      return ended(command.current, 'CANCELLED', [], { reason: 'cancelled by its requester' });
+    }),
+    listCommands: vi.fn(async (_name: string) => [...(script.history ?? [])]),
   } satisfies BilboApi;
   return api;
 }

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createApiClient } from '../../../cli/api/client.ts';
 import { createSignedHttp, pathOf } from '../../../cli/api/http.ts';
 import { ApiRequestError, ApiUnreachableError, AuthError } from '../../../cli/errors.ts';
-import { aCluster, anEvent } from './fakes.ts';
+import { aCluster, aCommand, anEvent } from './fakes.ts';
 
 const credentials = async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' });
 
@@ -132,5 +132,52 @@ describe('the API client', () => {
     const fetch = answering(400, { code: 'VALIDATION_FAILED', message: 'bad \u001b[31mred' });
 
     await expect(clientWith(fetch).getCluster('analytics')).rejects.toThrow('bad \\u001b[31mred');
+  });
+
+  it("passes a command's output on as written, and writes out control characters in its record", async () => {
+    const fetch = answering(200, {
+      command: aCommand({ what: 'echo \u001b[2J' }),
+      output: [{ instanceId: 'i-scheduler0', stdout: '\u001b[31mred\r\n', stderr: 'tab\t' }],
+      next: '12:4',
+    });
+
+    const answer = await clientWith(fetch).getCommandOutput('analytics', 'cmd-00000000000000a1', {
+      offset: '3:0',
+      wait: 20,
+    });
+
+    expect(String(fetch.mock.calls[0]![0])).toBe(
+      'https://api.example.com/prod/clusters/analytics/commands/cmd-00000000000000a1?offset=3%3A0&wait=20',
+    );
+    expect(answer.output).toEqual([
+      { instanceId: 'i-scheduler0', stdout: '\u001b[31mred\r\n', stderr: 'tab\t' },
+    ]);
+    expect(answer.command.what).toBe('echo \\u001b[2J');
+    expect(answer.next).toBe('12:4');
+  });
+
+  it('refuses command output without a cursor, which would repeat the output', async () => {
+    const fetch = answering(200, { command: aCommand(), output: [] });
+    await expect(clientWith(fetch).getCommandOutput('analytics', 'cmd-00000000000000a1')).rejects.toThrow(
+      'without "next"',
+    );
+  });
+
+  it('starts, cancels and lists commands on their routes', async () => {
+    const fetch = vi.fn(async (_url: URL | string | Request, init?: RequestInit) =>
+      Response.json(init?.method === 'GET' ? { commands: [aCommand()] } : aCommand(), {
+        status: init?.method === 'GET' ? 200 : 202,
+      }),
+    );
+    const client = clientWith(fetch);
+    await client.startCommand('analytics', { target: 'all', command: 'uptime' });
+    await client.cancelCommand('analytics', 'cmd-00000000000000a1');
+    expect(await client.listCommands('analytics')).toEqual([aCommand()]);
+    expect(fetch.mock.calls.map(([url, init]) => `${init?.method} ${String(url)}`)).toEqual([
+      'POST https://api.example.com/prod/clusters/analytics/commands',
+      'DELETE https://api.example.com/prod/clusters/analytics/commands/cmd-00000000000000a1',
+      'GET https://api.example.com/prod/clusters/analytics/commands',
+    ]);
+    expect(fetch.mock.calls[0]![1]?.body).toBe('{"target":"all","command":"uptime"}');
   });
 });

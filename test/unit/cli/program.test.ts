@@ -98,6 +98,58 @@ describe('the bilbo command tree', () => {
     });
   });
 
+  it('parses destroy --if-failed, and destroyfailed as its alias with the same flags', async () => {
+    expect(await optionsOf('destroy', 'analytics', '--if-failed', '-f')).toEqual({
+      name: 'destroy',
+      options: { name: 'analytics', force: true, wait: true, json: false, ifFailed: true },
+    });
+    expect(await optionsOf('destroyfailed', 'analytics', '-f', '--no-wait')).toEqual({
+      name: 'destroy',
+      options: { name: 'analytics', force: true, wait: false, json: false, ifFailed: true },
+    });
+  });
+
+  it('parses rcmd NAME TARGET CMD..., passing every word after the target to the command', async () => {
+    expect(await optionsOf('rcmd', 'analytics', 'all', 'ls', '-l', '--json')).toEqual({
+      name: 'rcmd',
+      options: { name: 'analytics', target: 'all', command: 'ls -l --json', follow: true, json: false },
+    });
+    expect(
+      await optionsOf('rcmd', '--json', '--no-follow', '-t', '30', 'analytics', 'worker:0', 'uptime'),
+    ).toEqual({
+      name: 'rcmd',
+      options: {
+        name: 'analytics',
+        target: 'worker:0',
+        command: 'uptime',
+        timeoutSeconds: 30,
+        follow: false,
+        json: true,
+      },
+    });
+  });
+
+  it('refuses rcmd without a command, and a timeout that is not whole seconds', async () => {
+    await expect(parse('rcmd', 'analytics', 'all')).rejects.toThrow(CommanderError);
+    await expect(parse('rcmd', '-t', '1.5', 'analytics', 'all', 'x')).rejects.toThrow(/whole seconds/);
+  });
+
+  it('parses run NAME FILE with repeated -p, -r and the remote-command flags', async () => {
+    expect(
+      await optionsOf('run', 'analytics', 'a.py', '-p', 'rows=1000', '-p', 'x=y', '-r', '--no-follow'),
+    ).toEqual({
+      name: 'run',
+      options: {
+        name: 'analytics',
+        file: 'a.py',
+        params: ['rows=1000', 'x=y'],
+        restart: true,
+        follow: false,
+        json: false,
+      },
+    });
+  });
+
   it('parses dashboard NAME -u --json', async () => {
     expect(await optionsOf('dashboard', 'analytics', '-u')).toEqual({
       name: 'dashboard',
