@@ -195,6 +195,16 @@ export class MachineAccess {
     );
   }
 
+  /** Ask SSM which instances' agents are registered and online (no resource-level permissions). */
+  grantCommandReachability(fn: LambdaFunction): void {
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['ssm:DescribeInstanceInformation'], resources: ['*'] }));
+    acknowledge(
+      fn.role!,
+      'IAM5[Resource::*]',
+      'ssm:DescribeInstanceInformation takes no resource-level permissions; it only lists which instances SSM manages.',
+    );
+  }
+
   /** Only where the secrets live, with no access to them: a launch tells machines what to read. */
   tellSecretNames(fn: LambdaFunction): void {
     addEnvironment(fn, this.props.secretsEnvironment);

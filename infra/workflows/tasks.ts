@@ -46,8 +46,12 @@ const TASKS: Readonly<Record<TaskName, TaskFunctionSpec>> = {
     timeout: Duration.seconds(30),
     // get, update (the endpoints), appendEvent
     tableItems: [ITEM.get, ITEM.put, ITEM.update, ITEM.conditionCheck],
-    // Describes a create's machines; while destroying, terminates the ones still found by tag.
-    access: (machines, fn) => machines.grantTerminate(fn),
+    // Describes a create's machines and asks SSM whether they take commands yet;
+    // while destroying, terminates the ones still found by tag.
+    access: (machines, fn) => {
+      machines.grantTerminate(fn);
+      machines.grantCommandReachability(fn);
+    },
   },
   probeReady: {
     description: "bilbo: poll a cluster's dashboard until it is ready or a budget passes",

@@ -1,7 +1,7 @@
 /**
  * Retries above the remote-command runners, as RetryingMachineProvider does
  * above the machine providers: ProviderBusyError only (see retry-busy.ts).
- * `read` and `cancel` are idempotent. A runner's `send` raises
+ * `read`, `cancel` and `reachable` are idempotent. A runner's `send` raises
  * ProviderBusyError only when the provider refused the request before
  * acting on it (throttling), so a retried send never runs a script twice.
  */
@@ -41,5 +41,9 @@ export class RetryingRemoteCommandRunner implements RemoteCommandRunner {
 
   cancel(sent: SentCommand, instances: readonly ClusterInstance[]): Promise<void> {
     return retryWhileBusy('cancel', () => this.inner.cancel(sent, instances), this.settings);
+  }
+
+  reachable(instances: readonly ClusterInstance[]): Promise<string[]> {
+    return retryWhileBusy('reachable', () => this.inner.reachable(instances), this.settings);
   }
 }

@@ -312,6 +312,11 @@ export interface RemoteCommandRunner {
     limitBytes: number,
   ): Promise<InvocationReport>;
   cancel(sent: SentCommand, instances: readonly ClusterInstance[]): Promise<void>;
+  /**
+   * The ids of those instances that can take a command now (SSM: the
+   * agent registered and online; locally: the process runs).
+   */
+  reachable(instances: readonly ClusterInstance[]): Promise<string[]>;
 }
 
 /** Commands as records on their cluster. */

@@ -29,6 +29,7 @@ const LAUNCH = ['ec2:CreateTags', 'ec2:DescribeImages', 'ec2:RunInstances', 'iam
 const TERMINATE = ['ec2:DescribeInstances', 'ec2:TerminateInstances'];
 const REMOVE_SECRETS = ['ssm:DeleteParameters', 'ssm:GetParametersByPath'];
 const RUN_COMMANDS = ['ssm:CancelCommand', 'ssm:GetCommandInvocation', 'ssm:ListCommands', 'ssm:SendCommand'];
+const REACHABILITY = 'ssm:DescribeInstanceInformation';
 /** The deployment's id: its stack's UUID, which no other deployment shares. */
 const DEPLOYMENT_ID = { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] };
 const MANAGED = { StringEquals: { 'aws:RequestTag/bilbo:managed': DEPLOYMENT_ID } };
@@ -69,7 +70,7 @@ describe('BilboStack access', () => {
           'ssm:PutParameter',
         ].sort(),
         [task('launch-role')]: LAUNCH,
-        [task('check-machines')]: TERMINATE,
+        [task('check-machines')]: [...TERMINATE, 'ssm:DescribeInstanceInformation'].sort(),
         // Only what Lambda needs to place it in the VPC.
         [task('probe-ready')]: [
           'ec2:AssignPrivateIpAddresses',
@@ -317,7 +318,10 @@ describe('BilboStack access', () => {
           statement.Effect === 'Allow' &&
           actionsOf(statement).some(
             (action) =>
-              action.startsWith('ssm:') && !agent.includes(action) && !RUN_COMMANDS.includes(action),
+              action.startsWith('ssm:') &&
+              !agent.includes(action) &&
+              !RUN_COMMANDS.includes(action) &&
+              action !== REACHABILITY,
           ),
       );
 
@@ -358,7 +362,7 @@ describe('BilboStack access', () => {
 
       for (const action of onAnything.flatMap(actionsOf).filter((action) => !agent.includes(action))) {
         expect(action).toMatch(
-          /^(ec2:Describe\w+|logs:\w+|xray:\w+|ssm:(GetCommandInvocation|ListCommands|CancelCommand))$/,
+          /^(ec2:Describe\w+|logs:\w+|xray:\w+|ssm:(GetCommandInvocation|ListCommands|CancelCommand|DescribeInstanceInformation))$/,
         );
       }
     });

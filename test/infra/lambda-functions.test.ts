@@ -85,7 +85,7 @@ describe("the functions' bundles", () => {
     expect(imports).toEqual({
       'lambdas/handlers/api.ts': [...DYNAMODB, EC2, SFN, SSM].sort(),
       [task('launch-role')]: [...DYNAMODB, EC2].sort(),
-      [task('check-machines')]: [...DYNAMODB, EC2].sort(),
+      [task('check-machines')]: [...DYNAMODB, EC2, SSM].sort(),
       [task('probe-ready')]: DYNAMODB,
       [task('record-ready')]: DYNAMODB,
       [task('rollback-create')]: [...DYNAMODB, EC2, SSM].sort(),

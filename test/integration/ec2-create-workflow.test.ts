@@ -5,7 +5,13 @@
  * EC2 can throw at a launch to a clean rollback — nothing left running,
  * the record FAILED with AWS's message.
  */
-import { GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  DescribeInstanceInformationCommand,
+  type DescribeInstanceInformationCommandInput,
+  GetParametersByPathCommand,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsAdapters } from '../../lambdas/adapters/aws-adapters.ts';
@@ -45,6 +51,8 @@ function bootingDashboards(looksToBoot: number) {
 
 let ec2: Ec2Mock;
 let ssmMock: AwsClientStub<SSMClient>;
+/** Instances whose SSM agent never registers. */
+const agentsMissing = new Set<string>();
 /** Runs once just before the named state's task: arms a fault for exactly that step. */
 const beforeState: Record<string, (() => void) | undefined> = {};
 let harness: TestControlPlane;
@@ -57,6 +65,14 @@ beforeAll(async () => {
   ssmMock = mockClient(ssm);
   ssmMock.on(GetParametersByPathCommand).resolves({ Parameters: [] });
   ssmMock.on(PutParameterCommand).resolves({ Version: 1 });
+  // Each instance's agent registers with SSM, but those a test holds back.
+  ssmMock
+    .on(DescribeInstanceInformationCommand)
+    .callsFake((input: DescribeInstanceInformationCommandInput) => ({
+      InstanceInformationList: (input.Filters?.[0]?.Values ?? [])
+        .filter((id) => !agentsMissing.has(id))
+        .map((InstanceId) => ({ InstanceId, PingStatus: 'Online', ResourceType: 'EC2Instance' })),
+    }));
   const adapters = awsAdapters({ region: MOCK_REGION, ...EC2_TEST_CONFIG }, { ec2: ec2.client, ssm });
   harness = await startTestControlPlane({
     providerAdapters: { ...adapters, probeNetwork: 'private', machinesOutliveThePlane: true },

@@ -175,7 +175,12 @@ beforeAll(async () => {
   // A create that becomes READY, is listed, described, followed and destroyed.
   const ready = await create('ready');
   await launch(ready.id);
-  const check = { store: taskStore('checkMachines'), provider: publicOnceRunning(provider), clock };
+  const check = {
+    store: taskStore('checkMachines'),
+    provider: publicOnceRunning(provider),
+    remote: new ScriptedRemote(() => ({})),
+    clock,
+  };
   await until(() => checkMachines({ clusterId: ready.id, want: 'running' }, check));
   await probeReady(
     { clusterId: ready.id },

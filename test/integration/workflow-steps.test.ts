@@ -155,6 +155,24 @@ describe('checkMachines', () => {
     );
   });
 
+  it('waits, once every machine runs, until each can take commands, then gives up naming the agent', async () => {
+    await launchAll();
+    await checkMachines({ clusterId: wf.cluster.id, want: 'running' }, deps());
+    const [scheduler] = wf.provider.all();
+    wf.remote.unreachable.add(scheduler!.id);
+
+    const unregistered = await checkMachines({ clusterId: wf.cluster.id, want: 'running' }, deps());
+    wf.testStore.clock.advance(61_000);
+    const late = checkMachines({ clusterId: wf.cluster.id, want: 'running' }, deps());
+
+    expect(unregistered).toMatchObject({ done: false, running: 3, total: 3 });
+    await expect(late).rejects.toThrow(ReadyTimeoutError);
+    await expect(late).rejects.toThrow(
+      `1 of 3 instances ran but could not take commands within ready_timeout (60 s): ${scheduler!.id}; on EC2 their SSM agent did not register`,
+    );
+    wf.remote.unreachable.clear();
+  });
+
   it('throws InstanceLostError naming a machine that died, and why', async () => {
     await launchAll();
     const worker = wf.provider.all()[2]!;

@@ -70,6 +70,13 @@ export class ScriptedRemote implements RemoteCommandRunner {
   async cancel(sent: SentCommand): Promise<void> {
     this.cancelled.push(sent.providerCommandId);
   }
+
+  /** Instances that cannot take commands yet (the agent not registered). */
+  readonly unreachable = new Set<string>();
+
+  async reachable(instances: readonly ClusterInstance[]): Promise<string[]> {
+    return instances.map((instance) => instance.id).filter((id) => !this.unreachable.has(id));
+  }
 }
 
 /** For planes whose tests run no commands: any use is a test bug. */
@@ -77,4 +84,6 @@ export const noRemoteCommands: RemoteCommandRunner = {
   send: () => Promise.reject(new Error('this test plane runs no remote commands')),
   read: () => Promise.reject(new Error('this test plane runs no remote commands')),
   cancel: () => Promise.reject(new Error('this test plane runs no remote commands')),
+  // Every machine can take commands: these planes only never send any.
+  reachable: async (instances) => instances.map((instance) => instance.id),
 };

@@ -9,12 +9,13 @@ import { randomUUID } from 'node:crypto';
 import type {
   CancelCommandCommandInput,
   Command,
+  DescribeInstanceInformationCommandInput,
   GetCommandInvocationCommandInput,
   GetCommandInvocationCommandOutput,
   ListCommandsCommandInput,
   SendCommandCommandInput,
 } from '@aws-sdk/client-ssm';
-import { ssmErrors } from './ssm-mock-errors.ts';
+import { ssmError, ssmErrors } from './ssm-mock-errors.ts';
 
 /** How an invocation ends, as SSM's Status and StatusDetails show it. */
 export type FinalStatus =
@@ -280,6 +281,39 @@ export class SsmMockState {
     if (!/^[0-9a-f-]{36}$/.test(input.CommandId)) throw ssmErrors.invalidCommandId();
     const entry = this.commands.get(input.CommandId);
     return { Commands: entry ? [structuredClone(entry.command)] : [] };
+  }
+
+  private readonly registering = new Map<string, number>();
+
+  /** The instance's agent registers only after this many DescribeInstanceInformation calls name it. */
+  registersAfter(instanceId: string, describes: number): void {
+    this.registering.set(instanceId, describes);
+  }
+
+  /** Managed instances, Online once registered; unmanaged ones and those still registering are not listed. */
+  describeInstanceInformation(input: DescribeInstanceInformationCommandInput) {
+    const ids = input.Filters?.find((filter) => filter.Key === 'InstanceIds')?.Values ?? [];
+    if (ids.length > 50)
+      throw ssmError(
+        'InvalidInstanceInformationFilterValue',
+        'The InstanceIds filter takes at most 50 values.',
+      );
+    const listed = ids.filter((id) => {
+      if (this.settings.unmanaged.has(id)) return false;
+      const left = this.registering.get(id) ?? 0;
+      if (left > 0) this.registering.set(id, left - 1);
+      return left === 0;
+    });
+    return {
+      InstanceInformationList: listed.map((InstanceId) => ({
+        InstanceId,
+        PingStatus: 'Online',
+        ResourceType: 'EC2Instance',
+        PlatformType: 'Linux',
+        AgentVersion: '3.3.1142.0',
+        LastPingDateTime: this.settings.now(),
+      })),
+    };
   }
 
   /** Invocations that have not ended become Cancelled; ended ones stay as they are, as in SSM. */

@@ -16,6 +16,7 @@
  */
 import {
   CancelCommandCommand,
+  DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
   ListCommandsCommand,
   SendCommandCommand,
@@ -38,6 +39,7 @@ const COMMANDS = {
   GetCommandInvocation: GetCommandInvocationCommand,
   ListCommands: ListCommandsCommand,
   CancelCommand: CancelCommandCommand,
+  DescribeInstanceInformation: DescribeInstanceInformationCommand,
 } as const;
 
 export type SsmCommandName = keyof typeof COMMANDS;
@@ -138,5 +140,6 @@ export function mockSsm(options: MockSsmOptions = {}): SsmMock {
   answer('GetCommandInvocation', (input) => state.getCommandInvocation(input));
   answer('ListCommands', (input) => state.listCommands(input));
   answer('CancelCommand', (input) => state.cancelCommand(input));
+  answer('DescribeInstanceInformation', (input) => state.describeInstanceInformation(input));
   return mock;
 }

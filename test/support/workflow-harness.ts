@@ -3,6 +3,7 @@
  * contract as the DynamoDB one, no JVM) and a fresh fake provider per test, and a CREATING cluster seeded the way
  * the API records one (two one-process workers, ready_timeout 60 s).
  */
+
 import { beforeEach } from 'vitest';
 import { LocalPreflight } from '../../lambdas/adapters/local/local-preflight.ts';
 import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
@@ -15,6 +16,7 @@ import type { Cluster, ClusterEvent } from '../../schemas/types.generated.ts';
 import { ALICE_ARN } from './api-events.ts';
 import { type FakeClock, fakeClock } from './fake-clock.ts';
 import { FakeMachineProvider } from './fake-provider.ts';
+import { ScriptedRemote } from './fake-remote.ts';
 
 const PROFILE = { dask: { worker: { count: 2, nproc: 1, nthread: 1 } }, ready_timeout: 60 };
 const secrets = new MemorySecretStore();
@@ -27,10 +29,13 @@ export interface WorkflowHarness {
   provider: FakeMachineProvider;
   /** The seeded cluster, as first recorded. Replaced before each test. */
   cluster: Cluster;
+  /** Replaced before each test: whether machines can take commands (all can, unless a test says not). */
+  remote: ScriptedRemote;
   deps(): {
     store: MemoryClusterStore;
     provider: FakeMachineProvider;
     secrets: MemorySecretStore;
+    remote: ScriptedRemote;
     clock: FakeClock;
   };
   /** The seeded cluster's record now. */
@@ -48,7 +53,13 @@ export interface WorkflowHarness {
 export function useWorkflowHarness(): WorkflowHarness {
   let ids = 0;
   const h = {
-    deps: () => ({ store: h.testStore.store, provider: h.provider, secrets, clock: h.testStore.clock }),
+    deps: () => ({
+      store: h.testStore.store,
+      provider: h.provider,
+      secrets,
+      remote: h.remote,
+      clock: h.testStore.clock,
+    }),
     latest: async () => {
       const cluster = await h.testStore.store.get(h.cluster.id);
       if (!cluster) throw new Error(`cluster ${h.cluster.id} is gone`);
@@ -92,6 +103,7 @@ export function useWorkflowHarness(): WorkflowHarness {
     const clock = fakeClock();
     h.testStore = { store: new MemoryClusterStore({ clock }), clock };
     h.provider = new FakeMachineProvider();
+    h.remote = new ScriptedRemote(() => ({}));
     h.cluster = await h.seedCluster();
   });
   return h;

@@ -107,6 +107,11 @@ export class LocalRemoteCommands implements RemoteCommandRunner {
     );
   }
 
+  async reachable(instances: readonly ClusterInstance[]): Promise<string[]> {
+    const records = await Promise.all(instances.map((instance) => this.options.registry.load(instance.id)));
+    return records.flatMap((record) => (record?.state === 'running' ? [record.id] : []));
+  }
+
   /** Ends every invocation still running (the plane is stopping). */
   async stopAll(): Promise<void> {
     await Promise.all(

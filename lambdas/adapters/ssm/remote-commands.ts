@@ -12,6 +12,7 @@
 import {
   CancelCommandCommand,
   type Command,
+  DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
   ListCommandsCommand,
   SendCommandCommand,
@@ -75,6 +76,7 @@ export function remoteCommandsClient(region: string): SSMClient {
 }
 
 const SYSTEM_CLOCK: Clock = { now: () => new Date() };
+const MAX_INSTANCES_PER_FILTER = 50;
 
 /** The deployment's remote commands, retried where that is safe (reads and cancels, never a send). */
 export function ssmRemoteCommands(client: SSMClient, serviceAccount: ServiceAccount): RemoteCommandRunner {
@@ -240,6 +242,36 @@ export class SsmRemoteCommands implements RemoteCommandRunner {
     } catch (error) {
       if (!isSsmError(error, ...passed)) throw error;
     }
+  }
+
+  /**
+   * The instances whose SSM agent is registered and online: a command sent
+   * to any other fails at once (InvalidInstanceId). 50 ids a call, SSM's
+   * most for an InstanceIds filter.
+   */
+  async reachable(instances: readonly ClusterInstance[]): Promise<string[]> {
+    const ids = [...new Set(instances.map((instance) => instance.id))];
+    const online = new Set<string>();
+    for (let i = 0; i < ids.length; i += MAX_INSTANCES_PER_FILTER) {
+      const batch = ids.slice(i, i + MAX_INSTANCES_PER_FILTER);
+      let NextToken: string | undefined;
+      do {
+        const page = await this.call('DescribeInstanceInformation', true, () =>
+          this.client.send(
+            new DescribeInstanceInformationCommand({
+              Filters: [{ Key: 'InstanceIds', Values: batch }],
+              MaxResults: MAX_INSTANCES_PER_FILTER,
+              ...(NextToken ? { NextToken } : {}),
+            }),
+          ),
+        );
+        for (const info of page.InstanceInformationList ?? []) {
+          if (info.InstanceId && info.PingStatus === 'Online') online.add(info.InstanceId);
+        }
+        NextToken = page.NextToken || undefined;
+      } while (NextToken);
+    }
+    return ids.filter((id) => online.has(id));
   }
 
   /** The SDK call, its errors translated; errors named in `untranslated` are thrown as SSM sent them. */

@@ -3,7 +3,7 @@ import { deadlineOf, pollDelaySeconds } from '../deadlines.ts';
 import { DeadlineExceededError, InstanceLostError, ReadyTimeoutError } from '../errors.ts';
 import { kindOf } from '../kinds/index.ts';
 import { networkForPeople } from '../kinds/kind.ts';
-import type { Clock, ClusterStore, Machine, MachineProvider } from '../ports.ts';
+import type { Clock, ClusterStore, Machine, MachineProvider, RemoteCommandRunner } from '../ports.ts';
 import { loadCluster } from './load-cluster.ts';
 
 export interface CheckMachinesInput {
@@ -24,6 +24,8 @@ export interface CheckMachinesOutput {
 export interface CheckMachinesDeps {
   store: ClusterStore;
   provider: MachineProvider;
+  /** Whether the machines can take commands yet: READY waits for it, so the first `rcmd` works. */
+  remote: Pick<RemoteCommandRunner, 'reachable'>;
   clock: Clock;
 }
 
@@ -56,13 +58,19 @@ async function checkRunning(cluster: Cluster, _since: number, deps: CheckMachine
   const machines = (await deps.provider.describe(ids)).filter((machine) => !machine.unseen);
   assertNoneLost(machines);
   const running = machines.filter((machine) => machine.state === 'running').length;
-  const done = running === ids.length;
+  const allRunning = running === ids.length;
+  const unreachable = allRunning ? await notReachable(cluster, deps) : [];
+  const done = allRunning && unreachable.length === 0;
   if (done) {
     await recordEndpoints(cluster, machines, deps.store);
     await deps.store.appendEvent(clusterId, {
       step: 'check-running',
       message: `${running} instance${running === 1 ? '' : 's'} running; waiting for the dashboard`,
     });
+  } else if (deps.clock.now().getTime() >= deadlineOf(cluster) && allRunning) {
+    throw new ReadyTimeoutError(
+      `${unreachable.length} of ${ids.length} instances ran but could not take commands within ready_timeout (${cluster.plan.readyTimeoutSeconds} s): ${unreachable.join(', ')}; on EC2 their SSM agent did not register (check the image has it, and the subnet reaches SSM)`,
+    );
   } else if (deps.clock.now().getTime() >= deadlineOf(cluster)) {
     const waiting = machines.filter((machine) => machine.state !== 'running');
     throw new ReadyTimeoutError(
@@ -70,6 +78,12 @@ async function checkRunning(cluster: Cluster, _since: number, deps: CheckMachine
     );
   }
   return { done, running, total: ids.length };
+}
+
+async function notReachable(cluster: Cluster, deps: CheckMachinesDeps): Promise<string[]> {
+  const instances = cluster.instances ?? [];
+  const reachable = new Set(await deps.remote.reachable(instances));
+  return instances.map((instance) => instance.id).filter((id) => !reachable.has(id));
 }
 
 /** `: i-1 pending, i-2 pending` (and the ones the provider does not list yet). */
