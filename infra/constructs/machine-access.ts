@@ -197,7 +197,9 @@ export class MachineAccess {
 
   /** Ask SSM which instances' agents are registered and online (no resource-level permissions). */
   grantCommandReachability(fn: LambdaFunction): void {
-    fn.addToRolePolicy(new PolicyStatement({ actions: ['ssm:DescribeInstanceInformation'], resources: ['*'] }));
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['ssm:DescribeInstanceInformation'], resources: ['*'] }),
+    );
     acknowledge(
       fn.role!,
       'IAM5[Resource::*]',
