@@ -212,20 +212,22 @@ export async function readCommand(
     stderr: '',
   }));
   for (;;) {
-    const reports = command.state === 'RUNNING' ? await readAll(cluster, command, offsets, deps) : undefined;
+    // Output outlives the command: a reader that falls behind reads the rest after the end.
+    const reports = await readAll(cluster, command, offsets, deps);
     let fresh = false;
-    if (reports) {
-      offsets = reports.map((report, i) => {
-        const done = ENDED.includes(report.state);
-        const out = wholeCharacters(report.stdout, done);
-        const err = wholeCharacters(report.stderr, done);
-        texts[i]!.stdout += out.text;
-        texts[i]!.stderr += err.text;
-        fresh ||= out.bytes > 0 || err.bytes > 0;
-        return { stdout: offsets[i]!.stdout + out.bytes, stderr: offsets[i]!.stderr + err.bytes };
-      });
-      command = await settle(cluster, command, reports, deps);
-    }
+    offsets = reports.map((report, i) => {
+      // A character cut by the chunk's end is left for the next read; one cut by the stream's end stays cut.
+      const ended = ENDED.includes(report.state);
+      const last = (stream: 'stdout' | 'stderr') =>
+        ended && offsets[i]![stream] + report[stream].length >= report.totalBytes[stream];
+      const out = wholeCharacters(report.stdout, last('stdout'));
+      const err = wholeCharacters(report.stderr, last('stderr'));
+      texts[i]!.stdout += out.text;
+      texts[i]!.stderr += err.text;
+      fresh ||= out.bytes > 0 || err.bytes > 0;
+      return { stdout: offsets[i]!.stdout + out.bytes, stderr: offsets[i]!.stderr + err.bytes };
+    });
+    if (command.state === 'RUNNING') command = await settle(cluster, command, reports, deps);
     if (fresh || command.state !== 'RUNNING' || deps.clock.now().getTime() >= deadline) break;
     await sleep(POLL_MS);
   }

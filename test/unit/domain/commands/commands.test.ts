@@ -11,6 +11,7 @@ import {
   type CommandDeps,
   cancelCommand,
   listCommands,
+  OUTPUT_CHUNK_BYTES,
   readCommand,
   startCommand,
 } from '../../../../lambdas/domain/use-cases/commands.ts';
@@ -160,6 +161,29 @@ describe('reading a command', () => {
     const again = await readCommand('analytics', started.id, first.next, 0, OWNER, deps);
     expect(again.output.every((o) => o.stdout === '' && o.stderr === '')).toBe(true);
     expect(again.command).toEqual(first.command);
+  });
+
+  it('hands out the rest of the output after the command ended, a chunk at a time, characters whole', async () => {
+    const big = `${'é🦀'.repeat(200_000)}\n`;
+    const { deps } = await world(() => ({ stdout: big }));
+    const started = await startCommand(
+      'analytics',
+      { command: 'x', target: 'scheduler' },
+      { principal: OWNER },
+      deps,
+    );
+
+    let cursor: string | undefined;
+    let text = '';
+    for (let reads = 0; reads < 20; reads++) {
+      const answer = await readCommand('analytics', started.id, cursor, 0, OWNER, deps);
+      if (answer.output[0]!.stdout === '' && answer.command.state !== 'RUNNING') break;
+      text += answer.output[0]!.stdout;
+      cursor = answer.next;
+    }
+
+    expect(Buffer.byteLength(big)).toBeGreaterThan(OUTPUT_CHUNK_BYTES * 4);
+    expect(text).toBe(big);
   });
 
   it('waits for output up to the wait, then answers what it has', async () => {
