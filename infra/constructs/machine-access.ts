@@ -24,6 +24,9 @@ export interface MachineAccessProps {
   readonly secretsEnvironment: Readonly<Record<string, string>>;
 }
 
+/** The SSM document remote commands run as. */
+const RUN_SHELL_SCRIPT = 'AWS-RunShellScript';
+
 /** What the functions may do to instances: start, stop or terminate (only instances bilbo tagged). */
 export type InstanceAction = 'ec2:TerminateInstances' | 'ec2:StopInstances' | 'ec2:StartInstances';
 
@@ -155,6 +158,39 @@ export class MachineAccess {
   grantTerminate(fn: LambdaFunction): void {
     this.grantDescribe(fn);
     this.grantInstanceActions(fn, ['ec2:TerminateInstances']);
+  }
+
+  /**
+   * Send scripts (AWS-RunShellScript) through SSM Run Command, only to
+   * instances that carry the deployment's `bilbo:managed` tag.
+   */
+  grantSendCommands(fn: LambdaFunction): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ssm:SendCommand'],
+        resources: [regionalArn('ssm', `document/${RUN_SHELL_SCRIPT}`, { account: false })],
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ssm:SendCommand'],
+        resources: [regionalArn('ec2', 'instance/*')],
+        conditions: { StringEquals: { [`ssm:resourceTag/${TAGS.managed}`]: this.props.deploymentId } },
+      }),
+    );
+    acknowledge(fn.role!, wildcardFinding('ec2', 'instance/*'), ANY_MANAGED_INSTANCE);
+  }
+
+  /** Read how a sent command's invocations went. */
+  grantReadCommands(fn: LambdaFunction): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['ssm:GetCommandInvocation', 'ssm:ListCommands'], resources: ['*'] }),
+    );
+    acknowledge(
+      fn.role!,
+      'IAM5[Resource::*]',
+      'SSM GetCommandInvocation and ListCommands do not support resource-level permissions.',
+    );
   }
 
   /** Only where the secrets live, with no access to them: a launch tells machines what to read. */

@@ -36,6 +36,17 @@ const TAGGED = {
   ArnEquals: { 'ec2:InstanceProfile': expect.anything() },
 };
 const PARAMETERS = arnText('ssm', 'parameter/bilbo/clusters/*');
+const SEND_COMMANDS = ['ssm:SendCommand'];
+const READ_COMMANDS = ['ssm:GetCommandInvocation', 'ssm:ListCommands'];
+/** What Lambda needs to place a function in the VPC. */
+const IN_VPC = [
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:CreateNetworkInterface',
+  'ec2:DeleteNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:UnassignPrivateIpAddresses',
+];
 
 const withAction = (statements: Statement[], action: string) =>
   statements.filter((statement) => actionsOf(statement).includes(action));
@@ -69,20 +80,30 @@ describe('BilboStack access', () => {
         [task('launch-role')]: LAUNCH,
         [task('check-machines')]: TERMINATE,
         // Only what Lambda needs to place it in the VPC.
-        [task('probe-ready')]: [
-          'ec2:AssignPrivateIpAddresses',
-          'ec2:CreateNetworkInterface',
-          'ec2:DeleteNetworkInterface',
-          'ec2:DescribeNetworkInterfaces',
-          'ec2:DescribeSubnets',
-          'ec2:UnassignPrivateIpAddresses',
-        ],
+        [task('probe-ready')]: IN_VPC,
         [task('record-ready')]: [],
         [task('rollback-create')]: [...TERMINATE, ...REMOVE_SECRETS].sort(),
         [task('terminate-machines')]: [...TERMINATE, ...REMOVE_SECRETS].sort(),
         [task('record-destroyed')]: [],
         [task('record-destroy-failed')]: [],
+        [task('restart-role')]: SEND_COMMANDS,
+        [task('check-restart')]: READ_COMMANDS,
+        [task('record-restarted')]: [],
+        // One look at the dashboards, from the VPC, like the probe.
+        [task('record-restart-failed')]: IN_VPC,
       });
+    });
+
+    it('sends remote commands only to instances with the deployment tag, and only AWS-RunShellScript', () => {
+      const sends = withAction(statementsOf(synth.template, task('restart-role')), 'ssm:SendCommand');
+
+      expect(sends.map((statement) => [resourcesIn(statement), statement.Condition])).toEqual([
+        [[arnText('ssm', 'document/AWS-RunShellScript', '')], undefined],
+        [
+          [arnText('ec2', 'instance/*')],
+          { StringEquals: { 'ssm:resourceTag/bilbo:managed': DEPLOYMENT_ID } },
+        ],
+      ]);
     });
 
     it('is given the deployment variables of its step, and no others', () => {
@@ -107,6 +128,7 @@ describe('BilboStack access', () => {
           'CREATE_STATE_MACHINE_ARN',
           'DESTROY_STATE_MACHINE_ARN',
           'DESTROY_TIMEOUT_SECONDS',
+          'RESTART_STATE_MACHINE_ARN',
           'SECRETS_PREFIX',
           'TABLE_NAME',
         ].sort(),
@@ -118,6 +140,10 @@ describe('BilboStack access', () => {
         [task('terminate-machines')]: [...EC2, 'SECRETS_PREFIX', 'TABLE_NAME'].sort(),
         [task('record-destroyed')]: ['TABLE_NAME'],
         [task('record-destroy-failed')]: ['TABLE_NAME'],
+        [task('restart-role')]: ['TABLE_NAME'],
+        [task('check-restart')]: ['TABLE_NAME'],
+        [task('record-restarted')]: ['TABLE_NAME'],
+        [task('record-restart-failed')]: ['PROBE_NETWORK', 'TABLE_NAME'],
       });
     });
 
@@ -184,6 +210,10 @@ describe('BilboStack access', () => {
         [task('terminate-machines')]: onTable(GET, PUT, CHECK),
         [task('record-destroyed')]: onTable(GET, PUT, UPDATE, DELETE),
         [task('record-destroy-failed')]: onTable(GET, PUT, UPDATE, DELETE),
+        [task('restart-role')]: onTable(GET, PUT, UPDATE),
+        [task('check-restart')]: onTable(GET, PUT, CHECK),
+        [task('record-restarted')]: onTable(GET, PUT, UPDATE),
+        [task('record-restart-failed')]: onTable(GET, PUT, UPDATE, DELETE),
       });
     });
 
@@ -313,7 +343,12 @@ describe('BilboStack access', () => {
       const ssm = allStatements(synth.template).filter(
         (statement) =>
           statement.Effect === 'Allow' &&
-          actionsOf(statement).some((action) => action.startsWith('ssm:') && !agent.includes(action)),
+          actionsOf(statement).some(
+            (action) =>
+              action.startsWith('ssm:') &&
+              !agent.includes(action) &&
+              ![...SEND_COMMANDS, ...READ_COMMANDS].includes(action),
+          ),
       );
 
       expect(ssm.length).toBeGreaterThanOrEqual(4);
@@ -329,14 +364,16 @@ describe('BilboStack access', () => {
       expect(actions.filter((action) => action.includes('*'))).toEqual([]);
     });
 
-    it('allows Resource "*" only to Describe*, logging, tracing and SSM agent actions, which have no resource-level permissions', () => {
+    it('allows Resource "*" only to Describe*, logging, tracing, SSM agent and command-reading actions, which have no resource-level permissions', () => {
       const onAnything = allStatements(synth.template).filter((statement) =>
         resourcesIn(statement).includes('*'),
       );
       const agent: readonly string[] = SSM_AGENT_ACTIONS;
 
       for (const action of onAnything.flatMap(actionsOf).filter((action) => !agent.includes(action))) {
-        expect(action).toMatch(/^(ec2:Describe\w+|logs:\w+|xray:\w+)$/);
+        expect(action).toMatch(
+          /^(ec2:Describe\w+|logs:\w+|xray:\w+|ssm:GetCommandInvocation|ssm:ListCommands)$/,
+        );
       }
     });
   });
@@ -368,6 +405,7 @@ describe('BilboStack access', () => {
           '/GET/clusters/*',
           '/GET/clusters/*/events',
           '/POST/clusters',
+          '/POST/clusters/*/restart',
           '/POST/plan',
         ].sort(),
       );

@@ -92,6 +92,11 @@ describe("the functions' bundles", () => {
       [task('terminate-machines')]: [...DYNAMODB, EC2, SSM].sort(),
       [task('record-destroyed')]: DYNAMODB,
       [task('record-destroy-failed')]: DYNAMODB,
+      // Remote commands travel through a port whose SSM adapter is wired separately.
+      [task('restart-role')]: DYNAMODB,
+      [task('check-restart')]: DYNAMODB,
+      [task('record-restarted')]: DYNAMODB,
+      [task('record-restart-failed')]: DYNAMODB,
     });
   });
 });

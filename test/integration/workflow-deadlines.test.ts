@@ -14,10 +14,12 @@ import type { ReadinessProbe } from '../../lambdas/domain/ports.ts';
 import type { Cluster } from '../../schemas/types.generated.ts';
 import { fakeClock } from '../support/fake-clock.ts';
 import { FakeMachineProvider } from '../support/fake-provider.ts';
+import { FakeServiceRestarter } from '../support/fake-services.ts';
 import { startTestControlPlane, type TestControlPlane } from '../support/local-control-plane.ts';
 
 const clock = fakeClock('2026-06-01T00:00:00.000Z');
 let provider: FakeMachineProvider;
+const services = new FakeServiceRestarter();
 let beforeTerminate: (() => void) | undefined;
 /** Whether the probe's services answer: the dashboard, with every worker. */
 let servicesUp = false;
@@ -56,6 +58,7 @@ beforeAll(async () => {
       catalog: new LocalMachineCatalog({ facts: { vcpus: 1, threadsPerCore: 1, memoryMiB: 4096 } }),
       preflight: new LocalPreflight(),
       secrets,
+      services,
       probeNetwork: 'private',
       machinesOutliveThePlane: true,
     },

@@ -65,6 +65,10 @@ describe('LocalWorkflowRunner', () => {
       terminateMachines: () => ({ terminated: 3 }),
       recordDestroyed: () => ({ state: 'DESTROYED' }),
       recordDestroyFailed: () => ({ state: 'FAILED' }),
+      restartRole: ({ role }) => ({ ticketId: `ticket-${role}` }),
+      checkRestart: () => ({ done: true, waitSeconds: 1 }),
+      recordRestarted: () => ({ state: 'READY', seconds: 3 }),
+      recordRestartFailed: () => ({ state: 'FAILED' }),
     };
   });
 

@@ -12,12 +12,13 @@ import { type CreateClusterDeps, createCluster } from '../../domain/use-cases/cr
 import { type DestroyClusterDeps, destroyCluster } from '../../domain/use-cases/destroy-cluster.ts';
 import { prepareCluster } from '../../domain/use-cases/prepare-cluster.ts';
 import { describeCluster, listClusters, waitForClusterEvents } from '../../domain/use-cases/queries.ts';
+import { type RestartClusterDeps, restartCluster } from '../../domain/use-cases/restart-cluster.ts';
 import { jsonBody, validBody } from '../http/middleware.ts';
 import { json } from '../http/responses.ts';
 import { callerOf, clusterNameParameter } from './identity.ts';
 
 /** Everything the API's use cases need. */
-export type ApiDependencies = CreateClusterDeps & DestroyClusterDeps;
+export type ApiDependencies = CreateClusterDeps & DestroyClusterDeps & RestartClusterDeps;
 
 type Handler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 type BodyEvent<T> = Omit<APIGatewayProxyEvent, 'body'> & { body: T };
@@ -84,12 +85,16 @@ export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEve
   const destroy: Handler = async (event) =>
     json(202, await destroyCluster(clusterNameParameter(event), { principal: callerOf(event) }, deps));
 
+  const restart: Handler = async (event) =>
+    json(202, await restartCluster(clusterNameParameter(event), { principal: callerOf(event) }, deps));
+
   return [
     { method: 'POST', path: '/clusters', handler: create },
     { method: 'GET', path: '/clusters', handler: list },
     { method: 'GET', path: '/clusters/{name}', handler: describe },
     { method: 'DELETE', path: '/clusters/{name}', handler: destroy },
     { method: 'GET', path: '/clusters/{name}/events', handler: events },
+    { method: 'POST', path: '/clusters/{name}/restart', handler: restart },
     { method: 'POST', path: '/plan', handler: plan },
   ];
 }

@@ -8,6 +8,7 @@ import { DASK_PORTS } from './ports.ts';
 import { DASK_LOCAL_RUNTIME, daskProcessSpec } from './processes.ts';
 import { daskReadinessChecks, judgeDaskReadiness } from './readiness.ts';
 import { daskRoleInstance } from './roles.ts';
+import { daskRestartRoles, daskUnitOf } from './services.ts';
 import { renderUserData } from './user-data.ts';
 
 export type { DaskBootstrap } from './bootstrap.ts';
@@ -29,6 +30,8 @@ export const daskKind: ClusterKind<DaskBootstrap> = {
   endpoints: daskEndpoints,
   readinessChecks: daskReadinessChecks,
   judgeReadiness: judgeDaskReadiness,
+  restartRoles: daskRestartRoles,
+  serviceUnits: (role) => [daskUnitOf(role)],
   processSpec: (request) => daskProcessSpec(request.role, request.bootstrap),
   userData: (request, region) =>
     renderUserData({
