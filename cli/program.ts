@@ -13,6 +13,7 @@ import type { LocalOptions } from './commands/local.ts';
 import type { LsOptions } from './commands/ls.ts';
 import type { PlanOptions } from './commands/plan.ts';
 import type { ProfilesOptions } from './commands/profiles.ts';
+import type { RestartOptions } from './commands/restart.ts';
 import type { VersionOptions } from './commands/version.ts';
 import { UsageError } from './errors.ts';
 import type { Factory } from './factory.ts';
@@ -25,6 +26,7 @@ export interface CommandOptions {
   ls: LsOptions;
   desc: DescOptions;
   destroy: DestroyOptions;
+  restart: RestartOptions;
   dashboard: DashboardOptions;
   local: LocalOptions;
 }
@@ -43,6 +45,7 @@ export function lazyRunner(f: Factory): Runner {
     ls: async (o) => (await import('./commands/ls.ts')).lsRun(o, f),
     desc: async (o) => (await import('./commands/desc.ts')).descRun(o, f),
     destroy: async (o) => (await import('./commands/destroy.ts')).destroyRun(o, f),
+    restart: async (o) => (await import('./commands/restart.ts')).restartRun(o, f),
     dashboard: async (o) => (await import('./commands/dashboard.ts')).dashboardRun(o, f),
     local: async (o) => (await import('./commands/local.ts')).localRun(o, f),
   };
@@ -175,6 +178,18 @@ export function buildProgram(f: Factory, run: Runner = lazyRunner(f)): Command {
     .addHelpText('after', examples('$ bilbo destroy analytics', '$ bilbo destroy analytics -f --no-wait'))
     .action(async (name: string, o: { force?: boolean; wait: boolean; json?: boolean }) =>
       run('destroy', { name, force: o.force === true, wait: o.wait, json: o.json === true }),
+    );
+
+  command(
+    'restart',
+    'Restart the Dask scheduler and workers of a cluster (not its notebook) and wait until it is ready.',
+  )
+    .argument('<name>', 'cluster name')
+    .option('--no-wait', 'return as soon as the restart has started')
+    .addOption(jsonOption())
+    .addHelpText('after', examples('$ bilbo restart analytics', '$ bilbo restart analytics --no-wait --json'))
+    .action(async (name: string, o: { wait: boolean; json?: boolean }) =>
+      run('restart', { name, wait: o.wait, json: o.json === true }),
     );
 
   command('dashboard', "Open a cluster's Dask dashboard in the browser.")

@@ -110,6 +110,7 @@ export function scriptedApi(script: { states?: Cluster[]; batches?: ClusterEvent
     listClusters: vi.fn(async () => [] as Cluster[]),
     getCluster: vi.fn(async () => (states.length > 1 ? states.shift()! : states[0]!)),
     destroyCluster: vi.fn(async () => aCluster({ state: 'DESTROYING' })),
+    restartCluster: vi.fn(async () => aCluster({ state: 'RESTARTING' })),
     events: vi.fn(async (_name: string, _options?: { after?: string }) => batches.shift() ?? []),
   } satisfies BilboApi;
   return api;
