@@ -14,6 +14,7 @@ import type { LsOptions } from './commands/ls.ts';
 import type { PlanOptions } from './commands/plan.ts';
 import type { ProfilesOptions } from './commands/profiles.ts';
 import type { RcmdOptions } from './commands/rcmd.ts';
+import type { RestartOptions } from './commands/restart.ts';
 import type { RunOptions } from './commands/run.ts';
 import type { VersionOptions } from './commands/version.ts';
 import { UsageError } from './errors.ts';
@@ -29,6 +30,7 @@ export interface CommandOptions {
   destroy: DestroyOptions;
   rcmd: RcmdOptions;
   run: RunOptions;
+  restart: RestartOptions;
   dashboard: DashboardOptions;
   local: LocalOptions;
 }
@@ -49,6 +51,7 @@ export function lazyRunner(f: Factory): Runner {
     destroy: async (o) => (await import('./commands/destroy.ts')).destroyRun(o, f),
     rcmd: async (o) => (await import('./commands/rcmd.ts')).rcmdRun(o, f),
     run: async (o) => (await import('./commands/run.ts')).runRun(o, f),
+    restart: async (o) => (await import('./commands/restart.ts')).restartRun(o, f),
     dashboard: async (o) => (await import('./commands/dashboard.ts')).dashboardRun(o, f),
     local: async (o) => (await import('./commands/local.ts')).localRun(o, f),
   };
@@ -273,6 +276,18 @@ export function buildProgram(f: Factory, run: Runner = lazyRunner(f)): Command {
     )
     .action(async (name: string, file: string, o: RemoteFlags & { param?: string[]; restart?: boolean }) =>
       run('run', { name, file, params: o.param ?? [], restart: o.restart === true, ...remoteOptionsOf(o) }),
+    );
+
+  command(
+    'restart',
+    'Restart the Dask scheduler and workers of a cluster (not its notebook) and wait until it is ready.',
+  )
+    .argument('<name>', 'cluster name')
+    .option('--no-wait', 'return as soon as the restart has started')
+    .addOption(jsonOption())
+    .addHelpText('after', examples('$ bilbo restart analytics', '$ bilbo restart analytics --no-wait --json'))
+    .action(async (name: string, o: { wait: boolean; json?: boolean }) =>
+      run('restart', { name, wait: o.wait, json: o.json === true }),
     );
 
   command('dashboard', "Open a cluster's Dask dashboard in the browser.")

@@ -19,6 +19,8 @@ export interface BilboApi {
   listClusters(options?: { all?: boolean }): Promise<Cluster[]>;
   getCluster(name: string): Promise<Cluster>;
   destroyCluster(name: string): Promise<Cluster>;
+  /** Restarts a READY cluster's services (not its notebook): answers the RESTARTING record. */
+  restartCluster(name: string): Promise<Cluster>;
   /**
    * Oldest first; only those after the event id `after` when given. With
    * `waitSeconds`, the API holds the request until there is one (long
@@ -74,6 +76,9 @@ export function createApiClient(http: SignedHttp): BilboApi {
     },
     async destroyCluster(name) {
       return asObject<Cluster>(await call('DELETE', pathOf('clusters', name)), 'cluster');
+    },
+    async restartCluster(name) {
+      return asObject<Cluster>(await call('POST', pathOf('clusters', name, 'restart')), 'cluster');
     },
     async events(name, { after, waitSeconds } = {}) {
       const wait = waitSeconds === undefined ? undefined : String(waitSeconds);

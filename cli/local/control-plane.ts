@@ -145,6 +145,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
         catalog: adapters.catalog,
         preflight: adapters.preflight,
         secrets: adapters.secrets,
+        services: adapters.services,
         probe: options.probe ?? new modules.HttpReadinessProbe(),
         clock: options.clock ?? modules.systemClock,
         sleep: options.sleep ?? modules.sleep,

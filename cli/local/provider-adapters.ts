@@ -10,6 +10,7 @@ import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalo
 import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
 import { LocalProcessProvider } from '../../lambdas/adapters/local/process-provider.ts';
 import { pythonFor } from '../../lambdas/adapters/local/python-runtime.ts';
+import { LocalServiceRestarter } from '../../lambdas/adapters/local/service-restarter.ts';
 import { KINDS } from '../../lambdas/domain/kinds/index.ts';
 import type {
   InstanceTypeCatalog,
@@ -17,6 +18,7 @@ import type {
   MachineProvider,
   RemoteCommandRunner,
   SecretStore,
+  ServiceRestarter,
 } from '../../lambdas/domain/ports.ts';
 import type { ProbeSettings } from '../../lambdas/domain/workflow/probe-ready.ts';
 
@@ -39,6 +41,8 @@ export interface ProviderAdapters {
   catalog: InstanceTypeCatalog;
   preflight: LaunchPreflight;
   secrets: SecretStore;
+  /** Restarts the services of a cluster's machines: their processes, or their systemd units. */
+  services: ServiceRestarter;
   processes?: LocalProcessProvider;
   /** Which dashboard address the readiness probe looks at from here. */
   probeNetwork: ProbeSettings['network'];
@@ -80,6 +84,7 @@ export async function localAdapters(options: {
     catalog: new LocalMachineCatalog(),
     preflight: new LocalPreflight(),
     secrets: new MemorySecretStore(),
+    services: new LocalServiceRestarter(processes),
     probeNetwork: 'public',
     machinesOutliveThePlane: false,
   };

@@ -159,11 +159,10 @@ export class MachineAccess {
   }
 
   /**
-   * Run, follow and cancel commands on the deployment's instances: SSM's
-   * AWS-RunShellScript document only, on instances with the deployment's
-   * `bilbo:managed` tag only.
+   * Send scripts through SSM Run Command: the AWS-RunShellScript document
+   * only, to instances with the deployment's `bilbo:managed` tag only.
    */
-  grantRunCommands(fn: LambdaFunction): void {
+  grantSendCommands(fn: LambdaFunction): void {
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['ssm:SendCommand'],
@@ -177,22 +176,32 @@ export class MachineAccess {
         conditions: { StringEquals: { [`aws:ResourceTag/${TAGS.managed}`]: this.props.deploymentId } },
       }),
     );
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['ssm:GetCommandInvocation', 'ssm:ListCommands', 'ssm:CancelCommand'],
-        resources: ['*'],
-      }),
-    );
     acknowledge(
       fn.role!,
       wildcardFinding('ec2', 'instance/*'),
       "Commands go to instances whose ids are not known in advance: SendCommand needs the deployment's bilbo:managed tag on each.",
     );
+  }
+
+  /** Read how a sent command's invocations went (and, with `cancel`, cancel them). */
+  grantReadCommands(fn: LambdaFunction, options: { cancel?: boolean } = {}): void {
+    const actions = [
+      'ssm:GetCommandInvocation',
+      'ssm:ListCommands',
+      ...(options.cancel ? ['ssm:CancelCommand'] : []),
+    ];
+    fn.addToRolePolicy(new PolicyStatement({ actions, resources: ['*'] }));
     acknowledge(
       fn.role!,
       'IAM5[Resource::*]',
-      'ssm:GetCommandInvocation, ssm:ListCommands and ssm:CancelCommand take no resource-level permissions; they act on commands bilbo sent.',
+      'SSM GetCommandInvocation, ListCommands and CancelCommand take no resource-level permissions; they act on commands bilbo sent.',
     );
+  }
+
+  /** Run, follow and cancel commands: the API's. */
+  grantRunCommands(fn: LambdaFunction): void {
+    this.grantSendCommands(fn);
+    this.grantReadCommands(fn, { cancel: true });
   }
 
   /** Ask SSM which instances' agents are registered and online (no resource-level permissions). */

@@ -9,6 +9,7 @@ import { READY_TIMEOUT_MAX_SECONDS } from '../../lambdas/domain/plan.ts';
 import type { WorkflowName } from '../../lambdas/domain/workflows.ts';
 import { createDefinition } from './create.ts';
 import { destroyDefinition } from './destroy.ts';
+import { restartDefinition } from './restart.ts';
 import type { Steps } from './shapes.ts';
 
 /** The deployment's settings a workflow's definition depends on. */
@@ -46,5 +47,11 @@ export const WORKFLOW_DEFINITIONS: Readonly<Record<WorkflowName, WorkflowDefinit
     id: 'DestroyCluster',
     build: destroyDefinition,
     timeout: ({ destroyTimeoutSeconds }) => Duration.seconds(destroyTimeoutSeconds).plus(SETTLING_MARGIN),
+  },
+  restart: {
+    id: 'RestartCluster',
+    build: restartDefinition,
+    // Its deadline is the profile's ready_timeout, counted from the request.
+    timeout: () => Duration.seconds(READY_TIMEOUT_MAX_SECONDS).plus(SETTLING_MARGIN),
   },
 };

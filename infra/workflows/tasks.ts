@@ -103,6 +103,36 @@ const TASKS: Readonly<Record<TaskName, TaskFunctionSpec>> = {
     tableItems: [ITEM.get, ITEM.put, ITEM.update, ITEM.delete],
     access: () => {},
   },
+  restartRole: {
+    description: "bilbo: ask a cluster role's instances to restart their services",
+    timeout: Duration.seconds(30),
+    // get, update with an event
+    tableItems: [ITEM.get, ITEM.put, ITEM.update],
+    access: (machines, fn) => machines.grantSendCommands(fn),
+  },
+  checkRestart: {
+    description: "bilbo: look once at how a role's restart goes",
+    timeout: Duration.seconds(30),
+    // get, appendEvent
+    tableItems: [ITEM.get, ITEM.put, ITEM.conditionCheck],
+    access: (machines, fn) => machines.grantReadCommands(fn),
+  },
+  recordRestarted: {
+    description: 'bilbo: record a restarted cluster as READY',
+    timeout: Duration.seconds(30),
+    // get, transition to READY
+    tableItems: [ITEM.get, ITEM.put, ITEM.update],
+    access: () => {},
+  },
+  recordRestartFailed: {
+    description: 'bilbo: record a restart that could not finish: READY if the services answer, else FAILED',
+    timeout: Duration.seconds(30),
+    // get, transition to READY or FAILED
+    tableItems: [ITEM.get, ITEM.put, ITEM.update, ITEM.delete],
+    // One look at the dashboards, from inside the cluster network, like the probe.
+    access: (_machines, fn) => addEnvironment(fn, environmentOf(PROBE, { network: 'private' })),
+    inClusterNetwork: true,
+  },
 };
 
 export interface TaskFunctionsProps {

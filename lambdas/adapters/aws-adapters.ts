@@ -7,14 +7,16 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { IMAGE_SERVICE_ACCOUNT } from '../domain/kinds/index.ts';
-import type { RemoteCommandRunner, SecretStore } from '../domain/ports.ts';
+import type { RemoteCommandRunner, SecretStore, ServiceRestarter } from '../domain/ports.ts';
 import { type Ec2Adapters, type Ec2AdaptersConfig, ec2Adapters, ec2Client } from './ec2/ec2-adapters.ts';
 import { ssmRemoteCommands } from './ssm/remote-commands.ts';
 import { SsmSecretStore } from './ssm/secret-store.ts';
+import { SystemdServiceRestarter } from './systemd/service-restarter.ts';
 
 export interface AwsAdapters extends Ec2Adapters {
   secrets: SecretStore;
   remote: RemoteCommandRunner;
+  services: ServiceRestarter;
 }
 
 export function awsAdapters(
@@ -24,9 +26,11 @@ export function awsAdapters(
     ssm: new SSMClient({ region: config.region }),
   },
 ): AwsAdapters {
+  const remote = ssmRemoteCommands(clients.ssm, IMAGE_SERVICE_ACCOUNT);
   return {
     ...ec2Adapters(config, clients.ec2),
     secrets: new SsmSecretStore({ client: clients.ssm }),
-    remote: ssmRemoteCommands(clients.ssm, IMAGE_SERVICE_ACCOUNT),
+    remote,
+    services: new SystemdServiceRestarter({ commands: remote }),
   };
 }

@@ -2,8 +2,9 @@
  * Every wait has a deadline. A cluster's operation in progress carries
  * one (`deadline` on the record): a create's is its profile's
  * ready_timeout from the create's start; a destroy's a fixed budget from
- * the request. Each poll loop of a workflow looks at it, and past it
- * compensates as on any other failure. The waits between two looks grow
+ * the request; a restart's the profile's ready_timeout from the request.
+ * Each poll loop of a workflow looks at it, and past it compensates as on
+ * any other failure. The waits between two looks grow
  * with the time already spent, so a stuck operation costs a bounded number
  * of state transitions.
  */
@@ -15,6 +16,14 @@ export const DESTROY_TIMEOUT_SECONDS = { default: 600, min: 60, max: 3600 } as c
 /** When a create must be READY: ready_timeout after it was accepted. */
 export function createDeadline(cluster: Pick<Cluster, 'createdAt' | 'plan'>): string {
   return new Date(Date.parse(cluster.createdAt) + cluster.plan.readyTimeoutSeconds * 1000).toISOString();
+}
+
+/** When a restarted cluster must be READY again: ready_timeout after the restart was asked for. */
+export function restartDeadline(
+  requestedAt: Date,
+  plan: Pick<Cluster['plan'], 'readyTimeoutSeconds'>,
+): string {
+  return new Date(requestedAt.getTime() + plan.readyTimeoutSeconds * 1000).toISOString();
 }
 
 /** The deadline of the cluster's operation in progress, in epoch milliseconds. */

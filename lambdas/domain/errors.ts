@@ -71,6 +71,16 @@ export class IllegalTransitionError extends BilboError {
   }
 }
 
+/** The cluster runs no services a restart restarts (only a notebook, say). */
+export class NothingToRestartError extends BilboError {
+  readonly code = 'NOTHING_TO_RESTART';
+}
+
+/** Some instance could not restart its services. */
+export class ServiceRestartError extends BilboError {
+  readonly code = 'RESTART_FAILED';
+}
+
 /** Someone else changed the record between our read and our write. */
 export class ConcurrentUpdateError extends BilboError {
   readonly code = 'CONCURRENT_UPDATE';

@@ -124,7 +124,11 @@ export type MachineState = 'pending' | 'running' | 'stopping' | 'stopped' | 'ter
 export interface ProcessSpec {
   program: string;
   args: readonly string[];
-  /** Where the process writes the ports it listens on (e.g. the kind's port names), once it listens. */
+  /**
+   * Where the process writes the ports it listens on (e.g. the kind's port names), once it listens.
+   * An argument `{port:NAME}` is where it is told to bind port NAME: 0 at launch, so it picks
+   * one; on a restart the port it reported, so whoever found it finds it again.
+   */
   reportsPorts?: PortsReport;
 }
 
@@ -331,6 +335,46 @@ export interface CommandStore {
    * two readers that saw the end, one writes. False when it had ended.
    */
   updateCommand(command: CommandRecord): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------- services
+
+/** Restart a role's services on its instances, in place: the same machines, addresses and ports. */
+export interface ServiceRestartRequest {
+  clusterId: string;
+  clusterName: string;
+  kind: Plan['kind'];
+  role: RoleName;
+  instances: readonly ClusterInstance[];
+  /** The same for every attempt at one restart of one role, different for the next restart. */
+  restartKey: string;
+}
+
+/** What a restart hands back for looking at it later: plain data, kept in the workflow's state. */
+export interface ServiceRestartTicket {
+  /** The provider's id for the restart (a remote command's; locally, the restart key). */
+  id: string;
+}
+
+export interface ServiceRestartProgress {
+  /** Every instance has restarted its services, or one could not. */
+  done: boolean;
+  /** Why the restart failed, naming the instance, when it did. */
+  failure?: string;
+}
+
+/**
+ * Restarts the services a cluster's kind runs for a role: through the
+ * remote-command port as the service manager's restart on EC2, by starting
+ * each instance's process again locally. `restart` may be asked again for
+ * the same key (a retried step): the services then restart once more.
+ */
+export interface ServiceRestarter {
+  restart(request: ServiceRestartRequest): Promise<ServiceRestartTicket>;
+  progress(
+    ticket: ServiceRestartTicket,
+    instances: readonly ClusterInstance[],
+  ): Promise<ServiceRestartProgress>;
 }
 
 // ---------------------------------------------------------------- workflows

@@ -17,6 +17,8 @@ export interface WorkflowInputs {
   create: { clusterId: string; primaryRole: RoleName; memberRoles: RoleName[] };
   /** `requestedAt`: when the destroy was asked for, the start of its wait (see lambdas/domain/deadlines.ts). */
   destroy: { clusterId: string; requestedAt: string };
+  /** `roles`: whose services restart, in order (the kind says); `requestedAt` starts its deadline. */
+  restart: { clusterId: string; requestedAt: string; roles: RoleName[] };
 }
 
 export type WorkflowName = keyof WorkflowInputs;
@@ -40,6 +42,11 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowSpec>> = {
   destroy: {
     purpose: 'terminate every machine of a cluster, confirm they are gone and record DESTROYED',
     executionName: ({ id, version }) => `${id}-destroy-v${version}`,
+  },
+  restart: {
+    purpose:
+      "restart a ready cluster's services (not its notebook), wait until it is ready again and record READY",
+    executionName: ({ id, version }) => `${id}-restart-v${version}`,
   },
 };
 

@@ -38,6 +38,17 @@ const TAGGED = {
   ArnEquals: { 'ec2:InstanceProfile': expect.anything() },
 };
 const PARAMETERS = arnText('ssm', 'parameter/bilbo/clusters/*');
+const SEND_COMMANDS = ['ssm:SendCommand'];
+const READ_COMMANDS = ['ssm:GetCommandInvocation', 'ssm:ListCommands'];
+/** What Lambda needs to place a function in the VPC. */
+const IN_VPC = [
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:CreateNetworkInterface',
+  'ec2:DeleteNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:UnassignPrivateIpAddresses',
+];
 
 const withAction = (statements: Statement[], action: string) =>
   statements.filter((statement) => actionsOf(statement).includes(action));
@@ -72,20 +83,30 @@ describe('BilboStack access', () => {
         [task('launch-role')]: LAUNCH,
         [task('check-machines')]: [...TERMINATE, 'ssm:DescribeInstanceInformation'].sort(),
         // Only what Lambda needs to place it in the VPC.
-        [task('probe-ready')]: [
-          'ec2:AssignPrivateIpAddresses',
-          'ec2:CreateNetworkInterface',
-          'ec2:DeleteNetworkInterface',
-          'ec2:DescribeNetworkInterfaces',
-          'ec2:DescribeSubnets',
-          'ec2:UnassignPrivateIpAddresses',
-        ],
+        [task('probe-ready')]: IN_VPC,
         [task('record-ready')]: [],
         [task('rollback-create')]: [...TERMINATE, ...REMOVE_SECRETS].sort(),
         [task('terminate-machines')]: [...TERMINATE, ...REMOVE_SECRETS].sort(),
         [task('record-destroyed')]: [],
         [task('record-destroy-failed')]: [],
+        [task('restart-role')]: SEND_COMMANDS,
+        [task('check-restart')]: READ_COMMANDS,
+        [task('record-restarted')]: [],
+        // One look at the dashboards, from the VPC, like the probe.
+        [task('record-restart-failed')]: IN_VPC,
       });
+    });
+
+    it('sends remote commands only to instances with the deployment tag, and only AWS-RunShellScript', () => {
+      const sends = withAction(statementsOf(synth.template, task('restart-role')), 'ssm:SendCommand');
+
+      expect(sends.map((statement) => [resourcesIn(statement), statement.Condition])).toEqual([
+        [[arnText('ssm', 'document/AWS-RunShellScript', '')], undefined],
+        [
+          [arnText('ec2', 'instance/*')],
+          { StringEquals: { 'aws:ResourceTag/bilbo:managed': DEPLOYMENT_ID } },
+        ],
+      ]);
     });
 
     it('is given the deployment variables of its step, and no others', () => {
@@ -110,6 +131,7 @@ describe('BilboStack access', () => {
           'CREATE_STATE_MACHINE_ARN',
           'DESTROY_STATE_MACHINE_ARN',
           'DESTROY_TIMEOUT_SECONDS',
+          'RESTART_STATE_MACHINE_ARN',
           'SECRETS_PREFIX',
           'TABLE_NAME',
         ].sort(),
@@ -121,6 +143,10 @@ describe('BilboStack access', () => {
         [task('terminate-machines')]: [...EC2, 'SECRETS_PREFIX', 'TABLE_NAME'].sort(),
         [task('record-destroyed')]: ['TABLE_NAME'],
         [task('record-destroy-failed')]: ['TABLE_NAME'],
+        [task('restart-role')]: ['TABLE_NAME'],
+        [task('check-restart')]: ['TABLE_NAME'],
+        [task('record-restarted')]: ['TABLE_NAME'],
+        [task('record-restart-failed')]: ['PROBE_NETWORK', 'TABLE_NAME'],
       });
     });
 
@@ -187,6 +213,10 @@ describe('BilboStack access', () => {
         [task('terminate-machines')]: onTable(GET, PUT, CHECK),
         [task('record-destroyed')]: onTable(GET, PUT, UPDATE, DELETE),
         [task('record-destroy-failed')]: onTable(GET, PUT, UPDATE, DELETE),
+        [task('restart-role')]: onTable(GET, PUT, UPDATE),
+        [task('check-restart')]: onTable(GET, PUT, CHECK),
+        [task('record-restarted')]: onTable(GET, PUT, UPDATE),
+        [task('record-restart-failed')]: onTable(GET, PUT, UPDATE, DELETE),
       });
     });
 
@@ -331,11 +361,14 @@ describe('BilboStack access', () => {
   });
 
   describe('remote commands', () => {
-    it("are sent only by the API, only with AWS-RunShellScript, only to the deployment's instances", () => {
+    it("are sent only by the API and the restart step, only with AWS-RunShellScript, only to the deployment's instances", () => {
       const sending = withAction(allStatements(synth.template), 'ssm:SendCommand');
 
-      expect(sending).toEqual(withAction(statementsOf(synth.template, API), 'ssm:SendCommand'));
-      expect(sending.map((statement) => [resourcesIn(statement), statement.Condition])).toEqual([
+      expect(sending).toEqual([
+        ...withAction(statementsOf(synth.template, API), 'ssm:SendCommand'),
+        ...withAction(statementsOf(synth.template, task('restart-role')), 'ssm:SendCommand'),
+      ]);
+      expect(sending.slice(0, 2).map((statement) => [resourcesIn(statement), statement.Condition])).toEqual([
         [[arnText('ssm', 'document/AWS-RunShellScript', '')], undefined],
         [
           [arnText('ec2', 'instance/*')],
@@ -354,7 +387,7 @@ describe('BilboStack access', () => {
       expect(actions.filter((action) => action.includes('*'))).toEqual([]);
     });
 
-    it('allows Resource "*" only to Describe*, logging, tracing and SSM agent actions, which have no resource-level permissions', () => {
+    it('allows Resource "*" only to Describe*, logging, tracing, SSM agent and command-reading actions, which have no resource-level permissions', () => {
       const onAnything = allStatements(synth.template).filter((statement) =>
         resourcesIn(statement).includes('*'),
       );
@@ -395,6 +428,7 @@ describe('BilboStack access', () => {
           '/GET/clusters/*',
           '/GET/clusters/*/events',
           '/POST/clusters',
+          '/POST/clusters/*/restart',
           '/POST/plan',
           '/POST/clusters/*/commands',
           '/GET/clusters/*/commands',

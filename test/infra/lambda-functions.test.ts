@@ -92,6 +92,11 @@ describe("the functions' bundles", () => {
       [task('terminate-machines')]: [...DYNAMODB, EC2, SSM].sort(),
       [task('record-destroyed')]: DYNAMODB,
       [task('record-destroy-failed')]: DYNAMODB,
+      // systemctl through SSM Run Command.
+      [task('restart-role')]: [...DYNAMODB, SSM].sort(),
+      [task('check-restart')]: [...DYNAMODB, SSM].sort(),
+      [task('record-restarted')]: DYNAMODB,
+      [task('record-restart-failed')]: DYNAMODB,
     });
   });
 });

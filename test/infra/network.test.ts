@@ -14,6 +14,7 @@ import {
 } from './template-iam.ts';
 
 const PROBE = 'lambdas/handlers/tasks/probe-ready.ts';
+const RESTART_FAILED = 'lambdas/handlers/tasks/record-restart-failed.ts';
 const LAUNCH = 'lambdas/handlers/tasks/launch-role.ts';
 
 type Properties = Record<string, unknown>;
@@ -118,18 +119,20 @@ describe('BilboStack network, created', () => {
     expect(ingressOf(synth, probe)).toEqual([]);
   });
 
-  it('runs only the probe in the VPC, in the cluster subnets with the probe security group', () => {
+  it("runs only the probe and the restart's last look in the VPC, in the cluster subnets with the probe security group", () => {
     const inVpc = entries(synth.template).filter(
       (entry) => synth.template.toJSON().Resources[functionId(synth.template, entry)].Properties.VpcConfig,
     );
-    const probeFn = synth.template.toJSON().Resources[functionId(synth.template, PROBE)].Properties;
 
-    expect(inVpc).toEqual([PROBE]);
-    expect(probeFn.VpcConfig.SecurityGroupIds.map(render)).toEqual([`<${probe}.GroupId>`]);
-    expect(probeFn.VpcConfig.SubnetIds.map(render)).toEqual([
-      expect.stringMatching(/Subnet1Subnet/),
-      expect.stringMatching(/Subnet2Subnet/),
-    ]);
+    expect(inVpc.sort()).toEqual([PROBE, RESTART_FAILED].sort());
+    for (const entry of inVpc) {
+      const fn = synth.template.toJSON().Resources[functionId(synth.template, entry)].Properties;
+      expect(fn.VpcConfig.SecurityGroupIds.map(render)).toEqual([`<${probe}.GroupId>`]);
+      expect(fn.VpcConfig.SubnetIds.map(render)).toEqual([
+        expect.stringMatching(/Subnet1Subnet/),
+        expect.stringMatching(/Subnet2Subnet/),
+      ]);
+    }
   });
 
   it("lets Lambda manage the probe's network interfaces, creating them only in its subnets with its group", () => {

@@ -48,6 +48,7 @@ describe('BilboStack', () => {
           'GET /clusters/{name}',
           'GET /clusters/{name}/events',
           'POST /clusters',
+          'POST /clusters/{name}/restart',
           'POST /plan',
           'POST /clusters/{name}/commands',
           'GET /clusters/{name}/commands',
@@ -176,7 +177,7 @@ describe('BilboStack', () => {
       const functions = Object.values(synth.template.findResources('AWS::Lambda::Function'));
       const entries = functions.map((fn) => fn.Metadata?.['bilbo:entry'] as string);
 
-      expect(entries).toHaveLength(9);
+      expect(entries).toHaveLength(13);
       for (const entry of entries) {
         expect(entry).toMatch(/^lambdas\/handlers\/.+\.ts$/);
         expect(existsSync(join(REPO_ROOT, entry)), entry).toBe(true);
@@ -189,7 +190,7 @@ describe('BilboStack', () => {
   });
 
   describe('the workflows', () => {
-    it('are two Standard state machines that log everything and trace', () => {
+    it('are three Standard state machines that log everything and trace', () => {
       synth.template.resourcePropertiesCountIs(
         'AWS::StepFunctions::StateMachine',
         {
@@ -197,7 +198,7 @@ describe('BilboStack', () => {
           LoggingConfiguration: Match.objectLike({ Level: 'ALL', Destinations: Match.anyValue() }),
           TracingConfiguration: { Enabled: true },
         },
-        2,
+        3,
       );
     });
 
@@ -207,6 +208,7 @@ describe('BilboStack', () => {
       // The longest ready_timeout a profile may set, then launches, one probe budget and the rollback's retries.
       expect(workflows.create.definition.TimeoutSeconds).toBe(READY_TIMEOUT_MAX_SECONDS + 1800);
       expect(workflows.destroy.definition.TimeoutSeconds).toBe(DESTROY_TIMEOUT_SECONDS.default + 1800);
+      expect(workflows.restart.definition.TimeoutSeconds).toBe(READY_TIMEOUT_MAX_SECONDS + 1800);
     });
 
     it('wait between two looks as long as the look says, bounded by the deadline', () => {
@@ -301,6 +303,51 @@ describe('BilboStack', () => {
         );
       }
     });
+
+    it('restart each role in turn, polling until its restart is done, then wait for readiness as a create does', () => {
+      const { definition } = extractWorkflows(synth.template.toJSON()).restart;
+
+      expect(definition.StartAt).toBe('RestartRoles');
+      expect(definition.States.RestartRoles).toMatchObject({
+        Type: 'Map',
+        ItemsPath: '$.roles',
+        MaxConcurrency: 1,
+        ItemSelector: { 'role.$': '$$.Map.Item.Value', 'requestedAt.$': '$.requestedAt' },
+        Next: 'CheckRunning',
+      });
+      const item = (definition.States.RestartRoles as { ItemProcessor: AslDefinition }).ItemProcessor;
+      expect(item.StartAt).toBe('RestartRole');
+      expect(pollLoop(item, 'CheckRestart')).toEqual({ variable: '$.check.done', whenDone: 'RoleRestarted' });
+      expect(item.States.WaitForRestart).toMatchObject({ Type: 'Wait', SecondsPath: '$.check.waitSeconds' });
+      expect(definition.States.CheckRunning?.Parameters).toMatchObject({
+        Payload: { want: 'running', 'since.$': '$.requestedAt' },
+      });
+      expect(pollLoop(definition, 'ProbeReady', 'CheckRunning')).toEqual({
+        variable: '$.probe.ready',
+        whenDone: 'RecordRestarted',
+      });
+    });
+
+    it('send every restart step that fails to RecordRestartFailed, which retries and ends READY or failed', () => {
+      const { definition } = extractWorkflows(synth.template.toJSON()).restart;
+      const compensation = definition.States.RecordRestartFailed!;
+
+      expect(compensations(definition, 'RecordRestartFailed')).toEqual({
+        RestartRoles: 'restart-services',
+        CheckRunning: 'check-running',
+        ProbeReady: 'probe-ready',
+        RecordRestarted: 'record-restarted',
+      });
+      expect(compensation.Retry).toContainEqual(
+        expect.objectContaining({ ErrorEquals: ['States.ALL'], MaxAttempts: 3 }),
+      );
+      expect(definition.States[compensation.Next as string]).toMatchObject({
+        Type: 'Choice',
+        Choices: [{ Variable: '$.outcome.state', StringEquals: 'READY', Next: 'ServicesBack' }],
+        Default: 'RestartFailed',
+      });
+      expect(definition.States.RestartFailed).toMatchObject({ Type: 'Fail', Error: 'ClusterRestartFailed' });
+    });
   });
 
   describe('the AwsSolutions checks', () => {
@@ -341,7 +388,7 @@ describe('BilboStack with bundling', () => {
     };
     const functions = Object.values(synth.template.findResources('AWS::Lambda::Function'));
 
-    expect(functions).toHaveLength(9);
+    expect(functions).toHaveLength(13);
     for (const fn of functions) {
       const key = (fn.Properties.Code as { S3Key: string }).S3Key;
       const asset = manifest.files[key.replace(/\.zip$/, '')];

@@ -33,6 +33,8 @@ import {
 import { launchRole } from '../../lambdas/domain/workflow/launch-role.ts';
 import { probeReady } from '../../lambdas/domain/workflow/probe-ready.ts';
 import { recordReady } from '../../lambdas/domain/workflow/record-ready.ts';
+import { recordRestarted, recordRestartFailed } from '../../lambdas/domain/workflow/record-restart.ts';
+import { checkRestart, restartRole } from '../../lambdas/domain/workflow/restart-role.ts';
 import { rollbackCreate } from '../../lambdas/domain/workflow/rollback-create.ts';
 import { createApiHandler } from '../../lambdas/handlers/api/app.ts';
 import { newSecret } from '../../lambdas/handlers/composition/runtime.ts';
@@ -46,6 +48,7 @@ import { makeTestStore, type TestStore } from '../support/dynamodb.ts';
 import { fakeDaskProbe } from '../support/fake-dask-probe.ts';
 import { FakeMachineProvider } from '../support/fake-provider.ts';
 import { ScriptedRemote } from '../support/fake-remote.ts';
+import { FakeServiceRestarter } from '../support/fake-services.ts';
 
 const API = 'lambdas/handlers/api.ts';
 const PROFILE = { instance: { ec2type: 't3.large' }, dask: { worker: { count: 2, nproc: 1, nthread: 2 } } };
@@ -211,6 +214,49 @@ beforeAll(async () => {
   await terminateMachines({ clusterId: ready.id }, cleanup('terminateMachines'));
   await until(() => checkMachines({ clusterId: ready.id, want: 'terminated' }, check));
   await recordDestroyed({ clusterId: ready.id }, { store: taskStore('recordDestroyed') });
+
+  // A READY cluster restarted twice: once to READY, once to FAILED, and a third restart whose workflow cannot start.
+  const services = new FakeServiceRestarter();
+  const restarted = await create('restarted');
+  await launch(restarted.id);
+  await until(() => checkMachines({ clusterId: restarted.id, want: 'running' }, check));
+  await recordReady({ clusterId: restarted.id }, { store: taskStore('recordReady'), clock });
+  const restart = async () => {
+    const answer = await callApi<Cluster>(api, 'POST', '/clusters/restarted/restart');
+    expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+    return workflows.started.at(-1)!.input as { requestedAt: string };
+  };
+  const { requestedAt } = await restart();
+  const item = { clusterId: restarted.id, role: 'scheduler' as const, requestedAt };
+  const { ticketId } = await restartRole(item, { store: taskStore('restartRole'), services });
+  await until(() =>
+    checkRestart({ ...item, ticketId }, { store: taskStore('checkRestart'), services, clock }),
+  );
+  await recordRestarted(
+    { clusterId: restarted.id, requestedAt },
+    { store: taskStore('recordRestarted'), clock },
+  );
+  await restart();
+  const lastLook = (up: boolean) => ({
+    store: taskStore('recordRestartFailed'),
+    probe: fakeDaskProbe(() => up, 2),
+    settings: { network: 'private' as const },
+  });
+  await recordRestartFailed(
+    { clusterId: restarted.id, failedStep: 'probe-ready', error: { Error: 'ReadyTimeoutError' } },
+    lastLook(false),
+  );
+  const backAfterAll = await create('back-after-all');
+  await launch(backAfterAll.id);
+  await recordReady({ clusterId: backAfterAll.id }, { store: taskStore('recordReady'), clock });
+  expect((await callApi(api, 'POST', '/clusters/back-after-all/restart')).status).toBe(202);
+  await recordRestartFailed(
+    { clusterId: backAfterAll.id, failedStep: 'record-restarted', error: { Error: 'Error' } },
+    lastLook(true),
+  );
+  workflows.failure = new Error('states:StartExecution throttled');
+  expect((await callApi(api, 'POST', '/clusters/back-after-all/restart')).status).toBe(500);
+  workflows.failure = undefined;
 
   // A create that fails and rolls back, and a destroy that fails.
   const failed = await create('rolled-back');

@@ -15,10 +15,12 @@ import type { Cluster } from '../../schemas/types.generated.ts';
 import { fakeClock } from '../support/fake-clock.ts';
 import { FakeMachineProvider } from '../support/fake-provider.ts';
 import { noRemoteCommands } from '../support/fake-remote.ts';
+import { FakeServiceRestarter } from '../support/fake-services.ts';
 import { startTestControlPlane, type TestControlPlane } from '../support/local-control-plane.ts';
 
 const clock = fakeClock('2026-06-01T00:00:00.000Z');
 let provider: FakeMachineProvider;
+const services = new FakeServiceRestarter();
 let beforeTerminate: (() => void) | undefined;
 /** Whether the probe's services answer: the dashboard, with every worker. */
 let servicesUp = false;
@@ -58,6 +60,7 @@ beforeAll(async () => {
       catalog: new LocalMachineCatalog({ facts: { vcpus: 1, threadsPerCore: 1, memoryMiB: 4096 } }),
       preflight: new LocalPreflight(),
       secrets,
+      services,
       probeNetwork: 'private',
       machinesOutliveThePlane: true,
     },
@@ -172,5 +175,93 @@ describe('the destroy workflow, past its deadline', () => {
     expect(clock.now().getTime() - started).toBeLessThan(640_000);
     // The same 81 looks as a stuck create, and the record of the failure: measured 248.
     expect(transitions).toBeLessThanOrEqual(260);
+  });
+});
+
+describe('the restart workflow', () => {
+  async function readyCluster(name: string): Promise<Cluster> {
+    provider = new FakeMachineProvider();
+    servicesUp = true;
+    await harness.api.createCluster({ name, profile });
+    const { cluster } = await settle(name);
+    expect(cluster.state).toBe('READY');
+    return cluster;
+  }
+
+  it('records FAILED at its deadline when a role never finishes restarting', async () => {
+    const ready = await readyCluster('restart-stuck');
+    services.behaviour = { kind: 'never' };
+    const started = clock.now().getTime();
+
+    await harness.api.restartCluster('restart-stuck');
+    servicesUp = false;
+    const { cluster, transitions } = await settle('restart-stuck');
+
+    expect(cluster.state).toBe('FAILED');
+    expect(cluster.failure).toMatchObject({
+      step: 'restart-services',
+      error: 'DeadlineExceededError',
+      message: 'the scheduler services did not restart within ready_timeout (600 s)',
+    });
+    expect(clock.now().getTime() - started).toBeGreaterThanOrEqual(600_000);
+    expect(clock.now().getTime() - started).toBeLessThan(640_000);
+    expect(transitions).toBeLessThanOrEqual(260);
+    // FAILED with the reason; the machines run on until the cluster is destroyed.
+    expect(provider.alive(ready.id)).toHaveLength(3);
+  });
+
+  it('records FAILED with the reason when the services do not answer after the restart', async () => {
+    await readyCluster('restart-silent');
+    services.behaviour = { kind: 'done' };
+
+    await harness.api.restartCluster('restart-silent');
+    servicesUp = false;
+    const { cluster } = await settle('restart-silent');
+
+    expect(cluster.state).toBe('FAILED');
+    expect(cluster.failure).toMatchObject({
+      step: 'probe-ready',
+      error: 'ReadyTimeoutError',
+      message: expect.stringMatching(/^the Dask dashboard did not answer within ready_timeout \(600 s\)/),
+    });
+  });
+
+  it('records READY when a role reports a failure but the services answer again', async () => {
+    await readyCluster('restart-back');
+    services.behaviour = { kind: 'fails', failure: 'i-0abc: the restart ended failed with exit code 1' };
+
+    await harness.api.restartCluster('restart-back');
+    const { cluster } = await settle('restart-back');
+    const events = await harness.api.events('restart-back');
+
+    expect(cluster.state).toBe('READY');
+    expect(cluster.failure).toBeUndefined();
+    expect(events.at(-1)).toMatchObject({
+      state: 'READY',
+      step: 'restart-services',
+      message: expect.stringMatching(
+        /^restart failed at restart-services: the scheduler services did not restart on i-0abc: .*; the services answer again \(2\/2 workers joined\): READY$/,
+      ),
+    });
+  });
+
+  it('restarts the roles the kind names, the scheduler first, and records READY once ready again', async () => {
+    const ready = await readyCluster('restart-ok');
+    services.behaviour = { kind: 'done' };
+    services.requests.length = 0;
+
+    const restarting = await harness.api.restartCluster('restart-ok');
+    expect(restarting.state).toBe('RESTARTING');
+    const { cluster } = await settle('restart-ok');
+
+    expect(cluster.state).toBe('READY');
+    expect(cluster.workersJoined).toBe(2);
+    expect(services.roles()).toEqual(['scheduler', 'worker']);
+    expect(services.requests[1]?.instances.map((instance) => instance.id).sort()).toEqual(
+      (ready.instances ?? [])
+        .filter((instance) => instance.role === 'worker')
+        .map((instance) => instance.id)
+        .sort(),
+    );
   });
 });

@@ -65,6 +65,10 @@ describe('LocalWorkflowRunner', () => {
       terminateMachines: () => ({ terminated: 3 }),
       recordDestroyed: () => ({ state: 'DESTROYED' }),
       recordDestroyFailed: () => ({ state: 'FAILED' }),
+      restartRole: ({ role }) => ({ ticketId: `ticket-${role}` }),
+      checkRestart: () => ({ done: true, waitSeconds: 1 }),
+      recordRestarted: () => ({ state: 'READY', seconds: 3 }),
+      recordRestartFailed: () => ({ state: 'FAILED' }),
     };
   });
 
@@ -334,6 +338,85 @@ describe('LocalWorkflowRunner', () => {
 
       expect(runner.execution(arn)?.status).toBe('ABORTED');
       expect(ended).toHaveBeenCalledWith(expect.objectContaining({ executionArn: arn, status: 'ABORTED' }));
+    });
+  });
+
+  describe('the restart workflow', () => {
+    const input = (clusterId: string) => ({
+      clusterId,
+      requestedAt: '2026-01-01T00:00:00.000Z',
+      roles: ['scheduler', 'worker'] as const,
+    });
+
+    it('restarts each role in turn, looking until each is done, then waits for readiness and records READY', async () => {
+      fakes.checkRestart = answers({ done: false, waitSeconds: 1 }, { done: true, waitSeconds: 1 });
+
+      const arn = await runner.start('restart', 'c-20-restart-v4', {
+        ...input('c-20'),
+        roles: ['scheduler', 'worker'],
+      });
+      await runner.waitForIdle();
+
+      expect(runner.execution(arn)?.status).toBe('SUCCEEDED');
+      expect(tasksEntered(runner.history(arn))).toEqual([
+        'RestartRole',
+        'CheckRestart',
+        'CheckRestart',
+        'RestartRole',
+        'CheckRestart',
+        'CheckRunning',
+        'ProbeReady',
+        'RecordRestarted',
+      ]);
+      const restarts = calls.filter((call) => call.task !== 'checkMachines' && call.task !== 'probeReady');
+      expect(restarts.map(({ task, payload }) => [task, payload])).toEqual([
+        ['restartRole', { clusterId: 'c-20', role: 'scheduler', requestedAt: '2026-01-01T00:00:00.000Z' }],
+        ['checkRestart', expect.objectContaining({ role: 'scheduler', ticketId: 'ticket-scheduler' })],
+        ['checkRestart', expect.objectContaining({ role: 'scheduler', ticketId: 'ticket-scheduler' })],
+        ['restartRole', expect.objectContaining({ role: 'worker' })],
+        ['checkRestart', expect.objectContaining({ role: 'worker', ticketId: 'ticket-worker' })],
+        ['recordRestarted', { clusterId: 'c-20', requestedAt: '2026-01-01T00:00:00.000Z' }],
+      ]);
+      expect(lastStateEntered(runner.history(arn))).toBe('Restarted');
+    });
+
+    it('records a failed restart with the step and the error, and fails the execution when FAILED', async () => {
+      fakes.checkRestart = () => {
+        throw new Error('the worker services did not restart on i-2: exit code 5');
+      };
+
+      const arn = await runner.start('restart', 'c-21-restart-v4', {
+        ...input('c-21'),
+        roles: ['scheduler'],
+      });
+      await runner.waitForIdle();
+
+      expect(calls.find((call) => call.task === 'recordRestartFailed')?.payload).toEqual({
+        clusterId: 'c-21',
+        failedStep: 'restart-services',
+        error: { Error: 'Error', Cause: 'the worker services did not restart on i-2: exit code 5' },
+      });
+      expect(calls.some((call) => call.task === 'recordRestarted')).toBe(false);
+      expect(runner.execution(arn)).toMatchObject({ status: 'FAILED', error: 'ClusterRestartFailed' });
+    });
+
+    it('ends well when the last look finds the services back', async () => {
+      fakes.probeReady = () => {
+        throw new ReadyTimeoutError('only 1/2 Dask workers joined within ready_timeout (60 s)');
+      };
+      fakes.recordRestartFailed = () => ({ state: 'READY' });
+
+      const arn = await runner.start('restart', 'c-22-restart-v4', {
+        ...input('c-22'),
+        roles: ['scheduler'],
+      });
+      await runner.waitForIdle();
+
+      expect(calls.find((call) => call.task === 'recordRestartFailed')?.payload).toMatchObject({
+        failedStep: 'probe-ready',
+      });
+      expect(runner.execution(arn)?.status).toBe('SUCCEEDED');
+      expect(lastStateEntered(runner.history(arn))).toBe('ServicesBack');
     });
   });
 

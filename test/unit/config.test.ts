@@ -73,6 +73,7 @@ describe('the workflow ARNs', () => {
     expect(WORKFLOW_NAMES.map(stateMachineArnVariable)).toEqual([
       'CREATE_STATE_MACHINE_ARN',
       'DESTROY_STATE_MACHINE_ARN',
+      'RESTART_STATE_MACHINE_ARN',
     ]);
     expect(Object.keys(WORKFLOW_ARNS)).toEqual(WORKFLOW_NAMES);
   });
@@ -84,8 +85,9 @@ describe('the workflow ARNs', () => {
       readConfig(WORKFLOW_ARNS, {
         CREATE_STATE_MACHINE_ARN: arn('create'),
         DESTROY_STATE_MACHINE_ARN: arn('destroy'),
+        RESTART_STATE_MACHINE_ARN: arn('restart'),
       }),
-    ).toEqual({ create: arn('create'), destroy: arn('destroy') });
+    ).toEqual({ create: arn('create'), destroy: arn('destroy'), restart: arn('restart') });
     expect(() => readConfig(WORKFLOW_ARNS, { CREATE_STATE_MACHINE_ARN: arn('create') })).toThrow(
       'DESTROY_STATE_MACHINE_ARN is not set',
     );

@@ -31,10 +31,14 @@ export interface InstanceRecord extends ProcessLease {
   ports: Record<string, number>;
   /** The argv that was spawned. */
   command: string[];
+  /** The argv before `{port:NAME}` was filled in: a restart fills in the ports the process reported. */
+  commandTemplate?: string[];
   logFile: string;
   workDir: string;
   host: string;
   launchedAt: string;
+  /** When its process was last started again, in place. */
+  restartedAt?: string;
   state: InstanceRecordState;
   exitCode?: number | null;
   exitSignal?: string | null;

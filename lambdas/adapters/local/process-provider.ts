@@ -7,7 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { closeSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,6 +24,7 @@ import type {
 import { type InstanceRecord, InstanceRegistry } from './instance-registry.ts';
 import { leaseOf } from './process-lease.ts';
 import {
+  groupListensOn,
   isProcessAlive,
   killGroup,
   readProcStartTicks,
@@ -123,7 +124,39 @@ export class LocalProcessProvider implements MachineProvider {
         `Cannot start the ${request.role}: no ${spec.program} program is configured.`,
       );
     }
-    const command = [program, ...programArgs(spec, this.host, workDir)];
+    const commandTemplate = [program, ...spec.args];
+    const command = fillIn(commandTemplate, this.host, workDir, {});
+    const { pid, startTicks } = await this.spawnProcess(id, command, workDir, logFile);
+    const record: InstanceRecord = {
+      id,
+      clusterId: request.clusterId,
+      clusterName: request.clusterName,
+      owner: request.owner,
+      role: request.role,
+      index,
+      idempotencyToken: request.idempotencyToken,
+      ...leaseOf(pid, startTicks),
+      ports: {},
+      command,
+      commandTemplate,
+      logFile,
+      workDir,
+      host: this.host,
+      launchedAt: new Date().toISOString(),
+      state: 'running',
+    };
+    await this.write(id, () => this.registry.save(record));
+    this.watchExit(id);
+    return record;
+  }
+
+  /** Spawns the instance's process group, tied to this process, its output appended to its log. */
+  private async spawnProcess(
+    id: string,
+    command: string[],
+    workDir: string,
+    logFile: string,
+  ): Promise<{ pid: number; startTicks: number }> {
     const log = openSync(logFile, 'a');
     let child: ChildProcess;
     let startTicks: number | undefined;
@@ -140,34 +173,84 @@ export class LocalProcessProvider implements MachineProvider {
     } finally {
       closeSync(log);
     }
-    const pid = child.pid as number;
     this.children.set(id, child);
+    return { pid: child.pid as number, startTicks: startTicks ?? 0 };
+  }
 
-    const record: InstanceRecord = {
-      id,
-      clusterId: request.clusterId,
-      clusterName: request.clusterName,
-      owner: request.owner,
-      role: request.role,
-      index,
-      idempotencyToken: request.idempotencyToken,
-      ...leaseOf(pid, startTicks ?? 0),
-      ports: {},
-      command,
-      logFile,
-      workDir,
-      host: this.host,
-      launchedAt: new Date().toISOString(),
-      state: 'running',
-    };
-    await this.write(id, () => this.registry.save(record));
-    child.once('exit', (code, signal) => {
+  /** Records the exit status of the instance's current process, once it ends. */
+  private watchExit(id: string): void {
+    const child = this.children.get(id);
+    child?.once('exit', (code, signal) => {
       this.write(id, async () => {
         const current = await this.registry.load(id);
-        if (current) await this.registry.save({ ...current, exitCode: code, exitSignal: signal });
+        // A restarted instance runs another process by now: this exit is not its.
+        if (current && current.pid === child.pid) {
+          await this.registry.save({ ...current, exitCode: code, exitSignal: signal });
+        }
       }).catch(() => {});
     });
-    return record;
+  }
+
+  /**
+   * Starts each instance's process again, in place: its group ended, the
+   * same command started with the ports it reported (so whoever found it
+   * finds it again), and waits until it listens on them. The instance keeps
+   * its id, address and work folder.
+   */
+  async restart(ids: readonly string[]): Promise<void> {
+    await Promise.all(ids.map((id) => this.restartOne(id)));
+  }
+
+  private async restartOne(id: string): Promise<void> {
+    const record = await this.registry.load(id);
+    if (record?.state !== 'running') {
+      throw new ProvisioningError(`Instance ${id} is ${record?.state ?? 'unknown'}: it cannot be restarted.`);
+    }
+    if (!(await killGroup(record.pgid, record.procStartTicks, this.graceMs))) {
+      throw new ProvisioningError(`Instance ${id} (process group ${record.pgid}) survived SIGKILL.`);
+    }
+    this.children.delete(id);
+    const restartedAt = new Date().toISOString();
+    appendFileSync(record.logFile, `\n--- bilbo: restarted at ${restartedAt}\n`);
+    const command = fillIn(
+      record.commandTemplate ?? record.command,
+      record.host,
+      record.workDir,
+      record.ports,
+    );
+    const { pid, startTicks } = await this.spawnProcess(id, command, record.workDir, record.logFile);
+    const restarted: InstanceRecord = {
+      ...record,
+      ...leaseOf(pid, startTicks),
+      command,
+      restartedAt,
+      exitCode: undefined,
+      exitSignal: undefined,
+    };
+    await this.write(id, () => this.registry.save(restarted));
+    this.watchExit(id);
+    await this.awaitListening(restarted);
+  }
+
+  /** Waits until the restarted process listens on every port its record names. */
+  private async awaitListening(record: InstanceRecord): Promise<void> {
+    const timeoutMs = this.options.portsReportTimeoutMs ?? 60_000;
+    const deadline = Date.now() + timeoutMs;
+    const ports = Object.values(record.ports);
+    for (;;) {
+      if (ports.every((port) => groupListensOn(record.pgid, port))) return;
+      const ended = !isProcessAlive(record.pid, record.procStartTicks);
+      if (ended || Date.now() >= deadline) {
+        const tail = await logTail(record.logFile, LOG_TAIL_LINES);
+        const why = ended
+          ? 'ended before it listened again'
+          : `did not listen on ports ${ports.join(', ')} again within ${timeoutMs} ms`;
+        throw new ProvisioningError(
+          `The restarted ${record.role} ${record.id} ${why}${tail ? `; last log lines: ${tail.join(' | ')}` : ''}`,
+        );
+      }
+      await sleep(PORTS_REPORT_POLL_MS);
+    }
   }
 
   /**
@@ -333,9 +416,19 @@ function toMachine(record: InstanceRecord, state: Machine['state']): Machine {
   return machine;
 }
 
-/** The arguments, with `{host}` and `{workdir}` filled in. */
-export function programArgs(spec: ProcessSpec, host: string, workDir: string): string[] {
-  return spec.args.map((arg) => arg.replaceAll('{host}', host).replaceAll('{workdir}', workDir));
+/** The arguments, with `{host}`, `{workdir}` and `{port:NAME}` filled in (port 0 for one not in `ports`: the process picks). */
+export function fillIn(
+  args: readonly string[],
+  host: string,
+  workDir: string,
+  ports: Readonly<Record<string, number>>,
+): string[] {
+  return args.map((arg) =>
+    arg
+      .replaceAll('{host}', host)
+      .replaceAll('{workdir}', workDir)
+      .replace(/\{port:([A-Za-z0-9_-]+)\}/g, (_, name: string) => String(ports[name] ?? 0)),
+  );
 }
 
 function spawned(child: ChildProcess, program: string): Promise<void> {

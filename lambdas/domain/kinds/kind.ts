@@ -129,6 +129,14 @@ export interface ClusterKind<Bootstrap extends { kind: KindName }> {
    * relative to the service user's home; undefined: the home itself.
    */
   commandWorkdir(role: RolePlan): string | undefined;
+  /**
+   * The roles whose services a restart restarts, in that order, of those the
+   * plan has: none when the cluster runs nothing a restart touches.
+   */
+  restartRoles(plan: Plan): RoleName[];
+  /** The service manager's units a role's EC2 machines run its services as. */
+  serviceUnits(role: RoleName): string[];
+
   /** How the local provider starts a launch's processes. */
   processSpec(request: LaunchRequest): ProcessSpec;
   /** The EC2 user-data script of a launch. */

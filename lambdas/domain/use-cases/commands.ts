@@ -36,8 +36,9 @@ import type {
   RemoteCommandRunner,
   RemoteScript,
 } from '../ports.ts';
+import { type RestartClusterDeps, restartCluster } from './restart-cluster.ts';
 
-export interface CommandDeps {
+export interface CommandDeps extends RestartClusterDeps {
   store: ClusterStore;
   commands: CommandStore;
   remote: RemoteCommandRunner;
@@ -255,7 +256,9 @@ export async function cancelCommand(
     reason: `cancelled by ${actor.principal}`,
     invocationState: 'cancelled',
   });
-  return (await deps.commands.updateCommand(cancelled)) ? cancelled : findCommand(cluster, id, deps.commands);
+  if (!(await deps.commands.updateCommand(cancelled))) return findCommand(cluster, id, deps.commands);
+  if (cancelled.restartAfter) await restartAfter(cluster, cancelled, deps);
+  return cancelled;
 }
 
 /** The cluster's last commands, newest first; the running ones as their instances say now. */
@@ -342,8 +345,23 @@ async function settle(
       ...(tails[i] ? { outputTail: tails[i] } : {}),
     })),
   };
-  if (await deps.commands.updateCommand(endedCommand)) return endedCommand;
-  return findCommand(cluster, command.id, deps.commands);
+  if (!(await deps.commands.updateCommand(endedCommand)))
+    return findCommand(cluster, command.id, deps.commands);
+  if (endedCommand.restartAfter) await restartAfter(cluster, endedCommand, deps);
+  return endedCommand;
+}
+
+/** `run -r`: the cluster's services restart once the command ended, whatever its outcome; once, by whoever wrote the end. */
+async function restartAfter(cluster: Cluster, command: CommandRecord, deps: CommandDeps): Promise<void> {
+  try {
+    await restartCluster(cluster.name, { principal: command.requestedBy }, deps);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    await deps.store.appendEvent(cluster.id, {
+      step: 'restart-after-command',
+      message: `the restart asked for after ${command.id} could not start: ${why}`,
+    });
+  }
 }
 
 function withReport(invocation: CommandInvocation, report: InvocationReport): CommandInvocation {

@@ -50,8 +50,7 @@ export interface ProbeReadyDeps {
 export async function probeReady(input: ProbeReadyInput, deps: ProbeReadyDeps): Promise<ProbeReadyOutput> {
   const cluster = await loadCluster(deps.store, input.clusterId);
   const kind = kindOf(cluster.plan.kind);
-  const network = deps.settings.network === 'private' ? 'private' : networkForPeople(cluster.plan);
-  const urls = kind.readinessChecks(cluster, network);
+  const urls = kind.readinessChecks(cluster, probeNetworkOf(deps.settings, cluster.plan));
   const deadline = deadlineOf(cluster);
   const budgetEnd = deps.clock.now().getTime() + deps.settings.budgetMs;
 
@@ -70,6 +69,11 @@ export async function probeReady(input: ProbeReadyInput, deps: ProbeReadyDeps): 
     }
     await deps.sleep(deps.settings.intervalMs);
   }
+}
+
+/** The addresses the probe looks at: private ones from inside the network, else those people use. */
+export function probeNetworkOf(settings: Pick<ProbeSettings, 'network'>, plan: Cluster['plan']): Network {
+  return settings.network === 'private' ? 'private' : networkForPeople(plan);
 }
 
 /** What the record says of the readiness so far: the probe's own writes are the only ones that change it. */

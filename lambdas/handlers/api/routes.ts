@@ -20,12 +20,13 @@ import { type CreateClusterDeps, createCluster } from '../../domain/use-cases/cr
 import { type DestroyClusterDeps, destroyCluster } from '../../domain/use-cases/destroy-cluster.ts';
 import { prepareCluster } from '../../domain/use-cases/prepare-cluster.ts';
 import { describeCluster, listClusters, waitForClusterEvents } from '../../domain/use-cases/queries.ts';
+import { type RestartClusterDeps, restartCluster } from '../../domain/use-cases/restart-cluster.ts';
 import { COMMAND_BODY_MAX_BYTES, jsonBody, validBody } from '../http/middleware.ts';
 import { json } from '../http/responses.ts';
 import { callerOf, clusterNameParameter } from './identity.ts';
 
 /** Everything the API's use cases need. */
-export type ApiDependencies = CreateClusterDeps & DestroyClusterDeps & CommandDeps;
+export type ApiDependencies = CreateClusterDeps & DestroyClusterDeps & CommandDeps & RestartClusterDeps;
 
 type Handler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 type BodyEvent<T> = Omit<APIGatewayProxyEvent, 'body'> & { body: T };
@@ -148,6 +149,9 @@ export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEve
   const destroy: Handler = async (event) =>
     json(202, await destroyCluster(clusterNameParameter(event), { principal: callerOf(event) }, deps));
 
+  const restart: Handler = async (event) =>
+    json(202, await restartCluster(clusterNameParameter(event), { principal: callerOf(event) }, deps));
+
   return [
     { method: 'POST', path: '/clusters', handler: create },
     { method: 'GET', path: '/clusters', handler: list },
@@ -158,6 +162,7 @@ export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEve
     { method: 'GET', path: '/clusters/{name}/commands', handler: commands },
     { method: 'GET', path: '/clusters/{name}/commands/{id}', handler: readOne },
     { method: 'DELETE', path: '/clusters/{name}/commands/{id}', handler: cancelOne },
+    { method: 'POST', path: '/clusters/{name}/restart', handler: restart },
     { method: 'POST', path: '/plan', handler: plan },
   ];
 }

@@ -12,6 +12,8 @@ import {
 import { launchRole } from '../../domain/workflow/launch-role.ts';
 import { probeReady } from '../../domain/workflow/probe-ready.ts';
 import { recordReady } from '../../domain/workflow/record-ready.ts';
+import { recordRestarted, recordRestartFailed } from '../../domain/workflow/record-restart.ts';
+import { checkRestart, restartRole } from '../../domain/workflow/restart-role.ts';
 import { rollbackCreate } from '../../domain/workflow/rollback-create.ts';
 import { lambdaTask } from './task-handler.ts';
 import type { TaskName } from './task-names.ts';
@@ -25,6 +27,10 @@ export const TASK_STEPS = {
   terminateMachines,
   recordDestroyed,
   recordDestroyFailed,
+  restartRole,
+  checkRestart,
+  recordRestarted,
+  recordRestartFailed,
 } as const satisfies Record<TaskName, (input: never, deps: never) => Promise<unknown>>;
 export type TaskInput<T extends TaskName> = Parameters<(typeof TASK_STEPS)[T]>[0];
 export type TaskDependencies<T extends TaskName> = Parameters<(typeof TASK_STEPS)[T]>[1];

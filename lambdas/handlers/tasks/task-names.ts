@@ -15,6 +15,10 @@ export const TASK_NAMES = [
   'terminateMachines',
   'recordDestroyed',
   'recordDestroyFailed',
+  'restartRole',
+  'checkRestart',
+  'recordRestarted',
+  'recordRestartFailed',
 ] as const;
 
 export type TaskName = (typeof TASK_NAMES)[number];

@@ -12,6 +12,7 @@ import { SfnWorkflowStarter } from '../../../lambdas/adapters/sfn/workflow-start
 const ARNS = {
   create: 'arn:aws:states:eu-west-1:123456789012:stateMachine:bilbo-CreateCluster',
   destroy: 'arn:aws:states:eu-west-1:123456789012:stateMachine:bilbo-DestroyCluster',
+  restart: 'arn:aws:states:eu-west-1:123456789012:stateMachine:bilbo-RestartCluster',
 };
 const CREATE_EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:bilbo-CreateCluster:c-1-create';
 

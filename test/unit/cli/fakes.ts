@@ -214,6 +214,7 @@ export function scriptedApi(
     listClusters: vi.fn(async () => [] as Cluster[]),
     getCluster: vi.fn(async () => (states.length > 1 ? states.shift()! : states[0]!)),
     destroyCluster: vi.fn(async () => aCluster({ state: 'DESTROYING' })),
+    restartCluster: vi.fn(async () => aCluster({ state: 'RESTARTING' })),
     events: vi.fn(async (_name: string, _options?: { after?: string }) => batches.shift() ?? []),
     startCommand: vi.fn(async (_name: string, _request: StartCommandRequest) => {
       const next = commands.shift();

@@ -150,6 +150,17 @@ describe('the bilbo command tree', () => {
     });
   });
 
+  it('parses restart NAME --no-wait --json', async () => {
+    expect(await optionsOf('restart', 'analytics')).toEqual({
+      name: 'restart',
+      options: { name: 'analytics', wait: true, json: false },
+    });
+    expect(await optionsOf('restart', 'analytics', '--no-wait', '--json')).toEqual({
+      name: 'restart',
+      options: { name: 'analytics', wait: false, json: true },
+    });
+  });
+
   it('parses dashboard NAME -u --json', async () => {
     expect(await optionsOf('dashboard', 'analytics', '-u')).toEqual({
       name: 'dashboard',

@@ -8,6 +8,7 @@ import { DASK_PORTS } from './ports.ts';
 import { DASK_LOCAL_RUNTIME, daskProcessSpec } from './processes.ts';
 import { daskReadinessChecks, judgeDaskReadiness } from './readiness.ts';
 import { daskRoleInstance } from './roles.ts';
+import { daskRestartRoles, daskUnitOf } from './services.ts';
 import { DASK_HOME, DASK_USER, notebookWorkdirInHome, renderUserData } from './user-data.ts';
 
 export type { DaskBootstrap } from './bootstrap.ts';
@@ -33,6 +34,8 @@ export const daskKind: ClusterKind<DaskBootstrap> = {
   judgeReadiness: judgeDaskReadiness,
   commandWorkdir: (role) =>
     role.role === 'notebook' ? notebookWorkdirInHome(role.notebook?.workdir) : undefined,
+  restartRoles: daskRestartRoles,
+  serviceUnits: (role) => [daskUnitOf(role)],
   processSpec: (request) => daskProcessSpec(request.role, request.bootstrap),
   userData: (request, region) =>
     renderUserData({

@@ -2,8 +2,10 @@
  * How each Dask role is started locally, as a generic ProcessSpec run by
  * Python (`python -m dask …`): `{host}` and `{workdir}` are filled in by
  * the machine provider. The scheduler binds port 0 for itself and its
- * dashboard and tells which it got in its scheduler file, so no other
- * program can take a port between choosing and binding it. The flags exist
+ * dashboard (`{port:…}`, named as in DASK_PORTS) and tells which it got in
+ * its scheduler file, so no other program can take a port between choosing
+ * and binding it; restarted, it binds those again, so the workers' scheduler
+ * address and the cluster's URLs stay right. The flags exist
  * both in Debian's distributed 2022.12.1 and in current Dask.
  */
 import type { RoleName } from '../../../../schemas/types.generated.ts';
@@ -11,6 +13,7 @@ import { ProvisioningError } from '../../errors.ts';
 import type { PortsReport, ProcessSpec } from '../../ports.ts';
 import type { LocalRuntime } from '../kind.ts';
 import type { DaskBootstrap } from './bootstrap.ts';
+import type { DaskPortName } from './ports.ts';
 
 /** The interpreter the process specs name, and what it needs. */
 export const DASK_LOCAL_RUNTIME: LocalRuntime = {
@@ -34,9 +37,9 @@ export function daskProcessSpec(
           '--host',
           '{host}',
           '--port',
-          '0',
+          portArg('scheduler'),
           '--dashboard-address',
-          '{host}:0',
+          `{host}:${portArg('dashboard')}`,
           '--scheduler-file',
           `{workdir}/${SCHEDULER_FILE.file}`,
         ],
@@ -75,6 +78,10 @@ export function daskProcessSpec(
         'the local provider does not run notebooks yet; remove the notebook section or use the EC2 provider',
       );
   }
+}
+
+function portArg(name: DaskPortName): string {
+  return `{port:${name}}`;
 }
 
 /**

@@ -18,6 +18,7 @@ import { renderUnit } from '../../boot/systemd.ts';
 import { ValidationError } from '../../errors.ts';
 import type { DaskBootstrap } from './bootstrap.ts';
 import { DASK_PORTS } from './ports.ts';
+import { daskUnitOf } from './services.ts';
 
 /** EC2 refuses user-data over 16 KB (raw bytes, before base64). */
 export const USER_DATA_MAX_BYTES = 16_384;
@@ -86,7 +87,7 @@ export function renderUserData(input: UserDataInput, options: UserDataOptions = 
 
   const launcher = launcherOf(input, at);
   const notebook = role === 'notebook' ? notebookParts(input, at) : undefined;
-  const unit = `bilbo-${role}.service`;
+  const unit = daskUnitOf(role);
   const sections = [
     [
       '#!/bin/bash',

@@ -16,6 +16,7 @@ import {
   startCommand,
 } from '../../../../lambdas/domain/use-cases/commands.ts';
 import type { Cluster, ClusterInstance } from '../../../../schemas/types.generated.ts';
+import { RecordingWorkflows } from '../../../support/api-harness.ts';
 import { fakeClock } from '../../../support/fake-clock.ts';
 import { type ScriptedInvocation, ScriptedRemote } from '../../../support/fake-remote.ts';
 import { readyCluster } from '../../cli/fakes.ts';
@@ -40,8 +41,10 @@ async function world(
     message: 'recorded',
   });
   const remote = new ScriptedRemote(outcome);
+  const workflows = new RecordingWorkflows();
   let ids = 0;
   const deps: CommandDeps = {
+    workflows,
     store,
     commands: new MemoryCommandStore(),
     remote,
@@ -50,7 +53,7 @@ async function world(
     newCommandId: () => `cmd-${(++ids).toString(16).padStart(16, '0')}`,
     sleep: async (ms) => clock.advance(ms),
   };
-  return { deps, remote, clock };
+  return { deps, remote, clock, workflows, store };
 }
 
 describe('starting a command', () => {
@@ -235,6 +238,47 @@ describe('reading a command', () => {
     expect(listed?.state).toBe('SUCCEEDED');
     expect(listed?.invocations[0]).not.toHaveProperty('outputTail');
     expect((await listCommands('analytics', OWNER, deps))[0]?.invocations[0]?.outputTail).toBe('secret');
+  });
+});
+
+describe('run -r', () => {
+  it('restarts the cluster once the run ended, whatever its outcome, once', async () => {
+    const { deps, workflows } = await world(() => ({ exitCode: 2 }));
+    const started = await startCommand(
+      'analytics',
+      {
+        run: { file: 'job.py', content: Buffer.from('raise SystemExit(2)').toString('base64') },
+        restartAfter: true,
+      },
+      { principal: OWNER },
+      deps,
+    );
+
+    const ended = await readCommand('analytics', started.id, undefined, 0, OWNER, deps);
+    await readCommand('analytics', started.id, undefined, 0, OWNER, deps);
+
+    expect(ended.command).toMatchObject({ state: 'FAILED', restartAfter: true });
+    expect(workflows.started.map((w) => w.workflow)).toEqual(['restart']);
+    expect((await deps.store.findByName('analytics'))?.state).toBe('RESTARTING');
+  });
+
+  it('says why in the events when the restart cannot start, and keeps the command ended', async () => {
+    const { deps, workflows, store } = await world(() => ({}));
+    workflows.failure = new Error('states:StartExecution throttled');
+    const started = await startCommand(
+      'analytics',
+      { run: { file: 'job.py', content: Buffer.from('pass').toString('base64') }, restartAfter: true },
+      { principal: OWNER },
+      deps,
+    );
+
+    const ended = await readCommand('analytics', started.id, undefined, 0, OWNER, deps);
+
+    expect(ended.command.state).toBe('SUCCEEDED');
+    const events = await store.events('c-0001');
+    expect(events.at(-1)?.message).toMatch(
+      new RegExp(`^the restart asked for after ${started.id} could not start: `),
+    );
   });
 });
 

@@ -5,7 +5,7 @@ import { daskProcessSpec, SCHEDULER_FILE } from '../../../../../lambdas/domain/k
 const dask = { nworkers: 2, nthreads: 3, memoryLimitBytes: 1_000_000_000 };
 
 describe('daskProcessSpec', () => {
-  it('starts a scheduler that binds its own ports and reports them in its scheduler file', () => {
+  it('starts a scheduler that binds the ports it is given (0 at launch) and reports them in its scheduler file', () => {
     expect(daskProcessSpec('scheduler', {})).toEqual({
       program: 'python',
       args: [
@@ -15,9 +15,9 @@ describe('daskProcessSpec', () => {
         '--host',
         '{host}',
         '--port',
-        '0',
+        '{port:scheduler}',
         '--dashboard-address',
-        '{host}:0',
+        '{host}:{port:dashboard}',
         '--scheduler-file',
         '{workdir}/scheduler.json',
       ],
