@@ -47,7 +47,7 @@ export const schemaIds = {
   commandOutput: commandOutputSchema.$id,
 } as const;
 
-const ajv = new Ajv({ allErrors: true, verbose: true });
+const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true });
 formats.default(ajv);
 for (const [name, format] of Object.entries(CUSTOM_FORMATS)) {
   ajv.addFormat(name, { type: 'string', validate: format.validate });

@@ -14,7 +14,7 @@ import createClusterRequestSchema from '../../schemas/api/create-cluster.request
   type: 'json',
 };
 import profileSchema from '../../schemas/profile.schema.json' with { type: 'json' };
-import { validateCreateClusterRequest } from '../../schemas/validate.ts';
+import { validateCreateClusterRequest, validateStartCommandRequest } from '../../schemas/validate.ts';
 import { type Synthesized, synthesize } from './synth.ts';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
@@ -40,28 +40,50 @@ function schemaNodes(schema: Json): Json[] {
   return [schema, ...objects.flatMap(schemaNodes)];
 }
 
+/** The model API Gateway knows by `name`, with its logical id. */
+function modelNamed(synth: Synthesized, name: string): { id: string; schema: Json } {
+  const models = Object.entries(synth.template.findResources('AWS::ApiGateway::Model')).filter(
+    ([, model]) => model.Properties.Name === name,
+  );
+  expect(models, name).toHaveLength(1);
+  const [id, model] = models[0]!;
+  return { id, schema: model.Properties.Schema as Json };
+}
+
+/** The path part a method's resource adds (`clusters`, `{name}`, `commands`). */
+function resourcePath(synth: Synthesized, resourceId: string): string {
+  return synth.template.findResources('AWS::ApiGateway::Resource')[resourceId]?.Properties.PathPart;
+}
+
+/**
+ * Every keyword a model keeps means the same in draft-04 and draft-07 (see the keyword test), so
+ * the installed draft-07 Ajv gives draft-04's answers once `$schema` is left out.
+ */
+function draft7Validator(model: Json): ValidateFunction {
+  const { $schema: _draft4, ...rest } = model;
+  return new Ajv({ allErrors: true, allowUnionTypes: true }).compile(rest);
+}
+
 function profiles(dir: string): Array<[string, unknown]> {
   return readdirSync(dir)
     .filter((name) => name.endsWith('.json'))
     .map((name) => [name, JSON.parse(readFileSync(join(dir, name), 'utf8'))]);
 }
 
+let synth: Synthesized;
+beforeAll(() => {
+  synth = synthesize();
+});
+afterAll(() => synth.cleanup());
+
 describe('the request model of POST /clusters and POST /plan', () => {
-  let synth: Synthesized;
   let model: Json;
   let validate: ValidateFunction;
 
   beforeAll(() => {
-    synth = synthesize();
-    const models = Object.values(synth.template.findResources('AWS::ApiGateway::Model'));
-    expect(models).toHaveLength(1);
-    model = models[0]!.Properties.Schema as Json;
-    // Every keyword the model keeps means the same in draft-04 and draft-07 (see the keyword test
-    // below), so the installed draft-07 Ajv gives draft-04's answers once `$schema` is left out.
-    const { $schema: _draft4, ...rest } = model;
-    validate = new Ajv({ allErrors: true }).compile(rest);
+    model = modelNamed(synth, 'CreateClusterRequest').schema;
+    validate = draft7Validator(model);
   });
-  afterAll(() => synth.cleanup());
 
   it('is a draft-04 schema whose only references are to its own definitions', () => {
     const refs = schemaNodes(model).flatMap((node) => (typeof node.$ref === 'string' ? [node.$ref] : []));
@@ -141,17 +163,70 @@ describe('the request model of POST /clusters and POST /plan', () => {
     const methods = Object.values(synth.template.findResources('AWS::ApiGateway::Method')).map(
       (m) => m.Properties,
     );
-    const posts = methods.filter((method) => method.HttpMethod === 'POST' && method.RequestModels);
-    const [modelId] = Object.keys(synth.template.findResources('AWS::ApiGateway::Model'));
+    const { id: modelId } = modelNamed(synth, 'CreateClusterRequest');
+    const posts = methods.filter(
+      (method) => method.HttpMethod === 'POST' && method.RequestModels?.['application/json']?.Ref === modelId,
+    );
     const validators = synth.template.findResources('AWS::ApiGateway::RequestValidator');
 
-    expect(posts).toHaveLength(2);
+    expect(posts.map((post) => resourcePath(synth, post.ResourceId.Ref)).sort()).toEqual([
+      'clusters',
+      'plan',
+    ]);
     for (const post of posts) {
-      expect(post.RequestModels).toEqual({ 'application/json': { Ref: modelId } });
       expect(validators[post.RequestValidatorId.Ref]?.Properties).toMatchObject({
         ValidateRequestBody: true,
       });
     }
+  });
+});
+
+describe('the request model of POST /clusters/{name}/commands', () => {
+  let validate: ValidateFunction;
+  beforeAll(() => {
+    validate = draft7Validator(modelNamed(synth, 'StartCommandRequest').schema);
+  });
+
+  it.each([
+    ['a command', { command: 'nproc', target: 'all' }],
+    ['a command with a timeout and a restart', { command: 'true', timeoutSeconds: 60, restartAfter: true }],
+    [
+      'a notebook with parameters',
+      { run: { file: 'report.ipynb', content: 'e30=', parameters: { month: '2026-12', n: 3, dry: true } } },
+    ],
+    ['the unsaved-work check', { check: 'unsaved-work' }],
+  ])('accepts %s, as the API does', (_what, request) => {
+    expect(validate(request), JSON.stringify(validate.errors)).toBe(true);
+    expect(() => validateStartCommandRequest(request)).not.toThrow();
+  });
+
+  it.each([
+    ['an unknown field', { command: 'true', sudo: true }],
+    ['a target with shell metacharacters', { command: 'true', target: 'all;rm' }],
+    ['a file with a folder', { run: { file: '../x.py', content: '' } }],
+    ['content that is not base64', { run: { file: 'x.py', content: 'not base64!' } }],
+    [
+      'a parameter that is not an identifier',
+      { run: { file: 'x.py', content: '', parameters: { 'a-b': 1 } } },
+    ],
+    ['a parameter that is an object', { run: { file: 'x.py', content: '', parameters: { a: {} } } }],
+    ['a timeout of two years', { command: 'true', timeoutSeconds: 63_072_000 }],
+    ['an unknown check', { check: 'everything' }],
+  ])('rejects %s, as the API does', (_what, request) => {
+    expect(validate(request)).toBe(false);
+    expect(() => validateStartCommandRequest(request)).toThrow(ValidationError);
+  });
+
+  it('is what POST /clusters/{name}/commands validates its body against', () => {
+    const { id } = modelNamed(synth, 'StartCommandRequest');
+    const posts = Object.values(synth.template.findResources('AWS::ApiGateway::Method'))
+      .map((method) => method.Properties)
+      .filter((method) => method.RequestModels?.['application/json']?.Ref === id);
+
+    expect(posts.map((post) => [post.HttpMethod, resourcePath(synth, post.ResourceId.Ref)])).toEqual([
+      ['POST', 'commands'],
+    ]);
+    expect(posts[0]!.RequestValidatorId).toBeDefined();
   });
 });
 
