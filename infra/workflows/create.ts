@@ -6,14 +6,7 @@
  * launched and records FAILED.
  */
 import { Duration } from 'aws-cdk-lib';
-import {
-  Condition,
-  type IChainable,
-  JsonPath,
-  Map as MapState,
-  Succeed,
-  WaitTime,
-} from 'aws-cdk-lib/aws-stepfunctions';
+import { Condition, type IChainable, JsonPath, Succeed, WaitTime } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Steps } from './shapes.ts';
 
 export function createDefinition(steps: Steps): IChainable {
@@ -31,23 +24,11 @@ export function createDefinition(steps: Steps): IChainable {
     { ...clusterId, role: JsonPath.stringAt('$.primaryRole') },
     { path: '$.primary', fields: ['primaryAddress', 'machineIds'] },
   );
-  const launchMembers = new MapState(scope, 'LaunchMembers', {
-    itemsPath: '$.memberRoles',
-    maxConcurrency: 1,
-    itemSelector: {
-      ...clusterId,
-      role: JsonPath.stringAt('$$.Map.Item.Value'),
-      primaryAddress: JsonPath.stringAt('$.primary.primaryAddress'),
-    },
-    resultPath: JsonPath.DISCARD,
+  const launchMember = steps.invoke('LaunchMember', 'launchRole', {
+    ...clusterId,
+    role: JsonPath.stringAt('$.member.item'),
+    primaryAddress: JsonPath.stringAt('$.primary.primaryAddress'),
   });
-  launchMembers.itemProcessor(
-    steps.invoke('LaunchMember', 'launchRole', {
-      ...clusterId,
-      role: JsonPath.stringAt('$.role'),
-      primaryAddress: JsonPath.stringAt('$.primaryAddress'),
-    }),
-  );
   const checkRunning = steps.invoke(
     'CheckRunning',
     'checkMachines',
@@ -62,7 +43,7 @@ export function createDefinition(steps: Steps): IChainable {
 
   // Named after the role, as its progress events are (`launch-<role>`).
   saga(launchPrimary, JsonPath.format('launch-{}', JsonPath.stringAt('$.primaryRole')));
-  saga(launchMembers, 'launch-members');
+  saga(launchMember, 'launch-members');
   saga(checkRunning, 'check-running');
   saga(probeReady, 'probe-ready');
   saga(recordReady, 'record-ready');
@@ -84,6 +65,13 @@ export function createDefinition(steps: Steps): IChainable {
     // The check says how long: longer as the wait drags on, never past the deadline.
     wait: { id: 'WaitForRunning', time: WaitTime.secondsPath('$.machines.waitSeconds') },
   });
-  launchPrimary.next(launchMembers).next(checkRunning);
+  launchPrimary.next(
+    steps.eachInTurn(
+      'LaunchMembers',
+      { itemsPath: '$.memberRoles', turnPath: '$.member' },
+      (next) => launchMember.next(next),
+      checkRunning,
+    ),
+  );
   return launchPrimary;
 }

@@ -13,7 +13,6 @@ import {
   Fail,
   type IChainable,
   JsonPath,
-  Map as MapState,
   Succeed,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
@@ -40,13 +39,7 @@ export function restartDefinition(steps: Steps): IChainable {
   );
   const saga = steps.compensatedBy(compensate);
 
-  const restartRoles = new MapState(scope, 'RestartRoles', {
-    itemsPath: '$.roles',
-    maxConcurrency: 1,
-    itemSelector: { ...restart, role: JsonPath.stringAt('$$.Map.Item.Value') },
-    resultPath: JsonPath.DISCARD,
-  });
-  const item = { ...restart, role: JsonPath.stringAt('$.role') };
+  const item = { ...restart, role: JsonPath.stringAt('$.turn.item') };
   const restartRole = steps.invoke('RestartRole', 'restartRole', item, {
     path: '$.restart',
     fields: ['ticketId'],
@@ -57,14 +50,7 @@ export function restartDefinition(steps: Steps): IChainable {
     { ...item, ticketId: JsonPath.stringAt('$.restart.ticketId') },
     { path: '$.check', fields: ['done', 'waitSeconds'] },
   );
-  steps.pollLoop(checkRestart, {
-    choice: 'RoleRestarted?',
-    done: Condition.booleanEquals('$.check.done', true),
-    whenDone: new Succeed(scope, 'RoleRestarted'),
-    wait: { id: 'WaitForRestart', time: WaitTime.secondsPath('$.check.waitSeconds') },
-  });
   restartRole.next(checkRestart);
-  restartRoles.itemProcessor(restartRole);
 
   const checkRunning = steps.invoke(
     'CheckRunning',
@@ -78,7 +64,8 @@ export function restartDefinition(steps: Steps): IChainable {
   });
   const recordRestarted = steps.invoke('RecordRestarted', 'recordRestarted', restart);
 
-  saga(restartRoles, 'restart-services');
+  saga(restartRole, 'restart-services');
+  saga(checkRestart, 'restart-services');
   saga(checkRunning, 'check-running');
   saga(probeReady, 'probe-ready');
   saga(recordRestarted, 'record-restarted');
@@ -97,6 +84,18 @@ export function restartDefinition(steps: Steps): IChainable {
     whenDone: probeReady,
     wait: { id: 'WaitForRunning', time: WaitTime.secondsPath('$.machines.waitSeconds') },
   });
-  restartRoles.next(checkRunning);
-  return restartRoles;
+  return steps.eachInTurn(
+    'RestartRoles',
+    { itemsPath: '$.roles', turnPath: '$.turn' },
+    (next) => {
+      steps.pollLoop(checkRestart, {
+        choice: 'RoleRestarted?',
+        done: Condition.booleanEquals('$.check.done', true),
+        whenDone: next,
+        wait: { id: 'WaitForRestart', time: WaitTime.secondsPath('$.check.waitSeconds') },
+      });
+      return restartRole;
+    },
+    checkRunning,
+  );
 }

@@ -1,12 +1,13 @@
 /**
  * The shapes every workflow is built from: a Lambda step of a registered
- * task, a step whose failure goes to a compensation (the saga), and the
- * job poller (check → Choice → Wait → check).
+ * task, a step whose failure goes to a compensation (the saga), the job
+ * poller (check → Choice → Wait → check), and steps run for each item of a
+ * list in turn.
  */
 import { Duration } from 'aws-cdk-lib';
 import {
   Choice,
-  type Condition,
+  Condition,
   Errors,
   Fail,
   type IChainable,
@@ -130,5 +131,45 @@ export class Steps {
       .otherwise(wait.next(loop.loopTo ?? (check as unknown as IChainable)));
     check.next(choice);
     return choice;
+  }
+
+  /**
+   * Runs the steps `body` builds once for each item of the list at
+   * `itemsPath`, one after another, then goes on to `after`. The turn is
+   * kept at `turnPath` (`{index, count, item}`); the body reads its item at
+   * `<turnPath>.item` and ends by going to the `next` it is given. A failing
+   * step leaves the loop through its own catch, so nothing after it starts.
+   * Pure ASL rather than a Map with MaxConcurrency 1: aws-local-stepfunctions
+   * still starts the items queued behind a failed one, which would launch a
+   * role after the create had begun its rollback.
+   */
+  eachInTurn(
+    id: string,
+    paths: { itemsPath: string; turnPath: string },
+    body: (next: IChainable) => IChainable,
+    after: IChainable,
+  ): Pass {
+    const { itemsPath, turnPath } = paths;
+    const index = JsonPath.numberAt(`${turnPath}.index`);
+    const count = JsonPath.numberAt(`${turnPath}.count`);
+    const start = new Pass(this.scope, `${id}Start`, {
+      parameters: { index: 0, count: JsonPath.arrayLength(JsonPath.listAt(itemsPath)) },
+      resultPath: turnPath,
+    });
+    const take = new Pass(this.scope, `${id}Next`, {
+      parameters: { index, count, item: JsonPath.arrayGetItem(JsonPath.listAt(itemsPath), index) },
+      resultPath: turnPath,
+    });
+    const advance = new Pass(this.scope, `${id}Advance`, {
+      parameters: { index: JsonPath.mathAdd(index, 1), count },
+      resultPath: turnPath,
+    });
+    const more = new Choice(this.scope, `${id}More?`)
+      .when(Condition.numberLessThanJsonPath(`${turnPath}.index`, `${turnPath}.count`), take)
+      .otherwise(after);
+    start.next(more);
+    take.next(body(advance));
+    advance.next(more);
+    return start;
   }
 }

@@ -232,7 +232,7 @@ describe('BilboStack', () => {
 
       expect(compensations(definition, 'RollbackCreate')).toEqual({
         LaunchPrimary: "States.Format('launch-{}', $.primaryRole)",
-        LaunchMembers: 'launch-members',
+        LaunchMember: 'launch-members',
         CheckRunning: 'check-running',
         ProbeReady: 'probe-ready',
         RecordReady: 'record-ready',
@@ -273,14 +273,28 @@ describe('BilboStack', () => {
       expect(definition.States.LaunchPrimary).toMatchObject({
         Parameters: { Payload: { 'clusterId.$': '$.clusterId', 'role.$': '$.primaryRole' } },
         ResultPath: '$.primary',
-        Next: 'LaunchMembers',
+        Next: 'LaunchMembersStart',
       });
-      expect(definition.States.LaunchMembers).toMatchObject({
-        Type: 'Map',
-        ItemsPath: '$.memberRoles',
-        MaxConcurrency: 1,
-        ItemSelector: { 'role.$': '$$.Map.Item.Value', 'primaryAddress.$': '$.primary.primaryAddress' },
+      expect(eachInTurn(definition, 'LaunchMembers')).toEqual({
+        items: '$.memberRoles',
+        turn: '$.member',
+        body: 'LaunchMember',
+        after: 'CheckRunning',
       });
+      expect(definition.States.LaunchMember).toMatchObject({
+        Parameters: {
+          Payload: { 'role.$': '$.member.item', 'primaryAddress.$': '$.primary.primaryAddress' },
+        },
+        Next: 'LaunchMembersAdvance',
+      });
+    });
+
+    it('use no Map state, so that nothing queued behind a failed item starts', () => {
+      for (const [name, { definition }] of Object.entries(extractWorkflows(synth.template.toJSON()))) {
+        const types = Object.values(definition.States).map((state) => state.Type);
+        expect(types, name).not.toContain('Map');
+        expect(types, name).not.toContain('Parallel');
+      }
     });
 
     it('destroy by terminating, polling until gone, and recording; any failure is recorded', () => {
@@ -307,18 +321,25 @@ describe('BilboStack', () => {
     it('restart each role in turn, polling until its restart is done, then wait for readiness as a create does', () => {
       const { definition } = extractWorkflows(synth.template.toJSON()).restart;
 
-      expect(definition.StartAt).toBe('RestartRoles');
-      expect(definition.States.RestartRoles).toMatchObject({
-        Type: 'Map',
-        ItemsPath: '$.roles',
-        MaxConcurrency: 1,
-        ItemSelector: { 'role.$': '$$.Map.Item.Value', 'requestedAt.$': '$.requestedAt' },
-        Next: 'CheckRunning',
+      expect(definition.StartAt).toBe('RestartRolesStart');
+      expect(eachInTurn(definition, 'RestartRoles')).toEqual({
+        items: '$.roles',
+        turn: '$.turn',
+        body: 'RestartRole',
+        after: 'CheckRunning',
       });
-      const item = (definition.States.RestartRoles as { ItemProcessor: AslDefinition }).ItemProcessor;
-      expect(item.StartAt).toBe('RestartRole');
-      expect(pollLoop(item, 'CheckRestart')).toEqual({ variable: '$.check.done', whenDone: 'RoleRestarted' });
-      expect(item.States.WaitForRestart).toMatchObject({ Type: 'Wait', SecondsPath: '$.check.waitSeconds' });
+      expect(definition.States.RestartRole).toMatchObject({
+        Parameters: { Payload: { 'role.$': '$.turn.item', 'requestedAt.$': '$.requestedAt' } },
+        Next: 'CheckRestart',
+      });
+      expect(pollLoop(definition, 'CheckRestart')).toEqual({
+        variable: '$.check.done',
+        whenDone: 'RestartRolesAdvance',
+      });
+      expect(definition.States.WaitForRestart).toMatchObject({
+        Type: 'Wait',
+        SecondsPath: '$.check.waitSeconds',
+      });
       expect(definition.States.CheckRunning?.Parameters).toMatchObject({
         Payload: { want: 'running', 'since.$': '$.requestedAt' },
       });
@@ -333,7 +354,8 @@ describe('BilboStack', () => {
       const compensation = definition.States.RecordRestartFailed!;
 
       expect(compensations(definition, 'RecordRestartFailed')).toEqual({
-        RestartRoles: 'restart-services',
+        RestartRole: 'restart-services',
+        CheckRestart: 'restart-services',
         CheckRunning: 'check-running',
         ProbeReady: 'probe-ready',
         RecordRestarted: 'record-restarted',
@@ -440,6 +462,47 @@ function compensations(definition: AslDefinition, compensation: string): Record<
 }
 
 /** The check → Choice → Wait → `loopsTo` loop after `check`: what it tests and where it goes when done. */
+/**
+ * The states of `steps.eachInTurn(id, …)`: a start that counts the items, a
+ * Choice that takes the next one while the index is below the count, the
+ * body, and an advance back to the Choice. Returns what the loop runs over.
+ */
+function eachInTurn(
+  definition: AslDefinition,
+  id: string,
+): { items: string; turn: string; body: string; after: string } {
+  const states = definition.States;
+  const start = states[`${id}Start`] as AslState;
+  const more = states[start.Next as string] as AslState;
+  const [rule] = more.Choices as Array<{ Variable: string; NumericLessThanPath: string; Next: string }>;
+  const take = states[rule!.Next] as AslState;
+  const advance = states[`${id}Advance`] as AslState;
+  const turn = start.ResultPath as string;
+  const items = /^States\.ArrayLength\((.+)\)$/.exec(
+    (start.Parameters as Record<string, string>)['count.$']!,
+  )?.[1];
+
+  expect(start).toMatchObject({ Type: 'Pass', Next: `${id}More?` });
+  expect(more.Type).toBe('Choice');
+  expect(rule).toMatchObject({
+    Variable: `${turn}.index`,
+    NumericLessThanPath: `${turn}.count`,
+    Next: `${id}Next`,
+  });
+  expect(take).toMatchObject({
+    Type: 'Pass',
+    ResultPath: turn,
+    Parameters: { 'item.$': `States.ArrayGetItem(${items}, ${turn}.index)` },
+  });
+  expect(advance).toMatchObject({
+    Type: 'Pass',
+    ResultPath: turn,
+    Parameters: { 'index.$': `States.MathAdd(${turn}.index, 1)` },
+    Next: `${id}More?`,
+  });
+  return { items: items!, turn, body: take.Next as string, after: more.Default as string };
+}
+
 function pollLoop(
   definition: AslDefinition,
   check: string,

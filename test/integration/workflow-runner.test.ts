@@ -149,8 +149,10 @@ describe('LocalWorkflowRunner', () => {
       });
       await runner.waitForIdle();
 
-      // LaunchPrimary, LaunchMembers, LaunchMember, CheckRunning, AllRunning?, ProbeReady, Ready?, RecordReady, Created
-      expect(runner.stateTransitions(arn)).toBe(9);
+      // LaunchPrimary, LaunchMembersStart, LaunchMembersMore?, LaunchMembersNext, LaunchMember,
+      // LaunchMembersAdvance, LaunchMembersMore?, CheckRunning, AllRunning?, ProbeReady, Ready?,
+      // RecordReady, Created
+      expect(runner.stateTransitions(arn)).toBe(13);
     });
 
     it('rolls back with the failed step and the error when a step throws, and fails the execution', async () => {
@@ -214,6 +216,25 @@ describe('LocalWorkflowRunner', () => {
 
       const rollback = calls.find((call) => call.task === 'rollbackCreate');
       expect(rollback?.payload).toMatchObject({ failedStep: 'launch-members', error: { Error: 'Error' } });
+    });
+
+    it('launches no role after a member launch failed, and rolls back only once the launches stopped', async () => {
+      fakes.launchRole = ({ role }) => {
+        if (role === 'worker') throw new Error('no capacity for the workers');
+        return { ...PRIMARY, machineIds: [`m-${role}`] };
+      };
+
+      await runner.start('create', 'c-15-create', {
+        clusterId: 'c-15',
+        primaryRole: 'scheduler',
+        memberRoles: ['worker', 'notebook'],
+      });
+      await runner.waitForIdle();
+
+      const order = calls.map((call) =>
+        call.task === 'launchRole' ? `launch ${call.payload.role}` : call.task,
+      );
+      expect(order).toEqual(['launch scheduler', 'launch worker', 'rollbackCreate']);
     });
 
     it('ends FAILED, without an unhandled rejection, when the rollback itself keeps failing', async () => {

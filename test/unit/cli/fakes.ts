@@ -196,6 +196,9 @@ type ScriptedCommand = ReturnType<typeof scriptedCommand>;
  * (one per startCommand call; an Error is thrown instead), and whose
  * command list is `history`.
  */
+/** How many empty event answers a scripted API gives once its batches are spent. */
+const MAX_EMPTY_EVENT_ANSWERS = 100;
+
 export function scriptedApi(
   script: {
     states?: Cluster[];
@@ -208,6 +211,7 @@ export function scriptedApi(
   const batches = [...(script.batches ?? [])];
   const commands = [...(script.commands ?? [])];
   const running = new Map<string, ScriptedCommand>();
+  let emptyAnswers = 0;
   const api = {
     createCluster: vi.fn(async () => states[0]!),
     plan: vi.fn(async () => aPlan()),
@@ -215,7 +219,15 @@ export function scriptedApi(
     getCluster: vi.fn(async () => (states.length > 1 ? states.shift()! : states[0]!)),
     destroyCluster: vi.fn(async () => aCluster({ state: 'DESTROYING' })),
     restartCluster: vi.fn(async () => aCluster({ state: 'RESTARTING' })),
-    events: vi.fn(async (_name: string, _options?: { after?: string }) => batches.shift() ?? []),
+    events: vi.fn(async (_name: string, _options?: { after?: string }) => {
+      const batch = batches.shift();
+      if (batch !== undefined) return batch;
+      // A follower the script never ends would loop here for ever: fail the test instead.
+      if (++emptyAnswers > MAX_EMPTY_EVENT_ANSWERS) {
+        throw new Error(`the scripted events ran out ${MAX_EMPTY_EVENT_ANSWERS} answers ago`);
+      }
+      return [];
+    }),
     startCommand: vi.fn(async (_name: string, _request: StartCommandRequest) => {
       const next = commands.shift();
       if (next === undefined) throw new Error('no command scripted');

@@ -10,7 +10,9 @@ const restartingScript = (end = readyCluster()) =>
   scriptedApi({
     states: [aCluster({ state: 'RESTARTING' }), end],
     batches: [
+      // The history (read until an empty answer), then what comes while following.
       [anEvent(1, 'recorded the cluster'), anEvent(7, 'cluster is ready')],
+      [],
       [anEvent(8, 'restarting the scheduler services on i-1')],
       [anEvent(9, 'restarted in 4.0 s', end.state)],
     ],
