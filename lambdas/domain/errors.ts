@@ -71,6 +71,11 @@ export class IllegalTransitionError extends BilboError {
   }
 }
 
+/** The profile asks for no instance at all (`bilbo plan` says "Nothing to do."). */
+export class NothingToDoError extends BilboError {
+  readonly code = 'NOTHING_TO_DO';
+}
+
 /** The cluster runs no services a restart restarts (only a notebook, say). */
 export class NothingToRestartError extends BilboError {
   readonly code = 'NOTHING_TO_RESTART';

@@ -4,8 +4,12 @@ import type { ClusterKind } from './kinds/kind.ts';
 
 const GIB = 1024 ** 3;
 
+/** What `bilbo plan` says of a profile that asks for no instance. */
+export const NOTHING_TO_DO = 'Nothing to do.';
+
 /** The plan as a person reads it, e.g. for `bilbo plan` and the create confirmation. */
 export function renderPlanText(plan: Plan): string {
+  if (plan.roles.length === 0) return `${NOTHING_TO_DO}\n`;
   const kind = kindOf(plan.kind);
   const lines = [`cluster: ${plan.cluster} (${plan.kind})`];
   for (const role of plan.roles) lines.push(roleLine(role, kind));

@@ -115,9 +115,43 @@ describe('the API handler', () => {
         expect((await create('analytics')).status).toBe(202);
       });
     });
+
+    describe('the roles follow the profile', () => {
+      const instance = { ec2type: 't3.medium' };
+
+      it('answers 422 NOTHING_TO_DO for a profile with neither dask nor notebook, and makes nothing', async () => {
+        const answer = await create('nothing', { profile: { instance } });
+
+        expect(answer.status).toBe(422);
+        expect(answer.body).toMatchObject({ code: 'NOTHING_TO_DO' });
+        expect((answer.body as unknown as ApiError).message).toMatch(
+          /^Nothing to do\. .*"dask": \{\}.*"notebook": \{\}/,
+        );
+        expect(await everything()).toEqual([]);
+        expect(api.workflows.started).toEqual([]);
+      });
+
+      it('launches a scheduler and one worker for "dask": {}', async () => {
+        const answer = await create('dask-only', { profile: { instance, dask: {} } });
+
+        expect(answer.body.plan.roles.map((role) => [role.role, role.count])).toEqual([
+          ['scheduler', 1],
+          ['worker', 1],
+        ]);
+      });
+    });
   });
 
   describe('POST /plan', () => {
+    it('plans no role for a profile with neither dask nor notebook', async () => {
+      const answer = await call<Plan>('POST', '/plan', {
+        body: { name: 'nothing', profile: { instance: { ec2type: 't3.medium' } } },
+      });
+
+      expect(answer.status).toBe(200);
+      expect(answer.body.roles).toEqual([]);
+    });
+
     it('answers 200 with the plan, records nothing and starts nothing', async () => {
       const answer = await call<Plan>('POST', '/plan', {
         body: { name: 'analytics', profile: PROFILE, overrides: ['dask.worker.nproc=2'] },

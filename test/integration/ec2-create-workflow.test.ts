@@ -169,6 +169,43 @@ describe('creating a cluster on EC2', () => {
     await harness.plane.runner.waitForIdle();
   });
 
+  it('launches one notebook instance and no Dask for a profile with a notebook section alone', async () => {
+    const before = ec2.inputsOf('RunInstances').filter((input) => !input.DryRun).length;
+    await harness.api.createCluster({
+      name: 'notebook-only',
+      profile: { instance: profile.instance, notebook: {} },
+    });
+    await harness.plane.runner.waitForIdle();
+    const cluster = await harness.api.getCluster('notebook-only');
+
+    expect(cluster.state).toBe('READY');
+    const launches = ec2
+      .inputsOf('RunInstances')
+      .filter((input) => !input.DryRun)
+      .slice(before);
+    expect(launches.map((input) => [input.ClientToken, input.MinCount, input.MaxCount])).toEqual([
+      [`${cluster.id}-notebook`, 1, 1],
+    ]);
+    expect(cluster.instances?.map((instance) => instance.role)).toEqual(['notebook']);
+    expect(cluster).not.toHaveProperty('dashboardUrl');
+    expect(cluster.notebookUrl).toMatch(/^http:\/\/[\d.]+:8888$/);
+    // Its Jupyter server is given no scheduler to connect to.
+    expect(userDataOf(launches[0]!)).not.toContain('DASK_SCHEDULER_ADDRESS');
+    await harness.api.destroyCluster('notebook-only');
+    await harness.plane.runner.waitForIdle();
+    expect(ec2.state.alive(cluster.id)).toEqual([]);
+  });
+
+  it('refuses a profile with neither dask nor notebook: "Nothing to do.", nothing recorded or launched', async () => {
+    const launchesBefore = ec2.state.launches;
+
+    await expect(
+      harness.api.createCluster({ name: 'nothing', profile: { instance: profile.instance } }),
+    ).rejects.toThrow(/^Nothing to do\./);
+    expect(ec2.state.launches).toBe(launchesBefore);
+    await expect(harness.api.getCluster('nothing')).rejects.toThrow();
+  });
+
   it('refuses a security group the deployment does not allow: 400 naming the field, nothing launched', async () => {
     const launchesBefore = ec2.state.launches;
     const denied = { ...profile, instance: { ...profile.instance, security_group: 'sg-0ffffffffffffffff' } };

@@ -75,8 +75,10 @@ export interface LocalRuntime {
 
 export interface ClusterKind<Bootstrap extends { kind: KindName }> {
   readonly name: KindName;
-  /** Launched first; its address is given to the other roles. */
-  readonly primaryRole: RoleName;
+  /** How a profile that asks for no role asks for some, for the "Nothing to do." refusal. */
+  readonly emptyProfileHint: string;
+  /** The role launched first, of those the plan has; its address is given to the other roles. */
+  primaryRole(plan: Pick<Plan, 'roles'>): RoleName;
   readonly ports: Readonly<Record<string, KindPort>>;
   readonly localRuntime: LocalRuntime;
   /** Who runs the kind's services on an EC2 instance, and where that user's home is. */

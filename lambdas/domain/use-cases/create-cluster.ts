@@ -1,6 +1,8 @@
 import type { Cluster, CreateClusterRequest, Plan, Profile } from '../../../schemas/types.generated.ts';
 import { createDeadline } from '../deadlines.ts';
+import { NothingToDoError } from '../errors.ts';
 import { kindOf } from '../kinds/index.ts';
+import { NOTHING_TO_DO } from '../plan-text.ts';
 import type {
   Clock,
   ClusterStore,
@@ -36,6 +38,10 @@ export async function createCluster(
   deps: CreateClusterDeps,
 ): Promise<Cluster> {
   const { name, plan, profile } = await prepareCluster(request, deps);
+  if (plan.roles.length === 0) {
+    const { emptyProfileHint } = kindOf(plan.kind);
+    throw new NothingToDoError(`${NOTHING_TO_DO} The profile asks for no instance: ${emptyProfileHint}`);
+  }
   const cluster = newClusterRecord({
     id: deps.newClusterId(),
     name,
@@ -46,7 +52,7 @@ export async function createCluster(
   });
   await deps.store.create(cluster, { step: 'accepted', message: `create requested by ${owner}` });
 
-  const { primaryRole } = kindOf(plan.kind);
+  const primaryRole = kindOf(plan.kind).primaryRole(plan);
   const memberRoles = plan.roles.filter((role) => role.role !== primaryRole).map((role) => role.role);
   let executionArn: string;
   let step = 'store-secrets';

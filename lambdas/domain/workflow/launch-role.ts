@@ -64,7 +64,7 @@ export async function launchRole(input: LaunchRoleInput, deps: LaunchRoleDeps): 
 
   const complete = machines.length >= rolePlan.count;
   const instances = machines.map(toClusterInstance);
-  const primary = complete && input.role === kind.primaryRole ? instances[0] : undefined;
+  const primary = complete && input.role === kind.primaryRole(cluster.plan) ? instances[0] : undefined;
   const primaryAddress = primary ? kind.primaryAddress(primary) : undefined;
   // The role's whole list, replacing any earlier one: a retried launch records no duplicates.
   await deps.store.update(cluster.id, {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../../lambdas/domain/plan.ts';
 import { duration, renderPlanText } from '../../../lambdas/domain/plan-text.ts';
-import type { Plan } from '../../../schemas/types.generated.ts';
+import type { Plan, Profile } from '../../../schemas/types.generated.ts';
 import { fakeCatalog, profileFixture } from './plan-fixtures.ts';
 
 describe('renderPlanText', () => {
@@ -29,10 +29,21 @@ describe('renderPlanText', () => {
     );
   });
 
+  it('says "Nothing to do." for a profile with neither dask nor notebook, and what a notebook alone waits for', async () => {
+    const plan = (profile: Profile) =>
+      buildPlan({ name: 'analytics', profile, catalog: fakeCatalog().catalog });
+
+    expect(renderPlanText(await plan({ instance: { ec2type: 't3.medium' } }))).toBe('Nothing to do.\n');
+    const notebookOnly = renderPlanText(await plan({ notebook: {} }));
+    expect(notebookOnly).toMatch(/^notebook {3}1 × /m);
+    expect(notebookOnly).not.toMatch(/^(scheduler|worker) /m);
+    expect(notebookOnly).toContain('no Dask: READY once the notebook answers\n');
+  });
+
   it('shows the longest timeouts a profile may set in hours, never in exponent notation', async () => {
     const plan = await buildPlan({
       name: 'analytics',
-      profile: { ready_timeout: 7200, idle_timeout: 2_592_000, max_lifetime: 31_536_000 },
+      profile: { dask: {}, ready_timeout: 7200, idle_timeout: 2_592_000, max_lifetime: 31_536_000 },
       catalog: fakeCatalog().catalog,
     });
 

@@ -75,7 +75,7 @@ describe('buildPlan', () => {
 
   it('asks the catalog about "no type" once when no instance names one', async () => {
     const { catalog, described } = fakeCatalog();
-    const built = await buildPlan({ name: 'a', profile: {}, catalog });
+    const built = await buildPlan({ name: 'a', profile: { dask: {} }, catalog });
     expect(described).toEqual([undefined]);
     expect(built.roles[1]?.dask).toEqual({ nworkers: 2, nthreads: 1, memoryLimitBytes: 11_596_411_699 });
   });
@@ -106,7 +106,7 @@ describe('buildPlan', () => {
   });
 
   it('caps wait_workers at the worker processes it runs, with a note', async () => {
-    const built = await plan({ instance: { ec2type: 'm5.xlarge' }, wait_workers: 10 });
+    const built = await plan({ instance: { ec2type: 'm5.xlarge' }, dask: {}, wait_workers: 10 });
     expect(built.wantedWorkers).toBe(2);
     expect(built.notes).toContain(
       'wait_workers is 10 but the cluster runs 2 worker processes: waiting for 2',

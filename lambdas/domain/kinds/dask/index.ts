@@ -7,7 +7,7 @@ import { describeDaskReadiness, describeDaskRole, planDaskRoles } from './plan.t
 import { DASK_PORTS } from './ports.ts';
 import { DASK_LOCAL_RUNTIME, daskProcessSpec } from './processes.ts';
 import { daskReadinessChecks, judgeDaskReadiness } from './readiness.ts';
-import { daskRoleInstance } from './roles.ts';
+import { daskPrimaryRole, daskRoleInstance } from './roles.ts';
 import { daskRestartRoles, daskUnitOf } from './services.ts';
 import { DASK_HOME, DASK_USER, notebookWorkdirInHome, renderUserData } from './user-data.ts';
 
@@ -15,7 +15,8 @@ export type { DaskBootstrap } from './bootstrap.ts';
 
 export const daskKind: ClusterKind<DaskBootstrap> = {
   name: 'dask',
-  primaryRole: 'scheduler',
+  emptyProfileHint: 'add "dask": {} for a Dask cluster, "notebook": {} for a notebook, or both',
+  primaryRole: daskPrimaryRole,
   ports: DASK_PORTS,
   localRuntime: DASK_LOCAL_RUNTIME,
   serviceAccount: { user: DASK_USER, home: DASK_HOME },

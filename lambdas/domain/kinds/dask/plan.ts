@@ -95,6 +95,9 @@ export function describeDaskReadiness(plan: Plan): string {
     plan.roles
       .filter((role) => role.role === 'worker')
       .reduce((sum, role) => sum + role.count * (role.dask?.nworkers ?? 0), 0);
+  if (!plan.roles.some((role) => role.role === 'scheduler')) {
+    return plan.roles.length === 0 ? 'nothing to wait for' : 'no Dask: READY once the notebook answers';
+  }
   return plan.wantedWorkers === 0
     ? `wanted workers: none (READY once the scheduler answers; ${total} will join)`
     : `wanted workers: ${plan.wantedWorkers} of ${total}`;

@@ -11,10 +11,11 @@ import { daskUrls } from './endpoints.ts';
 
 export function daskReadinessChecks(cluster: Cluster, network: Network): Record<string, string> {
   const { dashboardUrl, notebookUrl } = daskUrls(cluster.instances ?? [], network);
-  if (!dashboardUrl) throw new Error(`cluster ${cluster.name} has no scheduler to probe yet`);
+  if (!dashboardUrl && !notebookUrl) throw new Error(`cluster ${cluster.name} has nothing to probe yet`);
   return {
-    health: `${dashboardUrl}/health`,
-    identity: `${dashboardUrl}/json/identity.json`,
+    ...(dashboardUrl
+      ? { health: `${dashboardUrl}/health`, identity: `${dashboardUrl}/json/identity.json` }
+      : {}),
     ...(notebookUrl ? { notebook: `${notebookUrl}/api` } : {}),
   };
 }
@@ -27,15 +28,21 @@ export function judgeDaskReadiness(
   const dashboardUp = answers.health?.status === 200 && answers.health.body.trim() === 'ok';
   const workersJoined =
     dashboardUp && answers.identity?.status === 200 ? countWorkers(answers.identity.body) : 0;
-  const hasNotebook = (cluster.instances ?? []).some((instance) => instance.role === 'notebook');
-  const notebookUp = !hasNotebook || jupyterAnswered(answers.notebook);
-  const missing = !dashboardUp
-    ? 'the Dask dashboard did not answer'
-    : workersJoined < wantedWorkers
-      ? `only ${workersJoined}/${wantedWorkers} Dask workers joined`
-      : !notebookUp
-        ? 'the notebook (Jupyter) did not answer'
-        : undefined;
+  // What the plan asks for, and whatever was launched.
+  const roles = new Set([
+    ...(cluster.plan.roles ?? []).map((role) => role.role),
+    ...(cluster.instances ?? []).map((instance) => instance.role),
+  ]);
+  const hasScheduler = roles.has('scheduler');
+  const notebookUp = !roles.has('notebook') || jupyterAnswered(answers.notebook);
+  const missing =
+    hasScheduler && !dashboardUp
+      ? 'the Dask dashboard did not answer'
+      : workersJoined < wantedWorkers
+        ? `only ${workersJoined}/${wantedWorkers} Dask workers joined`
+        : !notebookUp
+          ? 'the notebook (Jupyter) did not answer'
+          : undefined;
   return {
     ready: missing === undefined,
     dashboardUp,

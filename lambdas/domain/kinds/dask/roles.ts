@@ -1,4 +1,8 @@
-/** The roles a profile asks a Dask cluster for, in launch order: scheduler, worker, notebook. */
+/**
+ * The roles a profile asks a Dask cluster for, in launch order: a `dask`
+ * section (even `{}`) asks for the scheduler and its workers, a `notebook`
+ * section (even `{}`) for the notebook; a profile with neither asks for nothing.
+ */
 import type {
   InstanceSpec,
   Profile,
@@ -38,25 +42,35 @@ export function daskRoleInstance(
   return { path: ROLE_INSTANCE_PATH[role], instance };
 }
 
+/** The scheduler, whose address the workers and the notebook are given; a notebook on its own else. */
+export function daskPrimaryRole(plan: { roles: ReadonlyArray<{ role: RoleName }> }): RoleName {
+  const roles = plan.roles.map((role) => role.role);
+  const primary = roles.includes('scheduler') ? 'scheduler' : roles[0];
+  if (primary === undefined) throw new Error('a plan with no roles has no primary role');
+  return primary;
+}
+
 export function resolveRoles(profile: Profile): RoleSpec[] {
   const common = profile.instance;
   const worker = profile.dask?.worker;
-  const roles: RoleSpec[] = [
-    {
-      role: 'scheduler',
-      count: 1,
-      instance: resolveRoleInstance(common, daskRoleInstance(profile, 'scheduler').instance),
-    },
-    {
-      role: 'worker',
-      count: worker?.count ?? 1,
-      instance: resolveRoleInstance(common, daskRoleInstance(profile, 'worker').instance),
-      worker: {
-        ...(worker?.nproc !== undefined ? { nproc: worker.nproc } : {}),
-        ...(worker?.nthread !== undefined ? { nthread: worker.nthread } : {}),
+  const roles: RoleSpec[] = [];
+  if (profile.dask !== undefined)
+    roles.push(
+      {
+        role: 'scheduler',
+        count: 1,
+        instance: resolveRoleInstance(common, daskRoleInstance(profile, 'scheduler').instance),
       },
-    },
-  ];
+      {
+        role: 'worker',
+        count: worker?.count ?? 1,
+        instance: resolveRoleInstance(common, daskRoleInstance(profile, 'worker').instance),
+        worker: {
+          ...(worker?.nproc !== undefined ? { nproc: worker.nproc } : {}),
+          ...(worker?.nthread !== undefined ? { nthread: worker.nthread } : {}),
+        },
+      },
+    );
   const notebook = profile.notebook;
   if (notebook !== undefined) {
     const repository = notebook.git?.repository;

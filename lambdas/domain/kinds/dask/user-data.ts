@@ -227,11 +227,13 @@ function launcherOf({ role, bootstrap }: UserDataInput, at: Pathing): string {
       ].join('\n');
     }
     case 'notebook':
-      if (bootstrap.schedulerAddress === undefined) throw new Error('a notebook needs the scheduler address');
       return [
         ...header,
         ...sourceConf(at),
-        'export DASK_SCHEDULER_ADDRESS="$BILBO_SCHEDULER_ADDRESS"',
+        // `Client()` with no argument connects to it; a notebook without Dask has none.
+        ...(bootstrap.schedulerAddress === undefined
+          ? []
+          : ['export DASK_SCHEDULER_ADDRESS="$BILBO_SCHEDULER_ADDRESS"']),
         `cd -- "${at('')}$BILBO_WORKDIR"`,
         `exec ${bin}/jupyter lab --ip 0.0.0.0 --port ${DASK_PORTS.notebook.number} --no-browser`,
       ].join('\n');

@@ -80,7 +80,11 @@ describe('daskEndpoints', () => {
 
 describe('readiness', () => {
   const cluster = (instances: ClusterInstance[], wantedWorkers = 2) =>
-    ({ name: 'analytics', instances, plan: { wantedWorkers } }) as unknown as Cluster;
+    ({
+      name: 'analytics',
+      instances,
+      plan: { wantedWorkers, roles: [...new Set(instances.map((i) => i.role))].map((role) => ({ role })) },
+    }) as unknown as Cluster;
   const ok = (body: string): HttpAnswer => ({ status: 200, body });
   const identity = (workers: number) =>
     ok(
@@ -98,6 +102,18 @@ describe('readiness', () => {
     expect(daskReadinessChecks(cluster([scheduler]), 'public')).toEqual({
       health: 'http://203.0.113.5:8787/health',
       identity: 'http://203.0.113.5:8787/json/identity.json',
+    });
+  });
+
+  it('looks at the notebook alone, and is ready once it answers, when there is no Dask', () => {
+    const alone = cluster([notebook], 0);
+    const jupyter = ok(JSON.stringify({ version: '6.4.12' }));
+
+    expect(daskReadinessChecks(alone, 'private')).toEqual({ notebook: 'http://10.0.0.7:8888/api' });
+    expect(judgeDaskReadiness(alone, { notebook: jupyter })).toMatchObject({ ready: true, workersJoined: 0 });
+    expect(judgeDaskReadiness(alone, {})).toMatchObject({
+      ready: false,
+      missing: 'the notebook (Jupyter) did not answer',
     });
   });
 

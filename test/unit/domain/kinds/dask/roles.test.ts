@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../../../lambdas/domain/errors.ts';
-import { daskRoleInstance, resolveRoles } from '../../../../../lambdas/domain/kinds/dask/roles.ts';
+import {
+  daskPrimaryRole,
+  daskRoleInstance,
+  resolveRoles,
+} from '../../../../../lambdas/domain/kinds/dask/roles.ts';
 import { kindForProfile } from '../../../../../lambdas/domain/kinds/index.ts';
 import type { Profile } from '../../../../../schemas/types.generated.ts';
 import { validateProfile } from '../../../../../schemas/validate.ts';
@@ -13,12 +17,22 @@ const fixture = (name: string): Profile =>
   );
 
 describe('resolveRoles', () => {
-  it('gives a scheduler and one worker for a profile without a dask section', () => {
-    const roles = resolveRoles({ instance: { ec2type: 't3.medium' } });
+  it('gives a scheduler and one worker for an empty dask section', () => {
+    const roles = resolveRoles({ instance: { ec2type: 't3.medium' }, dask: {} });
     expect(roles.map((r) => [r.role, r.count, r.instance.ec2type])).toEqual([
       ['scheduler', 1, 't3.medium'],
       ['worker', 1, 't3.medium'],
     ]);
+  });
+
+  it('asks for nothing when the profile has neither a dask nor a notebook section', () => {
+    expect(resolveRoles({ instance: { ec2type: 't3.medium' } })).toEqual([]);
+    expect(resolveRoles({})).toEqual([]);
+  });
+
+  it('gives one notebook instance, and no Dask, for a notebook section alone', () => {
+    const roles = resolveRoles({ instance: { ec2type: 't3.medium' }, notebook: {} });
+    expect(roles.map((r) => [r.role, r.count])).toEqual([['notebook', 1]]);
   });
 
   it('resolves every role of a full original profile', () => {
@@ -81,7 +95,21 @@ describe('resolveRoles', () => {
 
   it('adds a notebook only when the profile has a notebook section', () => {
     expect(resolveRoles(fixture('minimal.json')).map((r) => r.role)).toEqual(['scheduler', 'worker']);
-    expect(resolveRoles({ notebook: {} }).map((r) => r.role)).toEqual(['scheduler', 'worker', 'notebook']);
+    expect(resolveRoles({ dask: {}, notebook: {} }).map((r) => r.role)).toEqual([
+      'scheduler',
+      'worker',
+      'notebook',
+    ]);
+  });
+});
+
+describe('daskPrimaryRole', () => {
+  it('is the scheduler when there is one, else the notebook', () => {
+    expect(
+      daskPrimaryRole({ roles: [{ role: 'scheduler' }, { role: 'worker' }, { role: 'notebook' }] }),
+    ).toBe('scheduler');
+    expect(daskPrimaryRole({ roles: [{ role: 'notebook' }] })).toBe('notebook');
+    expect(() => daskPrimaryRole({ roles: [] })).toThrow('no primary role');
   });
 });
 

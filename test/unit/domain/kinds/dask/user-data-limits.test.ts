@@ -4,12 +4,14 @@
  * rendered. Checks that no secret value reaches user-data and that the
  * profile schema's limits keep the largest valid profile within EC2's 16 KB.
  */
+
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemorySecretStore } from '../../../../../lambdas/adapters/local/memory-secret-store.ts';
 import { ValidationError } from '../../../../../lambdas/domain/errors.ts';
 import { renderUserData, USER_DATA_MAX_BYTES } from '../../../../../lambdas/domain/kinds/dask/user-data.ts';
+import { kindOf } from '../../../../../lambdas/domain/kinds/index.ts';
 import type { ClusterStore, LaunchRequest } from '../../../../../lambdas/domain/ports.ts';
 import { newClusterRecord } from '../../../../../lambdas/domain/use-cases/create-cluster.ts';
 import { prepareCluster } from '../../../../../lambdas/domain/use-cases/prepare-cluster.ts';
@@ -54,8 +56,9 @@ async function launchRequestsOf(profile: Profile): Promise<LaunchRequest[]> {
   });
   const provider = new FakeMachineProvider();
   const deps = { store: oneClusterStore(cluster), provider, secrets: new MemorySecretStore() };
-  const { primaryAddress } = await launchRole({ clusterId: CLUSTER_ID, role: 'scheduler' }, deps);
-  for (const { role } of plan.roles.filter((rolePlan) => rolePlan.role !== 'scheduler')) {
+  const primaryRole = kindOf(plan.kind).primaryRole(plan);
+  const { primaryAddress } = await launchRole({ clusterId: CLUSTER_ID, role: primaryRole }, deps);
+  for (const { role } of plan.roles.filter((rolePlan) => rolePlan.role !== primaryRole)) {
     await launchRole({ clusterId: CLUSTER_ID, role, primaryAddress: primaryAddress! }, deps);
   }
   return provider.launchRequests();
@@ -75,6 +78,7 @@ describe('user-data from a planned profile', () => {
   it('carries the names of the secrets, never their values', async () => {
     const marker = 'SECRET-MARKER-4f1d9c';
     const requests = await launchRequestsOf({
+      dask: {},
       notebook: {
         git: {
           repository: 'https://github.com/acme/models.git',
@@ -155,6 +159,7 @@ function largestProfile(fill: string, over?: keyof ReturnType<typeof limits>): u
   );
   return {
     instance: { init_cmd: initCmd },
+    dask: {},
     notebook: {
       workdir: text(limit.workdir.maxLength + one('workdir')),
       git: {

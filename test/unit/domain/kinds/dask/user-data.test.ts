@@ -95,10 +95,18 @@ describe('renderUserData', () => {
     expect(() => renderUserData(input('worker', { dask: { ...DASK, nthreads: 1.5 } }))).toThrow(/nthreads/);
   });
 
-  it('refuses, as a programming error, a notebook without its token secret or the scheduler address', () => {
+  it('refuses, as a programming error, a notebook without its token secret', () => {
     expect(() => renderUserData(input('notebook', { secrets: {} }))).toThrow(/Jupyter token/);
+  });
+
+  it("gives the notebook the scheduler's address as DASK_SCHEDULER_ADDRESS, and none without Dask", () => {
     const { schedulerAddress: _a, ...noAddress } = input('notebook').bootstrap;
-    expect(() => renderUserData({ ...input('notebook'), bootstrap: noAddress })).toThrow(/scheduler address/);
+    const export_ = 'export DASK_SCHEDULER_ADDRESS="$BILBO_SCHEDULER_ADDRESS"';
+
+    expect(renderUserData(input('notebook'))).toContain(`\n${export_}\n`);
+    expect(renderUserData({ ...input('notebook'), bootstrap: noAddress })).not.toContain(
+      'DASK_SCHEDULER_ADDRESS',
+    );
   });
 
   it('runs Jupyter Lab on 8888 with the token from SSM loaded by systemd as root, never in user-data', () => {
