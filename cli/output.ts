@@ -87,7 +87,36 @@ export function wantedWorkers(cluster: Cluster): number {
   return cluster.plan?.totalWorkers ?? cluster.plan?.wantedWorkers ?? 0;
 }
 
-/** `joined/wanted`, e.g. `3/4`. */
+/** `joined/wanted`, e.g. `3/4`; `-` for an ended cluster, which runs none. */
 export function workersColumn(cluster: Cluster): string {
-  return `${cluster.workersJoined ?? 0}/${wantedWorkers(cluster)}`;
+  return hasEnded(cluster) ? '-' : `${cluster.workersJoined ?? 0}/${wantedWorkers(cluster)}`;
+}
+
+/** DESTROYED or FAILED: nothing of it runs (or, for FAILED, nothing bilbo will look after). */
+export function hasEnded(cluster: Pick<Cluster, 'state'>): boolean {
+  return cluster.state === 'DESTROYED' || cluster.state === 'FAILED';
+}
+
+/** `recorded/planned` instances, e.g. `3/3`, `1/3` while the members launch; `-` for an ended cluster. */
+export function instancesColumn(cluster: Cluster): string {
+  if (hasEnded(cluster)) return '-';
+  const planned = (cluster.plan?.roles ?? []).reduce((sum, role) => sum + role.count, 0);
+  return `${cluster.instances?.length ?? 0}/${planned}`;
+}
+
+/**
+ * Why an ended cluster ended: the destroy's requester (or bilbo's reason),
+ * else the failure's step and message. Undefined while it lives.
+ */
+export function endReason(cluster: Cluster): string | undefined {
+  if (!hasEnded(cluster)) return undefined;
+  if (cluster.state === 'DESTROYED' && cluster.destroyReason) return cluster.destroyReason;
+  if (cluster.failure) return `failed at ${cluster.failure.step}: ${cluster.failure.message}`;
+  return cluster.destroyReason ?? (cluster.state === 'DESTROYED' ? 'destroyed' : 'failed');
+}
+
+/** At most `width` characters, the cut marked with `…`. */
+export function shorten(text: string, width: number): string {
+  const chars = [...text];
+  return chars.length <= width ? text : `${chars.slice(0, width - 1).join('')}…`;
 }

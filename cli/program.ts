@@ -174,7 +174,7 @@ export function buildProgram(f: Factory, run: Runner = lazyRunner(f)): Command {
         }),
     );
 
-  command('ls', 'List the clusters.')
+  command('ls', 'List the clusters, newest first.')
     .option('-a, --all', 'include destroyed and failed clusters')
     .addOption(jsonOption())
     .addHelpText('after', examples('$ bilbo ls', '$ bilbo ls -a --json'))
@@ -184,9 +184,12 @@ export function buildProgram(f: Factory, run: Runner = lazyRunner(f)): Command {
 
   command('desc', 'Describe a cluster.')
     .argument('<name>', 'cluster name')
-    .option('-d, --detail', 'add the instances and the full event history')
+    .option(
+      '-d, --detail',
+      'print the whole record, every event and the newest commands as JSON, secrets redacted',
+    )
     .addOption(jsonOption())
-    .addHelpText('after', examples('$ bilbo desc analytics', '$ bilbo desc analytics -d --json'))
+    .addHelpText('after', examples('$ bilbo desc analytics', '$ bilbo desc analytics -d'))
     .action(async (name: string, o: { detail?: boolean; json?: boolean }) =>
       run('desc', { name, detail: o.detail === true, json: o.json === true }),
     );

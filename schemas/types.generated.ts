@@ -209,6 +209,14 @@ export type ClusterState =
 export type RoleName = "scheduler" | "worker" | "notebook";
 
 /**
+ * A machine's state, as its provider reports it (EC2's instance states, without shutting-down).
+ *
+ * This interface was referenced by `Common`'s JSON-Schema
+ * via the `definition` "machineState".
+ */
+export type MachineState = "pending" | "running" | "stopping" | "stopped" | "terminated";
+
+/**
  * Seconds GET /clusters/{name}/events may hold the request while no event comes after the cursor (long polling): it answers as soon as one exists, or with none when the time is up. 0 answers at once.
  *
  * This interface was referenced by `Common`'s JSON-Schema
@@ -372,6 +380,10 @@ export interface Cluster {
   createdAt: string;
   updatedAt: string;
   profileName?: string;
+  /**
+   * The profile's description, for people listing the clusters.
+   */
+  description?: string;
   plan: Plan;
   instances?: ClusterInstance[];
   /**
@@ -402,6 +414,10 @@ export interface Cluster {
     error?: string;
     message: string;
   };
+  /**
+   * Why the cluster is being, or was, destroyed: who asked, or why bilbo did. Written when the destroy is accepted.
+   */
+  destroyReason?: string;
   executionArn?: string;
 }
 
@@ -415,6 +431,7 @@ export interface ClusterInstance {
   index?: number;
   privateIp?: string;
   publicIp?: string;
+  state?: MachineState;
   /**
    * Service ports when they differ from the defaults (local mode).
    */

@@ -7,44 +7,64 @@ import {
   type Colors,
   colorState,
   colors,
+  endReason,
   formatAge,
+  hasEnded,
   renderFields,
   renderTable,
+  shorten,
   toJson,
   workersColumn,
 } from '../output.ts';
+import { redactSecrets } from '../redact.ts';
 
 export interface DescOptions {
   name: string;
-  /** Add the instances and the full event history. */
+  /** The whole record, every event and the newest commands, as JSON. */
   detail: boolean;
   json: boolean;
 }
 
 /** How many of the newest commands desc shows. */
 export const RECENT_COMMANDS = 5;
+/** How many of the newest events the text shows; -d gives them all. */
+export const RECENT_EVENTS = 10;
 
+/**
+ * A cluster: its fields, each instance, the newest events and commands;
+ * with -d (or --json) the record as JSON. Whatever is printed has its
+ * secrets redacted, and the API's text arrives with control characters
+ * written out (cli/api/client.ts).
+ */
 export async function descRun(options: DescOptions, f: Factory): Promise<void> {
   const api = await f.api();
-  const cluster = await api.getCluster(options.name);
-  const [events, commands] = await Promise.all([
-    options.detail ? allEvents(api, cluster.name) : undefined,
-    recentCommands(api, cluster.name, f),
+  const fetched = await api.getCluster(options.name);
+  const [allOfThem, recent] = await Promise.all([
+    allEvents(api, fetched.name),
+    recentCommands(api, fetched.name, f),
   ]);
-  if (options.json) {
+  const { cluster, events, commands } = redactSecrets({
+    cluster: fetched,
+    events: allOfThem,
+    commands: recent,
+  });
+  if (options.detail || options.json) {
     f.io.stdout.write(
       toJson({
         ...cluster,
-        ...(events === undefined ? {} : { events }),
+        // --json alone is the record and its commands, as scripts have read it.
+        ...(options.detail ? { events } : {}),
         ...(commands === undefined ? {} : { commands }),
       }),
     );
     return;
   }
   const c = colors(f.io.stdoutColor);
-  f.io.stdout.write(describeCluster(cluster, f.now(), c));
-  if (commands && commands.length > 0) f.io.stdout.write(describeCommands(commands, f.now(), c));
-  if (events !== undefined) f.io.stdout.write(describeDetail(cluster, events, c));
+  const now = f.now();
+  f.io.stdout.write(describeCluster(cluster, now, c));
+  f.io.stdout.write(describeInstances(cluster, c));
+  f.io.stdout.write(describeEvents(events, cluster.name, now, c));
+  if (commands && commands.length > 0) f.io.stdout.write(describeCommands(commands, now, c));
 }
 
 /** The newest commands; undefined, with a warning, when the API will not list them. */
@@ -81,16 +101,14 @@ export function describeCommands(commands: readonly CommandRecord[], now: number
   )}`;
 }
 
-function shorten(text: string, width: number): string {
-  const chars = [...text];
-  return chars.length <= width ? text : `${chars.slice(0, width - 1).join('')}…`;
-}
-
 export function describeCluster(cluster: Cluster, now: number, c: Colors): string {
   const plan = cluster.plan;
   const roles = plan?.roles
     ?.map((r) => `${r.role} ${r.count} x ${r.instanceType?.name ?? r.instance?.ec2type ?? '?'}`)
     .join(', ');
+  const ended = hasEnded(cluster);
+  // An ended cluster's URLs name machines that are gone.
+  const live = (url: string | undefined) => (ended ? undefined : url);
   return renderFields(
     [
       ['name', cluster.name],
@@ -98,38 +116,58 @@ export function describeCluster(cluster: Cluster, now: number, c: Colors): strin
       ['state', colorState(cluster.state, c)],
       ['owner', cluster.owner],
       ['profile', cluster.profileName],
+      ['description', cluster.description],
       ['created', `${cluster.createdAt} (${formatAge(cluster.createdAt, now)} ago)`],
       ['updated', `${cluster.updatedAt} (${formatAge(cluster.updatedAt, now)} ago)`],
-      ['scheduler', cluster.schedulerAddress],
-      ['dashboard', cluster.dashboardUrl],
-      ['notebook', cluster.notebookUrl],
-      ['workers', `${workersColumn(cluster)} joined`],
+      ['ended', endReason(cluster)],
+      ['scheduler', live(cluster.schedulerAddress)],
+      ['dashboard', live(cluster.dashboardUrl)],
+      ['notebook', live(cluster.notebookUrl)],
+      ['workers', ended ? undefined : `${workersColumn(cluster)} joined`],
       ['roles', roles],
-      ['failure', cluster.failure && `${cluster.failure.step}: ${cluster.failure.message}`],
+      // Once ended, `ended` says it; a live cluster keeps an earlier failure (a failed restart).
+      [
+        'failure',
+        !ended && cluster.failure ? `${cluster.failure.step}: ${cluster.failure.message}` : undefined,
+      ],
     ],
     c,
   );
 }
 
-function describeDetail(cluster: Cluster, events: readonly ClusterEvent[], c: Colors): string {
+/** Every instance: role, index, id, addresses and the state bilbo last saw. */
+export function describeInstances(cluster: Cluster, c: Colors): string {
   const instances = cluster.instances ?? [];
-  let text = `\n${c.bold('Instances')}\n`;
-  text +=
-    instances.length === 0
-      ? 'none\n'
-      : renderTable(
-          ['ROLE', 'INDEX', 'ID', 'PRIVATE IP', 'PUBLIC IP'],
-          instances.map((i) => [i.role, String(i.index ?? '-'), i.id, i.privateIp ?? '-', i.publicIp ?? '-']),
-          c,
-        );
-  text += `\n${c.bold('Events')}\n`;
-  text +=
-    events.length === 0
-      ? 'none\n'
-      : renderTable(
-          ['AT', 'STEP', 'MESSAGE'],
-          events.map((e) => [e.at, e.step, e.message]),
-          c,
-        );
-  return text;
+  const heading = `\n${c.bold('Instances')}\n`;
+  if (instances.length === 0) return `${heading}none\n`;
+  return `${heading}${renderTable(
+    ['ROLE', 'INDEX', 'ID', 'PUBLIC IP', 'PRIVATE IP', 'STATE'],
+    instances.map((i) => [
+      i.role,
+      i.index === undefined ? '-' : String(i.index),
+      i.id,
+      i.publicIp || '-',
+      i.privateIp || '-',
+      i.state ?? '-',
+    ]),
+    c,
+  )}`;
+}
+
+/** The newest events, oldest of them first, and how many came before. */
+export function describeEvents(
+  events: readonly ClusterEvent[],
+  name: string,
+  now: number,
+  c: Colors,
+): string {
+  const heading = `\n${c.bold('Events')}\n`;
+  if (events.length === 0) return `${heading}none\n`;
+  const shown = events.slice(-RECENT_EVENTS);
+  const earlier = events.length - shown.length;
+  return `${heading}${renderTable(
+    ['WHEN', 'STEP', 'MESSAGE'],
+    shown.map((e) => [`${formatAge(e.at, now)} ago`, e.step, e.message]),
+    c,
+  )}${earlier > 0 ? `${earlier} earlier (bilbo desc ${name} -d shows every event)\n` : ''}`;
 }

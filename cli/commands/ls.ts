@@ -1,5 +1,17 @@
+import type { Cluster } from '../../schemas/types.generated.ts';
 import type { Factory } from '../factory.ts';
-import { colorState, colors, formatAge, renderTable, toJson, workersColumn } from '../output.ts';
+import {
+  colorState,
+  colors,
+  endReason,
+  formatAge,
+  instancesColumn,
+  renderTable,
+  shorten,
+  toJson,
+  workersColumn,
+} from '../output.ts';
+import { redactSecrets } from '../redact.ts';
 
 export interface LsOptions {
   /** Include DESTROYED and FAILED clusters. */
@@ -7,9 +19,17 @@ export interface LsOptions {
   json: boolean;
 }
 
+/** A description or a reason longer than this is cut, so a row stays on one line. */
+export const DESCRIPTION_WIDTH = 40;
+export const REASON_WIDTH = 80;
+
+/**
+ * The clusters, newest first. The API's text arrives with control
+ * characters written out (cli/api/client.ts), and secrets redacted here.
+ */
 export async function lsRun(options: LsOptions, f: Factory): Promise<void> {
   const api = await f.api();
-  const clusters = await api.listClusters({ all: options.all });
+  const clusters = newestFirst(redactSecrets(await api.listClusters({ all: options.all })));
   if (options.json) {
     f.io.stdout.write(toJson(clusters));
     return;
@@ -22,16 +42,29 @@ export async function lsRun(options: LsOptions, f: Factory): Promise<void> {
     );
     return;
   }
-  const c = colors(f.io.stdoutColor);
-  const now = f.now();
-  const rows = clusters.map((cluster) => [
+  f.io.stdout.write(renderClusters(clusters, f.now(), colors(f.io.stdoutColor)));
+}
+
+/** By creation time, the newest first; the API's order among equals. */
+export function newestFirst(clusters: readonly Cluster[]): Cluster[] {
+  const at = (cluster: Cluster) => Date.parse(cluster.createdAt) || 0;
+  return [...clusters].sort((a, b) => at(b) - at(a));
+}
+
+function renderClusters(clusters: readonly Cluster[], now: number, c: ReturnType<typeof colors>): string {
+  const reasons = clusters.map(endReason);
+  // The column only when some cluster ended (ls -a).
+  const withReasons = reasons.some((reason) => reason !== undefined);
+  const headers = ['NAME', 'STATE', 'OWNER', 'AGE', 'INSTANCES', 'WORKERS', 'DESCRIPTION'];
+  const rows = clusters.map((cluster, n) => [
     cluster.name,
     colorState(cluster.state, c),
     cluster.owner,
-    workersColumn(cluster),
     formatAge(cluster.createdAt, now),
-    // Only a READY cluster's dashboard answers; an ended one's URL is stale.
-    cluster.state === 'READY' && cluster.dashboardUrl ? cluster.dashboardUrl : '-',
+    instancesColumn(cluster),
+    workersColumn(cluster),
+    cluster.description ? shorten(cluster.description, DESCRIPTION_WIDTH) : '-',
+    ...(withReasons ? [shorten(reasons[n] ?? '-', REASON_WIDTH)] : []),
   ]);
-  f.io.stdout.write(renderTable(['NAME', 'STATE', 'OWNER', 'WORKERS', 'AGE', 'DASHBOARD'], rows, c));
+  return renderTable(withReasons ? [...headers, 'WHY ENDED'] : headers, rows, c);
 }

@@ -1,5 +1,5 @@
-import type { RoleName } from '../../schemas/types.generated.ts';
-import type { Machine } from './ports.ts';
+import type { ClusterInstance, RoleName } from '../../schemas/types.generated.ts';
+import type { Machine, MachineState, RecordChanges } from './ports.ts';
 
 /**
  * What a provider answers for an id it has no trace of: terminated, as the
@@ -26,4 +26,22 @@ export function unseenMachine(id: string, stateReason: string): Machine {
  */
 export function launchToken(clusterId: string, role: RoleName): string {
   return `${clusterId}-${role}`;
+}
+
+/**
+ * The record's instances, each role's whole list (the store replaces a
+ * role's list at once), in the order they were recorded.
+ */
+export function roleInstancesOf(instances: readonly ClusterInstance[]): RecordChanges['roleInstances'] {
+  const byRole: Partial<Record<RoleName, ClusterInstance[]>> = {};
+  for (const instance of instances) byRole[instance.role] = [...(byRole[instance.role] ?? []), instance];
+  return byRole;
+}
+
+/** The record's instances, every one in `state`: what is written once bilbo knows they all are. */
+export function everyInstanceIn(
+  instances: readonly ClusterInstance[],
+  state: MachineState,
+): RecordChanges['roleInstances'] {
+  return roleInstancesOf(instances.map((instance) => ({ ...instance, state })));
 }

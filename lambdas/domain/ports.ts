@@ -11,6 +11,7 @@ import type {
   CommandRecord,
   InstanceTypeFacts,
   InvocationState,
+  MachineState,
   Plan,
   Profile,
   ResolvedInstance,
@@ -111,7 +112,7 @@ export interface ClusterStore {
 
 // ---------------------------------------------------------------- machines
 
-export type MachineState = 'pending' | 'running' | 'stopping' | 'stopped' | 'terminated';
+export type { MachineState };
 
 /**
  * How to start a role's software as a local process, kept generic: a

@@ -197,6 +197,16 @@ describe('the API handler', () => {
       expect(answer.body).toEqual(created.body);
     });
 
+    it("carries the profile's description, for `bilbo ls`", async () => {
+      await create('analytics', { profile: { ...PROFILE, description: 'nightly churn model' } });
+      await create('plain');
+
+      expect((await call<Cluster>('GET', '/clusters/analytics')).body.description).toBe(
+        'nightly churn model',
+      );
+      expect((await call<Cluster>('GET', '/clusters/plain')).body).not.toHaveProperty('description');
+    });
+
     it("carries the profile's webbrowser in the plan, for `bilbo dashboard`", async () => {
       await create('analytics', { profile: { ...PROFILE, webbrowser: '/opt/browsers/firefox' } });
 
@@ -253,7 +263,11 @@ describe('the API handler', () => {
       const answer = await call<Cluster>('DELETE', '/clusters/analytics', { caller: ADMIN_SESSION_ARN });
 
       expect(answer.status).toBe(202);
-      expect(answer.body).toMatchObject({ id: created.body.id, state: 'DESTROYING' });
+      expect(answer.body).toMatchObject({
+        id: created.body.id,
+        state: 'DESTROYING',
+        destroyReason: `destroy requested by ${ADMIN_SESSION_ARN}`,
+      });
       expect(api.workflows.started.at(-1)).toMatchObject({
         workflow: 'destroy',
         input: { clusterId: created.body.id },

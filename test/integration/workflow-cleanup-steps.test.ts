@@ -49,6 +49,14 @@ describe('rollbackCreate', () => {
     expect(wf.provider.alive(wf.cluster.id)).toEqual([]);
   });
 
+  it('records every instance terminated once none is left', async () => {
+    await rollbackCreate({ clusterId: wf.cluster.id, failedStep: 'probe-ready' }, deps());
+
+    const instances = (await latest()).instances ?? [];
+    expect(instances).toHaveLength(3);
+    expect(instances.map((instance) => instance.state)).toEqual(['terminated', 'terminated', 'terminated']);
+  });
+
   it('records FAILED with the step, the error and the message parsed from an AWS-style Cause', async () => {
     await rollbackCreate(
       {
@@ -125,6 +133,8 @@ describe('rollbackCreate', () => {
         ),
       },
     });
+    // Not confirmed gone: the record does not say terminated.
+    expect((await latest()).instances?.some((instance) => instance.state === 'terminated')).toBe(false);
 
     wf.provider.refuseToDie(stubborn, false);
     await rollbackCreate(input, deps());
@@ -188,12 +198,18 @@ describe('the destroy steps', () => {
     );
   });
 
-  it('recordDestroyed moves DESTROYING to DESTROYED and frees the name', async () => {
+  it('recordDestroyed moves DESTROYING to DESTROYED, records every instance terminated and frees the name', async () => {
     await terminateMachines({ clusterId: wf.cluster.id }, deps());
 
     await recordDestroyed({ clusterId: wf.cluster.id }, deps());
 
-    expect((await latest()).state).toBe('DESTROYED');
+    const destroyed = await latest();
+    expect(destroyed.state).toBe('DESTROYED');
+    expect(destroyed.instances?.map((instance) => instance.state)).toEqual([
+      'terminated',
+      'terminated',
+      'terminated',
+    ]);
     await expect(seedCluster('analytics')).resolves.toMatchObject({ name: 'analytics' });
   });
 

@@ -32,7 +32,9 @@ describe('launchRole', () => {
       idempotencyToken: `${wf.cluster.id}-scheduler`,
     });
     expect(await latest()).toMatchObject({
-      instances: [{ id: machine!.id, role: 'scheduler', index: 0, privateIp: machine!.privateIp }],
+      instances: [
+        { id: machine!.id, role: 'scheduler', index: 0, privateIp: machine!.privateIp, state: 'pending' },
+      ],
       schedulerAddress: out.primaryAddress,
       dashboardUrl: `http://${machine!.privateIp}:8787`,
       privateDashboardUrl: `http://${machine!.privateIp}:8787`,
@@ -134,6 +136,32 @@ describe('checkMachines', () => {
     expect((await eventsOf('check-running')).map((event) => event.message)).toEqual([
       '3 instances running; waiting for the dashboard',
     ]);
+  });
+
+  it('records every instance again, once they run, with the addresses and state the provider gives now', async () => {
+    await launchAll();
+    const describe = wf.provider.describe.bind(wf.provider);
+    // EC2 answers RunInstances with no public address: one appears once the machine runs.
+    vi.spyOn(wf.provider, 'describe').mockImplementation(async (ids) =>
+      (await describe(ids)).map((machine, n) =>
+        machine.state === 'running' ? { ...machine, publicIp: `198.51.100.${n + 1}` } : machine,
+      ),
+    );
+    const launched = (await latest()).instances ?? [];
+
+    await checkMachines({ clusterId: wf.cluster.id, want: 'running' }, deps());
+    await checkMachines({ clusterId: wf.cluster.id, want: 'running' }, deps());
+
+    const recorded = await latest();
+    expect(recorded.instances?.map((instance) => [instance.id, instance.role, instance.index])).toEqual(
+      launched.map((instance) => [instance.id, instance.role, instance.index]),
+    );
+    expect(recorded.instances?.map((instance) => [instance.state, instance.publicIp])).toEqual([
+      ['running', '198.51.100.1'],
+      ['running', '198.51.100.2'],
+      ['running', '198.51.100.3'],
+    ]);
+    expect(recorded.dashboardUrl).toBe('http://198.51.100.1:8787');
   });
 
   it('gives up past the deadline with ReadyTimeoutError, naming the machines still pending', async () => {

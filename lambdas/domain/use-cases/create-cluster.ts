@@ -49,6 +49,7 @@ export async function createCluster(
     plan,
     now: deps.clock.now(),
     ...(request.profileName ? { profileName: request.profileName } : {}),
+    ...(profile.description ? { description: profile.description } : {}),
   });
   await deps.store.create(cluster, { step: 'accepted', message: `create requested by ${owner}` });
 
@@ -81,6 +82,8 @@ export function newClusterRecord(fields: {
   plan: Plan;
   now: Date;
   profileName?: string;
+  /** The profile's, shown by `bilbo ls`. */
+  description?: string;
 }): Cluster {
   const { now, ...rest } = fields;
   const at = now.toISOString();

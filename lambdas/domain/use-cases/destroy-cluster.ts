@@ -28,13 +28,15 @@ export async function destroyCluster(name: string, actor: Actor, deps: DestroyCl
   assertTransition(cluster.state, 'DESTROYING');
 
   const requestedAt = deps.clock.now();
+  // Kept on the record, so a list of ended clusters says why each ended without reading its events.
+  const destroyReason = requestedBy(actor, 'destroy');
   await deps.store.transition(cluster.id, {
     name: cluster.name,
     from: sourcesOf('DESTROYING'),
     to: 'DESTROYING',
     expectedVersion: cluster.version,
-    changes: { deadline: destroyDeadline(requestedAt, deps) },
-    event: { step: 'destroy-requested', message: requestedBy(actor, 'destroy') },
+    changes: { deadline: destroyDeadline(requestedAt, deps), destroyReason },
+    event: { step: 'destroy-requested', message: destroyReason },
   });
   // The version the transition above wrote: it required cluster.version.
   return startDestroyWorkflow({ ...cluster, version: cluster.version + 1 }, requestedAt, deps);

@@ -3,7 +3,15 @@ import { deadlineOf, pollDelaySeconds } from '../deadlines.ts';
 import { DeadlineExceededError, InstanceLostError, ReadyTimeoutError } from '../errors.ts';
 import { kindOf } from '../kinds/index.ts';
 import { networkForPeople } from '../kinds/kind.ts';
-import type { Clock, ClusterStore, Machine, MachineProvider, RemoteCommandRunner } from '../ports.ts';
+import { roleInstancesOf } from '../machines.ts';
+import type {
+  Clock,
+  ClusterStore,
+  Machine,
+  MachineProvider,
+  RecordChanges,
+  RemoteCommandRunner,
+} from '../ports.ts';
 import { loadCluster } from './load-cluster.ts';
 
 export interface CheckMachinesInput {
@@ -95,22 +103,31 @@ function still(machines: readonly Machine[], unlisted = 0): string {
 
 /**
  * Providers learn a machine's public address only once it runs (EC2's
- * RunInstances answer has none): the cluster's URLs are made again from
- * the running machines, on the addresses people use.
+ * RunInstances answer has none): the instances are recorded again with the
+ * addresses and state the provider gives now, and the cluster's URLs are
+ * made again from them, on the addresses people use.
  */
 async function recordEndpoints(cluster: Cluster, machines: Machine[], store: ClusterStore): Promise<void> {
-  const known = new Map((cluster.instances ?? []).map((instance) => [instance.id, instance]));
-  const instances = machines.map((machine) => ({
-    ...known.get(machine.id),
-    id: machine.id,
-    role: machine.role,
-    privateIp: machine.privateIp,
-    ...(machine.publicIp ? { publicIp: machine.publicIp } : {}),
-  }));
+  const described = new Map(machines.map((machine) => [machine.id, machine]));
+  const recorded = cluster.instances ?? [];
+  const instances = recorded.map((instance) => {
+    const machine = described.get(instance.id);
+    if (!machine) return instance;
+    const { publicIp: _, ...rest } = instance;
+    return {
+      ...rest,
+      privateIp: machine.privateIp,
+      ...(machine.publicIp ? { publicIp: machine.publicIp } : {}),
+      state: machine.state,
+    };
+  });
   const endpoints = kindOf(cluster.plan.kind).endpoints(instances, networkForPeople(cluster.plan));
-  const changes = Object.fromEntries(
+  const changes: RecordChanges = Object.fromEntries(
     Object.entries(endpoints).filter(([field, value]) => cluster[field as keyof Cluster] !== value),
   );
+  if (JSON.stringify(instances) !== JSON.stringify(recorded)) {
+    changes.roleInstances = roleInstancesOf(instances);
+  }
   if (Object.keys(changes).length > 0) await store.update(cluster.id, { changes });
 }
 

@@ -1,3 +1,4 @@
+import { everyInstanceIn } from '../machines.ts';
 import { type CleanupDeps, terminateAll } from './cleanup.ts';
 import type { CaughtError } from './failure.ts';
 import { describeCaughtError } from './failure.ts';
@@ -35,6 +36,8 @@ export async function recordDestroyed(
     name: cluster.name,
     from: ['DESTROYING'],
     to: 'DESTROYED',
+    // CheckTerminated saw none left of those the cluster's tag names.
+    changes: { roleInstances: everyInstanceIn(cluster.instances ?? [], 'terminated') },
     event: { step: 'record-destroyed', message: 'destroyed: every instance is terminated' },
   });
   return { state: 'DESTROYED' };

@@ -91,6 +91,7 @@ function toClusterInstance(machine: Machine): ClusterInstance {
     index: machine.index,
     privateIp: machine.privateIp,
     ...(machine.publicIp ? { publicIp: machine.publicIp } : {}),
+    state: machine.state,
     ...(machine.ports ? { ports: machine.ports } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import { isEnded } from '../lifecycle.ts';
+import { everyInstanceIn } from '../machines.ts';
 import { type CleanupDeps, terminateEverything } from './cleanup.ts';
 import type { CaughtError } from './failure.ts';
 import { describeCaughtError } from './failure.ts';
@@ -43,7 +44,13 @@ export async function rollbackCreate(
       name: cluster.name,
       from: [cluster.state],
       to: 'FAILED',
-      changes: { failure: { ...failure, message: `${failure.message}${left}` } },
+      changes: {
+        failure: { ...failure, message: `${failure.message}${left}` },
+        // Confirmed gone, or else left as last seen.
+        ...('error' in terminated
+          ? {}
+          : { roleInstances: everyInstanceIn(cluster.instances ?? [], 'terminated') }),
+      },
       event: { step: input.failedStep, message: `failed at ${input.failedStep}: ${failure.message}${left}` },
     });
   }

@@ -2,13 +2,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { descRun } from '../../../cli/commands/desc.ts';
 import { localRun } from '../../../cli/commands/local.ts';
 import { planRun } from '../../../cli/commands/plan.ts';
 import { versionRun } from '../../../cli/commands/version.ts';
-import { ApiRequestError } from '../../../cli/errors.ts';
 import { main } from '../../../cli/main.ts';
-import { aCommand, anEvent, aPlan, ended, fakeFactory, readyCluster, scriptedApi, T0 } from './fakes.ts';
+import { aPlan, fakeFactory, scriptedApi } from './fakes.ts';
 
 describe('bilbo version', () => {
   it('prints "bilbo <version>"', async () => {
@@ -56,100 +54,6 @@ describe('bilbo plan', () => {
     const fake = fakeFactory({ home });
     await planRun({ profile: 'analytics', cluster: 'other', params: [], json: true }, fake.f);
     expect(JSON.parse(fake.stdout.text)).toEqual(aPlan());
-  });
-});
-
-describe('bilbo desc', () => {
-  const detailed = () =>
-    readyCluster({
-      instances: [
-        { id: 'i-0a', role: 'scheduler', index: 0, privateIp: '10.0.0.5' },
-        { id: 'i-0b', role: 'worker', index: 0, privateIp: '10.0.0.6', publicIp: '3.3.3.3' },
-      ],
-    });
-
-  it('prints the record as name/value lines', async () => {
-    const api = scriptedApi({ states: [detailed()] });
-    const fake = fakeFactory({ api });
-    await descRun({ name: 'analytics', detail: false, json: false }, fake.f);
-    expect(fake.stdout.text).toMatch(/^state\s+READY$/m);
-    expect(fake.stdout.text).toMatch(/^owner\s+arn:aws:iam::123456789012:user\/alice$/m);
-    expect(fake.stdout.text).toMatch(/^roles\s+scheduler 1 x t3\.medium, worker 2 x m5\.large$/m);
-    expect(fake.stdout.text).not.toContain('i-0a');
-    expect(api.events).not.toHaveBeenCalled();
-  });
-
-  it('adds the instances and the full event history with -d', async () => {
-    const api = scriptedApi({
-      states: [detailed()],
-      batches: [[anEvent(1, 'recorded the cluster')], [anEvent(2, 'cluster is ready')]],
-    });
-    const fake = fakeFactory({ api });
-    await descRun({ name: 'analytics', detail: true, json: false }, fake.f);
-    expect(fake.stdout.text).toMatch(/^worker\s+0\s+i-0b\s+10\.0\.0\.6\s+3\.3\.3\.3$/m);
-    expect(fake.stdout.text).toContain('recorded the cluster');
-    expect(fake.stdout.text).toContain('cluster is ready');
-  });
-
-  it('prints the record, with its events under -d, as JSON', async () => {
-    const api = scriptedApi({ states: [detailed()], batches: [[anEvent(1, 'recorded the cluster')]] });
-    const fake = fakeFactory({ api });
-    await descRun({ name: 'analytics', detail: true, json: true }, fake.f);
-    expect(JSON.parse(fake.stdout.text)).toEqual({
-      ...detailed(),
-      events: [anEvent(1, 'recorded the cluster')],
-      commands: [],
-    });
-  });
-
-  const history = () =>
-    Array.from({ length: 7 }, (_, n) =>
-      ended(
-        aCommand({
-          id: `cmd-00000000000000${String(n).padStart(2, '0')}`,
-          what: n === 0 ? `python3 -c 'print(1)'\\u000a${'x'.repeat(80)}` : `echo ${n}`,
-          createdAt: new Date(T0 - 60_000 * (n + 1)).toISOString(),
-        }),
-        n === 1 ? 'FAILED' : 'SUCCEEDED',
-        [],
-        n === 1 ? { exitCode: 3 } : { exitCode: 0 },
-      ),
-    );
-
-  it('lists the newest few commands: id, kind, what, target, state, exit code and when', async () => {
-    const api = scriptedApi({ states: [detailed()], history: history() });
-    const fake = fakeFactory({ api });
-    await descRun({ name: 'analytics', detail: false, json: false }, fake.f);
-    expect(api.listCommands).toHaveBeenCalledWith('analytics');
-    expect(fake.stdout.text).toMatch(/^ID\s+KIND\s+WHAT\s+TARGET\s+STATE\s+EXIT\s+WHEN$/m);
-    expect(fake.stdout.text).toMatch(
-      /^cmd-0000000000000001\s+rcmd\s+echo 1\s+scheduler\s+FAILED\s+3\s+2m ago$/m,
-    );
-    expect(fake.stdout.text).toContain('cmd-0000000000000004');
-    expect(fake.stdout.text).not.toContain('cmd-0000000000000005');
-    // A long script is cut to its start, on one line.
-    expect(fake.stdout.text).toMatch(
-      /^cmd-0000000000000000\s+rcmd\s+python3 -c 'print\(1\)'\\u000ax+…\s+scheduler/m,
-    );
-  });
-
-  it('shows no command section when none has run, and the newest few in JSON', async () => {
-    const none = fakeFactory({ api: scriptedApi({ states: [detailed()] }) });
-    await descRun({ name: 'analytics', detail: false, json: false }, none.f);
-    expect(none.stdout.text).not.toContain('Commands');
-
-    const some = fakeFactory({ api: scriptedApi({ states: [detailed()], history: history() }) });
-    await descRun({ name: 'analytics', detail: false, json: true }, some.f);
-    expect(JSON.parse(some.stdout.text).commands).toEqual(history().slice(0, 5));
-  });
-
-  it('still describes the cluster, with a warning, when the API will not list its commands', async () => {
-    const api = scriptedApi({ states: [detailed()] });
-    api.listCommands.mockRejectedValueOnce(new ApiRequestError(404, 'NOT_FOUND', 'no such route'));
-    const fake = fakeFactory({ api });
-    await descRun({ name: 'analytics', detail: false, json: false }, fake.f);
-    expect(fake.stdout.text).toMatch(/^state\s+READY$/m);
-    expect(fake.stderr.text).toBe('warning: cannot list the commands of analytics: no such route\n');
   });
 });
 

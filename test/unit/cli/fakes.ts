@@ -1,6 +1,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import { vi } from 'vitest';
-import type { BilboApi } from '../../../cli/api/client.ts';
+import { type BilboApi, createApiClient } from '../../../cli/api/client.ts';
+import type { HttpResponse, SignedHttp } from '../../../cli/api/http.ts';
 import type { BrowserCommand, BrowserOutcome } from '../../../cli/browser.ts';
 import type { Factory, IOStreams, LocalControlPlane } from '../../../cli/factory.ts';
 import type {
@@ -345,4 +346,37 @@ export function fakeFactory(options: FakeOptions = {}): Fake {
       clock += ms;
     },
   };
+}
+
+/**
+ * The real API client over a fake signed HTTP that answers GETs from these
+ * records as the API would: what reaches the commands has been through the
+ * client's own handling (its control characters written out).
+ */
+export function apiOverHttp(
+  data: { clusters?: Cluster[]; events?: ClusterEvent[]; commands?: CommandRecord[] } = {},
+): BilboApi {
+  const clusters = data.clusters ?? [];
+  const http: SignedHttp = {
+    endpoint: 'https://api.example.com/prod',
+    async request(method, path, options) {
+      const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+      if (method !== 'GET' || parts[0] !== 'clusters') return answer(404, { code: 'NOT_FOUND' });
+      if (parts.length === 1) return answer(200, { clusters });
+      const cluster = clusters.find((c) => c.name === parts[1]);
+      if (!cluster) return answer(404, { code: 'CLUSTER_NOT_FOUND', message: 'no such cluster' });
+      if (parts.length === 2) return answer(200, cluster);
+      const after = options?.query?.after;
+      if (parts[2] === 'events') {
+        return answer(200, { events: (data.events ?? []).filter((e) => !after || e.id > after) });
+      }
+      if (parts[2] === 'commands') return answer(200, { commands: data.commands ?? [] });
+      return answer(404, { code: 'NOT_FOUND' });
+    },
+  };
+  return createApiClient(http);
+}
+
+function answer(status: number, json: unknown): HttpResponse {
+  return { status, json, text: JSON.stringify(json) };
 }
