@@ -27,8 +27,10 @@ export interface LaunchRoleDeps {
 
 /**
  * Launches every instance of one role in one provider call, tagged with
- * the cluster at launch, and records them. The idempotency token makes a
- * retried step return the first call's instances instead of launching twice.
+ * the cluster at launch, and records them; then gives each instance of a
+ * many-instance role its own name, with its index. The idempotency token
+ * makes a retried step return the first call's instances instead of
+ * launching twice (and names them again: naming is idempotent).
  */
 export async function launchRole(input: LaunchRoleInput, deps: LaunchRoleDeps): Promise<LaunchRoleOutput> {
   const cluster = await loadCluster(deps.store, input.clusterId);
