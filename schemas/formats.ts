@@ -14,6 +14,28 @@ export interface CustomFormat {
   modelPattern?: string;
   /** What of a refused value the message may quote. @default all of it */
   quotable?(text: string): string;
+  /** Why this value in particular is refused, and what to write instead. @default requirement */
+  explain?(text: string): string;
+}
+
+/**
+ * Why a profile may not set a tag with this key, or undefined when it may:
+ * bilbo's own `bilbo:` tags (any case: IAM compares tag keys without case),
+ * AWS's reserved `aws:` prefix (EC2 refuses the whole launch), and `Name`,
+ * which bilbo sets from instance_prefix, the cluster, the role and the index.
+ */
+export function reservedTagKeyReason(key: string): string | undefined {
+  const lower = key.toLowerCase();
+  if (lower.startsWith('bilbo:')) {
+    return `tags starting with "bilbo:" are bilbo's own (it puts bilbo:cluster-id, bilbo:role, bilbo:owner and others on every instance, and trusts them): rename the tag, e.g. without the "bilbo:" prefix`;
+  }
+  if (lower.startsWith('aws:')) {
+    return 'the "aws:" prefix is reserved by AWS, and EC2 refuses a launch with such a tag: rename the tag';
+  }
+  if (key === 'Name') {
+    return 'bilbo names every instance itself (instance_prefix, the cluster, the role and its index, e.g. team-nightly-worker-3): set instance_prefix instead of a Name tag';
+  }
+  return undefined;
 }
 
 /** https only, and no user-info: a password in a URL would be stored for that origin and logged. */
@@ -63,6 +85,14 @@ export const CUSTOM_FORMATS: Readonly<Record<string, CustomFormat>> = {
     // An authority with no '@': no user-info.
     modelPattern: '^https://[^/@\\s?#]+([/?#]\\S*)?$',
     quotable: (text) => text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1…@'),
+  },
+  'tag-key': {
+    validate: (text) => isPrintable(text) && reservedTagKeyReason(text) === undefined,
+    requirement:
+      'must be a tag key of the profile’s own: not Name, nor starting with bilbo: or aws:, and with no control characters',
+    noun: 'a tag key',
+    explain: (text) =>
+      reservedTagKeyReason(text) ?? 'must not contain control characters such as terminal escapes',
   },
   'home-path': {
     validate: isHomePath,

@@ -94,7 +94,7 @@ export interface InstanceSpec {
    */
   init_cmd?: string[];
   /**
-   * Instance tag list, as [key, value] pairs. At most 22 tags: the common and the role's tags are merged, and bilbo adds 6 of its own, within EC2's 50 tags per resource. Keys have at most 128 characters and values at most 256, EC2's limits.
+   * Instance tag list, as [key, value] pairs. At most 22 tags: the common and the role's tags are merged by key (the role's value wins), and bilbo adds 7 of its own (Name and bilbo:*), within EC2's 50 tags per resource. Keys have at most 128 characters and values at most 256, EC2's limits.
    *
    * @maxItems 22
    */

@@ -224,7 +224,9 @@ function describe(error: ErrorObject, path: string, at: string): Problem {
       if (custom) {
         const shown =
           custom.quotable && typeof error.data === 'string' ? rawValue(custom.quotable(error.data)) : raw;
-        return { path, message: `${at}: ${custom.requirement} (got ${shown})` };
+        const requirement =
+          custom.explain && typeof error.data === 'string' ? custom.explain(error.data) : custom.requirement;
+        return { path, message: `${at}: ${requirement} (got ${shown})` };
       }
       return { path, message: `${at}: must be a valid ${params.format} (got ${raw})` };
     }

@@ -29,8 +29,9 @@ export interface MachineAccessProps {
 export type InstanceAction = 'ec2:TerminateInstances' | 'ec2:StopInstances' | 'ec2:StartInstances';
 
 const ANY_MANAGED_INSTANCE =
-  "Instance ids are not known in advance: RunInstances needs the deployment's bilbo:managed request tag and IMDSv2, CreateTags works only " +
-  "inside RunInstances, and stop/start/terminate only on instances with the deployment's bilbo:managed tag that run with bilbo's instance profile.";
+  "Instance ids are not known in advance: RunInstances needs the deployment's bilbo:managed request tag and IMDSv2, CreateTags works " +
+  'inside RunInstances (and afterwards for the Name tag alone), and stop/start/terminate (and renaming) only on instances with the ' +
+  "deployment's bilbo:managed tag that run with bilbo's instance profile.";
 
 /**
  * The least-privilege EC2, IAM and SSM grants of the task and API
@@ -112,6 +113,28 @@ export class MachineAccess {
       wildcardFinding('ec2', 'network-interface/*'),
       "RunInstances creates each instance's network interface; its id is not known before the launch.",
     );
+  }
+
+  /**
+   * Rename instances after their launch (each gets its own index in its
+   * Name): the Name tag alone, and only on instances that carry the
+   * deployment's `bilbo:managed` tag and run with bilbo's instance profile.
+   * No other tag can be set or changed after a launch, so no instance can
+   * be made to look like bilbo's.
+   */
+  grantNaming(fn: LambdaFunction): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ec2:CreateTags'],
+        resources: [regionalArn('ec2', 'instance/*')],
+        conditions: {
+          StringEquals: { [`ec2:ResourceTag/${TAGS.managed}`]: this.props.deploymentId },
+          ArnEquals: { 'ec2:InstanceProfile': this.props.instanceProfileArn },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [TAGS.name] },
+        },
+      }),
+    );
+    acknowledge(fn.role!, wildcardFinding('ec2', 'instance/*'), ANY_MANAGED_INSTANCE);
   }
 
   /** What a plan and the launch preflight look up: instance types, images, key pairs and security groups. */

@@ -38,6 +38,8 @@ const TASKS: Readonly<Record<TaskName, TaskFunctionSpec>> = {
     tableItems: [ITEM.get, ITEM.put, ITEM.update, ITEM.conditionCheck],
     access: (machines, fn) => {
       machines.grantLaunch(fn);
+      // Each instance of a many-instance launch is then renamed with its index.
+      machines.grantNaming(fn);
       machines.tellSecretNames(fn);
     },
   },

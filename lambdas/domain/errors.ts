@@ -127,6 +127,19 @@ export class ProviderBusyError extends BilboError {
   readonly code = 'PROVIDER_BUSY';
 }
 
+/** Some machines kept the name they were launched with: naming them one by one stopped early. */
+export class MachinesNotNamedError extends BilboError {
+  readonly code = 'MACHINES_NOT_NAMED';
+  constructor(
+    readonly named: number,
+    readonly total: number,
+    options: { cause?: unknown } = {},
+  ) {
+    const reason = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(`named ${named} of ${total} machines, then stopped: ${reason}`, options);
+  }
+}
+
 /** A command target that names none of the cluster's instances. */
 export class UnknownTargetError extends BilboError {
   readonly code = 'UNKNOWN_TARGET';

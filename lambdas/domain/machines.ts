@@ -45,3 +45,29 @@ export function everyInstanceIn(
 ): RecordChanges['roleInstances'] {
   return roleInstancesOf(instances.map((instance) => ({ ...instance, state })));
 }
+
+/** What a machine's name is made of: the profile's instance_prefix, the cluster and the role. */
+export interface MachineNameParts {
+  instancePrefix?: string;
+  clusterName: string;
+  role: RoleName;
+}
+
+/**
+ * A machine's name (EC2's `Name` tag): the prefix, the cluster, the role and
+ * the machine's index within its role, `team-nightly-worker-3`; without an
+ * index, the role's name every machine of a launch starts with.
+ */
+export function machineName(parts: MachineNameParts, index?: number): string {
+  const name = `${parts.instancePrefix ?? ''}${parts.clusterName}-${parts.role}`;
+  return index === undefined ? name : `${name}-${index}`;
+}
+
+/**
+ * The name a launch gives all its machines at once: a launch of one machine
+ * names it in full; a larger one gives each the role's name, and each is
+ * then renamed with its index (MachineProvider.nameMachines).
+ */
+export function launchName(parts: MachineNameParts & { firstIndex: number; count: number }): string {
+  return parts.count === 1 ? machineName(parts, parts.firstIndex) : machineName(parts);
+}

@@ -1,6 +1,8 @@
+import { escapeControlCharacters } from '../../schemas/printable.ts';
 import type { Plan, RolePlan } from '../../schemas/types.generated.ts';
 import { type KindBootstrap, kindOf } from './kinds/index.ts';
 import type { ClusterKind } from './kinds/kind.ts';
+import { machineName } from './machines.ts';
 
 const GIB = 1024 ** 3;
 
@@ -12,7 +14,8 @@ export function renderPlanText(plan: Plan): string {
   if (plan.roles.length === 0) return `${NOTHING_TO_DO}\n`;
   const kind = kindOf(plan.kind);
   const lines = [`cluster: ${plan.cluster} (${plan.kind})`];
-  for (const role of plan.roles) lines.push(roleLine(role, kind));
+  if (plan.instancePrefix) lines.push(`instance prefix: ${shown(plan.instancePrefix)}`);
+  for (const role of plan.roles) lines.push(roleLine(role, kind), namesAndTagsLine(plan, role));
   lines.push(kind.describeReadiness(plan));
   lines.push(
     `timeouts: ready ${duration(plan.readyTimeoutSeconds)}, idle ${plan.idleTimeoutSeconds === 0 ? 'never' : duration(plan.idleTimeoutSeconds)}, max lifetime ${plan.maxLifetimeSeconds === 0 ? 'none' : duration(plan.maxLifetimeSeconds)}`,
@@ -26,6 +29,28 @@ function roleLine(role: RolePlan, kind: Pick<ClusterKind<KindBootstrap>, 'descri
   const head = `${role.role.padEnd(11)}${role.count} × ${type.name} (${type.vcpus} vCPU, ${gib(type.memoryMiB * 1024 * 1024)})`;
   const details = kind.describeRole(role);
   return details.length > 0 ? `${head} — ${details.join('; ')}` : head;
+}
+
+const INDENT = ' '.repeat(11);
+
+/** The names the role's instances get, and the tags they carry besides bilbo's own. */
+function namesAndTagsLine(plan: Plan, role: RolePlan): string {
+  const parts = {
+    clusterName: plan.cluster,
+    role: role.role,
+    ...(plan.instancePrefix ? { instancePrefix: plan.instancePrefix } : {}),
+  };
+  const names =
+    role.count <= 1
+      ? `name ${machineName(parts, 0)}`
+      : `names ${machineName(parts, 0)} … ${machineName(parts, role.count - 1)}`;
+  const tags = role.instance.tags.map(([key, value]) => `${shown(key)}=${shown(value)}`);
+  return `${INDENT}${names}; ${tags.length > 0 ? `tags ${tags.join(', ')}` : 'tags none'}`;
+}
+
+/** A key, value or prefix as it is when plain, quoted when spaces or punctuation would blur it. */
+function shown(text: string): string {
+  return /^[\w.:/@+-]+$/.test(text) ? text : escapeControlCharacters(JSON.stringify(text));
 }
 
 function gib(bytes: number): string {

@@ -194,6 +194,18 @@ export interface MachineProvider {
   terminate(ids: readonly string[]): Promise<void>;
   /** Every machine carrying the cluster's tag, in any state but terminated. */
   findByCluster(clusterId: string): Promise<Machine[]>;
+  /**
+   * Gives each machine its own name (EC2's `Name` tag), for people to tell
+   * them apart; idempotent. A provider whose machines have no names has no
+   * such method. Names are for show: nothing bilbo does reads them back.
+   */
+  nameMachines?(names: readonly MachineName[]): Promise<void>;
+}
+
+/** A machine and the name it should carry. */
+export interface MachineName {
+  id: string;
+  name: string;
 }
 
 /**

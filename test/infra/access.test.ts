@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -277,13 +278,26 @@ describe('BilboStack access', () => {
       ]);
     });
 
-    it('tags only inside RunInstances', () => {
+    it('tags inside RunInstances; afterwards only the launch step renames, and only the Name of the deployment’s instances', () => {
       const tagging = withAction(allStatements(synth.template), 'ec2:CreateTags');
+      const atLaunch = { StringEquals: { 'ec2:CreateAction': 'RunInstances' } };
+      const renaming = tagging.filter((statement) => !isDeepStrictEqual(statement.Condition, atLaunch));
 
-      expect(tagging.length).toBeGreaterThanOrEqual(2);
-      for (const statement of tagging) {
-        expect(statement.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'RunInstances' } });
-      }
+      expect(tagging.length - renaming.length).toBeGreaterThanOrEqual(2);
+      expect(renaming).toEqual(
+        withAction(statementsOf(synth.template, task('launch-role')), 'ec2:CreateTags').filter(
+          (statement) => !isDeepStrictEqual(statement.Condition, atLaunch),
+        ),
+      );
+      expect(
+        renaming.map((statement) => [actionsOf(statement), resourcesIn(statement), statement.Condition]),
+      ).toEqual([
+        [
+          ['ec2:CreateTags'],
+          [arnText('ec2', 'instance/*')],
+          { ...TAGGED, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['Name'] } },
+        ],
+      ]);
     });
 
     it('passes only the instance role, and only to EC2', () => {

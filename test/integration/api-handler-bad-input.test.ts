@@ -136,6 +136,35 @@ const BAD_INPUTS: BadInput[] = [
     names: /profile\.dask\.worker\.count: must be >= 1 \(got 0\)/,
   },
   {
+    what: 'a bilbo: tag in the profile',
+    request: {
+      body: {
+        name: 'analytics',
+        profile: {
+          instance: {
+            tags: [
+              ['team', 'data'],
+              ['Owner', 'ana'],
+              ['bilbo:owner', 'mallory'],
+            ],
+          },
+        },
+      },
+    },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'profile.instance.tags.2.0',
+    names: /profile\.instance\.tags\.2\.0: tags starting with "bilbo:" are bilbo's own .*rename the tag/,
+  },
+  {
+    what: 'an aws: tag set by an override',
+    request: overridden('instance.tags=[["aws:x","y"]]'),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'profile.instance.tags.0.0',
+    names: /profile\.instance\.tags\.0\.0: the "aws:" prefix is reserved by AWS/,
+  },
+  {
     what: 'a ray section',
     request: { body: { name: 'analytics', profile: { ray: {} } } },
     status: 400,

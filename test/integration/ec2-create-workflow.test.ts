@@ -129,6 +129,74 @@ describe('creating a cluster on EC2', () => {
     expect(probe.asked.at(-2)).toBe(`${cluster.privateDashboardUrl}/health`);
   });
 
+  it('names every instance with its role index, the scheduler at launch and each worker right after', async () => {
+    const cluster = await createAndSettle('named');
+
+    expect(cluster.state).toBe('READY');
+    const names = ec2.state
+      .alive(cluster.id)
+      .map((instance) => [
+        instance.InstanceId,
+        instance.Tags?.filter((tag) => tag.Key === 'Name').map((tag) => tag.Value),
+      ]);
+    expect(names).toEqual(
+      (cluster.instances ?? []).map((instance) => [
+        instance.id,
+        [`named-${instance.role}-${instance.index}`],
+      ]),
+    );
+    expect(names.map(([, name]) => name?.[0])).toEqual([
+      'named-scheduler-0',
+      'named-worker-0',
+      'named-worker-1',
+      'named-worker-2',
+    ]);
+  });
+
+  it('names the workers through a throttled CreateTags, retrying only the throttled calls', async () => {
+    const before = ec2.callsOf('CreateTags');
+    beforeState.LaunchMember = () =>
+      ec2.fail({ command: 'CreateTags', times: 2, error: ec2Errors.throttled() });
+    const cluster = await createAndSettle('named-throttled');
+
+    expect(cluster.state).toBe('READY');
+    const workers = ec2.state
+      .alive(cluster.id)
+      .filter((instance) => instance.Tags?.some((tag) => tag.Key === 'bilbo:role' && tag.Value === 'worker'));
+    expect(workers.map((instance) => instance.Tags?.find((tag) => tag.Key === 'Name')?.Value).sort()).toEqual(
+      ['named-throttled-worker-0', 'named-throttled-worker-1', 'named-throttled-worker-2'],
+    );
+    // Three workers (each possibly unseen once right after the launch) and two throttled calls.
+    expect(ec2.callsOf('CreateTags') - before).toBeGreaterThanOrEqual(5);
+  });
+
+  it('becomes READY when EC2 keeps throttling the renames: the workers keep the role’s name, an event says so', async () => {
+    const before = ec2.callsOf('CreateTags');
+    // Each of the 3 workers' renames, tried 6 times (5 retries), all throttled.
+    beforeState.LaunchMember = () =>
+      ec2.fail({ command: 'CreateTags', times: 18, error: ec2Errors.throttled() });
+    const cluster = await createAndSettle('unnamed');
+
+    expect(cluster.state).toBe('READY');
+    expect(cluster.instances).toHaveLength(4);
+    const workerNames = ec2.state
+      .alive(cluster.id)
+      .filter((instance) => instance.Tags?.some((tag) => tag.Key === 'bilbo:role' && tag.Value === 'worker'))
+      .map((instance) => instance.Tags?.find((tag) => tag.Key === 'Name')?.Value);
+    expect(workerNames).toEqual(['unnamed-worker', 'unnamed-worker', 'unnamed-worker']);
+    expect(ec2.callsOf('CreateTags') - before).toBe(18);
+    const events = await harness.api.events('unnamed');
+    expect(events.map((event) => event.message)).toContainEqual(
+      expect.stringMatching(
+        /^could not give every worker its own name \(named 0 of 3 machines, then stopped: EC2 CreateTags is busy.*\); the rest keep the name unnamed-worker$/,
+      ),
+    );
+    // Nothing is left that the record does not know.
+    await harness.api.destroyCluster('unnamed');
+    await harness.plane.runner.waitForIdle();
+    expect(ec2.state.alive(cluster.id)).toEqual([]);
+  });
+
   it('launches a notebook whose token stays in SSM, and records its URL on its public address', async () => {
     const withNotebook = {
       ...profile,

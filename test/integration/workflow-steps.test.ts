@@ -105,6 +105,29 @@ describe('launchRole', () => {
     expect((await latest()).instances?.filter((instance) => instance.role === 'worker')).toHaveLength(1);
   });
 
+  it('names each worker with its index once they are recorded, and the scheduler at launch', async () => {
+    await launchAll();
+
+    const workers = wf.provider.all().filter((machine) => machine.role === 'worker');
+    expect(workers.map((machine) => wf.provider.names.get(machine.id))).toEqual([
+      'analytics-worker-0',
+      'analytics-worker-1',
+    ]);
+    // A launch of one already carries its full name: nothing to rename.
+    expect(wf.provider.calls.filter((call) => call.method === 'nameMachines')).toHaveLength(1);
+  });
+
+  it('still launches and records every worker when naming them fails, and says so in an event', async () => {
+    wf.provider.failOn('nameMachines', throttlingError());
+    await launchAll();
+
+    expect((await latest()).instances?.filter((instance) => instance.role === 'worker')).toHaveLength(2);
+    expect(wf.provider.names.size).toBe(0);
+    expect((await eventsOf('launch-worker')).at(-1)?.message).toMatch(
+      /^could not give every worker its own name \(Rate exceeded\); the rest keep the name analytics-worker$/,
+    );
+  });
+
   it('launches nothing for a cluster that is no longer being created', async () => {
     await wf.testStore.store.transition(wf.cluster.id, {
       name: wf.cluster.name,

@@ -5,6 +5,7 @@
  * as the SDK does. Time is counted in describes.
  */
 import type {
+  CreateTagsCommandInput,
   DescribeImagesCommandInput,
   DescribeInstancesCommandInput,
   DescribeInstanceTypesCommandInput,
@@ -377,6 +378,33 @@ export class Ec2MockState {
       return change(live, previous);
     });
     return { StartingInstances: changes };
+  }
+
+  // ------------------------------------------------------------ CreateTags
+
+  /**
+   * Sets the tags on every instance, replacing those with the same keys; the
+   * whole call fails for one instance EC2 does not list yet (which is then
+   * a describe's worth of time closer to being listed) or no longer knows.
+   */
+  createTags(input: CreateTagsCommandInput) {
+    const ids = input.Resources ?? [];
+    let targets: Live[];
+    try {
+      targets = this.known(ids);
+    } finally {
+      for (const id of ids) {
+        const live = this.live.get(id);
+        if (live) live.unseenFor = Math.max(0, live.unseenFor - 1);
+      }
+    }
+    for (const live of targets) {
+      const tags = (live.instance.Tags ?? []).filter(
+        (tag) => !input.Tags?.some((wanted) => wanted.Key === tag.Key),
+      );
+      live.instance.Tags = [...tags, ...structuredClone(input.Tags ?? [])];
+    }
+    return {};
   }
 
   /** EC2 fails the whole call when one instance is in a state the action does not apply to. */

@@ -17,10 +17,13 @@
  * (and, when asked, missing from the first `unseenDescribes` describes),
  * shutting-down and stopping that settle at the next describe, and
  * Stop/Start/Terminate with EC2's whole-call failures
- * (InvalidInstanceID.NotFound, IncorrectInstanceState). Time is counted in
- * describes: nothing changes between calls.
+ * (InvalidInstanceID.NotFound, IncorrectInstanceState), and CreateTags on
+ * instances (refused, as right after a real launch, while an instance is
+ * unseen; each refusal counts as a describe's worth of time). Time is
+ * counted in describes: nothing changes between calls.
  */
 import {
+  CreateTagsCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
   DescribeInstanceTypesCommand,
@@ -104,6 +107,7 @@ export type Ec2CommandName =
   | 'StopInstances'
   | 'StartInstances'
   | 'TerminateInstances'
+  | 'CreateTags'
   | 'DescribeImages'
   | 'DescribeKeyPairs'
   | 'DescribeSecurityGroups'
@@ -115,6 +119,7 @@ const COMMANDS = {
   StopInstances: StopInstancesCommand,
   StartInstances: StartInstancesCommand,
   TerminateInstances: TerminateInstancesCommand,
+  CreateTags: CreateTagsCommand,
   DescribeImages: DescribeImagesCommand,
   DescribeKeyPairs: DescribeKeyPairsCommand,
   DescribeSecurityGroups: DescribeSecurityGroupsCommand,
@@ -256,6 +261,7 @@ export function mockEc2(options: MockEc2Options = {}): Ec2Mock {
   answer('StopInstances', (input) => state.stopInstances(input));
   answer('StartInstances', (input) => state.startInstances(input));
   answer('TerminateInstances', (input) => state.terminateInstances(input));
+  answer('CreateTags', (input) => state.createTags(input));
   answer('DescribeImages', (input) => state.describeImages(input));
   answer('DescribeKeyPairs', (input) => state.describeKeyPairs(input));
   answer('DescribeSecurityGroups', (input) => state.describeSecurityGroups(input));

@@ -8,9 +8,22 @@
  */
 
 import { unseenMachine } from '../../lambdas/domain/machines.ts';
-import type { LaunchRequest, Machine, MachineProvider, MachineState } from '../../lambdas/domain/ports.ts';
+import type {
+  LaunchRequest,
+  Machine,
+  MachineName,
+  MachineProvider,
+  MachineState,
+} from '../../lambdas/domain/ports.ts';
 
-export type ProviderMethod = 'launch' | 'describe' | 'stop' | 'start' | 'terminate' | 'findByCluster';
+export type ProviderMethod =
+  | 'launch'
+  | 'describe'
+  | 'stop'
+  | 'start'
+  | 'terminate'
+  | 'findByCluster'
+  | 'nameMachines';
 
 export interface FakeMachineProviderOptions {
   /** How many describes a new (or started) machine answers `pending` before `running`. @default 1 */
@@ -61,6 +74,8 @@ export class FakeMachineProvider implements MachineProvider {
   readonly name = 'fake';
   /** Every call, in order. */
   readonly calls: Array<{ method: ProviderMethod; args: unknown }> = [];
+  /** Each machine's name, as nameMachines last set it. */
+  readonly names = new Map<string, string>();
   private readonly machines = new Map<string, FakeMachine>();
   private readonly launchesByToken = new Map<string, string[]>();
   private readonly callCounts = new Map<ProviderMethod, number>();
@@ -185,6 +200,12 @@ export class FakeMachineProvider implements MachineProvider {
 
   async findByCluster(clusterId: string): Promise<Machine[]> {
     return this.call('findByCluster', clusterId, () => this.alive(clusterId));
+  }
+
+  async nameMachines(names: readonly MachineName[]): Promise<void> {
+    return this.call('nameMachines', [...names], () => {
+      for (const { id, name } of names) if (this.machines.has(id)) this.names.set(id, name);
+    });
   }
 
   // ------------------------------------------------------------ internals

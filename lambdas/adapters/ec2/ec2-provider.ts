@@ -7,6 +7,7 @@
  * RetryingMachineProvider: every EC2 failure leaves here as a domain error.
  */
 import {
+  CreateTagsCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
   type DescribeInstancesCommandInput,
@@ -22,7 +23,13 @@ import commonSchema from '../../../schemas/api/common.schema.json' with { type: 
 import type { RoleName } from '../../../schemas/types.generated.ts';
 import { ProviderBusyError, ValidationError } from '../../domain/errors.ts';
 import { unseenMachine } from '../../domain/machines.ts';
-import type { LaunchRequest, Machine, MachineProvider, MachineState } from '../../domain/ports.ts';
+import type {
+  LaunchRequest,
+  Machine,
+  MachineName,
+  MachineProvider,
+  MachineState,
+} from '../../domain/ports.ts';
 import { isEc2Error, translateEc2Error } from './errors.ts';
 import {
   type Ec2ProviderConfig,
@@ -163,6 +170,35 @@ export class Ec2MachineProvider implements MachineProvider {
       { Name: 'instance-state-name', Values: LIVE_STATES },
     ]);
     return this.withoutForeign(instances).map(toMachine);
+  }
+
+  /**
+   * One CreateTags call per name, for the instances that share it: each
+   * instance's own name takes a call of its own, since one call gives all
+   * its instances the same tags. Pacing and retries are the caller's
+   * (RetryingMachineProvider). An instance EC2 does not know yet (CreateTags
+   * right after RunInstances can miss it) is a ProviderBusyError: worth
+   * asking again in a moment.
+   */
+  async nameMachines(names: readonly MachineName[]): Promise<void> {
+    const byName = new Map<string, string[]>();
+    for (const { id, name } of names) byName.set(name, [...(byName.get(name) ?? []), id]);
+    for (const [name, ids] of byName) {
+      for (const batch of batches([...new Set(ids)], EC2_BATCH)) {
+        try {
+          await this.client.send(
+            new CreateTagsCommand({ Resources: batch, Tags: [{ Key: TAGS.name, Value: name }] }),
+          );
+        } catch (error) {
+          if (isEc2Error(error, 'InvalidInstanceID.NotFound')) {
+            throw new ProviderBusyError(`EC2 does not list ${batch.join(', ')} yet to name it ${name}`, {
+              cause: error,
+            });
+          }
+          throw translateEc2Error(error, { action: 'CreateTags' });
+        }
+      }
+    }
   }
 
   /**

@@ -6,6 +6,7 @@
 import type { Image, RunInstancesCommandInput, Tag } from '@aws-sdk/client-ec2';
 import type { ResolvedInstance } from '../../../schemas/types.generated.ts';
 import { ValidationError } from '../../domain/errors.ts';
+import { launchName } from '../../domain/machines.ts';
 import type { LaunchRequest } from '../../domain/ports.ts';
 
 /** The deployment's side of a launch (the cluster network, set up by the stack). */
@@ -34,6 +35,11 @@ export const TAGS = {
   managed: 'bilbo:managed',
   /** The role index of the call's first instance: an instance's index is this plus its AmiLaunchIndex. */
   firstIndex: 'bilbo:first-index',
+  /**
+   * EC2's display name (domain/machines.ts machineName): the one tag bilbo
+   * sets after a launch, when it gives each instance its index.
+   */
+  name: 'Name',
 } as const;
 
 /** An image's root device, from DescribeImages. */
@@ -71,15 +77,17 @@ export function imageIdOf(instance: ResolvedInstance, config: Pick<Ec2ProviderCo
   return imageId;
 }
 
+/** The Name every instance of the launch starts with (domain/machines.ts launchName). */
 export function instanceName(
-  request: Pick<LaunchRequest, 'instancePrefix' | 'clusterName' | 'role'>,
+  request: Pick<LaunchRequest, 'instancePrefix' | 'clusterName' | 'role' | 'firstIndex' | 'count'>,
 ): string {
-  return `${request.instancePrefix ?? ''}${request.clusterName}-${request.role}`;
+  return launchName(request);
 }
 
 /**
- * The profile's tags, then bilbo's. Ours win on a conflict, and keys with
- * the reserved `aws:` prefix are dropped because EC2 refuses the whole call.
+ * The profile's tags, then bilbo's. The profile schema already refuses
+ * `bilbo:`, `aws:` and `Name` keys; should one get here anyway, ours win on
+ * a conflict, and `aws:` keys are dropped because EC2 refuses the whole call.
  */
 export function launchTags(request: Ec2LaunchRequest, deploymentId: string): Tag[] {
   const ours: Tag[] = [
@@ -89,7 +97,7 @@ export function launchTags(request: Ec2LaunchRequest, deploymentId: string): Tag
     { Key: TAGS.owner, Value: request.owner },
     { Key: TAGS.managed, Value: deploymentId },
     { Key: TAGS.firstIndex, Value: String(request.firstIndex) },
-    { Key: 'Name', Value: instanceName(request) },
+    { Key: TAGS.name, Value: instanceName(request) },
   ];
   const taken = new Set(ours.map((tag) => tag.Key));
   const theirs = request.instance.tags

@@ -2,7 +2,7 @@ import type { ClusterInstance, RoleName } from '../../../schemas/types.generated
 import { ProvisioningError } from '../errors.ts';
 import { kindOf } from '../kinds/index.ts';
 import { networkForPeople } from '../kinds/kind.ts';
-import { launchToken } from '../machines.ts';
+import { launchToken, type MachineNameParts, machineName } from '../machines.ts';
 import type { ClusterStore, Machine, MachineProvider, SecretNames } from '../ports.ts';
 import { loadCluster } from './load-cluster.ts';
 
@@ -27,8 +27,10 @@ export interface LaunchRoleDeps {
 
 /**
  * Launches every instance of one role in one provider call, tagged with
- * the cluster at launch, and records them. The idempotency token makes a
- * retried step return the first call's instances instead of launching twice.
+ * the cluster at launch, and records them; then gives each instance of a
+ * many-instance role its own name, with its index. The idempotency token
+ * makes a retried step return the first call's instances instead of
+ * launching twice (and names them again: naming is idempotent).
  */
 export async function launchRole(input: LaunchRoleInput, deps: LaunchRoleDeps): Promise<LaunchRoleOutput> {
   const cluster = await loadCluster(deps.store, input.clusterId);
@@ -45,9 +47,12 @@ export async function launchRole(input: LaunchRoleInput, deps: LaunchRoleDeps): 
   await deps.store.appendEvent(cluster.id, { step: `launch-${input.role}`, message: `launching ${what}` });
 
   const kind = kindOf(cluster.plan.kind);
+  const naming = {
+    clusterName: cluster.name,
+    ...(cluster.plan.instancePrefix !== undefined ? { instancePrefix: cluster.plan.instancePrefix } : {}),
+  };
   const machines = await deps.provider.launch({
     clusterId: cluster.id,
-    clusterName: cluster.name,
     owner: cluster.owner,
     role: input.role,
     firstIndex: 0,
@@ -59,7 +64,7 @@ export async function launchRole(input: LaunchRoleInput, deps: LaunchRoleDeps): 
       ...(input.primaryAddress ? { primaryAddress: input.primaryAddress } : {}),
       secrets: deps.secrets,
     }),
-    ...(cluster.plan.instancePrefix !== undefined ? { instancePrefix: cluster.plan.instancePrefix } : {}),
+    ...naming,
   });
 
   const complete = machines.length >= rolePlan.count;
@@ -81,7 +86,34 @@ export async function launchRole(input: LaunchRoleInput, deps: LaunchRoleDeps): 
       `asked for ${what}, the provider launched ${machines.length}: not enough capacity for the ${input.role} role`,
     );
   }
+  // Only once recorded: whatever naming does, the rollback knows every machine.
+  await nameEach(cluster.id, machines, { ...naming, role: input.role }, deps);
   return { machineIds: machines.map((machine) => machine.id), ...(primaryAddress ? { primaryAddress } : {}) };
+}
+
+/**
+ * Gives each machine of a many-machine launch its own name, with its index
+ * (a launch names all its machines alike). For show only, so never fatal:
+ * a machine that could not be renamed keeps its role's name, and an event
+ * says so.
+ */
+async function nameEach(
+  clusterId: string,
+  machines: readonly Machine[],
+  parts: MachineNameParts,
+  deps: LaunchRoleDeps,
+): Promise<void> {
+  if (machines.length < 2 || !deps.provider.nameMachines) return;
+  const names = machines.map((machine) => ({ id: machine.id, name: machineName(parts, machine.index) }));
+  try {
+    await deps.provider.nameMachines(names);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    await deps.store.appendEvent(clusterId, {
+      step: `launch-${parts.role}`,
+      message: `could not give every ${parts.role} its own name (${reason}); the rest keep the name ${machineName(parts)}`,
+    });
+  }
 }
 
 function toClusterInstance(machine: Machine): ClusterInstance {

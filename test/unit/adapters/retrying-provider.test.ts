@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { backoffDelay, RetryingMachineProvider } from '../../../lambdas/adapters/retrying-provider.ts';
-import { ProviderBusyError, ProvisioningError, ValidationError } from '../../../lambdas/domain/errors.ts';
+import {
+  MachinesNotNamedError,
+  ProviderBusyError,
+  ProvisioningError,
+  ValidationError,
+} from '../../../lambdas/domain/errors.ts';
 import { type Ec2Mock, ec2Errors, mockEc2 } from '../../support/ec2-mock.ts';
 import { FakeMachineProvider } from '../../support/fake-provider.ts';
 import { providerOver, workerLaunch } from './ec2/launch-fixtures.ts';
@@ -91,6 +96,96 @@ describe('RetryingMachineProvider', () => {
 
     expect(waits).toEqual([100, 200, 400, 500, 500]);
     expect(retries).toEqual([1, 2, 3, 4, 5].map((attempt) => `findByCluster#${attempt}`));
+  });
+});
+
+describe('RetryingMachineProvider.nameMachines', () => {
+  const names = (count: number) =>
+    Array.from({ length: count }, (_, i) => ({ id: `i-${i}`, name: `n-${i}` }));
+
+  /** A provider whose every name waits for the test to let it through. */
+  function gatedNamer() {
+    const inner = new FakeMachineProvider();
+    const waiting: Array<() => void> = [];
+    let inFlight = 0;
+    let most = 0;
+    const named: string[] = [];
+    Object.assign(inner, {
+      nameMachines: async (batch: readonly { id: string; name: string }[]) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise<void>((resolve) => waiting.push(resolve));
+        inFlight--;
+        named.push(...batch.map((one) => one.name));
+      },
+    });
+    const releaseAll = async () => {
+      while (named.length < 10) {
+        for (const release of waiting.splice(0)) release();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    return { inner, named, releaseAll, most: () => most };
+  }
+
+  it('asks for one name per call, never more than the concurrency at once', async () => {
+    const { inner, named, releaseAll, most } = gatedNamer();
+    const provider = new RetryingMachineProvider(inner, { ...noWait, naming: { concurrency: 3 } });
+
+    const naming = provider.nameMachines(names(10));
+    await releaseAll();
+    await naming;
+
+    expect(named).toHaveLength(10);
+    expect(new Set(named)).toEqual(new Set(names(10).map((one) => one.name)));
+    expect(most()).toBe(3);
+  });
+
+  it('starts no new name once the budget is spent, and says how many were named', async () => {
+    const inner = new FakeMachineProvider();
+    let clock = 0;
+    const named: string[] = [];
+    Object.assign(inner, {
+      nameMachines: async (batch: readonly { name: string }[]) => {
+        clock += 1_000;
+        named.push(...batch.map((one) => one.name));
+      },
+    });
+    const provider = new RetryingMachineProvider(inner, {
+      ...noWait,
+      naming: { concurrency: 1, budgetMs: 3_000, now: () => clock },
+    });
+
+    const naming = provider.nameMachines(names(10));
+
+    await expect(naming).rejects.toThrow(MachinesNotNamedError);
+    await expect(naming).rejects.toThrow('named 3 of 10 machines, then stopped: naming took longer than 3 s');
+    expect(named).toEqual(['n-0', 'n-1', 'n-2']);
+  });
+
+  it('does not retry a name the provider refuses for good, and names nothing after it', async () => {
+    const inner = new FakeMachineProvider();
+    const denied = new ProvisioningError('bilbo may not call ec2:CreateTags');
+    let calls = 0;
+    Object.assign(inner, {
+      nameMachines: async () => {
+        calls++;
+        throw denied;
+      },
+    });
+
+    const naming = new RetryingMachineProvider(inner, { ...noWait, naming: { concurrency: 1 } }).nameMachines(
+      names(5),
+    );
+
+    await expect(naming).rejects.toMatchObject({ named: 0, total: 5, cause: denied });
+    expect(calls).toBe(1);
+  });
+
+  it('does nothing for a provider whose machines have no names', async () => {
+    await expect(new RetryingMachineProvider(new FakeMachineProvider()).nameMachines(names(3))).resolves.toBe(
+      undefined,
+    );
   });
 });
 

@@ -50,6 +50,25 @@ describe('bilbo plan', () => {
     expect(fake.stdout.text).toMatch(/^worker\s+2 × m5\.large/m);
   });
 
+  it('prints the instance prefix, each role’s instance names and its tags in the text plan', async () => {
+    const api = scriptedApi();
+    const plan = aPlan({ instancePrefix: 'team-' });
+    plan.roles[1]!.instance.tags = [
+      ['Owner', 'data-team'],
+      ['Project', 'etl'],
+    ];
+    api.plan.mockResolvedValue(plan);
+    const fake = fakeFactory({ api, home });
+
+    await planRun({ profile: 'analytics', params: [], json: false }, fake.f);
+
+    expect(fake.stdout.text).toMatch(/^instance prefix: team-$/m);
+    expect(fake.stdout.text).toMatch(/^\s+name team-analytics-scheduler-0; tags none$/m);
+    expect(fake.stdout.text).toMatch(
+      /^\s+names team-analytics-worker-0 … team-analytics-worker-1; tags Owner=data-team, Project=etl$/m,
+    );
+  });
+
   it('prints the plan JSON with --json', async () => {
     const fake = fakeFactory({ home });
     await planRun({ profile: 'analytics', cluster: 'other', params: [], json: true }, fake.f);

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../../lambdas/domain/plan.ts';
 import { duration, renderPlanText } from '../../../lambdas/domain/plan-text.ts';
@@ -19,8 +21,11 @@ describe('renderPlanText', () => {
       [
         'cluster: analytics (dask)',
         'scheduler  1 × t3.medium (2 vCPU, 4.0 GiB)',
+        '           name analytics-scheduler-0; tags none',
         'worker     2 × m5.xlarge (4 vCPU, 16.0 GiB) — 2 processes × 2 threads, 7.2 GiB each',
+        '           names analytics-worker-0 … analytics-worker-1; tags none',
         'notebook   1 × t3.large (2 vCPU, 8.0 GiB) — workdir /home/ubuntu/work; git https://github.com/example/analysis.git',
+        '           name analytics-notebook-0; tags none',
         'wanted workers: 4 of 4',
         'timeouts: ready 10m, idle 1h, max lifetime 24h',
         'note: instances are launched in the default VPC',
@@ -38,6 +43,57 @@ describe('renderPlanText', () => {
     expect(notebookOnly).toMatch(/^notebook {3}1 × /m);
     expect(notebookOnly).not.toMatch(/^(scheduler|worker) /m);
     expect(notebookOnly).toContain('no Dask: READY once the notebook answers\n');
+  });
+
+  it('shows the instance prefix, each role’s instance names with their indices, and its tags merged by key', async () => {
+    const original = JSON.parse(
+      readFileSync(join(import.meta.dirname, '../../../examples/original-bilbo.json'), 'utf8'),
+    ) as Profile;
+    original.dask!.worker!.count = 12;
+    const plan = await buildPlan({ name: 'nightly', profile: original, catalog: fakeCatalog().catalog });
+
+    const lines = renderPlanText(plan).split('\n');
+
+    expect(lines.slice(0, 2)).toEqual(['cluster: nightly (dask)', 'instance prefix: team-']);
+    expect(lines.filter((line) => line.startsWith('           '))).toEqual([
+      '           name team-nightly-scheduler-0; tags Owner=data-team, Project=forecast',
+      // The role's Project replaces the common one, in place.
+      '           names team-nightly-worker-0 … team-nightly-worker-11; tags Owner=data-team, Project=forecast-workers',
+    ]);
+  });
+
+  it('quotes a tag or prefix that spaces or punctuation would blur', () => {
+    const plan: Plan = {
+      cluster: 'c',
+      kind: 'dask',
+      instancePrefix: 'my team ',
+      roles: [
+        {
+          role: 'worker',
+          count: 1,
+          instance: {
+            tags: [
+              ['Name Prefix', ' spaced '],
+              ['cost', 'a=b,c'],
+            ],
+            init_cmd: [],
+          },
+          instanceType: { name: 'm5.large', vcpus: 2, threadsPerCore: 2, memoryMiB: 8192 },
+        },
+      ],
+      wantedWorkers: 0,
+      readyTimeoutSeconds: 600,
+      idleTimeoutSeconds: 0,
+      maxLifetimeSeconds: 0,
+      notes: [],
+    };
+
+    const text = renderPlanText(plan);
+
+    expect(text).toContain('instance prefix: "my team "\n');
+    expect(text).toContain(
+      '           name my team c-worker-0; tags "Name Prefix"=" spaced ", cost="a=b,c"\n',
+    );
   });
 
   it('shows the longest timeouts a profile may set in hours, never in exponent notation', async () => {
@@ -79,7 +135,9 @@ describe('renderPlanText', () => {
       [
         'cluster: tiny (dask)',
         'scheduler  1 × this machine (2 vCPU, 1.5 GiB)',
+        '           name tiny-scheduler-0; tags none',
         'worker     1 × this machine (2 vCPU, 1.5 GiB) — 1 process × 1 thread, 1.3 GiB each',
+        '           name tiny-worker-0; tags none',
         'wanted workers: none (READY once the scheduler answers; 1 will join)',
         'timeouts: ready 1m30s, idle never, max lifetime none',
         '',

@@ -117,6 +117,45 @@ describe('validateProfile', () => {
     );
   });
 
+  it('refuses bilbo: tags, in any case, in the common and the role instances, naming the tag and saying why', () => {
+    const tags = [
+      ['team', 'data'],
+      ['Owner', 'ana'],
+      ['bilbo:role', 'scheduler'],
+    ];
+
+    expect(() => validateProfile({ instance: { tags } }, { prefix: 'profile' })).toThrow(ValidationError);
+    expect(() => validateProfile({ instance: { tags } }, { prefix: 'profile' })).toThrow(
+      expect.objectContaining({ field: 'profile.instance.tags.2.0' }),
+    );
+    expect(messageOf({ instance: { tags } })).toBe(
+      `instance.tags.2.0: tags starting with "bilbo:" are bilbo's own (it puts bilbo:cluster-id, bilbo:role, bilbo:owner and others on every instance, and trusts them): rename the tag, e.g. without the "bilbo:" prefix (got "bilbo:role")`,
+    );
+    expect(messageOf({ dask: { worker: { instance: { tags: [['BILBO:managed', 'x']] } } } })).toMatch(
+      /^dask\.worker\.instance\.tags\.0\.0: tags starting with "bilbo:" are bilbo's own/,
+    );
+  });
+
+  it('refuses aws: tags, which EC2 would refuse, and a Name tag, which bilbo sets from instance_prefix', () => {
+    expect(messageOf({ instance: { tags: [['aws:cloudformation:stack-name', 'x']] } })).toBe(
+      'instance.tags.0.0: the "aws:" prefix is reserved by AWS, and EC2 refuses a launch with such a tag: rename the tag (got "aws:cloudformation:stack-name")',
+    );
+    expect(messageOf({ notebook: { instance: { tags: [['Name', 'mine']] } } })).toMatch(
+      /^notebook\.instance\.tags\.0\.0: bilbo names every instance itself .*set instance_prefix instead of a Name tag \(got "Name"\)$/,
+    );
+  });
+
+  it('accepts any other tag key, including ones that only look alike', () => {
+    const tags = [
+      ['name', 'x'],
+      ['my-bilbo:x', 'y'],
+      ['awsome', 'z'],
+      ['Owner', 'data-team'],
+    ];
+
+    expect(messageOf({ instance: { tags }, dask: { worker: { instance: { tags } } } })).toBe('');
+  });
+
   it('explains a bad root value', () => {
     expect(messageOf([])).toBe('profile: must be an object (got a list)');
     expect(messageOf(null)).toBe('profile: must be an object (got null)');

@@ -34,11 +34,31 @@ describe('launchTags', () => {
 });
 
 describe('instanceName', () => {
-  it('is the prefix, the cluster and the role', () => {
-    expect(instanceName({ instancePrefix: 'ml-', clusterName: 'nightly', role: 'scheduler' })).toBe(
-      'ml-nightly-scheduler',
+  it('is the prefix, the cluster, the role and the index for a launch of one instance', () => {
+    expect(
+      instanceName({
+        instancePrefix: 'ml-',
+        clusterName: 'nightly',
+        role: 'scheduler',
+        firstIndex: 0,
+        count: 1,
+      }),
+    ).toBe('ml-nightly-scheduler-0');
+    expect(instanceName({ clusterName: 'nightly', role: 'notebook', firstIndex: 0, count: 1 })).toBe(
+      'nightly-notebook-0',
     );
-    expect(instanceName({ clusterName: 'nightly', role: 'notebook' })).toBe('nightly-notebook');
+  });
+
+  it('is the role’s name, with no index, for a launch of many (each is renamed afterwards)', () => {
+    expect(
+      instanceName({
+        instancePrefix: 'ml-',
+        clusterName: 'nightly',
+        role: 'worker',
+        firstIndex: 0,
+        count: 3,
+      }),
+    ).toBe('ml-nightly-worker');
   });
 });
 
