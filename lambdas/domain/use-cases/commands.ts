@@ -19,13 +19,7 @@ import { formatCursor, parseCursor, tailOf, wholeCharacters } from '../commands/
 import { runScript } from '../commands/run-script.ts';
 import { inTargetOrder, resolveTarget, validTargets } from '../commands/targets.ts';
 import { unsavedWorkScript } from '../commands/unsaved-work.ts';
-import {
-  ClusterNotFoundError,
-  ClusterNotReadyError,
-  CommandNotFoundError,
-  NotOwnerError,
-  ValidationError,
-} from '../errors.ts';
+import { ClusterNotReadyError, CommandNotFoundError, NotOwnerError, ValidationError } from '../errors.ts';
 import { kindOf } from '../kinds/index.ts';
 import type {
   Clock,
@@ -36,6 +30,7 @@ import type {
   RemoteCommandRunner,
   RemoteScript,
 } from '../ports.ts';
+import { findCluster } from './find-cluster.ts';
 import { type RestartClusterDeps, restartCluster } from './restart-cluster.ts';
 
 export interface CommandDeps extends RestartClusterDeps {
@@ -463,12 +458,6 @@ function asSeenBy(
     ...command,
     invocations: command.invocations.map(({ outputTail: _, ...invocation }) => invocation),
   };
-}
-
-async function findCluster(name: string, store: ClusterStore): Promise<Cluster> {
-  const cluster = await store.findByName(name);
-  if (!cluster) throw new ClusterNotFoundError(name);
-  return cluster;
 }
 
 async function findCommand(cluster: Cluster, id: string, commands: CommandStore): Promise<CommandRecord> {

@@ -1,10 +1,10 @@
 import type { Cluster } from '../../../schemas/types.generated.ts';
 import { type AccessPolicy, type Actor, assertMayChange, requestedBy } from '../access.ts';
-import { ClusterNotFoundError } from '../errors.ts';
 import { assertTransition, sourcesOf } from '../lifecycle.ts';
 import type { Clock, ClusterStore, WorkflowStarter } from '../ports.ts';
 import { loadCluster } from '../workflow/load-cluster.ts';
 import { WORKFLOWS } from '../workflows.ts';
+import { findCluster } from './find-cluster.ts';
 
 export interface DestroyClusterDeps {
   store: ClusterStore;
@@ -21,8 +21,7 @@ export interface DestroyClusterDeps {
  * destroyed answers the same record, so a retried request is harmless.
  */
 export async function destroyCluster(name: string, actor: Actor, deps: DestroyClusterDeps): Promise<Cluster> {
-  const cluster = await deps.store.findByName(name);
-  if (!cluster) throw new ClusterNotFoundError(name);
+  const cluster = await findCluster(name, deps.store);
   assertMayChange(cluster, actor, 'destroy', deps.access);
   if (cluster.state === 'DESTROYING') return cluster;
   assertTransition(cluster.state, 'DESTROYING');

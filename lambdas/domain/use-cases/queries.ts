@@ -1,17 +1,11 @@
 import type { Cluster, ClusterEvent } from '../../../schemas/types.generated.ts';
 import { identityOf } from '../access.ts';
-import { ClusterNotFoundError } from '../errors.ts';
 import type { Clock, ClusterStore } from '../ports.ts';
+import { findCluster } from './find-cluster.ts';
 
 /** A cluster as `viewer` (an IAM principal) may see it. */
 export async function describeCluster(name: string, viewer: string, store: ClusterStore): Promise<Cluster> {
   return asSeenBy(await findCluster(name, store), viewer);
-}
-
-async function findCluster(name: string, store: ClusterStore): Promise<Cluster> {
-  const cluster = await store.findByName(name);
-  if (!cluster) throw new ClusterNotFoundError(name);
-  return cluster;
 }
 
 export async function listClusters(

@@ -1,12 +1,13 @@
 import type { Cluster } from '../../../schemas/types.generated.ts';
 import { type AccessPolicy, type Actor, assertMayChange, requestedBy } from '../access.ts';
 import { restartDeadline } from '../deadlines.ts';
-import { ClusterNotFoundError, NothingToRestartError } from '../errors.ts';
+import { NothingToRestartError } from '../errors.ts';
 import { kindOf } from '../kinds/index.ts';
 import { assertTransition } from '../lifecycle.ts';
 import type { Clock, ClusterStore, WorkflowStarter } from '../ports.ts';
 import { loadCluster } from '../workflow/load-cluster.ts';
 import { WORKFLOWS } from '../workflows.ts';
+import { findCluster } from './find-cluster.ts';
 
 export interface RestartClusterDeps {
   store: ClusterStore;
@@ -22,8 +23,7 @@ export interface RestartClusterDeps {
  * record, so a retried request is harmless.
  */
 export async function restartCluster(name: string, actor: Actor, deps: RestartClusterDeps): Promise<Cluster> {
-  const cluster = await deps.store.findByName(name);
-  if (!cluster) throw new ClusterNotFoundError(name);
+  const cluster = await findCluster(name, deps.store);
   assertMayChange(cluster, actor, 'restart', deps.access);
   if (cluster.state === 'RESTARTING') return cluster;
   assertTransition(cluster.state, 'RESTARTING');
