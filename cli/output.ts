@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
+import { isEnded } from '../lambdas/domain/lifecycle.ts';
 import type { Cluster, ClusterState } from '../schemas/types.generated.ts';
 
 export type Colors = ReturnType<typeof pc.createColors>;
@@ -89,17 +90,12 @@ export function wantedWorkers(cluster: Cluster): number {
 
 /** `joined/wanted`, e.g. `3/4`; `-` for an ended cluster, which runs none. */
 export function workersColumn(cluster: Cluster): string {
-  return hasEnded(cluster) ? '-' : `${cluster.workersJoined ?? 0}/${wantedWorkers(cluster)}`;
-}
-
-/** DESTROYED or FAILED: nothing of it runs (or, for FAILED, nothing bilbo will look after). */
-export function hasEnded(cluster: Pick<Cluster, 'state'>): boolean {
-  return cluster.state === 'DESTROYED' || cluster.state === 'FAILED';
+  return isEnded(cluster.state) ? '-' : `${cluster.workersJoined ?? 0}/${wantedWorkers(cluster)}`;
 }
 
 /** `recorded/planned` instances, e.g. `3/3`, `1/3` while the members launch; `-` for an ended cluster. */
 export function instancesColumn(cluster: Cluster): string {
-  if (hasEnded(cluster)) return '-';
+  if (isEnded(cluster.state)) return '-';
   const planned = (cluster.plan?.roles ?? []).reduce((sum, role) => sum + role.count, 0);
   return `${cluster.instances?.length ?? 0}/${planned}`;
 }
@@ -109,7 +105,7 @@ export function instancesColumn(cluster: Cluster): string {
  * else the failure's step and message. Undefined while it lives.
  */
 export function endReason(cluster: Cluster): string | undefined {
-  if (!hasEnded(cluster)) return undefined;
+  if (!isEnded(cluster.state)) return undefined;
   if (cluster.state === 'DESTROYED' && cluster.destroyReason) return cluster.destroyReason;
   if (cluster.failure) return `failed at ${cluster.failure.step}: ${cluster.failure.message}`;
   return cluster.destroyReason ?? (cluster.state === 'DESTROYED' ? 'destroyed' : 'failed');

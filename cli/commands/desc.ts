@@ -1,3 +1,4 @@
+import { isEnded } from '../../lambdas/domain/lifecycle.ts';
 import type { Cluster, ClusterEvent, CommandRecord } from '../../schemas/types.generated.ts';
 import type { BilboApi } from '../api/client.ts';
 import { ApiRequestError } from '../errors.ts';
@@ -9,7 +10,6 @@ import {
   colors,
   endReason,
   formatAge,
-  hasEnded,
   renderFields,
   renderTable,
   shorten,
@@ -106,7 +106,7 @@ export function describeCluster(cluster: Cluster, now: number, c: Colors): strin
   const roles = plan?.roles
     ?.map((r) => `${r.role} ${r.count} x ${r.instanceType?.name ?? r.instance?.ec2type ?? '?'}`)
     .join(', ');
-  const ended = hasEnded(cluster);
+  const ended = isEnded(cluster.state);
   // An ended cluster's URLs name machines that are gone.
   const live = (url: string | undefined) => (ended ? undefined : url);
   return renderFields(
