@@ -11,6 +11,7 @@ import type { DescOptions } from './commands/desc.ts';
 import type { DestroyOptions } from './commands/destroy.ts';
 import type { LocalOptions } from './commands/local.ts';
 import type { LsOptions } from './commands/ls.ts';
+import type { NotebookOptions } from './commands/notebook.ts';
 import type { PlanOptions } from './commands/plan.ts';
 import type { ProfilesOptions } from './commands/profiles.ts';
 import type { RcmdOptions } from './commands/rcmd.ts';
@@ -32,6 +33,7 @@ export interface CommandOptions {
   run: RunOptions;
   restart: RestartOptions;
   dashboard: DashboardOptions;
+  notebook: NotebookOptions;
   local: LocalOptions;
 }
 
@@ -53,6 +55,7 @@ export function lazyRunner(f: Factory): Runner {
     run: async (o) => (await import('./commands/run.ts')).runRun(o, f),
     restart: async (o) => (await import('./commands/restart.ts')).restartRun(o, f),
     dashboard: async (o) => (await import('./commands/dashboard.ts')).dashboardRun(o, f),
+    notebook: async (o) => (await import('./commands/notebook.ts')).notebookRun(o, f),
     local: async (o) => (await import('./commands/local.ts')).localRun(o, f),
   };
   return (name, options) => commands[name](options);
@@ -154,24 +157,42 @@ export function buildProgram(f: Factory, run: Runner = lazyRunner(f)): Command {
     .option('-c, --cluster <name>', 'cluster name (default: the profile file name)')
     .option('-p, --param <key=value>', 'override a profile value; repeatable', collectParam)
     .option('--no-wait', 'return as soon as the creation has started')
+    .option('-n, --open-notebook', 'open the notebook in the browser once the cluster is ready')
+    .option('-d, --open-dashboard', 'open the Dask dashboard in the browser once the cluster is ready')
     .addOption(jsonOption())
     .addHelpText(
       'after',
       examples(
         '$ bilbo create analytics',
         '$ bilbo create analytics -c demo -p dask.worker.count=4 -p dask.worker.nthread=2',
+        '$ bilbo create notebook -n -d',
         '$ bilbo create ./profiles/gpu.json --no-wait --json',
       ),
     )
     .action(
-      async (profile: string, o: { cluster?: string; param?: string[]; wait: boolean; json?: boolean }) =>
-        run('create', {
+      async (
+        profile: string,
+        o: {
+          cluster?: string;
+          param?: string[];
+          wait: boolean;
+          openNotebook?: boolean;
+          openDashboard?: boolean;
+          json?: boolean;
+        },
+      ) => {
+        if (!o.wait && (o.openNotebook || o.openDashboard)) {
+          throw new UsageError('-n and -d open the cluster once it is ready: they do not go with --no-wait');
+        }
+        await run('create', {
           profile,
           ...clusterOf(o),
           params: o.param ?? [],
           wait: o.wait,
+          open: { notebook: o.openNotebook === true, dashboard: o.openDashboard === true },
           json: o.json === true,
-        }),
+        });
+      },
     );
 
   command('ls', 'List the clusters, newest first.')
@@ -305,6 +326,20 @@ export function buildProgram(f: Factory, run: Runner = lazyRunner(f)): Command {
     )
     .action(async (name: string, o: { url?: boolean; json?: boolean }) =>
       run('dashboard', { name, url: o.url === true, json: o.json === true }),
+    );
+
+  command('notebook', "Open a cluster's notebook (Jupyter) in the browser, logged in with its token.")
+    .argument('<name>', 'cluster name')
+    .option('-u, --url', 'print the URL, token included, instead of opening it')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `${examples('$ bilbo notebook analytics', '$ bilbo notebook analytics -u')}\n` +
+        "Only the cluster's owner and admins get the URL: its token lets whoever holds it run code on the cluster.\n" +
+        'The browser is chosen as for `bilbo dashboard`.\n',
+    )
+    .action(async (name: string, o: { url?: boolean; json?: boolean }) =>
+      run('notebook', { name, url: o.url === true, json: o.json === true }),
     );
 
   command(

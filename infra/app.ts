@@ -20,8 +20,10 @@ import { BilboStack, type BilboStackProps } from './stacks/bilbo-stack.ts';
  * | bilbo:availabilityZones       | the subnets' AZs, in the same order (the      | (required with bilbo:vpcId)     |
  * |                               | subnet count must be a multiple of theirs)    |                                 |
  * | bilbo:dynamoDbPrefixListId    | the region's DynamoDB prefix list (pl-…): the | HTTPS to any IPv4 address (the  |
- * |                               | only place the probe may reach on 443         | created VPC routes it to the    |
- * |                               |                                               | DynamoDB endpoint alone)        |
+ * |                               | only place the probe may reach on 443, but    | created VPC routes it to the    |
+ * |                               | SSM (notebook tokens)                         | DynamoDB and SSM endpoints)     |
+ * | bilbo:ssmEndpointSecurityGroupId | with bilbo:vpcId and the prefix list: the  | (required then)                 |
+ * |                               | group of the VPC's SSM interface endpoint     |                                 |
  * | bilbo:allowedCidrs            | CIDRs that may reach 8786, 8787 and 8888      | none: the clusters and probe    |
  * | bilbo:allowedSecurityGroups | security groups a profile may add to the     | none: the cluster's group only  |
  * |                               | cluster's (instance.security_group, sg-…)     |                                 |
@@ -38,6 +40,7 @@ export const CONTEXT_KEYS = {
   subnetIds: 'bilbo:subnetIds',
   availabilityZones: 'bilbo:availabilityZones',
   dynamoDbPrefixListId: 'bilbo:dynamoDbPrefixListId',
+  ssmEndpointSecurityGroupId: 'bilbo:ssmEndpointSecurityGroupId',
   allowedCidrs: 'bilbo:allowedCidrs',
   allowedSecurityGroups: 'bilbo:allowedSecurityGroups',
   adminPrincipals: 'bilbo:adminPrincipals',
@@ -99,6 +102,12 @@ export function stackPropsFromContext(read: (key: string) => unknown): BilboStac
     /^pl-[0-9a-f]+$/,
     'a managed prefix list id (pl-…)',
   );
+  const ssmEndpointSecurityGroupId = text(
+    read,
+    CONTEXT_KEYS.ssmEndpointSecurityGroupId,
+    /^sg-[0-9a-f]+$/,
+    'a security group id (sg-…)',
+  );
   const allowedCidrs = list(read, CONTEXT_KEYS.allowedCidrs, CIDR, 'IPv4 or IPv6 CIDRs (203.0.113.0/24)');
   const allowedSecurityGroupIds = list(
     read,
@@ -136,9 +145,23 @@ export function stackPropsFromContext(read: (key: string) => unknown): BilboStac
     );
   }
 
+  if (vpcId && dynamoDbPrefixListId && !ssmEndpointSecurityGroupId) {
+    throw new ContextError(
+      `${CONTEXT_KEYS.dynamoDbPrefixListId} narrows the probe's HTTPS to DynamoDB, but it also reads notebook tokens from SSM: ` +
+        `set ${CONTEXT_KEYS.ssmEndpointSecurityGroupId} to the security group of the VPC's SSM interface endpoint, or leave the prefix list out`,
+    );
+  }
+  if (ssmEndpointSecurityGroupId && !(vpcId && dynamoDbPrefixListId)) {
+    throw new ContextError(
+      `${CONTEXT_KEYS.ssmEndpointSecurityGroupId} goes with ${CONTEXT_KEYS.vpcId} and ${CONTEXT_KEYS.dynamoDbPrefixListId}: ` +
+        'without them the probe reaches SSM already (the created VPC has its own endpoint)',
+    );
+  }
+
   return {
     ...(vpcId ? { existingVpc: { vpcId, subnetIds, availabilityZones } } : {}),
     ...(dynamoDbPrefixListId ? { dynamoDbPrefixListId } : {}),
+    ...(ssmEndpointSecurityGroupId ? { ssmEndpointSecurityGroupId } : {}),
     ...(allowedCidrs.length > 0 ? { allowedCidrs } : {}),
     ...(allowedSecurityGroupIds.length > 0 ? { allowedSecurityGroupIds } : {}),
     ...(adminPrincipals.length > 0 ? { adminPrincipals } : {}),

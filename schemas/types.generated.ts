@@ -107,7 +107,7 @@ export interface InstanceSpec {
 export interface NotebookSpec {
   instance?: InstanceSpec;
   /**
-   * The notebook's working directory, under the dask user's home: a relative path or ~/… with no .. (at most 100 characters; it travels in the user-data, which EC2 limits to 16 KB); default ~/work
+   * The notebook's working directory, under the dask user's home: a relative path or ~/… with no .. (at most 100 characters; it travels in the user-data, which EC2 limits to 16 KB); default ~/works
    */
   workdir?: string;
   git?: GitSpec;
@@ -638,4 +638,18 @@ export interface InvocationOutput {
   instanceId: string;
   stdout: string;
   stderr: string;
+}
+
+/**
+ * GET /clusters/{name}/notebook: the URL that opens the cluster's notebook, its token in it. Only the cluster's owner and admins get it.
+ */
+export interface NotebookLink {
+  /**
+   * The notebook's URL on the addresses people use, with the token that logs in (a secret: treat it as a password).
+   */
+  url: string;
+  /**
+   * The program the profile names to open it with (given to the owner only, as in GET /clusters/{name}).
+   */
+  webbrowser?: string;
 }

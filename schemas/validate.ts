@@ -12,6 +12,7 @@ import commonSchema from './api/common.schema.json' with { type: 'json' };
 import createClusterRequestSchema from './api/create-cluster.request.schema.json' with { type: 'json' };
 import errorSchema from './api/error.schema.json' with { type: 'json' };
 import eventSchema from './api/event.schema.json' with { type: 'json' };
+import notebookLinkSchema from './api/notebook-link.schema.json' with { type: 'json' };
 import planSchema from './api/plan.schema.json' with { type: 'json' };
 import startCommandRequestSchema from './api/start-command.request.schema.json' with { type: 'json' };
 import { CUSTOM_FORMATS } from './formats.ts';
@@ -33,6 +34,7 @@ export const schemas = [
   commandSchema,
   startCommandRequestSchema,
   commandOutputSchema,
+  notebookLinkSchema,
 ] as const;
 
 export const schemaIds = {
@@ -45,6 +47,7 @@ export const schemaIds = {
   command: commandSchema.$id,
   startCommandRequest: startCommandRequestSchema.$id,
   commandOutput: commandOutputSchema.$id,
+  notebookLink: notebookLinkSchema.$id,
 } as const;
 
 const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true });

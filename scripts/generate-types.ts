@@ -18,6 +18,7 @@ const sources = [
   'api/command.schema.json',
   'api/start-command.request.schema.json',
   'api/command-output.schema.json',
+  'api/notebook-link.schema.json',
 ];
 
 export async function renderTypes(): Promise<string> {

@@ -5,6 +5,7 @@ import type {
   CommandOutput,
   CommandRecord,
   CreateClusterRequest,
+  NotebookLink,
   Plan,
   StartCommandRequest,
 } from '../../schemas/types.generated.ts';
@@ -21,6 +22,8 @@ export interface BilboApi {
   destroyCluster(name: string): Promise<Cluster>;
   /** Restarts a READY cluster's services (not its notebook): answers the RESTARTING record. */
   restartCluster(name: string): Promise<Cluster>;
+  /** The URL that opens a READY cluster's notebook, logged in (owner and admins only). */
+  notebookLink(name: string): Promise<NotebookLink>;
   /**
    * Oldest first; only those after the event id `after` when given. With
    * `waitSeconds`, the API holds the request until there is one (long
@@ -79,6 +82,9 @@ export function createApiClient(http: SignedHttp): BilboApi {
     },
     async restartCluster(name) {
       return asObject<Cluster>(await call('POST', pathOf('clusters', name, 'restart')), 'cluster');
+    },
+    async notebookLink(name) {
+      return asObject<NotebookLink>(await call('GET', pathOf('clusters', name, 'notebook')), 'notebook link');
     },
     async events(name, { after, waitSeconds } = {}) {
       const wait = waitSeconds === undefined ? undefined : String(waitSeconds);

@@ -9,6 +9,8 @@ import { createProgress } from '../progress.ts';
 export interface CreateOptions extends ProfileRequestOptions {
   /** Follow the creation until READY or FAILED (false with --no-wait). */
   wait: boolean;
+  /** What to open in the browser once READY (`-n`, `-d`). */
+  open: { notebook: boolean; dashboard: boolean };
   json: boolean;
 }
 
@@ -47,6 +49,16 @@ export async function createRun(options: CreateOptions, f: Factory): Promise<voi
     throw new ClusterStateError(`cluster ${name} ended ${cluster.state} before it became READY`);
   }
   progress.succeed();
+  await printReady(cluster, startedAt, options, f);
+  await openWhenReady(cluster, options.open, f);
+}
+
+async function printReady(
+  cluster: Cluster,
+  startedAt: number,
+  options: CreateOptions,
+  f: Factory,
+): Promise<void> {
   if (options.json) {
     f.io.stdout.write(toJson(cluster));
     return;
@@ -66,6 +78,33 @@ export async function createRun(options: CreateOptions, f: Factory): Promise<voi
       c,
     ),
   );
+}
+
+/**
+ * Opens what `-n` and `-d` asked for, with the browser the profile names.
+ * What happened goes to stderr, so stdout stays the result (and valid JSON);
+ * a browser that cannot start does not fail a create that succeeded.
+ */
+async function openWhenReady(cluster: Cluster, open: CreateOptions['open'], f: Factory): Promise<void> {
+  const api = await f.api();
+  const urls: [string, string | undefined][] = [];
+  if (open.dashboard) urls.push(['dashboard', cluster.dashboardUrl]);
+  if (open.notebook) {
+    urls.push(['notebook', cluster.notebookUrl ? (await api.notebookLink(cluster.name)).url : undefined]);
+  }
+  const webbrowser = cluster.plan.webbrowser;
+  for (const [what, url] of urls) {
+    if (url === undefined) {
+      f.io.stderr.write(`cluster ${cluster.name} has no ${what} to open\n`);
+      continue;
+    }
+    const outcome = await f.openBrowser(url, webbrowser === undefined ? {} : { webbrowser });
+    f.io.stderr.write(
+      outcome.opened
+        ? `opened the ${what} with ${outcome.browser.description}\n`
+        : `no browser for the ${what}: ${outcome.reason}; open ${url} yourself\n`,
+    );
+  }
 }
 
 function failureText(cluster: Cluster): string {

@@ -70,7 +70,9 @@ export async function localAdapters(options: {
 }): Promise<ProviderAdapters> {
   const programs = await localPrograms(process.env);
   const stateDir = join(options.home, 'local');
-  const processes = new LocalProcessProvider({ stateDir, programs });
+  // The notebook's token, read by its process at start as an instance reads it from SSM at boot.
+  const secrets = new MemorySecretStore();
+  const processes = new LocalProcessProvider({ stateDir, programs, secrets });
   const leftovers = await processes.registry.removeLeftovers();
   if (leftovers.length > 0) options.log(`removed ${leftovers.length} process(es) left by an earlier run`);
   return {
@@ -82,8 +84,8 @@ export async function localAdapters(options: {
       python: programs.python ?? 'python3',
     }),
     catalog: new LocalMachineCatalog(),
-    preflight: new LocalPreflight(),
-    secrets: new MemorySecretStore(),
+    preflight: new LocalPreflight(programs),
+    secrets,
     services: new LocalServiceRestarter(processes),
     probeNetwork: 'public',
     machinesOutliveThePlane: false,

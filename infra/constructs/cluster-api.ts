@@ -101,6 +101,8 @@ export class ClusterApi extends Construct {
     props.machines.grantLaunch(this.handler);
     props.machines.grantPreflight(this.handler);
     props.machines.grantWriteSecrets(this.handler);
+    // The notebook's token, for its owner (GET /clusters/{name}/notebook).
+    props.machines.grantReadSecrets(this.handler);
     props.machines.grantRunCommands(this.handler);
 
     this.api = new RestApi(this, 'Api', {
@@ -181,6 +183,7 @@ export class ClusterApi extends Construct {
     command.addMethod('GET', integration);
     command.addMethod('DELETE', integration);
     cluster.addResource('restart').addMethod('POST', integration);
+    cluster.addResource('notebook').addMethod('GET', integration);
     this.api.root.addResource('plan').addMethod('POST', integration, withBody);
 
     this.userPolicy = new ManagedPolicy(this, 'BilboApiUser', {

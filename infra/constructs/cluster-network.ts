@@ -3,6 +3,7 @@ import {
   FlowLogDestination,
   FlowLogTrafficType,
   GatewayVpcEndpointAwsService,
+  InterfaceVpcEndpointAwsService,
   type ISubnet,
   type IVpc,
   Peer,
@@ -43,6 +44,12 @@ export interface ClusterNetworkProps {
    * @default - 443 to any IPv4 address: in the created VPC only the DynamoDB gateway endpoint answers there
    */
   readonly dynamoDbPrefixListId?: string;
+  /**
+   * In an imported VPC whose probe HTTPS is narrowed to DynamoDB (`dynamoDbPrefixListId`): the
+   * security group of the VPC's SSM interface endpoint, where the probe reads notebooks' tokens.
+   * @default - none: the probe reaches SSM the way it reaches DynamoDB
+   */
+  readonly ssmEndpointSecurityGroupId?: string;
 }
 
 /**
@@ -56,7 +63,7 @@ export class ClusterNetwork extends Construct {
   readonly subnets: readonly ISubnet[];
   /** A cluster's instances with each other on any TCP port, the probe on the probed ports, allowed CIDRs on the kinds' ports. */
   readonly clusterSecurityGroup: SecurityGroup;
-  /** The readiness probe: out to the cluster's probed ports, and to DynamoDB on 443. */
+  /** The readiness probe: out to the cluster's probed ports, and to DynamoDB and SSM on 443. */
   readonly probeSecurityGroup: SecurityGroup;
   /** Whether the subnets are public (the created VPC's are): a Lambda in them needs `allowPublicSubnet`. */
   readonly publicSubnets: boolean;
@@ -128,6 +135,41 @@ export class ClusterNetwork extends Construct {
       Port.tcp(443),
       props.dynamoDbPrefixListId ? "DynamoDB over HTTPS (the region's prefix list)" : 'DynamoDB over HTTPS',
     );
+    // The probe presents each notebook's token, which it reads from SSM Parameter Store.
+    if (!props.existingVpc) {
+      this.addSsmEndpoint();
+    } else if (props.ssmEndpointSecurityGroupId) {
+      this.probeSecurityGroup.addEgressRule(
+        Peer.securityGroupId(props.ssmEndpointSecurityGroupId),
+        Port.tcp(443),
+        "the VPC's SSM endpoint over HTTPS (notebook tokens)",
+      );
+    }
+  }
+
+  /**
+   * The created VPC has no NAT gateway, so the probe reaches SSM through an
+   * interface endpoint that only the probe may use. One subnet is enough
+   * (the probe reaches it from either zone) and halves its hourly cost.
+   */
+  private addSsmEndpoint(): void {
+    const endpointSecurityGroup = new SecurityGroup(this, 'SsmEndpointSecurityGroup', {
+      vpc: this.vpc,
+      description: 'bilbo: the SSM endpoint the readiness probe reads notebook tokens through',
+      allowAllOutbound: false,
+    });
+    endpointSecurityGroup.connections.allowFrom(
+      this.probeSecurityGroup,
+      Port.tcp(443),
+      'the readiness probe reads notebook tokens',
+    );
+    this.vpc.addInterfaceEndpoint('Ssm', {
+      service: InterfaceVpcEndpointAwsService.SSM,
+      subnets: { subnets: [this.subnets[0] as ISubnet] },
+      securityGroups: [endpointSecurityGroup],
+      privateDnsEnabled: true,
+      open: false,
+    });
   }
 
   /** The subnet ids (the functions get them, comma-separated, as CLUSTER_SUBNET_IDS). */
@@ -143,12 +185,13 @@ export class ClusterNetwork extends Construct {
    * The probe's placement: the cluster subnets, with the probe security
    * group. The probe is the only function in the VPC: it reads the
    * probed ports (dashboards, notebooks) on the instances' private addresses through the
-   * security groups, and the clusters table through the VPC's DynamoDB
-   * gateway endpoint. It needs nothing else, so the created VPC's public
+   * security groups, the clusters table through the VPC's DynamoDB
+   * gateway endpoint, and notebooks' tokens through its SSM interface
+   * endpoint. It needs nothing else, so the created VPC's public
    * subnets without a NAT gateway are enough: a Lambda gets no public IP
    * there, which is why CDK wants `allowPublicSubnet` said out loud. In an
-   * imported VPC its subnets must reach DynamoDB on their own (an endpoint
-   * or a NAT gateway).
+   * imported VPC its subnets must reach DynamoDB and SSM on their own
+   * (endpoints or a NAT gateway).
    */
   get probePlacement(): FunctionVpcPlacement {
     return {

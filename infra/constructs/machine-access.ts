@@ -249,6 +249,11 @@ export class MachineAccess {
     this.grantSecrets(fn, ['ssm:PutParameter']);
   }
 
+  /** Read a cluster's secrets back, to present them (the probe) or hand them to the cluster's owner (the API). */
+  grantReadSecrets(fn: LambdaFunction): void {
+    this.grantSecrets(fn, ['ssm:GetParameter']);
+  }
+
   /** Find and delete a cluster's secrets. */
   grantRemoveSecrets(fn: LambdaFunction): void {
     this.grantSecrets(fn, ['ssm:GetParametersByPath', 'ssm:DeleteParameters']);

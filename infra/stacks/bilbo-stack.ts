@@ -27,6 +27,12 @@ export interface BilboStackProps extends StackProps {
    */
   readonly dynamoDbPrefixListId?: string;
   /**
+   * With an imported VPC and `dynamoDbPrefixListId`: its SSM interface endpoint's security group,
+   * where the probe reads notebooks' tokens.
+   * @default - none
+   */
+  readonly ssmEndpointSecurityGroupId?: string;
+  /**
    * CIDRs that may reach the clusters' ports: for Dask, the scheduler (8786), the dashboard (8787) and Jupyter (8888).
    * @default - none: only the clusters' own instances and the readiness probe
    */
@@ -76,6 +82,7 @@ export class BilboStack extends Stack {
       existingVpc: props.existingVpc,
       allowedCidrs: props.allowedCidrs,
       dynamoDbPrefixListId: props.dynamoDbPrefixListId,
+      ssmEndpointSecurityGroupId: props.ssmEndpointSecurityGroupId,
     });
     this.instanceRole = new ClusterInstanceRole(this, 'InstanceRole');
     // The stack's UUID, the last part of its id: unique to this deployment, stable across updates.

@@ -60,8 +60,11 @@ const TASKS: Readonly<Record<TaskName, TaskFunctionSpec>> = {
     timeout: Duration.minutes(5),
     // get, update with an event
     tableItems: [ITEM.get, ITEM.put, ITEM.update],
-    // HTTP to the dashboards only: the workflow checks the machines between probe budgets.
-    access: (_machines, fn) => addEnvironment(fn, environmentOf(PROBE, { network: 'private' })),
+    // HTTP to the dashboards, and the notebook's token to present: the workflow checks the machines between probe budgets.
+    access: (machines, fn) => {
+      addEnvironment(fn, environmentOf(PROBE, { network: 'private' }));
+      machines.grantReadSecrets(fn);
+    },
     inClusterNetwork: true,
   },
   recordReady: {
@@ -132,7 +135,10 @@ const TASKS: Readonly<Record<TaskName, TaskFunctionSpec>> = {
     // get, transition to READY or FAILED
     tableItems: [ITEM.get, ITEM.put, ITEM.update, ITEM.delete],
     // One look at the dashboards, from inside the cluster network, like the probe.
-    access: (_machines, fn) => addEnvironment(fn, environmentOf(PROBE, { network: 'private' })),
+    access: (machines, fn) => {
+      addEnvironment(fn, environmentOf(PROBE, { network: 'private' }));
+      machines.grantReadSecrets(fn);
+    },
     inClusterNetwork: true,
   },
 };

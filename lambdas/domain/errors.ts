@@ -164,3 +164,13 @@ export class CommandNotFoundError extends BilboError {
 export class ClusterNotReadyError extends BilboError {
   readonly code = 'CLUSTER_NOT_READY';
 }
+
+/** The cluster runs no notebook: its profile has no notebook section. */
+export class NoNotebookError extends BilboError {
+  readonly code = 'NO_NOTEBOOK';
+  constructor(clusterName: string) {
+    super(
+      `Cluster "${clusterName}" has no notebook: its profile has no "notebook" section. Create one with "notebook": {} to get one.`,
+    );
+  }
+}

@@ -126,15 +126,31 @@ export interface ProcessSpec {
   program: string;
   args: readonly string[];
   /**
-   * Where the process writes the ports it listens on (e.g. the kind's port names), once it listens.
+   * How the ports it listens on become known (by the kind's port names), once it listens.
    * An argument `{port:NAME}` is where it is told to bind port NAME: 0 at launch, so it picks
    * one; on a restart the port it reported, so whoever found it finds it again.
    */
   reportsPorts?: PortsReport;
+  /** The folder it runs in, relative to the instance's own (made first); absent: that folder itself. */
+  folder?: string;
+  /** Environment variables, given literally. */
+  env?: Readonly<Record<string, string>>;
+  /**
+   * Environment variables whose values are secrets, by the secret's name (a
+   * SecretNames name): the provider reads them when it starts the process,
+   * so they appear in no argument, record or log.
+   */
+  secretEnv?: Readonly<Record<string, string>>;
 }
 
-export interface PortsReport {
-  /** Relative to the process's working folder. */
+/**
+ * How a process tells the ports it got: a file it writes (relative to the
+ * instance's folder), or — for a program that tells no one — the one TCP
+ * port its process group listens on, read from the system, under `name`.
+ */
+export type PortsReport = PortsFile | { listening: string };
+
+export interface PortsFile {
   file: string;
   /** The ports, by name, from the file's text; undefined while it is incomplete. */
   parse(text: string): Record<string, number> | undefined;
@@ -232,12 +248,15 @@ export interface HttpAnswer {
   body: string;
 }
 
+/** A GET the probe makes: a URL, or a URL with headers (a service's token). */
+export type ProbeRequest = string | { url: string; headers: Readonly<Record<string, string>> };
+
 /**
  * Looks once at a cluster: GETs each URL (its kind names them, and judges
  * the answers). A URL that does not answer in time comes back undefined.
  */
 export interface ReadinessProbe {
-  look(urls: Readonly<Record<string, string>>): Promise<Record<string, HttpAnswer | undefined>>;
+  look(requests: Readonly<Record<string, ProbeRequest>>): Promise<Record<string, HttpAnswer | undefined>>;
 }
 
 // ---------------------------------------------------------------- secrets
@@ -251,8 +270,14 @@ export interface SecretNames {
   nameOf(clusterId: string, key: SecretKey): string;
 }
 
+/** Reads a secret back, for those who must present it (the probe, the notebook's owner). */
+export interface SecretReader extends SecretNames {
+  /** The secret's value; undefined when there is none (never stored, or removed). */
+  read(name: string): Promise<string | undefined>;
+}
+
 /** Secrets a cluster's machines read at boot (SSM SecureString on AWS). */
-export interface SecretStore extends SecretNames {
+export interface SecretStore extends SecretReader {
   /** Stores the value; returns the name a machine reads it by. Overwrites. */
   put(clusterId: string, key: SecretKey, value: string): Promise<string>;
   /** Removes every secret of the cluster; idempotent. */

@@ -79,12 +79,13 @@ describe('BilboStack access', () => {
           'ec2:DescribeKeyPairs',
           'ec2:DescribeSecurityGroups',
           ...RUN_COMMANDS,
+          'ssm:GetParameter',
           'ssm:PutParameter',
         ].sort(),
         [task('launch-role')]: LAUNCH,
         [task('check-machines')]: [...TERMINATE, 'ssm:DescribeInstanceInformation'].sort(),
-        // Only what Lambda needs to place it in the VPC.
-        [task('probe-ready')]: IN_VPC,
+        // What Lambda needs to place it in the VPC, and the notebook's token to present.
+        [task('probe-ready')]: [...IN_VPC, 'ssm:GetParameter'].sort(),
         [task('record-ready')]: [],
         [task('rollback-create')]: [...TERMINATE, ...REMOVE_SECRETS].sort(),
         [task('terminate-machines')]: [...TERMINATE, ...REMOVE_SECRETS].sort(),
@@ -94,7 +95,7 @@ describe('BilboStack access', () => {
         [task('check-restart')]: READ_COMMANDS,
         [task('record-restarted')]: [],
         // One look at the dashboards, from the VPC, like the probe.
-        [task('record-restart-failed')]: IN_VPC,
+        [task('record-restart-failed')]: [...IN_VPC, 'ssm:GetParameter'].sort(),
       });
     });
 
@@ -138,7 +139,7 @@ describe('BilboStack access', () => {
         ].sort(),
         [task('launch-role')]: [...EC2, 'SECRETS_PREFIX', 'TABLE_NAME'].sort(),
         [task('check-machines')]: [...EC2, 'TABLE_NAME'].sort(),
-        [task('probe-ready')]: ['PROBE_NETWORK', 'TABLE_NAME'],
+        [task('probe-ready')]: ['PROBE_NETWORK', 'SECRETS_PREFIX', 'TABLE_NAME'],
         [task('record-ready')]: ['TABLE_NAME'],
         [task('rollback-create')]: [...EC2, 'SECRETS_PREFIX', 'TABLE_NAME'].sort(),
         [task('terminate-machines')]: [...EC2, 'SECRETS_PREFIX', 'TABLE_NAME'].sort(),
@@ -147,7 +148,7 @@ describe('BilboStack access', () => {
         [task('restart-role')]: ['TABLE_NAME'],
         [task('check-restart')]: ['TABLE_NAME'],
         [task('record-restarted')]: ['TABLE_NAME'],
-        [task('record-restart-failed')]: ['PROBE_NETWORK', 'TABLE_NAME'],
+        [task('record-restart-failed')]: ['PROBE_NETWORK', 'SECRETS_PREFIX', 'TABLE_NAME'],
       });
     });
 
@@ -441,6 +442,7 @@ describe('BilboStack access', () => {
           '/GET/clusters',
           '/GET/clusters/*',
           '/GET/clusters/*/events',
+          '/GET/clusters/*/notebook',
           '/POST/clusters',
           '/POST/clusters/*/restart',
           '/POST/plan',

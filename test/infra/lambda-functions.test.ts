@@ -86,7 +86,8 @@ describe("the functions' bundles", () => {
       'lambdas/handlers/api.ts': [...DYNAMODB, EC2, SFN, SSM].sort(),
       [task('launch-role')]: [...DYNAMODB, EC2].sort(),
       [task('check-machines')]: [...DYNAMODB, EC2, SSM].sort(),
-      [task('probe-ready')]: DYNAMODB,
+      // The notebook's token, from Parameter Store.
+      [task('probe-ready')]: [...DYNAMODB, SSM].sort(),
       [task('record-ready')]: DYNAMODB,
       [task('rollback-create')]: [...DYNAMODB, EC2, SSM].sort(),
       [task('terminate-machines')]: [...DYNAMODB, EC2, SSM].sort(),
@@ -96,7 +97,7 @@ describe("the functions' bundles", () => {
       [task('restart-role')]: [...DYNAMODB, SSM].sort(),
       [task('check-restart')]: [...DYNAMODB, SSM].sort(),
       [task('record-restarted')]: DYNAMODB,
-      [task('record-restart-failed')]: DYNAMODB,
+      [task('record-restart-failed')]: [...DYNAMODB, SSM].sort(),
     });
   });
 });

@@ -81,15 +81,30 @@ describe('BilboStack network, created', () => {
   });
 
   it('reaches DynamoDB through a gateway endpoint on every subnet route table', () => {
-    const [endpoint, ...others] = propertiesOf(synth, 'AWS::EC2::VPCEndpoint');
+    const [endpoint, ...others] = propertiesOf(synth, 'AWS::EC2::VPCEndpoint').filter(
+      (candidate) => candidate.VpcEndpointType === 'Gateway',
+    );
 
     expect(others).toEqual([]);
-    expect(endpoint).toMatchObject({ VpcEndpointType: 'Gateway' });
     expect(render(endpoint!.ServiceName)).toBe('com.amazonaws.<AWS::Region>.dynamodb');
     expect((endpoint!.RouteTableIds as unknown[]).map(render)).toEqual([
       expect.stringMatching(/Subnet1RouteTable/),
       expect.stringMatching(/Subnet2RouteTable/),
     ]);
+  });
+
+  it('reaches SSM (notebook tokens) through an interface endpoint in one subnet that only the probe may use', () => {
+    const [endpoint, ...others] = propertiesOf(synth, 'AWS::EC2::VPCEndpoint').filter(
+      (candidate) => candidate.VpcEndpointType === 'Interface',
+    );
+    const endpointGroup = securityGroupId(synth, 'bilbo: the SSM endpoint');
+
+    expect(others).toEqual([]);
+    expect(render(endpoint!.ServiceName)).toBe('com.amazonaws.<AWS::Region>.ssm');
+    expect(endpoint!.PrivateDnsEnabled).toBe(true);
+    expect((endpoint!.SubnetIds as unknown[]).map(render)).toEqual([expect.stringMatching(/Subnet1Subnet/)]);
+    expect((endpoint!.SecurityGroupIds as unknown[]).map(render)).toEqual([`<${endpointGroup}.GroupId>`]);
+    expect(ingressOf(synth, endpointGroup)).toEqual([`<${probe}.GroupId> → tcp:443-443`]);
   });
 
   it('logs the traffic it rejects', () => {
@@ -108,10 +123,12 @@ describe('BilboStack network, created', () => {
     );
   });
 
-  it('lets the probe out only to the dashboards and to HTTPS (DynamoDB: the gateway endpoint alone answers there)', () => {
+  it('lets the probe out only to the dashboards and to HTTPS (the DynamoDB and SSM endpoints alone answer there)', () => {
+    const endpointGroup = securityGroupId(synth, 'bilbo: the SSM endpoint');
     expect(egressOf(synth, probe).sort()).toEqual(
       [
         `0.0.0.0/0 → tcp:443-443`,
+        `<${endpointGroup}.GroupId> → tcp:443-443`,
         `<${cluster}.GroupId> → tcp:8787-8787`,
         `<${cluster}.GroupId> → tcp:8888-8888`,
       ].sort(),
@@ -188,6 +205,7 @@ describe('BilboStack network, configured', () => {
   const VPC = 'vpc-0123456789abcdef0';
   const SUBNETS = ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'];
   const DYNAMODB_PREFIX_LIST = 'pl-0123456789abcdef0';
+  const SSM_ENDPOINT_GROUP = 'sg-0fedcba9876543210';
   let synth: Synthesized;
   let cluster: string;
   let probe: string;
@@ -199,6 +217,7 @@ describe('BilboStack network, configured', () => {
         'bilbo:subnetIds': SUBNETS.join(','),
         'bilbo:availabilityZones': 'eu-west-1a,eu-west-1b',
         'bilbo:dynamoDbPrefixListId': DYNAMODB_PREFIX_LIST,
+        'bilbo:ssmEndpointSecurityGroupId': SSM_ENDPOINT_GROUP,
         'bilbo:allowedCidrs': '203.0.113.0/24, 2001:db8::/32',
         'bilbo:defaultAmi': 'ami-0123456789abcdef0',
         'bilbo:tableDeletionProtection': 'false',
@@ -233,10 +252,11 @@ describe('BilboStack network, configured', () => {
     );
   });
 
-  it("lets the probe out only to the dashboards and, on 443, to DynamoDB's prefix list", () => {
+  it("lets the probe out only to the dashboards and, on 443, to DynamoDB's prefix list and the VPC's SSM endpoint", () => {
     expect(egressOf(synth, probe).sort()).toEqual(
       [
         `${DYNAMODB_PREFIX_LIST} → tcp:443-443`,
+        `${SSM_ENDPOINT_GROUP} → tcp:443-443`,
         `<${cluster}.GroupId> → tcp:8787-8787`,
         `<${cluster}.GroupId> → tcp:8888-8888`,
       ].sort(),

@@ -47,6 +47,7 @@ describe('BilboStack', () => {
           'GET /clusters',
           'GET /clusters/{name}',
           'GET /clusters/{name}/events',
+          'GET /clusters/{name}/notebook',
           'POST /clusters',
           'POST /clusters/{name}/restart',
           'POST /plan',

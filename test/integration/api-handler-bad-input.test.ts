@@ -173,14 +173,6 @@ const BAD_INPUTS: BadInput[] = [
     names: /ray clusters are not supported yet/,
   },
   {
-    what: 'a notebook, which the local provider cannot run',
-    request: { body: { name: 'analytics', profile: { notebook: { workdir: 'work' } } } },
-    status: 400,
-    code: 'VALIDATION_FAILED',
-    field: 'profile.notebook',
-    names: /does not run notebooks/,
-  },
-  {
     what: 'a notebook workdir outside the dask user’s home',
     request: { body: { name: 'analytics', profile: { notebook: { workdir: '/etc/bilbo' } } } },
     status: 400,

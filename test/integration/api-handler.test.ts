@@ -374,4 +374,71 @@ describe('the API handler', () => {
       expect(api.workflows.started.filter((started) => started.workflow === 'destroy')).toHaveLength(1);
     });
   });
+
+  describe('GET /clusters/{name}/notebook', () => {
+    const NOTEBOOK_PROFILE = { ...PROFILE, notebook: {}, webbrowser: 'firefox' };
+
+    /** A cluster with a notebook, made READY at the given URL as the create workflow would. */
+    async function readyWithNotebook(notebookUrl = 'http://203.0.113.7:8888'): Promise<Cluster> {
+      const created = await call<Cluster>('POST', '/clusters', {
+        body: { name: 'analytics', profile: NOTEBOOK_PROFILE },
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(202);
+      await api.testStore.store.transition(created.body.id, {
+        name: 'analytics',
+        from: ['CREATING'],
+        to: 'READY',
+        changes: { notebookUrl },
+        event: { step: 'record-ready', message: 'ready' },
+      });
+      return created.body;
+    }
+
+    it("gives the owner the notebook's URL with its token, and the profile's browser", async () => {
+      const cluster = await readyWithNotebook();
+      const token = await api.secrets.read(api.secrets.nameOf(cluster.id, 'jupyter-token'));
+
+      const answer = await call<{ url: string; webbrowser?: string }>('GET', '/clusters/analytics/notebook');
+
+      expect(answer.status).toBe(200);
+      expect(token).toMatch(/^.{32,}$/);
+      expect(answer.body).toEqual({
+        url: `http://203.0.113.7:8888/?token=${encodeURIComponent(token!)}`,
+        webbrowser: 'firefox',
+      });
+      expect(() => assertValid(schemaIds.notebookLink, answer.body, 'notebook link')).not.toThrow();
+    });
+
+    it('gives it to an admin, without the owner’s browser, and refuses anyone else', async () => {
+      await readyWithNotebook();
+
+      const admin = await call<{ url: string }>('GET', '/clusters/analytics/notebook', {
+        caller: ADMIN_SESSION_ARN,
+      });
+      const other = await call<ApiError>('GET', '/clusters/analytics/notebook', { caller: BOB_ARN });
+
+      expect(admin.status).toBe(200);
+      expect(admin.body).not.toHaveProperty('webbrowser');
+      expect(other.status).toBe(403);
+      expect(other.body.code).toBe('NOT_OWNER');
+      expect(other.body.message).toMatch(/may open the notebook of it/);
+      expect(JSON.stringify(other.body)).not.toContain('token');
+    });
+
+    it('answers 409 while the cluster is being created, and 404 for a cluster without a notebook', async () => {
+      await call('POST', '/clusters', { body: { name: 'analytics', profile: NOTEBOOK_PROFILE } });
+      await create('dask-only');
+
+      const creating = await call<ApiError>('GET', '/clusters/analytics/notebook');
+      const none = await call<ApiError>('GET', '/clusters/dask-only/notebook');
+      const unknown = await call<ApiError>('GET', '/clusters/nobody/notebook');
+
+      expect(creating.status).toBe(409);
+      expect(creating.body.message).toMatch(/is CREATING: its notebook opens once it is READY/);
+      expect(none.status).toBe(404);
+      expect(none.body).toMatchObject({ code: 'NO_NOTEBOOK' });
+      expect(unknown.status).toBe(404);
+      expect(unknown.body.code).toBe('CLUSTER_NOT_FOUND');
+    });
+  });
 });

@@ -8,8 +8,12 @@
 import {
   DescribeInstanceInformationCommand,
   type DescribeInstanceInformationCommandInput,
+  GetParameterCommand,
+  type GetParameterCommandInput,
   GetParametersByPathCommand,
+  ParameterNotFound,
   PutParameterCommand,
+  type PutParameterCommandInput,
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
@@ -51,6 +55,8 @@ function bootingDashboards(looksToBoot: number) {
 
 let ec2: Ec2Mock;
 let ssmMock: AwsClientStub<SSMClient>;
+/** The SecureStrings the mock keeps, by name. */
+const parameters = new Map<string, string>();
 /** Instances whose SSM agent never registers. */
 const agentsMissing = new Set<string>();
 /** Runs once just before the named state's task: arms a fault for exactly that step. */
@@ -61,10 +67,21 @@ const probe = bootingDashboards(3);
 beforeAll(async () => {
   ec2 = mockEc2({ bootDescribes: 2, unseenDescribes: 1 });
   const ssm = new SSMClient({ region: MOCK_REGION });
-  // The cleanup lists the cluster's secrets (none are kept by this mock) and deletes them.
+  // Parameter Store keeps what the create puts, for the probe to read back; the cleanup lists
+  // the cluster's secrets (this mock lists none) and deletes them.
   ssmMock = mockClient(ssm);
   ssmMock.on(GetParametersByPathCommand).resolves({ Parameters: [] });
-  ssmMock.on(PutParameterCommand).resolves({ Version: 1 });
+  ssmMock.on(PutParameterCommand).callsFake((input: PutParameterCommandInput) => {
+    parameters.set(input.Name!, input.Value!);
+    return { Version: 1, Tier: 'Standard' };
+  });
+  ssmMock.on(GetParameterCommand).callsFake((input: GetParameterCommandInput) => {
+    const value = parameters.get(input.Name!);
+    if (value === undefined) {
+      throw new ParameterNotFound({ message: 'not found', $metadata: { httpStatusCode: 400 } });
+    }
+    return { Parameter: { Name: input.Name, Type: 'SecureString', Value: value, Version: 1 } };
+  });
   // Each instance's agent registers with SSM, but those a test holds back.
   ssmMock
     .on(DescribeInstanceInformationCommand)
@@ -219,8 +236,12 @@ describe('creating a cluster on EC2', () => {
       .alive(cluster.id)
       .find((instance) => instance.Tags?.some((t) => t.Key === 'bilbo:role' && t.Value === 'notebook'));
     expect(cluster.notebookUrl).toBe(`http://${notebook?.PublicIpAddress}:8888`);
-    // The probe, inside the VPC, waits for Jupyter on the notebook's private address.
-    expect(probe.asked.at(-1)).toBe(`http://${notebook?.PrivateIpAddress}:8888/api`);
+    // The probe, inside the VPC, waits for Jupyter on the notebook's private address, with its token.
+    expect(probe.asked.at(-1)).toBe(`http://${notebook?.PrivateIpAddress}:8888/api/status`);
+    expect(ssmMock.commandCalls(GetParameterCommand).map((call) => call.args[0].input)).toContainEqual({
+      Name: `/bilbo/clusters/${cluster.id}/jupyter-token`,
+      WithDecryption: true,
+    });
     const puts = ssmMock.commandCalls(PutParameterCommand).map((call) => call.args[0].input);
     expect(puts.map((input) => [input.Name, input.Type])).toEqual([
       [`/bilbo/clusters/${cluster.id}/jupyter-token`, 'SecureString'],

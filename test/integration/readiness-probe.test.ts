@@ -169,16 +169,26 @@ describe('the Dask kind, judging what the probe sees', () => {
     expect(await judge(clusterAt(url, 2))).toMatchObject({ dashboardUp: true, workersJoined: 0 });
   });
 
-  it('waits for the notebook Jupyter server to give its version', async () => {
+  it('waits for the notebook Jupyter server to answer its status to the cluster token, sent as a header', async () => {
     const url = await serve(dashboard({ status: 200, body: 'ok' }, twoWorkers));
     const jupyter = await serve((request, response) => {
-      if (request.url === '/api') response.writeHead(200).end(JSON.stringify({ version: '2.14.2' }));
-      else response.writeHead(404).end();
+      if (request.url !== '/api/status') response.writeHead(404).end();
+      else if (request.headers.authorization !== 'token tok-123') response.writeHead(403).end('{}');
+      else response.writeHead(200).end(JSON.stringify({ started: '2026-12-07T09:14:33Z', kernels: 0 }));
     });
     const silent = await serve((_request, response) => response.writeHead(502).end());
+    const withToken = async (cluster: Cluster, token: string) =>
+      daskKind.judgeReadiness(
+        cluster,
+        await probe.look(daskKind.readinessChecks(cluster, 'private', { 'jupyter-token': token })),
+      );
 
-    expect(await judge(clusterAt(url, 2, jupyter))).toMatchObject({ ready: true });
-    expect(await judge(clusterAt(url, 2, silent))).toMatchObject({
+    expect(await withToken(clusterAt(url, 2, jupyter), 'tok-123')).toMatchObject({ ready: true });
+    expect(await withToken(clusterAt(url, 2, jupyter), 'another')).toMatchObject({
+      ready: false,
+      missing: "the notebook (Jupyter) refused the cluster's token",
+    });
+    expect(await withToken(clusterAt(url, 2, silent), 'tok-123')).toMatchObject({
       ready: false,
       missing: 'the notebook (Jupyter) did not answer',
     });

@@ -44,6 +44,7 @@ import { type Synthesized, synthesize } from '../infra/synth.ts';
 import { entries, tableActionsOf } from '../infra/template-iam.ts';
 import { ADMIN_ROLE_ARN, callApi } from '../support/api-events.ts';
 import { RecordingWorkflows } from '../support/api-harness.ts';
+import { DASK_PROGRAMS } from '../support/dask-launch.ts';
 import { makeTestStore, type TestStore } from '../support/dynamodb.ts';
 import { fakeDaskProbe } from '../support/fake-dask-probe.ts';
 import { FakeMachineProvider } from '../support/fake-provider.ts';
@@ -145,7 +146,7 @@ beforeAll(async () => {
   const api = createApiHandler({
     store: storeOf(API),
     catalog: new LocalMachineCatalog({ facts: { vcpus: 2, threadsPerCore: 2, memoryMiB: 8192 } }),
-    preflight: new LocalPreflight(),
+    preflight: new LocalPreflight(DASK_PROGRAMS),
     workflows,
     secrets,
     clock,
@@ -190,6 +191,7 @@ beforeAll(async () => {
     {
       store: taskStore('probeReady'),
       probe: fakeDaskProbe(() => true, 2),
+      secrets,
       clock,
       sleep: async (ms) => clock.advance(ms),
       settings: { budgetMs: 1_000, intervalMs: 100, network: 'private' },
@@ -240,6 +242,7 @@ beforeAll(async () => {
   const lastLook = (up: boolean) => ({
     store: taskStore('recordRestartFailed'),
     probe: fakeDaskProbe(() => up, 2),
+    secrets,
     settings: { network: 'private' as const },
   });
   await recordRestartFailed(

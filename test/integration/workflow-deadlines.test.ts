@@ -12,6 +12,7 @@ import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalo
 import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
 import type { ReadinessProbe } from '../../lambdas/domain/ports.ts';
 import type { Cluster } from '../../schemas/types.generated.ts';
+import { DASK_PROGRAMS } from '../support/dask-launch.ts';
 import { fakeClock } from '../support/fake-clock.ts';
 import { FakeMachineProvider } from '../support/fake-provider.ts';
 import { noRemoteCommands } from '../support/fake-remote.ts';
@@ -27,13 +28,13 @@ let servicesUp = false;
 
 /** A cluster's services as the probe sees them: nothing answers, or everything does. */
 const probe: ReadinessProbe = {
-  look: async (urls) =>
+  look: async (requests) =>
     Object.fromEntries(
-      Object.entries(urls).map(([name, url]) => [
+      Object.entries(requests).map(([name, request]) => [
         name,
         !servicesUp
           ? undefined
-          : url.endsWith('/health')
+          : String(request).endsWith('/health')
             ? { status: 200, body: 'ok' }
             : { status: 200, body: JSON.stringify({ workers: { a: {}, b: {} } }) },
       ]),
@@ -58,7 +59,7 @@ beforeAll(async () => {
         findByCluster: (id) => provider.findByCluster(id),
       },
       catalog: new LocalMachineCatalog({ facts: { vcpus: 1, threadsPerCore: 1, memoryMiB: 4096 } }),
-      preflight: new LocalPreflight(),
+      preflight: new LocalPreflight(DASK_PROGRAMS),
       secrets,
       services,
       probeNetwork: 'private',

@@ -5,7 +5,7 @@
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { InstanceLostError, ProvisioningError, ReadyTimeoutError } from '../../lambdas/domain/errors.ts';
-import type { HttpAnswer, ReadinessProbe } from '../../lambdas/domain/ports.ts';
+import type { HttpAnswer, ProbeRequest, ReadinessProbe } from '../../lambdas/domain/ports.ts';
 import { checkMachines } from '../../lambdas/domain/workflow/check-machines.ts';
 import { launchRole } from '../../lambdas/domain/workflow/launch-role.ts';
 import { type ProbeSettings, probeReady } from '../../lambdas/domain/workflow/probe-ready.ts';
@@ -268,7 +268,9 @@ function daskAnswers(
   return {
     health: dashboardUp ? { status: 200, body: 'ok' } : { status: 503, body: 'starting' },
     identity: { status: 200, body: JSON.stringify({ workers }) },
-    notebook: notebookUp ? { status: 200, body: '{"version":"6.4.12"}' } : { status: 502, body: '' },
+    notebook: notebookUp
+      ? { status: 200, body: '{"started": "2026-12-07T09:14:33Z", "last_activity": "2026-12-07T09:14:33Z"}' }
+      : { status: 403, body: '{"message": "Forbidden", "reason": null}' },
   };
 }
 
@@ -377,11 +379,12 @@ describe('probeReady', () => {
         },
       },
     });
-    const looks: Array<string | undefined> = [];
+    await wf.deps().secrets.put(wf.cluster.id, 'jupyter-token', 'tok-0123456789');
+    const looks: Array<ProbeRequest | undefined> = [];
     let look = 0;
     const probe: ReadinessProbe = {
-      look: async (urls) => {
-        looks.push(urls.notebook);
+      look: async (requests) => {
+        looks.push(requests.notebook);
         look += 1;
         return daskAnswers(true, 2, look > 2);
       },
@@ -390,11 +393,28 @@ describe('probeReady', () => {
     const out = await probeReady({ clusterId: wf.cluster.id }, probeDeps(probe));
 
     expect(out.ready).toBe(true);
-    expect(looks).toEqual([
-      'http://10.0.0.9:8888/api',
-      'http://10.0.0.9:8888/api',
-      'http://10.0.0.9:8888/api',
-    ]);
+    const withToken = {
+      url: 'http://10.0.0.9:8888/api/status',
+      headers: { Authorization: 'token tok-0123456789' },
+    };
+    expect(looks).toEqual([withToken, withToken, withToken]);
+  });
+
+  it("is not ready while the notebook refuses the cluster's token, and says so past the deadline", async () => {
+    await wf.testStore.store.update(wf.cluster.id, {
+      changes: {
+        roleInstances: {
+          notebook: [{ id: 'i-0notebook', role: 'notebook', index: 0, privateIp: '10.0.0.9' }],
+        },
+      },
+    });
+    await wf.deps().secrets.put(wf.cluster.id, 'jupyter-token', 'tok-0123456789');
+    const probe: ReadinessProbe = { look: async () => daskAnswers(true, 2, false) };
+    wf.testStore.clock.advance(55_000);
+
+    await expect(probeReady({ clusterId: wf.cluster.id }, probeDeps(probe))).rejects.toThrow(
+      "the notebook (Jupyter) refused the cluster's token within ready_timeout (60 s)",
+    );
   });
 
   it('looks from inside the network when told to, and otherwise where people look', async () => {

@@ -15,6 +15,7 @@ import { createApiHandler } from '../../lambdas/handlers/api/app.ts';
 import { newSecret } from '../../lambdas/handlers/composition/runtime.ts';
 import type { Cluster } from '../../schemas/types.generated.ts';
 import { ADMIN_ROLE_ARN, type ApiAnswer, type ApiRequest, callApi } from './api-events.ts';
+import { DASK_PROGRAMS } from './dask-launch.ts';
 import { makeTestStore, type TestStore } from './dynamodb.ts';
 import { ScriptedRemote } from './fake-remote.ts';
 
@@ -87,7 +88,7 @@ export function useApiHarness(): ApiHarness {
     handler = createApiHandler({
       store: harness.testStore.store,
       catalog: new LocalMachineCatalog({ facts: FACTS }),
-      preflight: new LocalPreflight(),
+      preflight: new LocalPreflight(DASK_PROGRAMS),
       workflows: harness.workflows,
       secrets: harness.secrets,
       clock: harness.testStore.clock,

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,10 +18,20 @@ export interface TestControlPlane {
   credentials: { accessKeyId: string; secretAccessKey: string };
   /** A signed client for one of the `users` the plane was started with. */
   apiAs(user: string): BilboApi;
+  /** Runs the `bilbo` CLI, as a separate process, against this plane: its exit code and output. */
+  bilbo(...args: string[]): Promise<CliRun>;
   /** Live processes of every instance the provider ever started in this plane. */
   liveProcesses(clusterId?: string): Promise<number[]>;
   stop(): Promise<void>;
 }
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const BILBO = join(import.meta.dirname, '..', '..', 'cli', 'bin', 'bilbo.mjs');
 
 /** The real local control plane on a throwaway home, with a signed API client. */
 export async function startTestControlPlane(
@@ -52,6 +63,26 @@ export async function startTestControlPlane(
       if (!user) throw new Error(`the plane has no user ${name}`);
       return clientFor(user);
     },
+    bilbo: (...args) =>
+      new Promise((resolve) => {
+        const env = {
+          ...process.env,
+          BILBO_HOME: home,
+          BILBO_ENDPOINT: plane.endpoint,
+          BILBO_REGION: plane.region,
+          AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+          AWS_SESSION_TOKEN: '',
+          NO_COLOR: '1',
+        };
+        execFile(
+          process.execPath,
+          [BILBO, ...args],
+          { env, maxBuffer: 64 * 1024 * 1024 },
+          (error, stdout, stderr) =>
+            resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
+        );
+      }),
     async liveProcesses(clusterId) {
       const records = await plane.processes!.registry.list();
       return records

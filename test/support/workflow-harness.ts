@@ -14,6 +14,7 @@ import { prepareCluster } from '../../lambdas/domain/use-cases/prepare-cluster.t
 import { launchRole } from '../../lambdas/domain/workflow/launch-role.ts';
 import type { Cluster, ClusterEvent } from '../../schemas/types.generated.ts';
 import { ALICE_ARN } from './api-events.ts';
+import { DASK_PROGRAMS } from './dask-launch.ts';
 import { type FakeClock, fakeClock } from './fake-clock.ts';
 import { FakeMachineProvider } from './fake-provider.ts';
 import { ScriptedRemote } from './fake-remote.ts';
@@ -72,7 +73,7 @@ export function useWorkflowHarness(): WorkflowHarness {
     seedCluster: async (name = 'analytics') => {
       const { plan } = await prepareCluster(
         { name, profile: PROFILE },
-        { catalog, preflight: new LocalPreflight() },
+        { catalog, preflight: new LocalPreflight(DASK_PROGRAMS) },
       );
       const cluster = newClusterRecord({
         id: `c-${(++ids).toString(16).padStart(16, '0')}`,

@@ -5,7 +5,7 @@
  * answer (`undefined`), never an error: retries and deadlines belong to
  * the caller.
  */
-import type { HttpAnswer, ReadinessProbe } from '../../domain/ports.ts';
+import type { HttpAnswer, ProbeRequest, ReadinessProbe } from '../../domain/ports.ts';
 
 export interface HttpReadinessProbeOptions {
   /** Per request. @default 1000 */
@@ -27,16 +27,19 @@ export class HttpReadinessProbe implements ReadinessProbe {
     this.fetch = options.fetch ?? globalThis.fetch;
   }
 
-  async look(urls: Readonly<Record<string, string>>): Promise<Record<string, HttpAnswer | undefined>> {
+  async look(
+    requests: Readonly<Record<string, ProbeRequest>>,
+  ): Promise<Record<string, HttpAnswer | undefined>> {
     const entries = await Promise.all(
-      Object.entries(urls).map(async ([name, url]) => [name, await this.get(url)] as const),
+      Object.entries(requests).map(async ([name, request]) => [name, await this.get(request)] as const),
     );
     return Object.fromEntries(entries);
   }
 
-  private async get(url: string): Promise<HttpAnswer | undefined> {
+  private async get(request: ProbeRequest): Promise<HttpAnswer | undefined> {
+    const { url, headers } = typeof request === 'string' ? { url: request, headers: {} } : request;
     try {
-      const response = await this.fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) });
+      const response = await this.fetch(url, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
       const body = await response.text();
       if (Buffer.byteLength(body) > this.maxBodyBytes) return undefined;
       return { status: response.status, body };

@@ -35,6 +35,12 @@ export interface InstanceRecord extends ProcessLease {
   commandTemplate?: string[];
   logFile: string;
   workDir: string;
+  /** Where the process runs, when not in workDir itself (a folder inside it). */
+  processDir?: string;
+  /** Its environment besides this process's, literally. */
+  env?: Record<string, string>;
+  /** Environment variables read from secrets at each start, by the secret's name (never the value). */
+  secretEnv?: Record<string, string>;
   host: string;
   launchedAt: string;
   /** When its process was last started again, in place. */

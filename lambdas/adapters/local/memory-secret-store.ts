@@ -19,6 +19,10 @@ export class MemorySecretStore implements SecretStore {
     return name;
   }
 
+  async read(name: string): Promise<string | undefined> {
+    return this.values.get(name);
+  }
+
   async removeAll(clusterId: string): Promise<void> {
     const prefix = `${this.paths.pathOf(clusterId)}/`;
     for (const name of [...this.values.keys()]) if (name.startsWith(prefix)) this.values.delete(name);
@@ -27,10 +31,5 @@ export class MemorySecretStore implements SecretStore {
   /** For tests: how many secrets are stored. */
   size(): number {
     return this.values.size;
-  }
-
-  /** For tests: the stored value. */
-  get(name: string): string | undefined {
-    return this.values.get(name);
   }
 }

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { appendFileSync, closeSync, openSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProvisioningError } from '../../domain/errors.ts';
 import { kindOf } from '../../domain/kinds/index.ts';
@@ -20,10 +20,12 @@ import type {
   MachineProvider,
   PortsReport,
   ProcessSpec,
+  SecretReader,
 } from '../../domain/ports.ts';
 import { type InstanceRecord, InstanceRegistry } from './instance-registry.ts';
 import { leaseOf } from './process-lease.ts';
 import {
+  groupListeningPorts,
   groupListensOn,
   isProcessAlive,
   killGroup,
@@ -46,6 +48,8 @@ export interface LocalProcessProviderOptions {
   processSpec?: (request: LaunchRequest) => ProcessSpec;
   /** How long a process gets to report the ports it listens on. @default 60000 */
   portsReportTimeoutMs?: number;
+  /** Where the secrets a process spec names are read (a notebook's token). @default none: such a launch fails */
+  secrets?: SecretReader;
 }
 
 const kindProcessOf = (request: LaunchRequest): ProcessSpec =>
@@ -126,7 +130,15 @@ export class LocalProcessProvider implements MachineProvider {
     }
     const commandTemplate = [program, ...spec.args];
     const command = fillIn(commandTemplate, this.host, workDir, {});
-    const { pid, startTicks } = await this.spawnProcess(id, command, workDir, logFile);
+    const processDir = spec.folder === undefined ? undefined : folderIn(workDir, spec.folder);
+    if (processDir) await mkdir(processDir, { recursive: true });
+    const env = spec.env ? fillInValues(spec.env, this.host, workDir) : undefined;
+    const secretEnv = spec.secretEnv ? { ...spec.secretEnv } : undefined;
+    const { pid, startTicks } = await this.spawnProcess(id, command, {
+      cwd: processDir ?? workDir,
+      logFile,
+      env: { ...env, ...(await this.readSecrets(request.role, secretEnv)) },
+    });
     const record: InstanceRecord = {
       id,
       clusterId: request.clusterId,
@@ -141,6 +153,9 @@ export class LocalProcessProvider implements MachineProvider {
       commandTemplate,
       logFile,
       workDir,
+      ...(processDir ? { processDir } : {}),
+      ...(env ? { env } : {}),
+      ...(secretEnv ? { secretEnv } : {}),
       host: this.host,
       launchedAt: new Date().toISOString(),
       state: 'running',
@@ -150,22 +165,39 @@ export class LocalProcessProvider implements MachineProvider {
     return record;
   }
 
+  /** The values of the secrets a process's environment names; a missing one fails the start. */
+  private async readSecrets(
+    role: string,
+    secretEnv: Readonly<Record<string, string>> | undefined,
+  ): Promise<Record<string, string>> {
+    const values: Record<string, string> = {};
+    for (const [variable, name] of Object.entries(secretEnv ?? {})) {
+      const value = await this.options.secrets?.read(name);
+      if (value === undefined) {
+        throw new ProvisioningError(
+          `Cannot start the ${role}: its secret ${name} (for ${variable}) is not stored.`,
+        );
+      }
+      values[variable] = value;
+    }
+    return values;
+  }
+
   /** Spawns the instance's process group, tied to this process, its output appended to its log. */
   private async spawnProcess(
     id: string,
     command: string[],
-    workDir: string,
-    logFile: string,
+    where: { cwd: string; logFile: string; env: Readonly<Record<string, string>> },
   ): Promise<{ pid: number; startTicks: number }> {
-    const log = openSync(logFile, 'a');
+    const log = openSync(where.logFile, 'a');
     let child: ChildProcess;
     let startTicks: number | undefined;
     try {
       // Tied to this process: a control plane killed with SIGKILL takes its instances with it.
       child = spawnTied(command, {
-        cwd: workDir,
+        cwd: where.cwd,
         output: log,
-        env: { ...process.env, [INSTANCE_ENV_VAR]: id },
+        env: { ...process.env, ...where.env, [INSTANCE_ENV_VAR]: id },
       });
       // Read at once: a process that dies straight away must still be told apart from a recycled pid.
       if (child.pid !== undefined) startTicks = readProcStartTicks(child.pid);
@@ -218,7 +250,11 @@ export class LocalProcessProvider implements MachineProvider {
       record.workDir,
       record.ports,
     );
-    const { pid, startTicks } = await this.spawnProcess(id, command, record.workDir, record.logFile);
+    const { pid, startTicks } = await this.spawnProcess(id, command, {
+      cwd: record.processDir ?? record.workDir,
+      logFile: record.logFile,
+      env: { ...record.env, ...(await this.readSecrets(record.role, record.secretEnv)) },
+    });
     const restarted: InstanceRecord = {
       ...record,
       ...leaseOf(pid, startTicks),
@@ -259,11 +295,10 @@ export class LocalProcessProvider implements MachineProvider {
    * launch with its log's last lines.
    */
   private async awaitPorts(record: InstanceRecord, report: PortsReport): Promise<InstanceRecord> {
-    const file = join(record.workDir, report.file);
     const timeoutMs = this.options.portsReportTimeoutMs ?? 60_000;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const ports = report.parse(await readFile(file, 'utf8').catch(() => ''));
+      const ports = await reportedPorts(record, report);
       if (ports) {
         const listening = { ...record, ports };
         await this.write(record.id, () => this.registry.save(listening));
@@ -414,6 +449,36 @@ function toMachine(record: InstanceRecord, state: Machine['state']): Machine {
   };
   if (state === 'terminated' && record.stateReason) machine.stateReason = record.stateReason;
   return machine;
+}
+
+/** The ports a process reported so far: in its file, or the one port its group listens on. */
+async function reportedPorts(
+  record: InstanceRecord,
+  report: PortsReport,
+): Promise<Record<string, number> | undefined> {
+  if ('listening' in report) {
+    const listening = groupListeningPorts(record.pgid);
+    return listening.length === 1 ? { [report.listening]: listening[0] as number } : undefined;
+  }
+  return report.parse(await readFile(join(record.workDir, report.file), 'utf8').catch(() => ''));
+}
+
+/** A folder inside the instance's own: relative, never climbing out of it. */
+function folderIn(workDir: string, folder: string): string {
+  if (isAbsolute(folder) || folder.split(/[\\/]/).includes('..')) {
+    throw new Error(`a process folder must stay inside the instance's folder, not ${folder}`);
+  }
+  return join(workDir, folder);
+}
+
+function fillInValues(
+  values: Readonly<Record<string, string>>,
+  host: string,
+  workDir: string,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values).map(([name, value]) => [name, fillIn([value], host, workDir, {})[0] as string]),
+  );
 }
 
 /** The arguments, with `{host}`, `{workdir}` and `{port:NAME}` filled in (port 0 for one not in `ports`: the process picks). */

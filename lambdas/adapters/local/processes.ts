@@ -167,30 +167,39 @@ export function spawnTied(command: readonly string[], options: TiedSpawnOptions)
 
 /** Whether some process of group `pgid` listens on TCP `port` (read from /proc/net and each member's fds). */
 export function groupListensOn(pgid: number, port: number): boolean {
-  const inodes = listeningSocketInodes(port);
-  if (inodes.size === 0) return false;
-  return groupMembers(pgid).some((member) => {
+  return groupListeningPorts(pgid).includes(port);
+}
+
+/** The TCP ports the processes of group `pgid` listen on, in order. */
+export function groupListeningPorts(pgid: number): number[] {
+  const portsByInode = listeningSockets();
+  if (portsByInode.size === 0) return [];
+  const ports = new Set<number>();
+  for (const member of groupMembers(pgid)) {
     let fds: string[];
     try {
       fds = readdirSync(`/proc/${member.pid}/fd`);
     } catch {
-      return false;
+      continue;
     }
-    return fds.some((fd) => {
+    for (const fd of fds) {
       try {
-        const target = readlinkSync(`/proc/${member.pid}/fd/${fd}`);
-        return inodes.has(/^socket:\[(\d+)\]$/.exec(target)?.[1] ?? '');
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${member.pid}/fd/${fd}`))?.[1];
+        const port = inode === undefined ? undefined : portsByInode.get(inode);
+        if (port !== undefined) ports.add(port);
       } catch {
-        return false;
+        // The fd closed while we looked.
       }
-    });
-  });
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
 }
 
 const TCP_LISTEN = '0A';
 
-function listeningSocketInodes(port: number): Set<string> {
-  const inodes = new Set<string>();
+/** Every listening TCP socket of this machine: its inode → its port. */
+function listeningSockets(): Map<string, number> {
+  const ports = new Map<string, number>();
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text: string;
     try {
@@ -201,11 +210,10 @@ function listeningSocketInodes(port: number): Set<string> {
     for (const line of text.split('\n').slice(1)) {
       const fields = line.trim().split(/\s+/);
       const local = fields[1];
-      if (!local || fields[3] !== TCP_LISTEN) continue;
-      if (Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16) === port && fields[9]) {
-        inodes.add(fields[9]);
-      }
+      const inode = fields[9];
+      if (!local || fields[3] !== TCP_LISTEN || !inode) continue;
+      ports.set(inode, Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16));
     }
   }
-  return inodes;
+  return ports;
 }

@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { ProvisioningError } from '../../domain/errors.ts';
-import type { LocalRuntime } from '../../domain/kinds/kind.ts';
+import type { PythonModule } from '../../domain/kinds/kind.ts';
 
 export const DEFAULT_PYTHON_CANDIDATES: readonly string[] = ['/usr/bin/python3', 'python3'];
 
@@ -17,7 +17,8 @@ const PROBE_MARKER = 'bilbo-python-ok';
 
 const found = new Map<string, Promise<string>>();
 
-function canImport(python: string, module: string): Promise<boolean> {
+/** Whether `python` can import `module` (about a second: an interpreter starts). */
+export function canImport(python: string, module: string): Promise<boolean> {
   return new Promise((resolve) => {
     // Checking the output, not only the exit code: a program that ignores its arguments also exits 0.
     const script = `import ${module}, sys; sys.stdout.write(${JSON.stringify(PROBE_MARKER)})`;
@@ -27,7 +28,7 @@ function canImport(python: string, module: string): Promise<boolean> {
   });
 }
 
-async function firstThatImports(candidates: readonly string[], runtime: LocalRuntime): Promise<string> {
+async function firstThatImports(candidates: readonly string[], runtime: PythonModule): Promise<string> {
   for (const python of candidates) {
     if (await canImport(python, runtime.module)) return python;
   }
@@ -49,7 +50,7 @@ export function pythonCandidates(env: Readonly<Record<string, string | undefined
 /** The Python that runs the runtime's processes: BILBO_PYTHON's, checked, or the first default that can. */
 export async function pythonFor(
   env: Readonly<Record<string, string | undefined>>,
-  runtime: LocalRuntime,
+  runtime: PythonModule,
 ): Promise<string> {
   const chosen = env.BILBO_PYTHON?.trim();
   try {
@@ -69,7 +70,7 @@ export async function pythonFor(
  * module and retrying works. Throws ProvisioningError, with the fix, when
  * none can.
  */
-export function findPython(candidates: readonly string[], runtime: LocalRuntime): Promise<string> {
+export function findPython(candidates: readonly string[], runtime: PythonModule): Promise<string> {
   const key = JSON.stringify([candidates, runtime.module]);
   let answer = found.get(key);
   if (answer === undefined) {

@@ -1,5 +1,6 @@
 import {
   DeleteParametersCommand,
+  GetParameterCommand,
   GetParametersByPathCommand,
   PutParameterCommand,
   type SSMClient,
@@ -60,6 +61,18 @@ export class SsmSecretStore implements SecretStore {
       ),
     );
     return name;
+  }
+
+  async read(name: string): Promise<string | undefined> {
+    try {
+      const answer = await this.call(`read the secret ${name}`, () =>
+        this.client.send(new GetParameterCommand({ Name: name, WithDecryption: true })),
+      );
+      return answer.Parameter?.Value;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ParameterNotFound') return undefined;
+      throw error;
+    }
   }
 
   async removeAll(clusterId: string): Promise<void> {

@@ -18,6 +18,7 @@ import type {
 import type {
   HttpAnswer,
   LaunchRequest,
+  ProbeRequest,
   ProcessSpec,
   RecordChanges,
   SecretKey,
@@ -63,14 +64,18 @@ export interface ReadinessVerdict {
   missing?: string;
 }
 
+/** A Python module a program must be able to import, and how to install it (for the error message). */
+export interface PythonModule {
+  module: string;
+  install: string;
+}
+
 /** What a machine needs from this machine's programs to run the kind's processes locally. */
-export interface LocalRuntime {
+export interface LocalRuntime extends PythonModule {
   /** The program the kind's process specs name: a Python interpreter, found at start-up. */
   program: 'python';
-  /** A Python module the program must be able to import. */
-  module: string;
-  /** How to install it, for the error message. */
-  install: string;
+  /** What some roles need besides, checked before a cluster that has them is recorded. */
+  roleModules: Readonly<Partial<Record<RoleName, PythonModule>>>;
 }
 
 export interface ClusterKind<Bootstrap extends { kind: KindName }> {
@@ -118,8 +123,19 @@ export interface ClusterKind<Bootstrap extends { kind: KindName }> {
    * place a cluster's URLs are made.
    */
   endpoints(instances: readonly ClusterInstance[], forPeople: Network): EndpointFields;
-  /** The URLs the readiness probe GETs, by name, on `network` addresses. */
-  readinessChecks(cluster: Cluster, network: Network): Record<string, string>;
+  /** How the notebook's URL logs its reader in: the secret that does, put into the URL. */
+  readonly notebookLogin: {
+    readonly secret: SecretKey;
+    url(notebookUrl: string, secret: string): string;
+  };
+  /** The secrets (by key) the readiness probe presents: read by the probe's step, never recorded. */
+  readinessSecrets(cluster: Cluster): SecretKey[];
+  /** What the readiness probe GETs, by name, on `network` addresses, with the secrets it was given. */
+  readinessChecks(
+    cluster: Cluster,
+    network: Network,
+    secrets?: Readonly<Record<SecretKey, string>>,
+  ): Record<string, ProbeRequest>;
   /** Ready or not, from the probe's answers (undefined: no answer in time). */
   judgeReadiness(
     cluster: Cluster,

@@ -3,8 +3,9 @@ import { deadlineOf } from '../deadlines.ts';
 import { ReadyTimeoutError } from '../errors.ts';
 import { kindOf } from '../kinds/index.ts';
 import { type Network, networkForPeople, type ReadinessVerdict } from '../kinds/kind.ts';
-import type { Clock, ClusterStore, ReadinessProbe } from '../ports.ts';
+import type { Clock, ClusterStore, ReadinessProbe, SecretReader } from '../ports.ts';
 import { loadCluster } from './load-cluster.ts';
+import { readinessChecksOf } from './readiness-checks.ts';
 
 export interface ProbeReadyInput {
   clusterId: string;
@@ -32,6 +33,8 @@ export interface ProbeSettings {
 export interface ProbeReadyDeps {
   store: ClusterStore;
   probe: ReadinessProbe;
+  /** Where the secrets the checks present (a notebook's token) are read. */
+  secrets: SecretReader;
   clock: Clock;
   sleep: (ms: number) => Promise<void>;
   settings: ProbeSettings;
@@ -50,7 +53,7 @@ export interface ProbeReadyDeps {
 export async function probeReady(input: ProbeReadyInput, deps: ProbeReadyDeps): Promise<ProbeReadyOutput> {
   const cluster = await loadCluster(deps.store, input.clusterId);
   const kind = kindOf(cluster.plan.kind);
-  const urls = kind.readinessChecks(cluster, probeNetworkOf(deps.settings, cluster.plan));
+  const checks = await readinessChecksOf(cluster, probeNetworkOf(deps.settings, cluster.plan), deps.secrets);
   const deadline = deadlineOf(cluster);
   const budgetEnd = deps.clock.now().getTime() + deps.settings.budgetMs;
 
@@ -59,7 +62,7 @@ export async function probeReady(input: ProbeReadyInput, deps: ProbeReadyDeps): 
     dashboardAnswered: cluster.dashboardAnsweredAt !== undefined,
   };
   for (;;) {
-    const verdict = kind.judgeReadiness(cluster, await deps.probe.look(urls));
+    const verdict = kind.judgeReadiness(cluster, await deps.probe.look(checks));
     recorded = await recordProgress(cluster, recorded, verdict, deps);
     const now = deps.clock.now().getTime();
     if (!verdict.ready && now >= deadline) throw timeoutError(cluster.plan.readyTimeoutSeconds, verdict);

@@ -1,8 +1,9 @@
 import { kindOf } from '../kinds/index.ts';
-import type { Clock, ClusterStore, ReadinessProbe } from '../ports.ts';
+import type { Clock, ClusterStore, ReadinessProbe, SecretReader } from '../ports.ts';
 import { type CaughtError, describeCaughtError } from './failure.ts';
 import { loadCluster } from './load-cluster.ts';
 import { type ProbeSettings, probeNetworkOf } from './probe-ready.ts';
+import { readinessChecksOf } from './readiness-checks.ts';
 
 export interface RecordRestartedInput {
   clusterId: string;
@@ -38,6 +39,7 @@ export interface RecordRestartFailedInput {
 export interface RecordRestartFailedDeps {
   store: ClusterStore;
   probe: ReadinessProbe;
+  secrets: SecretReader;
   settings: Pick<ProbeSettings, 'network'>;
 }
 
@@ -57,8 +59,8 @@ export async function recordRestartFailed(
   if (cluster.state !== 'RESTARTING') return { state: cluster.state === 'READY' ? 'READY' : 'FAILED' };
 
   const kind = kindOf(cluster.plan.kind);
-  const urls = kind.readinessChecks(cluster, probeNetworkOf(deps.settings, cluster.plan));
-  const answers = await deps.probe.look(urls).catch(() => ({}));
+  const checks = await readinessChecksOf(cluster, probeNetworkOf(deps.settings, cluster.plan), deps.secrets);
+  const answers = await deps.probe.look(checks).catch(() => ({}));
   const verdict = kind.judgeReadiness(cluster, answers);
   const failed = `restart failed at ${input.failedStep}: ${failure.message}`;
   if (verdict.ready) {

@@ -18,6 +18,7 @@ import {
 } from '../../domain/use-cases/commands.ts';
 import { type CreateClusterDeps, createCluster } from '../../domain/use-cases/create-cluster.ts';
 import { type DestroyClusterDeps, destroyCluster } from '../../domain/use-cases/destroy-cluster.ts';
+import { type OpenNotebookDeps, openNotebook } from '../../domain/use-cases/open-notebook.ts';
 import { prepareCluster } from '../../domain/use-cases/prepare-cluster.ts';
 import { describeCluster, listClusters, waitForClusterEvents } from '../../domain/use-cases/queries.ts';
 import { type RestartClusterDeps, restartCluster } from '../../domain/use-cases/restart-cluster.ts';
@@ -26,7 +27,11 @@ import { json } from '../http/responses.ts';
 import { callerOf, clusterNameParameter } from './identity.ts';
 
 /** Everything the API's use cases need. */
-export type ApiDependencies = CreateClusterDeps & DestroyClusterDeps & CommandDeps & RestartClusterDeps;
+export type ApiDependencies = CreateClusterDeps &
+  DestroyClusterDeps &
+  CommandDeps &
+  RestartClusterDeps &
+  OpenNotebookDeps;
 
 type Handler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 type BodyEvent<T> = Omit<APIGatewayProxyEvent, 'body'> & { body: T };
@@ -149,6 +154,9 @@ export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEve
   const destroy: Handler = async (event) =>
     json(202, await destroyCluster(clusterNameParameter(event), { principal: callerOf(event) }, deps));
 
+  const notebook: Handler = async (event) =>
+    json(200, await openNotebook(clusterNameParameter(event), { principal: callerOf(event) }, deps));
+
   const restart: Handler = async (event) =>
     json(202, await restartCluster(clusterNameParameter(event), { principal: callerOf(event) }, deps));
 
@@ -163,6 +171,7 @@ export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEve
     { method: 'GET', path: '/clusters/{name}/commands/{id}', handler: readOne },
     { method: 'DELETE', path: '/clusters/{name}/commands/{id}', handler: cancelOne },
     { method: 'POST', path: '/clusters/{name}/restart', handler: restart },
+    { method: 'GET', path: '/clusters/{name}/notebook', handler: notebook },
     { method: 'POST', path: '/plan', handler: plan },
   ];
 }

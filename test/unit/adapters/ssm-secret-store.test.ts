@@ -1,8 +1,10 @@
 import {
   DeleteParametersCommand,
+  GetParameterCommand,
   GetParametersByPathCommand,
   type Parameter,
   ParameterLimitExceeded,
+  ParameterNotFound,
   PutParameterCommand,
   SSMClient,
   ThrottlingException,
@@ -49,6 +51,41 @@ describe('SsmSecretStore', () => {
     it('uses the given prefix, without a doubled slash', () => {
       const store = new SsmSecretStore({ client, prefix: '/team-a/bilbo/' });
       expect(store.nameOf('c-1', 'git-password')).toBe('/team-a/bilbo/c-1/git-password');
+    });
+  });
+
+  describe('read', () => {
+    it('reads the decrypted value by name', async () => {
+      ssm.on(GetParameterCommand).resolves({
+        Parameter: { ...parameter('/bilbo/clusters/c-1/jupyter-token'), Value: 'tok-123' },
+      });
+      const store = new SsmSecretStore({ client });
+
+      await expect(store.read('/bilbo/clusters/c-1/jupyter-token')).resolves.toBe('tok-123');
+      expect(ssm.commandCalls(GetParameterCommand)[0]!.args[0].input).toEqual({
+        Name: '/bilbo/clusters/c-1/jupyter-token',
+        WithDecryption: true,
+      });
+    });
+
+    it('answers undefined for a secret that does not exist', async () => {
+      ssm
+        .on(GetParameterCommand)
+        .rejects(new ParameterNotFound({ message: 'not found', $metadata: { httpStatusCode: 400 } }));
+      await expect(new SsmSecretStore({ client }).read('/bilbo/clusters/c-1/gone')).resolves.toBeUndefined();
+    });
+
+    it('reports throttling as busy, for the caller to retry', async () => {
+      ssm.on(GetParameterCommand).rejects(
+        new ThrottlingException({
+          message: 'Rate exceeded',
+          Message: 'Rate exceeded',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
+      await expect(new SsmSecretStore({ client }).read('/bilbo/clusters/c-1/x')).rejects.toBeInstanceOf(
+        ProviderBusyError,
+      );
     });
   });
 

@@ -6,7 +6,7 @@ import { createRun } from '../../../cli/commands/create.ts';
 import { CancelledError, ClusterFailedError } from '../../../cli/errors.ts';
 import { main } from '../../../cli/main.ts';
 import { InvalidClusterNameError, ValidationError } from '../../../lambdas/domain/errors.ts';
-import { aCluster, anEvent, fakeFactory, readyCluster, scriptedApi } from './fakes.ts';
+import { aCluster, anEvent, fakeFactory, NOTEBOOK_TOKEN, readyCluster, scriptedApi } from './fakes.ts';
 
 const PROFILE = { description: 'test', dask: { worker: { count: 2, nproc: 2, nthread: 1 } } };
 
@@ -25,6 +25,7 @@ describe('bilbo create', () => {
     profile: 'analytics',
     params: [],
     wait: true,
+    open: { notebook: false, dashboard: false },
     json: false,
     ...overrides,
   });
@@ -61,6 +62,38 @@ describe('bilbo create', () => {
     expect(fake.stdout.text).toMatch(/^dashboard\s+http:\/\/10\.0\.0\.5:8787\/status$/m);
     expect(fake.stdout.text).toMatch(/^workers\s+4\/4 joined$/m);
     expect(fake.stdout.text).toMatch(/^elapsed\s+0\.0s$/m);
+  });
+
+  it('opens the dashboard with -d and the notebook, logged in, with -n once READY, telling on stderr', async () => {
+    const ready = { ...readyCluster(), notebookUrl: 'http://10.0.0.7:8888' };
+    const api = scriptedApi({ states: [aCluster(), ready], batches: [[anEvent(1, 'ready', 'READY')]] });
+    const fake = fakeFactory({ api, home });
+
+    expect(await main(['create', 'analytics', '-d', '-n', '--json'], fake.f)).toBe(0);
+
+    expect(fake.opened).toEqual([ready.dashboardUrl, `http://10.0.0.7:8888/?token=${NOTEBOOK_TOKEN}`]);
+    expect(JSON.parse(fake.stdout.text)).toEqual(ready);
+    expect(fake.stderr.text).toContain('opened the dashboard with fake-browser\n');
+    expect(fake.stderr.text).toContain('opened the notebook with fake-browser\n');
+  });
+
+  it('says so when -n asks for a notebook the cluster does not have, and still succeeds', async () => {
+    const fake = fakeFactory({ api: readyScript(), home });
+
+    expect(await main(['create', 'analytics', '-n'], fake.f)).toBe(0);
+
+    expect(fake.opened).toEqual([]);
+    expect(fake.stderr.text).toContain('cluster analytics has no notebook to open\n');
+  });
+
+  it('refuses -n and -d with --no-wait, before creating anything', async () => {
+    const api = readyScript();
+    const fake = fakeFactory({ api, home });
+
+    expect(await main(['create', 'analytics', '--no-wait', '-d'], fake.f)).toBe(1);
+
+    expect(api.createCluster).not.toHaveBeenCalled();
+    expect(fake.stderr.text).toMatch(/do not go with --no-wait/);
   });
 
   it('asks for the events after the last one it has shown', async () => {

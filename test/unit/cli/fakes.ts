@@ -12,6 +12,7 @@ import type {
   CommandOutput,
   CommandRecord,
   InvocationOutput,
+  NotebookLink,
   Plan,
   StartCommandRequest,
 } from '../../../schemas/types.generated.ts';
@@ -200,6 +201,9 @@ type ScriptedCommand = ReturnType<typeof scriptedCommand>;
 /** How many empty event answers a scripted API gives once its batches are spent. */
 const MAX_EMPTY_EVENT_ANSWERS = 100;
 
+/** The token in the scripted API's notebook links. */
+export const NOTEBOOK_TOKEN = 'tok-0123456789abcdef';
+
 export function scriptedApi(
   script: {
     states?: Cluster[];
@@ -220,6 +224,11 @@ export function scriptedApi(
     getCluster: vi.fn(async () => (states.length > 1 ? states.shift()! : states[0]!)),
     destroyCluster: vi.fn(async () => aCluster({ state: 'DESTROYING' })),
     restartCluster: vi.fn(async () => aCluster({ state: 'RESTARTING' })),
+    notebookLink: vi.fn(async (_name: string): Promise<NotebookLink> => {
+      const cluster = states[0]!;
+      if (!cluster.notebookUrl) throw new Error('the scripted cluster has no notebook');
+      return { url: `${cluster.notebookUrl}/?token=${NOTEBOOK_TOKEN}` };
+    }),
     events: vi.fn(async (_name: string, _options?: { after?: string }) => {
       const batch = batches.shift();
       if (batch !== undefined) return batch;

@@ -41,7 +41,13 @@ describe('the bilbo command tree', () => {
   it('parses create with defaults: wait, no name, no overrides, text output', async () => {
     expect(await optionsOf('create', './p/gpu.json')).toEqual({
       name: 'create',
-      options: { profile: './p/gpu.json', params: [], wait: true, json: false },
+      options: {
+        profile: './p/gpu.json',
+        params: [],
+        wait: true,
+        open: { notebook: false, dashboard: false },
+        json: false,
+      },
     });
   });
 
@@ -66,8 +72,27 @@ describe('the bilbo command tree', () => {
         cluster: 'big',
         params: ['dask.worker.count=8', 'ready_timeout=60'],
         wait: false,
+        open: { notebook: false, dashboard: false },
         json: true,
       },
+    });
+  });
+
+  it('parses create -n -d and their long names', async () => {
+    for (const flags of [
+      ['-n', '-d'],
+      ['--open-notebook', '--open-dashboard'],
+    ]) {
+      expect((await optionsOf('create', 'analytics', ...flags))?.options).toMatchObject({
+        open: { notebook: true, dashboard: true },
+      });
+    }
+  });
+
+  it('parses notebook NAME -u', async () => {
+    expect(await optionsOf('notebook', 'analytics', '-u')).toEqual({
+      name: 'notebook',
+      options: { name: 'analytics', url: true, json: false },
     });
   });
 

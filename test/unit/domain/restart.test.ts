@@ -208,7 +208,12 @@ describe('the restart steps', () => {
 
     const outcome = await recordRestartFailed(
       { clusterId: h.cluster.id, failedStep: 'probe-ready', error },
-      { store: h.testStore.store, probe: fakeDaskProbe(() => false, 0), settings: { network: 'private' } },
+      {
+        store: h.testStore.store,
+        probe: fakeDaskProbe(() => false, 0),
+        secrets: h.deps().secrets,
+        settings: { network: 'private' },
+      },
     );
 
     expect(outcome).toEqual({ state: 'FAILED' });
@@ -224,7 +229,12 @@ describe('the restart steps', () => {
 
     const outcome = await recordRestartFailed(
       { clusterId: h.cluster.id, failedStep: 'record-restarted', error: { Error: 'Error', Cause: 'lost' } },
-      { store: h.testStore.store, probe: fakeDaskProbe(() => true, 2), settings: { network: 'private' } },
+      {
+        store: h.testStore.store,
+        probe: fakeDaskProbe(() => true, 2),
+        secrets: h.deps().secrets,
+        settings: { network: 'private' },
+      },
     );
 
     const cluster = await h.latest();

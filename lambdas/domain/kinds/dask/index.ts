@@ -1,12 +1,12 @@
 /** The Dask kind: a scheduler (the primary), its workers, and optionally a Jupyter notebook. */
 import type { ClusterKind } from '../kind.ts';
 import { addressOn, portOf } from '../kind.ts';
-import { type DaskBootstrap, daskBootstrap, daskSecrets } from './bootstrap.ts';
+import { DASK_SECRETS, type DaskBootstrap, daskBootstrap, daskSecrets } from './bootstrap.ts';
 import { daskEndpoints, schedulerAddressOf } from './endpoints.ts';
 import { describeDaskReadiness, describeDaskRole, planDaskRoles } from './plan.ts';
 import { DASK_PORTS } from './ports.ts';
 import { DASK_LOCAL_RUNTIME, daskProcessSpec } from './processes.ts';
-import { daskReadinessChecks, judgeDaskReadiness } from './readiness.ts';
+import { daskReadinessChecks, daskReadinessSecrets, judgeDaskReadiness } from './readiness.ts';
 import { daskPrimaryRole, daskRoleInstance } from './roles.ts';
 import { daskRestartRoles, daskUnitOf } from './services.ts';
 import { DASK_HOME, DASK_USER, notebookWorkdirInHome, renderUserData } from './user-data.ts';
@@ -31,6 +31,12 @@ export const daskKind: ClusterKind<DaskBootstrap> = {
   primaryAddress: (scheduler) =>
     schedulerAddressOf(addressOn(scheduler, 'private'), portOf(scheduler, 'scheduler', DASK_PORTS)),
   endpoints: daskEndpoints,
+  // Jupyter logs in whoever opens its URL with `?token=`, and sets a cookie for the rest.
+  notebookLogin: {
+    secret: DASK_SECRETS.jupyterToken,
+    url: (notebookUrl, token) => `${notebookUrl}/?token=${encodeURIComponent(token)}`,
+  },
+  readinessSecrets: daskReadinessSecrets,
   readinessChecks: daskReadinessChecks,
   judgeReadiness: judgeDaskReadiness,
   commandWorkdir: (role) =>

@@ -1,30 +1,33 @@
 /**
  * How each Dask role is started locally, as a generic ProcessSpec run by
- * Python (`python -m dask …`): `{host}` and `{workdir}` are filled in by
- * the machine provider. The scheduler binds port 0 for itself and its
- * dashboard (`{port:…}`, named as in DASK_PORTS) and tells which it got in
- * its scheduler file, so no other program can take a port between choosing
- * and binding it; restarted, it binds those again, so the workers' scheduler
- * address and the cluster's URLs stay right. The flags exist
- * both in Debian's distributed 2022.12.1 and in current Dask.
+ * Python (`python -m dask …`, `python -m jupyter_server`): `{host}` and
+ * `{workdir}` are filled in by the machine provider. The scheduler binds
+ * port 0 for itself and its dashboard (`{port:…}`, named as in DASK_PORTS)
+ * and tells which it got in its scheduler file, so no other program can
+ * take a port between choosing and binding it; restarted, it binds those
+ * again, so the workers' scheduler address and the cluster's URLs stay
+ * right. The flags exist both in Debian's distributed 2022.12.1 and in
+ * current Dask, and in Debian's jupyter_server 1.23 and current Jupyter.
  */
 import type { RoleName } from '../../../../schemas/types.generated.ts';
-import { ProvisioningError } from '../../errors.ts';
-import type { PortsReport, ProcessSpec } from '../../ports.ts';
+import type { PortsFile, ProcessSpec } from '../../ports.ts';
 import type { LocalRuntime } from '../kind.ts';
 import type { DaskBootstrap } from './bootstrap.ts';
 import type { DaskPortName } from './ports.ts';
+import { notebookWorkdirInHome } from './user-data.ts';
 
 /** The interpreter the process specs name, and what it needs. */
 export const DASK_LOCAL_RUNTIME: LocalRuntime = {
   program: 'python',
   module: 'distributed',
   install: 'apt-get install python3-distributed',
+  // nbclassic brings the server and the classic notebook's pages to open.
+  roleModules: { notebook: { module: 'jupyter_server', install: 'apt-get install python3-nbclassic' } },
 };
 
 export function daskProcessSpec(
   role: RoleName,
-  options: Pick<DaskBootstrap, 'dask' | 'schedulerAddress'> = {},
+  options: Pick<DaskBootstrap, 'dask' | 'schedulerAddress' | 'notebook' | 'secrets'> = {},
 ): ProcessSpec {
   switch (role) {
     case 'scheduler':
@@ -74,10 +77,50 @@ export function daskProcessSpec(
       };
     }
     case 'notebook':
-      throw new ProvisioningError(
-        'the local provider does not run notebooks yet; remove the notebook section or use the EC2 provider',
-      );
+      return notebookProcessSpec(options);
   }
+}
+
+/**
+ * A Jupyter server in the notebook's workdir (under the instance's folder,
+ * as on EC2 under the service user's home), its token read from the secret
+ * store into JUPYTER_TOKEN (never an argument), and DASK_SCHEDULER_ADDRESS
+ * set when there is a scheduler, so `Client()` connects with no argument.
+ * jupyter_server 1.23 writes port 0 into its server file, so the port it
+ * bound is read from the system instead. Its configuration and runtime
+ * files are the instance's own: a personal Jupyter config (a password, a
+ * default URL) does not change what bilbo starts.
+ */
+function notebookProcessSpec(
+  options: Pick<DaskBootstrap, 'notebook' | 'schedulerAddress' | 'secrets'>,
+): ProcessSpec {
+  const token = options.secrets?.jupyterToken;
+  if (token === undefined) throw new Error('a notebook needs the name of its Jupyter token secret');
+  const folder = notebookWorkdirInHome(options.notebook?.workdir);
+  return {
+    program: 'python',
+    args: [
+      '-m',
+      'jupyter_server',
+      '--ip',
+      '{host}',
+      '--port',
+      portArg('notebook'),
+      // Restarted on its port or not at all: a silent move would break the recorded URL.
+      '--ServerApp.port_retries=0',
+      '--no-browser',
+      // Harmless for anyone else; needed where the plane runs as root (CI containers).
+      '--allow-root',
+    ],
+    ...(folder ? { folder } : {}),
+    env: {
+      JUPYTER_CONFIG_DIR: '{workdir}/jupyter/config',
+      JUPYTER_RUNTIME_DIR: '{workdir}/jupyter/runtime',
+      ...(options.schedulerAddress ? { DASK_SCHEDULER_ADDRESS: options.schedulerAddress } : {}),
+    },
+    secretEnv: { JUPYTER_TOKEN: token },
+    reportsPorts: { listening: 'notebook' },
+  };
 }
 
 function portArg(name: DaskPortName): string {
@@ -88,7 +131,7 @@ function portArg(name: DaskPortName): string {
  * The scheduler file Dask writes once the scheduler and its dashboard
  * listen: `{"address": "tcp://127.0.0.1:40123", "services": {"dashboard": 40124}, ...}`.
  */
-export const SCHEDULER_FILE: PortsReport = {
+export const SCHEDULER_FILE: PortsFile = {
   file: 'scheduler.json',
   parse(text) {
     let file: { address?: unknown; services?: { dashboard?: unknown } };

@@ -26,7 +26,7 @@ export const USER_DATA_MAX_BYTES = 16_384;
 /** The image's service user (infra/ami), who runs every role's services. */
 export const DASK_USER = 'dask';
 export const DASK_HOME = '/home/dask';
-export const DEFAULT_WORKDIR = `${DASK_HOME}/work`;
+export const DEFAULT_WORKDIR = `${DASK_HOME}/works`;
 
 export interface UserDataInput {
   clusterId: string;

@@ -8,6 +8,7 @@ import {
 import { daskKind } from '../../../../../lambdas/domain/kinds/dask/index.ts';
 import {
   daskReadinessChecks,
+  daskReadinessSecrets,
   judgeDaskReadiness,
 } from '../../../../../lambdas/domain/kinds/dask/readiness.ts';
 import type { HttpAnswer } from '../../../../../lambdas/domain/ports.ts';
@@ -93,11 +94,16 @@ describe('readiness', () => {
       }),
     );
 
-  it('looks at the dashboard’s health and identity, and the notebook’s API, on the asked network', () => {
-    expect(daskReadinessChecks(cluster([scheduler, notebook]), 'private')).toEqual({
+  const status = ok(
+    JSON.stringify({ started: '2026-12-07T09:14:33Z', last_activity: '2026-12-07T09:14:33Z' }),
+  );
+  const tokens = { 'jupyter-token': 'tok-123' };
+
+  it('looks at the dashboard’s health and identity, and the notebook’s status with its token, on the asked network', () => {
+    expect(daskReadinessChecks(cluster([scheduler, notebook]), 'private', tokens)).toEqual({
       health: 'http://10.0.0.5:8787/health',
       identity: 'http://10.0.0.5:8787/json/identity.json',
-      notebook: 'http://10.0.0.7:8888/api',
+      notebook: { url: 'http://10.0.0.7:8888/api/status', headers: { Authorization: 'token tok-123' } },
     });
     expect(daskReadinessChecks(cluster([scheduler]), 'public')).toEqual({
       health: 'http://203.0.113.5:8787/health',
@@ -105,12 +111,29 @@ describe('readiness', () => {
     });
   });
 
+  it('asks for the notebook token only when the cluster has a notebook', () => {
+    expect(daskReadinessSecrets(cluster([scheduler, notebook]))).toEqual(['jupyter-token']);
+    expect(daskReadinessSecrets(cluster([scheduler]))).toEqual([]);
+  });
+
+  it('asks without a token when it has none, which Jupyter refuses', () => {
+    const alone = cluster([notebook], 0);
+
+    expect(daskReadinessChecks(alone, 'private')).toEqual({ notebook: 'http://10.0.0.7:8888/api/status' });
+    expect(
+      judgeDaskReadiness(alone, { notebook: { status: 403, body: '{"message": "Forbidden"}' } }),
+    ).toMatchObject({ ready: false, missing: "the notebook (Jupyter) refused the cluster's token" });
+  });
+
   it('looks at the notebook alone, and is ready once it answers, when there is no Dask', () => {
     const alone = cluster([notebook], 0);
-    const jupyter = ok(JSON.stringify({ version: '6.4.12' }));
 
-    expect(daskReadinessChecks(alone, 'private')).toEqual({ notebook: 'http://10.0.0.7:8888/api' });
-    expect(judgeDaskReadiness(alone, { notebook: jupyter })).toMatchObject({ ready: true, workersJoined: 0 });
+    expect(daskReadinessChecks(alone, 'private', tokens)).toEqual({
+      notebook: { url: 'http://10.0.0.7:8888/api/status', headers: { Authorization: 'token tok-123' } },
+    });
+    expect(judgeDaskReadiness(alone, { notebook: status })).toMatchObject({ ready: true, workersJoined: 0 });
+    // The unauthenticated version page is not the status: a server that does not check tokens is not ready.
+    expect(judgeDaskReadiness(alone, { notebook: ok('{"version":"1.23.3"}') }).ready).toBe(false);
     expect(judgeDaskReadiness(alone, {})).toMatchObject({
       ready: false,
       missing: 'the notebook (Jupyter) did not answer',
@@ -153,7 +176,7 @@ describe('readiness', () => {
       judgeDaskReadiness(withNotebook, {
         health: ok('ok'),
         identity: identity(2),
-        notebook: ok('{"version":"6.4.12"}'),
+        notebook: status,
       }),
     ).toMatchObject({ ready: true });
   });

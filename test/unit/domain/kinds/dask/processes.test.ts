@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ProvisioningError } from '../../../../../lambdas/domain/errors.ts';
 import { daskProcessSpec, SCHEDULER_FILE } from '../../../../../lambdas/domain/kinds/dask/processes.ts';
 
 const dask = { nworkers: 2, nthreads: 3, memoryLimitBytes: 1_000_000_000 };
@@ -74,10 +73,49 @@ describe('daskProcessSpec', () => {
     expect(() => daskProcessSpec('worker', { schedulerAddress: 'tcp://h:1' })).toThrow('needs its sizing');
   });
 
-  it('refuses the notebook, which local processes do not run yet', () => {
-    expect(() => daskProcessSpec('notebook', {})).toThrow(ProvisioningError);
-    expect(() => daskProcessSpec('notebook', {})).toThrow(
-      /remove the notebook section or use the EC2 provider/,
-    );
+  it('runs the notebook as a Jupyter server in its workdir, its token from the secret store and the scheduler in its environment', () => {
+    const spec = daskProcessSpec('notebook', {
+      schedulerAddress: 'tcp://127.0.0.1:40001',
+      notebook: { workdir: '~/works/analysis' },
+      secrets: { jupyterToken: '/bilbo/clusters/c-1/jupyter-token' },
+    });
+
+    expect(spec).toEqual({
+      program: 'python',
+      args: [
+        '-m',
+        'jupyter_server',
+        '--ip',
+        '{host}',
+        '--port',
+        '{port:notebook}',
+        '--ServerApp.port_retries=0',
+        '--no-browser',
+        '--allow-root',
+      ],
+      folder: 'works/analysis',
+      env: {
+        JUPYTER_CONFIG_DIR: '{workdir}/jupyter/config',
+        JUPYTER_RUNTIME_DIR: '{workdir}/jupyter/runtime',
+        DASK_SCHEDULER_ADDRESS: 'tcp://127.0.0.1:40001',
+      },
+      secretEnv: { JUPYTER_TOKEN: '/bilbo/clusters/c-1/jupyter-token' },
+      reportsPorts: { listening: 'notebook' },
+    });
+    // The token's value is never an argument: only the secret's name travels.
+    expect(JSON.stringify(spec.args)).not.toContain('jupyter-token');
+  });
+
+  it('runs a notebook without Dask with no scheduler address, in ~/works by default', () => {
+    const spec = daskProcessSpec('notebook', {
+      secrets: { jupyterToken: '/bilbo/clusters/c-1/jupyter-token' },
+    });
+
+    expect(spec.folder).toBe('works');
+    expect(spec.env).not.toHaveProperty('DASK_SCHEDULER_ADDRESS');
+  });
+
+  it('refuses a notebook whose token has no secret to read it from', () => {
+    expect(() => daskProcessSpec('notebook', {})).toThrow('needs the name of its Jupyter token secret');
   });
 });
