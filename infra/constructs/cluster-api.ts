@@ -102,6 +102,8 @@ export class ClusterApi extends Construct {
     props.machines.grantPreflight(this.handler);
     props.machines.grantWriteSecrets(this.handler);
     props.machines.grantRunCommands(this.handler);
+    // Reads refresh the health of READY clusters from their instances.
+    props.machines.grantDescribe(this.handler);
 
     this.api = new RestApi(this, 'Api', {
       description: 'bilbo: create, list, restart and destroy clusters',
