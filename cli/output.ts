@@ -83,6 +83,21 @@ export function colorState(state: ClusterState, c: Colors): string {
   }
 }
 
+/** The state, and for a READY cluster that lost part of itself, `READY (degraded)`. */
+export function stateColumn(cluster: Cluster, c: Colors): string {
+  return isDegraded(cluster) ? c.yellow(`${cluster.state} (degraded)`) : colorState(cluster.state, c);
+}
+
+/** A READY cluster whose last health look found something missing. */
+export function isDegraded(cluster: Cluster): boolean {
+  return cluster.state === 'READY' && cluster.health?.status === 'degraded';
+}
+
+/** What a degraded cluster lacks, in words; undefined for any other. */
+export function degradedReason(cluster: Cluster): string | undefined {
+  return isDegraded(cluster) ? (cluster.health?.reason ?? 'degraded') : undefined;
+}
+
 /** The worker processes the cluster runs (or, failing that, must have joined). */
 export function wantedWorkers(cluster: Cluster): number {
   return cluster.plan?.totalWorkers ?? cluster.plan?.wantedWorkers ?? 0;

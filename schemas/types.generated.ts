@@ -405,6 +405,7 @@ export interface Cluster {
    * When the cluster became READY.
    */
   readyAt?: string;
+  health?: ClusterHealth;
   /**
    * When the operation in progress (create, destroy, …) must be over: past it, its workflow stops waiting and compensates.
    */
@@ -438,6 +439,40 @@ export interface ClusterInstance {
   ports?: {
     [k: string]: number;
   };
+}
+
+/**
+ * What bilbo last saw of a READY cluster's machines and services: refreshed when the cluster is read (at most once in 30 s) and at each sweep of the reaper. DEGRADED is this status, not a lifecycle state.
+ *
+ * This interface was referenced by `Cluster`'s JSON-Schema
+ * via the `definition` "health".
+ */
+export interface ClusterHealth {
+  status: "ok" | "degraded";
+  /**
+   * What is wrong, in words, when degraded: each lost instance and what its provider says, then what the services' last look found missing.
+   */
+  reason?: string;
+  /**
+   * When bilbo last described the cluster's machines.
+   */
+  checkedAt: string;
+  /**
+   * The instances the record holds.
+   */
+  instancesExpected: number;
+  /**
+   * Those of them the provider reported running.
+   */
+  instancesRunning: number;
+  /**
+   * When bilbo last looked at the cluster's services (workers joined, dashboards), which only a look from inside the cluster's network can: on AWS the reaper's sweep, locally every refresh. The count it found is the record's workersJoined.
+   */
+  servicesCheckedAt?: string;
+  /**
+   * What that look found missing, in the kind's words; absent when nothing was.
+   */
+  servicesMissing?: string;
 }
 
 /**

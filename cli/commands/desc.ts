@@ -6,13 +6,13 @@ import type { Factory } from '../factory.ts';
 import { allEvents } from '../follow.ts';
 import {
   type Colors,
-  colorState,
   colors,
   endReason,
   formatAge,
   renderFields,
   renderTable,
   shorten,
+  stateColumn,
   toJson,
   workersColumn,
 } from '../output.ts';
@@ -113,7 +113,9 @@ export function describeCluster(cluster: Cluster, now: number, c: Colors): strin
     [
       ['name', cluster.name],
       ['id', cluster.id],
-      ['state', colorState(cluster.state, c)],
+      ['state', stateColumn(cluster, c)],
+      ['health', healthLine(cluster)],
+      ['checked', checkedLine(cluster, now)],
       ['owner', cluster.owner],
       ['profile', cluster.profileName],
       ['description', cluster.description],
@@ -133,6 +135,24 @@ export function describeCluster(cluster: Cluster, now: number, c: Colors): strin
     ],
     c,
   );
+}
+
+/** A READY cluster's health: `ok`, or `degraded: ` and what it lacks. */
+function healthLine(cluster: Cluster): string | undefined {
+  const health = cluster.health;
+  if (cluster.state !== 'READY' || !health) return undefined;
+  return health.status === 'ok' ? 'ok' : `degraded: ${health.reason ?? 'no reason recorded'}`;
+}
+
+/** How fresh the health is: when the machines, and when the services, were last looked at. */
+function checkedLine(cluster: Cluster, now: number): string | undefined {
+  const health = cluster.health;
+  if (cluster.state !== 'READY' || !health) return undefined;
+  const machines = `instances ${formatAge(health.checkedAt, now)} ago (${health.instancesRunning}/${health.instancesExpected} running)`;
+  const services = health.servicesCheckedAt
+    ? `services ${formatAge(health.servicesCheckedAt, now)} ago`
+    : 'services not since READY';
+  return `${machines}, ${services}`;
 }
 
 /** Every instance: role, index, id, addresses and the state bilbo last saw. */

@@ -1,13 +1,14 @@
 import type { Cluster } from '../../schemas/types.generated.ts';
 import type { Factory } from '../factory.ts';
 import {
-  colorState,
   colors,
+  degradedReason,
   endReason,
   formatAge,
   instancesColumn,
   renderTable,
   shorten,
+  stateColumn,
   toJson,
   workersColumn,
 } from '../output.ts';
@@ -52,13 +53,13 @@ export function newestFirst(clusters: readonly Cluster[]): Cluster[] {
 }
 
 function renderClusters(clusters: readonly Cluster[], now: number, c: ReturnType<typeof colors>): string {
-  const reasons = clusters.map(endReason);
-  // The column only when some cluster ended (ls -a).
+  const reasons = clusters.map((cluster) => endReason(cluster) ?? degradedReason(cluster));
+  // The column only when some cluster ended (ls -a) or is degraded.
   const withReasons = reasons.some((reason) => reason !== undefined);
   const headers = ['NAME', 'STATE', 'OWNER', 'AGE', 'INSTANCES', 'WORKERS', 'DESCRIPTION'];
   const rows = clusters.map((cluster, n) => [
     cluster.name,
-    colorState(cluster.state, c),
+    stateColumn(cluster, c),
     cluster.owner,
     formatAge(cluster.createdAt, now),
     instancesColumn(cluster),
@@ -66,5 +67,5 @@ function renderClusters(clusters: readonly Cluster[], now: number, c: ReturnType
     cluster.description ? shorten(cluster.description, DESCRIPTION_WIDTH) : '-',
     ...(withReasons ? [shorten(reasons[n] ?? '-', REASON_WIDTH)] : []),
   ]);
-  return renderTable(withReasons ? [...headers, 'WHY ENDED'] : headers, rows, c);
+  return renderTable(withReasons ? [...headers, 'REASON'] : headers, rows, c);
 }

@@ -51,6 +51,8 @@ export interface LocalControlPlaneOptions {
   providerAdapters?: ProviderAdapters;
   /** Replaces the HTTP readiness probe (tests whose machines have no real dashboard). */
   probe?: ReadinessProbe;
+  /** How long a look at a READY cluster's health is trusted by reads. @default HEALTH_CACHE_MS */
+  healthCacheMs?: number;
   /** Replace the clock and sleep of the use cases and steps (benchmarks simulating a slow boot). */
   clock?: Clock;
   sleep?: (ms: number) => Promise<void>;
@@ -139,6 +141,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       const dynamo = await dynamoStarting;
       const { store, commands } = await modules.localStore(dynamo.endpoint, region, TABLE_NAME);
 
+      const probe = options.probe ?? new modules.HttpReadinessProbe();
       const deps = {
         store,
         provider: adapters.provider,
@@ -146,7 +149,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
         preflight: adapters.preflight,
         secrets: adapters.secrets,
         services: adapters.services,
-        probe: options.probe ?? new modules.HttpReadinessProbe(),
+        probe,
         clock: options.clock ?? modules.systemClock,
         sleep: options.sleep ?? modules.sleep,
         settings: { ...DEFAULT_PROBE, network: adapters.probeNetwork, ...options.probeSettings },
@@ -157,6 +160,9 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
         newCommandId: modules.newCommandId,
         destroyTimeoutSeconds: DESTROY_TIMEOUT_SECONDS.default,
         access: { admins: (options.admins ?? []).map(modules.localPrincipal) },
+        // The plane reaches the services as the readiness probe does: reads look at them too.
+        servicesProbe: { probe, network: adapters.probeNetwork, secrets: adapters.secrets },
+        ...(options.healthCacheMs === undefined ? {} : { healthCacheMs: options.healthCacheMs }),
       };
       const runner = new modules.LocalWorkflowRunner({
         waitOverrideMs: 100,

@@ -104,6 +104,8 @@ export class ClusterApi extends Construct {
     // The notebook's token, for its owner (GET /clusters/{name}/notebook).
     props.machines.grantReadSecrets(this.handler);
     props.machines.grantRunCommands(this.handler);
+    // Reads refresh the health of READY clusters from their instances.
+    props.machines.grantDescribe(this.handler);
 
     this.api = new RestApi(this, 'Api', {
       description: 'bilbo: create, list, restart and destroy clusters',

@@ -9,7 +9,7 @@ import { dynamoDbCommands, dynamoDbStore } from './composition/store.ts';
 import { sfnWorkflows } from './composition/workflows.ts';
 
 const { region } = readConfig(RUNTIME);
-const { catalog, preflight } = ec2FromConfig(readConfig(EC2), region);
+const { provider, catalog, preflight } = ec2FromConfig(readConfig(EC2), region);
 
 export const handler = createApiHandler({
   store: dynamoDbStore(readConfig(TABLE), systemClock),
@@ -25,4 +25,7 @@ export const handler = createApiHandler({
   commands: dynamoDbCommands(readConfig(TABLE)),
   remote: ssmCommands(region),
   newCommandId,
+  // Reads look at the machines for the clusters' health. Outside the VPC the
+  // function cannot reach the services: their part is the reaper's last look.
+  provider,
 });

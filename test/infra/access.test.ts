@@ -75,6 +75,8 @@ describe('BilboStack access', () => {
       expect(granted).toEqual({
         [API]: [
           ...LAUNCH,
+          // Reads refresh the health of READY clusters.
+          'ec2:DescribeInstances',
           'ec2:DescribeInstanceTypes',
           'ec2:DescribeKeyPairs',
           'ec2:DescribeSecurityGroups',

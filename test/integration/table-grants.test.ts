@@ -157,6 +157,7 @@ beforeAll(async () => {
     commands: commandStoreOf(API),
     remote: new ScriptedRemote(() => ({ stdout: 'ok\n' })),
     newCommandId: () => `cmd-${(++ids).toString(16).padStart(16, '0')}`,
+    provider,
   });
   const create = async (name: string) => {
     const answer = await callApi<Cluster>(api, 'POST', '/clusters', { body: { name, profile: PROFILE } });

@@ -17,6 +17,7 @@ import type { Cluster } from '../../schemas/types.generated.ts';
 import { ADMIN_ROLE_ARN, type ApiAnswer, type ApiRequest, callApi } from './api-events.ts';
 import { DASK_PROGRAMS } from './dask-launch.ts';
 import { makeTestStore, type TestStore } from './dynamodb.ts';
+import { FakeMachineProvider } from './fake-provider.ts';
 import { ScriptedRemote } from './fake-remote.ts';
 
 export interface StartedWorkflow {
@@ -58,6 +59,8 @@ export interface ApiHarness {
   workflows: RecordingWorkflows;
   /** The remote commands: each ends at once, printing `ok`. */
   remote: ScriptedRemote;
+  /** Replaced before each test: the machines reads describe for the clusters' health. */
+  provider: FakeMachineProvider;
   call<T = unknown>(method: string, path: string, request?: ApiRequest): Promise<ApiAnswer<T>>;
   /** POST /clusters with PROFILE and any extra request fields. */
   create(name: string, extra?: Record<string, unknown>, caller?: string): Promise<ApiAnswer<Cluster>>;
@@ -85,6 +88,7 @@ export function useApiHarness(): ApiHarness {
     let ids = 0;
     let commandIds = 0;
     harness.remote = new ScriptedRemote(() => ({ stdout: 'ok\n' }));
+    harness.provider = new FakeMachineProvider();
     handler = createApiHandler({
       store: harness.testStore.store,
       catalog: new LocalMachineCatalog({ facts: FACTS }),
@@ -102,6 +106,7 @@ export function useApiHarness(): ApiHarness {
       }),
       remote: harness.remote,
       newCommandId: () => `cmd-${(++commandIds).toString(16).padStart(16, '0')}`,
+      provider: harness.provider,
     });
   });
   return harness;

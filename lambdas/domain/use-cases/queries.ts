@@ -2,18 +2,23 @@ import type { Cluster, ClusterEvent } from '../../../schemas/types.generated.ts'
 import { identityOf } from '../access.ts';
 import type { Clock, ClusterStore } from '../ports.ts';
 import { findCluster } from './find-cluster.ts';
+import { type HealthDeps, refreshHealth, refreshHealthOfAll } from './refresh-health.ts';
 
-/** A cluster as `viewer` (an IAM principal) may see it. */
-export async function describeCluster(name: string, viewer: string, store: ClusterStore): Promise<Cluster> {
-  return asSeenBy(await findCluster(name, store), viewer);
+/** What a read needs: the store, and the machines (and services, where reachable) for the health of READY clusters. */
+export type QueryDeps = HealthDeps;
+
+/** A cluster as `viewer` (an IAM principal) may see it, its health looked at again when due. */
+export async function describeCluster(name: string, viewer: string, deps: QueryDeps): Promise<Cluster> {
+  return asSeenBy(await refreshHealth(await findCluster(name, deps.store), deps), viewer);
 }
 
 export async function listClusters(
   includeEnded: boolean,
   viewer: string,
-  store: ClusterStore,
+  deps: QueryDeps,
 ): Promise<Cluster[]> {
-  return (await store.list({ includeEnded })).map((cluster) => asSeenBy(cluster, viewer));
+  const clusters = await refreshHealthOfAll(await deps.store.list({ includeEnded }), deps);
+  return clusters.map((cluster) => asSeenBy(cluster, viewer));
 }
 
 /**

@@ -20,7 +20,12 @@ import { type CreateClusterDeps, createCluster } from '../../domain/use-cases/cr
 import { type DestroyClusterDeps, destroyCluster } from '../../domain/use-cases/destroy-cluster.ts';
 import { type OpenNotebookDeps, openNotebook } from '../../domain/use-cases/open-notebook.ts';
 import { prepareCluster } from '../../domain/use-cases/prepare-cluster.ts';
-import { describeCluster, listClusters, waitForClusterEvents } from '../../domain/use-cases/queries.ts';
+import {
+  describeCluster,
+  listClusters,
+  type QueryDeps,
+  waitForClusterEvents,
+} from '../../domain/use-cases/queries.ts';
 import { type RestartClusterDeps, restartCluster } from '../../domain/use-cases/restart-cluster.ts';
 import { COMMAND_BODY_MAX_BYTES, jsonBody, validBody } from '../http/middleware.ts';
 import { json } from '../http/responses.ts';
@@ -31,7 +36,8 @@ export type ApiDependencies = CreateClusterDeps &
   DestroyClusterDeps &
   CommandDeps &
   RestartClusterDeps &
-  OpenNotebookDeps;
+  OpenNotebookDeps &
+  QueryDeps;
 
 type Handler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 type BodyEvent<T> = Omit<APIGatewayProxyEvent, 'body'> & { body: T };
@@ -89,11 +95,11 @@ export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEve
 
   const list: Handler = async (event) => {
     const includeEnded = event.queryStringParameters?.all === 'true';
-    return json(200, { clusters: await listClusters(includeEnded, callerOf(event), deps.store) });
+    return json(200, { clusters: await listClusters(includeEnded, callerOf(event), deps) });
   };
 
   const describe: Handler = async (event) =>
-    json(200, await describeCluster(clusterNameParameter(event), callerOf(event), deps.store));
+    json(200, await describeCluster(clusterNameParameter(event), callerOf(event), deps));
 
   const events: Handler = async (event) => {
     const after = event.queryStringParameters?.after;

@@ -74,6 +74,63 @@ describe('bilbo desc', () => {
     ]);
   });
 
+  describe('health', () => {
+    const degraded = () =>
+      readyCluster({
+        ...detailed(),
+        health: {
+          status: 'degraded',
+          reason: 'worker 1 (i-0c) is stopped: User initiated; only 3/4 Dask workers joined',
+          checkedAt: new Date(T0 - 5_000).toISOString(),
+          instancesExpected: 4,
+          instancesRunning: 3,
+          servicesCheckedAt: new Date(T0 - 240_000).toISOString(),
+          servicesMissing: 'only 3/4 Dask workers joined',
+        },
+      });
+
+    it('marks a degraded cluster, says why and how fresh that is', async () => {
+      const { text } = await described(degraded());
+
+      expect(text).toMatch(/^state\s+READY \(degraded\)$/m);
+      expect(text).toMatch(
+        /^health\s+degraded: worker 1 \(i-0c\) is stopped: User initiated; only 3\/4 Dask workers joined$/m,
+      );
+      expect(text).toMatch(/^checked\s+instances 5s ago \(3\/4 running\), services 4m ago$/m);
+    });
+
+    it('says a healthy cluster is ok, and when its services were never looked at since READY', async () => {
+      const { text } = await described(
+        readyCluster({
+          health: {
+            status: 'ok',
+            checkedAt: new Date(T0 - 2_000).toISOString(),
+            instancesExpected: 3,
+            instancesRunning: 3,
+          },
+        }),
+      );
+
+      expect(text).toMatch(/^state\s+READY$/m);
+      expect(text).toMatch(/^health\s+ok$/m);
+      expect(text).toMatch(/^checked\s+instances 2s ago \(3\/3 running\), services not since READY$/m);
+    });
+
+    it('shows no health for a cluster that is not READY', async () => {
+      const { text } = await described({ ...degraded(), state: 'RESTARTING' });
+
+      expect(text).toMatch(/^state\s+RESTARTING$/m);
+      expect(text).not.toMatch(/^(health|checked)/m);
+    });
+
+    it('carries the health object in --json', async () => {
+      const api = scriptedApi({ states: [degraded()] });
+      const fake = fakeFactory({ api });
+      await descRun({ name: 'analytics', detail: false, json: true }, fake.f);
+      expect(JSON.parse(fake.stdout.text).health).toEqual(degraded().health);
+    });
+  });
+
   it('says so when no instance is recorded yet', async () => {
     const { text } = await described(aCluster({ instances: [] }));
     expect(section(text, 'Instances')).toEqual([['none']]);

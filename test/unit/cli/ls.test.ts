@@ -92,7 +92,7 @@ describe('bilbo ls', () => {
       'INSTANCES',
       'WORKERS',
       'DESCRIPTION',
-      'WHY ENDED',
+      'REASON',
     ]);
     expect(rows[2]).toEqual([
       'broken',
@@ -116,6 +116,55 @@ describe('bilbo ls', () => {
     ]);
     // A live cluster has nothing to say there.
     expect(rows[0]!.at(-1)).toBe('-');
+  });
+
+  it('marks a READY cluster that lost part of itself degraded, and says what it lacks', async () => {
+    const degraded = readyCluster({
+      workersJoined: 1,
+      instances: [
+        { id: 'i-0a', role: 'scheduler', index: 0, privateIp: '10.0.0.5', state: 'running' },
+        { id: 'i-0b', role: 'worker', index: 0, privateIp: '10.0.0.6', state: 'running' },
+        { id: 'i-0c', role: 'worker', index: 1, privateIp: '10.0.0.7', state: 'terminated' },
+      ],
+      health: {
+        status: 'degraded',
+        reason: 'worker 1 (i-0c) is terminated: killed by SIGKILL; only 1/2 Dask workers joined',
+        checkedAt: new Date(T0 - 5_000).toISOString(),
+        instancesExpected: 3,
+        instancesRunning: 2,
+      },
+    });
+
+    const [headers, ...rows] = await table([degraded, live()[1]!]);
+
+    expect(headers?.at(-1)).toBe('REASON');
+    expect(rows[0]).toEqual([
+      'analytics',
+      'READY (degraded)',
+      'arn:aws:iam::123456789012:user/alice',
+      '1m',
+      '3/3',
+      '1/4',
+      '-',
+      'worker 1 (i-0c) is terminated: killed by SIGKILL; only 1/2 Dask workers joined',
+    ]);
+    expect(rows[1]!.at(-1)).toBe('-');
+  });
+
+  it('shows a healthy READY cluster as READY, with no reason column', async () => {
+    const healthy = readyCluster({
+      health: {
+        status: 'ok',
+        checkedAt: new Date(T0 - 5_000).toISOString(),
+        instancesExpected: 3,
+        instancesRunning: 3,
+      },
+    });
+
+    const [headers, row] = await table([healthy]);
+
+    expect(headers).not.toContain('REASON');
+    expect(row?.[1]).toBe('READY');
   });
 
   it('says a destroy that failed ended in its failure, not in the request', async () => {
