@@ -87,6 +87,7 @@ describe("the functions' bundles", () => {
       [task('launch-role')]: [...DYNAMODB, EC2].sort(),
       [task('check-machines')]: [...DYNAMODB, EC2, SSM].sort(),
       [task('probe-ready')]: DYNAMODB,
+      [task('run-init')]: [...DYNAMODB, SSM].sort(),
       [task('record-ready')]: DYNAMODB,
       [task('rollback-create')]: [...DYNAMODB, EC2, SSM].sort(),
       [task('terminate-machines')]: [...DYNAMODB, EC2, SSM].sort(),

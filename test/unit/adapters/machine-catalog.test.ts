@@ -69,7 +69,7 @@ describe('LocalMachineCatalog', () => {
     ]);
   });
 
-  it('notes that init_cmd runs as the plane\'s user, not as root', () => {
+  it("notes that init_cmd runs as the plane's user, not as root", () => {
     const catalog = new LocalMachineCatalog({ facts });
 
     expect(catalog.notes({ ...bare, init_cmd: ['pip install x'] })).toEqual([
