@@ -88,11 +88,15 @@ export interface InstanceSpec {
    */
   ssh_private_key?: string;
   /**
-   * Shell commands run once as root, in order, by bash at the instance's first boot, before the role starts; a failing command stops the boot. At most 24 commands of at most 80 characters each (a terminal screen): they travel in the instance's user-data, which EC2 limits to 16 KB.
+   * Shell commands run by bash once, when the cluster is created (not again at resume), after the role's services have started and before the cluster is READY: in order, on every instance of the role, as root (locally: as the plane's own user, in the instance's folder). A role's list replaces the common one. A failing command skips the rest of its role's list; init_fail says whether it fails the create. Each command's exit code and output tail are events of the cluster, and the commands are listed with its other commands. They share the create's ready_timeout. At most 24 commands of at most 80 characters each (a terminal screen).
    *
    * @maxItems 24
    */
   init_cmd?: string[];
+  /**
+   * What a failing init_cmd command (non-zero exit, not run on an instance, or not ended within ready_timeout) does to the create: "warn" (the default) records it and the cluster still becomes READY; "fail" fails the create, which terminates every instance and records FAILED naming the role, the command and its exit code. A role's value replaces the common one.
+   */
+  init_fail?: "warn" | "fail";
   /**
    * Instance tag list, as [key, value] pairs. At most 22 tags: the common and the role's tags are merged by key (the role's value wins), and bilbo adds 7 of its own (Name and bilbo:*), within EC2's 50 tags per resource. Keys have at most 128 characters and values at most 256, EC2's limits.
    *
@@ -325,6 +329,10 @@ export interface ResolvedInstance {
   ssh_user?: string;
   ssh_private_key?: string;
   init_cmd: string[];
+  /**
+   * Absent: "warn".
+   */
+  init_fail?: "warn" | "fail";
   tags: [string, string][];
 }
 
@@ -512,7 +520,7 @@ export interface ApiError {
  * This interface was referenced by `CommandRecord`'s JSON-Schema
  * via the `definition` "commandKind".
  */
-export type CommandKind = "rcmd" | "run" | "check";
+export type CommandKind = "rcmd" | "run" | "check" | "init";
 
 /**
  * RUNNING until every invocation ended; then SUCCEEDED (all exit 0), FAILED, CANCELLED or TIMED_OUT.
@@ -529,7 +537,7 @@ export type CommandState = "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED" | "T
 export type InvocationState = "pending" | "running" | "succeeded" | "failed" | "cancelled" | "timed-out" | "lost";
 
 /**
- * A command run on a cluster's instances (`bilbo rcmd`, `bilbo run`, destroy's unsaved-work check), as stored on its cluster and returned by the API.
+ * A command run on a cluster's instances (`bilbo rcmd`, `bilbo run`, destroy's unsaved-work check, the profile's init_cmd at create), as stored on its cluster and returned by the API.
  */
 export interface CommandRecord {
   /**

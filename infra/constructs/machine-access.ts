@@ -221,7 +221,7 @@ export class MachineAccess {
     );
   }
 
-  /** Run, follow and cancel commands: the API's. */
+  /** Run, follow and cancel commands: the API's, and the create's init step's. */
   grantRunCommands(fn: LambdaFunction): void {
     this.grantSendCommands(fn);
     this.grantReadCommands(fn, { cancel: true });

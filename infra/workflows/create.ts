@@ -1,7 +1,7 @@
 /**
  * The create workflow: launch the kind's primary role,
  * then the other roles with its address, wait until every machine runs, probe until the cluster is ready
- * (looking at the machines between probe budgets), record READY. Every
+ * (looking at the machines between probe budgets), run the profile's init commands, record READY. Every
  * failure goes to RollbackCreate, which terminates everything the cluster
  * launched and records FAILED.
  */
@@ -39,6 +39,15 @@ export function createDefinition(steps: Steps): IChainable {
     path: '$.probe',
     fields: ['ready', 'workersJoined', 'wantedWorkers'],
   });
+  // The first look starts the init commands; later ones carry on from the one still running.
+  const initResult = { path: '$.init', fields: ['done', 'position', 'waitSeconds'] };
+  const startInit = steps.invoke('StartInit', 'runInit', clusterId, initResult);
+  const runInit = steps.invoke(
+    'RunInit',
+    'runInit',
+    { ...clusterId, position: JsonPath.numberAt('$.init.position') },
+    initResult,
+  );
   const recordReady = steps.invoke('RecordReady', 'recordReady', clusterId);
 
   // Named after the role, as its progress events are (`launch-<role>`).
@@ -46,15 +55,24 @@ export function createDefinition(steps: Steps): IChainable {
   saga(launchMember, 'launch-members');
   saga(checkRunning, 'check-running');
   saga(probeReady, 'probe-ready');
+  saga(startInit, 'init');
+  saga(runInit, 'init');
   saga(recordReady, 'record-ready');
 
   recordReady.next(new Succeed(scope, 'Created'));
+  const initDone = steps.pollLoop(runInit, {
+    choice: 'InitDone?',
+    done: Condition.booleanEquals('$.init.done', true),
+    whenDone: recordReady,
+    wait: { id: 'WaitForInit', time: WaitTime.secondsPath('$.init.waitSeconds') },
+  });
+  startInit.next(initDone);
   // Between two probe budgets, look at the machines again: a lost one fails
   // the create at once, and the probe itself needs no EC2 access in the VPC.
   steps.pollLoop(probeReady, {
     choice: 'Ready?',
     done: Condition.booleanEquals('$.probe.ready', true),
-    whenDone: recordReady,
+    whenDone: startInit,
     wait: { id: 'WaitBeforeProbe', time: WaitTime.duration(Duration.seconds(1)) },
     loopTo: checkRunning,
   });

@@ -67,6 +67,14 @@ const TASKS: Readonly<Record<TaskName, TaskFunctionSpec>> = {
     },
     inClusterNetwork: true,
   },
+  runInit: {
+    description:
+      "bilbo: run the profile's init commands on a created cluster's instances, one look at a time",
+    timeout: Duration.seconds(30),
+    // get, appendEvent; the command records: get, put, update (a put)
+    tableItems: [ITEM.get, ITEM.put, ITEM.conditionCheck],
+    access: (machines, fn) => machines.grantRunCommands(fn),
+  },
   recordReady: {
     description: 'bilbo: record a created cluster as READY',
     timeout: Duration.seconds(30),

@@ -86,6 +86,11 @@ export class ServiceRestartError extends BilboError {
   readonly code = 'RESTART_FAILED';
 }
 
+/** An init_cmd command failed on some instance, and the profile's init_fail says that fails the create. */
+export class InitCommandFailedError extends BilboError {
+  readonly code = 'INIT_FAILED';
+}
+
 /** Someone else changed the record between our read and our write. */
 export class ConcurrentUpdateError extends BilboError {
   readonly code = 'CONCURRENT_UPDATE';

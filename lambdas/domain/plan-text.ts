@@ -1,5 +1,6 @@
 import { escapeControlCharacters } from '../../schemas/printable.ts';
 import type { Plan, RolePlan } from '../../schemas/types.generated.ts';
+import { initFailureOf } from './commands/init-commands.ts';
 import { type KindBootstrap, kindOf } from './kinds/index.ts';
 import type { ClusterKind } from './kinds/kind.ts';
 import { machineName } from './machines.ts';
@@ -15,7 +16,9 @@ export function renderPlanText(plan: Plan): string {
   const kind = kindOf(plan.kind);
   const lines = [`cluster: ${plan.cluster} (${plan.kind})`];
   if (plan.instancePrefix) lines.push(`instance prefix: ${shown(plan.instancePrefix)}`);
-  for (const role of plan.roles) lines.push(roleLine(role, kind), namesAndTagsLine(plan, role));
+  for (const role of plan.roles) {
+    lines.push(roleLine(role, kind), namesAndTagsLine(plan, role), ...initLines(role));
+  }
   lines.push(kind.describeReadiness(plan));
   lines.push(
     `timeouts: ready ${duration(plan.readyTimeoutSeconds)}, idle ${plan.idleTimeoutSeconds === 0 ? 'never' : duration(plan.idleTimeoutSeconds)}, max lifetime ${plan.maxLifetimeSeconds === 0 ? 'none' : duration(plan.maxLifetimeSeconds)}`,
@@ -46,6 +49,17 @@ function namesAndTagsLine(plan: Plan, role: RolePlan): string {
       : `names ${machineName(parts, 0)} … ${machineName(parts, role.count - 1)}`;
   const tags = role.instance.tags.map(([key, value]) => `${shown(key)}=${shown(value)}`);
   return `${INDENT}${names}; ${tags.length > 0 ? `tags ${tags.join(', ')}` : 'tags none'}`;
+}
+
+/** The role's init commands, in the order they run once its services answer, and what a failing one does. */
+function initLines(role: RolePlan): string[] {
+  const commands = role.instance.init_cmd;
+  if (commands.length === 0) return [];
+  const failure = initFailureOf(role.instance) === 'fail' ? 'fails the create' : 'is a warning';
+  return [
+    `${INDENT}init_cmd, once at create (a failing command ${failure}):`,
+    ...commands.map((command, i) => `${INDENT}  ${i + 1}. ${escapeControlCharacters(command)}`),
+  ];
 }
 
 /** A key, value or prefix as it is when plain, quoted when spaces or punctuation would blur it. */

@@ -291,8 +291,9 @@ export interface RemoteScript {
   /** A bash script, run with `bash -c` (as a file on the instance, never re-quoted by a shell). */
   script: string;
   /**
-   * The login user it runs as (the profile's `ssh_user`). Absent: the
-   * instance's service user (the one its kind's services run as; locally, the plane's own user).
+   * The user it runs as (`root` for the profile's init commands). Absent: the
+   * instance's service user (the one its kind's services run as). Locally
+   * every script runs as the plane's own user.
    */
   user?: string;
   /**

@@ -88,6 +88,7 @@ describe('BilboStack access', () => {
         [task('check-machines')]: [...TERMINATE, 'ssm:DescribeInstanceInformation'].sort(),
         // What Lambda needs to place it in the VPC, and the notebook's token to present.
         [task('probe-ready')]: [...IN_VPC, 'ssm:GetParameter'].sort(),
+        [task('run-init')]: RUN_COMMANDS,
         [task('record-ready')]: [],
         [task('rollback-create')]: [...TERMINATE, ...REMOVE_SECRETS].sort(),
         [task('terminate-machines')]: [...TERMINATE, ...REMOVE_SECRETS].sort(),
@@ -142,6 +143,7 @@ describe('BilboStack access', () => {
         [task('launch-role')]: [...EC2, 'SECRETS_PREFIX', 'TABLE_NAME'].sort(),
         [task('check-machines')]: [...EC2, 'TABLE_NAME'].sort(),
         [task('probe-ready')]: ['PROBE_NETWORK', 'SECRETS_PREFIX', 'TABLE_NAME'],
+        [task('run-init')]: ['TABLE_NAME'],
         [task('record-ready')]: ['TABLE_NAME'],
         [task('rollback-create')]: [...EC2, 'SECRETS_PREFIX', 'TABLE_NAME'].sort(),
         [task('terminate-machines')]: [...EC2, 'SECRETS_PREFIX', 'TABLE_NAME'].sort(),
@@ -212,6 +214,7 @@ describe('BilboStack access', () => {
         [task('launch-role')]: onTable(GET, PUT, UPDATE, CHECK),
         [task('check-machines')]: onTable(GET, PUT, UPDATE, CHECK),
         [task('probe-ready')]: onTable(GET, PUT, UPDATE),
+        [task('run-init')]: onTable(GET, PUT, CHECK),
         [task('record-ready')]: onTable(GET, PUT, UPDATE),
         [task('rollback-create')]: onTable(GET, PUT, UPDATE, DELETE, CHECK),
         [task('terminate-machines')]: onTable(GET, PUT, CHECK),
@@ -378,11 +381,12 @@ describe('BilboStack access', () => {
   });
 
   describe('remote commands', () => {
-    it("are sent only by the API and the restart step, only with AWS-RunShellScript, only to the deployment's instances", () => {
+    it("are sent only by the API, the init step and the restart step, only with AWS-RunShellScript, only to the deployment's instances", () => {
       const sending = withAction(allStatements(synth.template), 'ssm:SendCommand');
 
       expect(sending).toEqual([
         ...withAction(statementsOf(synth.template, API), 'ssm:SendCommand'),
+        ...withAction(statementsOf(synth.template, task('run-init')), 'ssm:SendCommand'),
         ...withAction(statementsOf(synth.template, task('restart-role')), 'ssm:SendCommand'),
       ]);
       expect(sending.slice(0, 2).map((statement) => [resourcesIn(statement), statement.Condition])).toEqual([

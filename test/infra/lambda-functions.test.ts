@@ -88,6 +88,7 @@ describe("the functions' bundles", () => {
       [task('check-machines')]: [...DYNAMODB, EC2, SSM].sort(),
       // The notebook's token, from Parameter Store.
       [task('probe-ready')]: [...DYNAMODB, SSM].sort(),
+      [task('run-init')]: [...DYNAMODB, SSM].sort(),
       [task('record-ready')]: DYNAMODB,
       [task('rollback-create')]: [...DYNAMODB, EC2, SSM].sort(),
       [task('terminate-machines')]: [...DYNAMODB, EC2, SSM].sort(),

@@ -178,7 +178,7 @@ describe('BilboStack', () => {
       const functions = Object.values(synth.template.findResources('AWS::Lambda::Function'));
       const entries = functions.map((fn) => fn.Metadata?.['bilbo:entry'] as string);
 
-      expect(entries).toHaveLength(13);
+      expect(entries).toHaveLength(14);
       for (const entry of entries) {
         expect(entry).toMatch(/^lambdas\/handlers\/.+\.ts$/);
         expect(existsSync(join(REPO_ROOT, entry)), entry).toBe(true);
@@ -236,6 +236,8 @@ describe('BilboStack', () => {
         LaunchMember: 'launch-members',
         CheckRunning: 'check-running',
         ProbeReady: 'probe-ready',
+        StartInit: 'init',
+        RunInit: 'init',
         RecordReady: 'record-ready',
       });
     });
@@ -262,9 +264,27 @@ describe('BilboStack', () => {
       });
       expect(pollLoop(definition, 'ProbeReady', 'CheckRunning')).toEqual({
         variable: '$.probe.ready',
-        whenDone: 'RecordReady',
+        whenDone: 'StartInit',
       });
       expect(definition.States.RecordReady?.Next).toBe('Created');
+    });
+
+    it('run the init commands once the cluster is ready, looking again from where the last look stopped, then record READY', () => {
+      const { definition } = extractWorkflows(synth.template.toJSON()).create;
+
+      expect(definition.States.StartInit).toMatchObject({
+        Parameters: { Payload: { 'clusterId.$': '$.clusterId' } },
+        ResultPath: '$.init',
+        Next: 'InitDone?',
+      });
+      expect(pollLoop(definition, 'RunInit')).toEqual({ variable: '$.init.done', whenDone: 'RecordReady' });
+      expect(definition.States.RunInit?.Parameters).toMatchObject({
+        Payload: { 'clusterId.$': '$.clusterId', 'position.$': '$.init.position' },
+      });
+      expect(definition.States.WaitForInit).toMatchObject({
+        Type: 'Wait',
+        SecondsPath: '$.init.waitSeconds',
+      });
     });
 
     it('launch the primary role first, then the member roles one at a time with its address', () => {
@@ -411,7 +431,7 @@ describe('BilboStack with bundling', () => {
     };
     const functions = Object.values(synth.template.findResources('AWS::Lambda::Function'));
 
-    expect(functions).toHaveLength(13);
+    expect(functions).toHaveLength(14);
     for (const fn of functions) {
       const key = (fn.Properties.Code as { S3Key: string }).S3Key;
       const asset = manifest.files[key.replace(/\.zip$/, '')];

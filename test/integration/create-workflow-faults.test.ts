@@ -68,6 +68,7 @@ describe('the create workflow', () => {
     { state: 'LaunchMember', when: 'after', step: 'launch-members' },
     { state: 'CheckRunning', when: 'after', step: 'check-running' },
     { state: 'ProbeReady', when: 'after', step: 'probe-ready' },
+    { state: 'StartInit', when: 'after', step: 'init' },
     { state: 'RecordReady', when: 'before', step: 'record-ready' },
   ] as const)(
     'rolls back a fault at $state: FAILED at $step, no process left',

@@ -42,7 +42,6 @@ afterAll(() => {
 function notebookBootstrap(clusterId: string, schedulerAddress?: string): RoleBootstrap {
   return {
     kind: 'dask',
-    initCommands: [],
     ...(schedulerAddress ? { schedulerAddress } : {}),
     notebook: { workdir: '~/works/analysis' },
     secrets: { jupyterToken: secrets.nameOf(clusterId, 'jupyter-token') },

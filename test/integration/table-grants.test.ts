@@ -36,6 +36,7 @@ import { recordReady } from '../../lambdas/domain/workflow/record-ready.ts';
 import { recordRestarted, recordRestartFailed } from '../../lambdas/domain/workflow/record-restart.ts';
 import { checkRestart, restartRole } from '../../lambdas/domain/workflow/restart-role.ts';
 import { rollbackCreate } from '../../lambdas/domain/workflow/rollback-create.ts';
+import { runInit } from '../../lambdas/domain/workflow/run-init.ts';
 import { createApiHandler } from '../../lambdas/handlers/api/app.ts';
 import { newSecret } from '../../lambdas/handlers/composition/runtime.ts';
 import { TASK_NAMES, type TaskName, taskEntry } from '../../lambdas/handlers/tasks/task-names.ts';
@@ -52,7 +53,10 @@ import { ScriptedRemote } from '../support/fake-remote.ts';
 import { FakeServiceRestarter } from '../support/fake-services.ts';
 
 const API = 'lambdas/handlers/api.ts';
-const PROFILE = { instance: { ec2type: 't3.large' }, dask: { worker: { count: 2, nproc: 1, nthread: 2 } } };
+const PROFILE = {
+  instance: { ec2type: 't3.large', init_cmd: ['true'] },
+  dask: { worker: { count: 2, nproc: 1, nthread: 2 } },
+};
 
 /** The IAM actions a call needs, each with where: the table, or `/index/<name>`. */
 function iamActionsOf(command: unknown): Array<[action: string, where: string]> {
@@ -198,6 +202,18 @@ beforeAll(async () => {
       settings: { budgetMs: 1_000, intervalMs: 100, network: 'private' },
     },
   );
+  const init = {
+    store: taskStore('runInit'),
+    commands: commandStoreOf(taskEntry('runInit')),
+    remote: new ScriptedRemote(() => ({ readsBeforeEnd: 1, stdout: 'ok\n' })),
+    clock,
+  };
+  let position = 0;
+  await until(async () => {
+    const look = await runInit({ clusterId: ready.id, position }, init);
+    position = look.position;
+    return look;
+  });
   await recordReady({ clusterId: ready.id }, { store: taskStore('recordReady'), clock });
   expect((await callApi(api, 'GET', '/clusters')).status).toBe(200);
   expect((await callApi(api, 'GET', '/clusters/ready')).status).toBe(200);

@@ -1,6 +1,6 @@
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Handler, type HistoryEvent, LocalWorkflowRunner } from '../../cli/local/workflow-runner.ts';
-import { ReadyTimeoutError } from '../../lambdas/domain/errors.ts';
+import { InitCommandFailedError, ReadyTimeoutError } from '../../lambdas/domain/errors.ts';
 import type { TaskName } from '../../lambdas/handlers/tasks/task-names.ts';
 
 const PRIMARY = { primaryAddress: 'tcp://10.0.0.5:8786' };
@@ -60,6 +60,7 @@ describe('LocalWorkflowRunner', () => {
         workersJoined: 2,
         wantedWorkers: 2,
       }),
+      runInit: ({ position }) => ({ done: true, position: position ?? 0, waitSeconds: 0 }),
       recordReady: () => ({ state: 'READY' }),
       rollbackCreate: () => ({ terminated: 3 }),
       terminateMachines: () => ({ terminated: 3 }),
@@ -104,6 +105,7 @@ describe('LocalWorkflowRunner', () => {
         'ProbeReady',
         'CheckRunning',
         'ProbeReady',
+        'StartInit',
         'RecordReady',
       ]);
       expect(lastStateEntered(runner.history(arn))).toBe('Created');
@@ -137,8 +139,62 @@ describe('LocalWorkflowRunner', () => {
       expect(calls.slice(2).map(({ task, payload }) => [task, payload])).toEqual([
         ['checkMachines', { clusterId: 'c-3', want: 'running' }],
         ['probeReady', { clusterId: 'c-3' }],
+        ['runInit', { clusterId: 'c-3' }],
         ['recordReady', { clusterId: 'c-3' }],
       ]);
+    });
+
+    it('looks at the init commands until they are done, from the position the last look gave, then records READY', async () => {
+      fakes.runInit = answers(
+        { done: false, position: 0, waitSeconds: 1 },
+        { done: false, position: 2, waitSeconds: 1 },
+        { done: true, position: 3, waitSeconds: 0 },
+      );
+
+      const arn = await runner.start('create', 'c-16-create', {
+        clusterId: 'c-16',
+        primaryRole: 'scheduler',
+        memberRoles: ['worker'],
+      });
+      await runner.waitForIdle();
+
+      expect(runner.execution(arn)?.status).toBe('SUCCEEDED');
+      expect(calls.filter((call) => call.task === 'runInit').map((call) => call.payload)).toEqual([
+        { clusterId: 'c-16' },
+        { clusterId: 'c-16', position: 0 },
+        { clusterId: 'c-16', position: 2 },
+      ]);
+      expect(tasksEntered(runner.history(arn)).slice(-4)).toEqual([
+        'StartInit',
+        'RunInit',
+        'RunInit',
+        'RecordReady',
+      ]);
+    });
+
+    it('rolls back as init when an init command fails the create, and never records READY', async () => {
+      fakes.runInit = (() => {
+        let call = 0;
+        return () => {
+          if (call++ === 0) return { done: false, position: 1, waitSeconds: 1 };
+          throw new InitCommandFailedError('init_cmd "exit 3" exited 3 on the scheduler');
+        };
+      })();
+
+      const arn = await runner.start('create', 'c-17-create', {
+        clusterId: 'c-17',
+        primaryRole: 'scheduler',
+        memberRoles: ['worker'],
+      });
+      await runner.waitForIdle();
+
+      expect(calls.find((call) => call.task === 'rollbackCreate')?.payload).toEqual({
+        clusterId: 'c-17',
+        failedStep: 'init',
+        error: { Error: 'InitCommandFailedError', Cause: 'init_cmd "exit 3" exited 3 on the scheduler' },
+      });
+      expect(calls.some((call) => call.task === 'recordReady')).toBe(false);
+      expect(runner.execution(arn)).toMatchObject({ status: 'FAILED', error: 'ClusterCreateFailed' });
     });
 
     it('counts the state transitions of an execution', async () => {
@@ -151,8 +207,8 @@ describe('LocalWorkflowRunner', () => {
 
       // LaunchPrimary, LaunchMembersStart, LaunchMembersMore?, LaunchMembersNext, LaunchMember,
       // LaunchMembersAdvance, LaunchMembersMore?, CheckRunning, AllRunning?, ProbeReady, Ready?,
-      // RecordReady, Created
-      expect(runner.stateTransitions(arn)).toBe(13);
+      // StartInit, InitDone? (a profile without init commands: one look, done), RecordReady, Created
+      expect(runner.stateTransitions(arn)).toBe(15);
     });
 
     it('rolls back with the failed step and the error when a step throws, and fails the execution', async () => {

@@ -7,12 +7,11 @@ export const DASK_PYTHON = '/usr/bin/python3';
 /** The programs a local provider runs Dask with. */
 export const DASK_PROGRAMS = { python: DASK_PYTHON };
 
-export const schedulerBootstrap: RoleBootstrap = { kind: 'dask', initCommands: [] };
+export const schedulerBootstrap: RoleBootstrap = { kind: 'dask' };
 
 export function workerBootstrap(schedulerAddress: string): RoleBootstrap {
   return {
     kind: 'dask',
-    initCommands: [],
     schedulerAddress,
     dask: { nworkers: 1, nthreads: 1, memoryLimitBytes: 0 },
   };

@@ -28,7 +28,13 @@ export class ScriptedRemote implements RemoteCommandRunner {
   readonly reads: { instanceId: string; from: OutputOffsets }[] = [];
   private readonly readsSoFar = new Map<string, number>();
 
-  constructor(private readonly outcome: (instance: ClusterInstance) => ScriptedInvocation) {}
+  /** How each invocation ends: by instance, and by the script sent when a test needs that. */
+  constructor(
+    private readonly outcome: (
+      instance: ClusterInstance,
+      script: RemoteScript | undefined,
+    ) => ScriptedInvocation,
+  ) {}
 
   async send(
     commandId: string,
@@ -44,7 +50,8 @@ export class ScriptedRemote implements RemoteCommandRunner {
     const key = `${sent.providerCommandId}/${instance.id}`;
     const seen = (this.readsSoFar.get(key) ?? 0) + 1;
     this.readsSoFar.set(key, seen);
-    const scripted = this.outcome(instance);
+    const script = this.sent.find((one) => `provider-${one.commandId}` === sent.providerCommandId)?.script;
+    const scripted = this.outcome(instance, script);
     const bytes = (value: Uint8Array | string | undefined) =>
       typeof value === 'string' ? new TextEncoder().encode(value) : (value ?? new Uint8Array());
     const [stdout, stderr] = [bytes(scripted.stdout), bytes(scripted.stderr)];

@@ -27,7 +27,6 @@ const IGNORED_FIELDS = [
   'vol_size',
   'ssh_user',
   'ssh_private_key',
-  'init_cmd',
   'tags',
 ] as const satisfies readonly (keyof ResolvedInstance)[];
 
@@ -81,8 +80,12 @@ export class LocalMachineCatalog implements InstanceTypeCatalog {
     const { vcpus, memoryMiB } = this.facts();
     const machine = `every role runs as processes on this machine (${vcpus} vCPU, ${(memoryMiB / 1024).toFixed(1)} GiB), whatever its ec2type`;
     const ignored = IGNORED_FIELDS.filter((field) => isSet(instance[field]));
-    if (ignored.length === 0) return [`local provider: ${machine}`];
+    // On EC2 root runs them; here nobody may become root for them.
+    const init = isSet(instance.init_cmd)
+      ? ["local provider: init_cmd runs as you, not as root, in each instance's folder"]
+      : [];
+    if (ignored.length === 0) return [`local provider: ${machine}`, ...init];
     const verb = ignored.length === 1 ? 'is' : 'are';
-    return [`local provider: instance ${ignored.join(', ')} ${verb} ignored; ${machine}`];
+    return [`local provider: instance ${ignored.join(', ')} ${verb} ignored; ${machine}`, ...init];
   }
 }

@@ -13,6 +13,7 @@ const SCALAR_FIELDS = [
   'vol_size',
   'ssh_user',
   'ssh_private_key',
+  'init_fail',
 ] as const satisfies readonly (keyof InstanceSpec & keyof ResolvedInstance)[];
 
 /** The role's instance overlaid on the common one, field by field; tags merged by key. */

@@ -7,16 +7,22 @@
 import type {
   Cluster,
   ClusterInstance,
-  CommandInvocation,
   CommandKind,
   CommandOutput,
   CommandRecord,
-  InvocationState,
   StartCommandRequest,
 } from '../../../schemas/types.generated.ts';
 import { type AccessPolicy, assertMayChange, identityOf, isAdmin, type PersonActor } from '../access.ts';
-import { formatCursor, parseCursor, tailOf, wholeCharacters } from '../commands/output.ts';
+import { formatCursor, parseCursor, wholeCharacters } from '../commands/output.ts';
 import { runScript } from '../commands/run-script.ts';
+import {
+  ENDED,
+  endedCommand,
+  instancesOfCommand,
+  OUTPUT_CHUNK_BYTES,
+  readReports,
+  settleCommand,
+} from '../commands/settle.ts';
 import { inTargetOrder, resolveTarget, validTargets } from '../commands/targets.ts';
 import { unsavedWorkScript } from '../commands/unsaved-work.ts';
 import { ClusterNotReadyError, CommandNotFoundError, NotOwnerError, ValidationError } from '../errors.ts';
@@ -26,7 +32,6 @@ import type {
   ClusterStore,
   CommandStore,
   InvocationReport,
-  OutputOffsets,
   RemoteCommandRunner,
   RemoteScript,
 } from '../ports.ts';
@@ -44,16 +49,11 @@ export interface CommandDeps extends RestartClusterDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** The most output of one stream one read hands out. */
-export const OUTPUT_CHUNK_BYTES = 256 * 1024;
+export { OUTPUT_CHUNK_BYTES };
+
 /** How often a waiting read looks again. */
 const POLL_MS = 200;
-/** How long past its timeout a command may still say it runs before bilbo stops it. */
-const TIMEOUT_GRACE_MS = 60_000;
 const DEFAULT_TIMEOUT_SECONDS = 3_600;
-const TAIL_BYTES = 4_096;
-
-const ENDED: readonly InvocationState[] = ['succeeded', 'failed', 'cancelled', 'timed-out', 'lost'];
 
 export async function startCommand(
   clusterName: string,
@@ -109,7 +109,7 @@ export async function startCommand(
   } catch (error) {
     const reason = `could not be sent: ${error instanceof Error ? error.message : String(error)}`;
     await deps.commands.updateCommand(
-      ended(record, 'FAILED', deps.clock, { reason, invocationState: 'lost' }),
+      endedCommand(record, 'FAILED', deps.clock, { reason, invocationState: 'lost' }),
     );
     throw error;
   }
@@ -209,7 +209,7 @@ export async function readCommand(
   }));
   for (;;) {
     // Output outlives the command: a reader that falls behind reads the rest after the end.
-    const reports = await readAll(cluster, command, offsets, deps);
+    const reports = await readReports(cluster, command, offsets, deps);
     let fresh = false;
     offsets = reports.map((report, i) => {
       // A character cut by the chunk's end is left for the next read; one cut by the stream's end stays cut.
@@ -245,9 +245,12 @@ export async function cancelCommand(
   const command = await findCommand(cluster, id, deps.commands);
   if (command.state !== 'RUNNING') return command;
   if (command.providerCommandId) {
-    await deps.remote.cancel({ providerCommandId: command.providerCommandId }, instancesOf(cluster, command));
+    await deps.remote.cancel(
+      { providerCommandId: command.providerCommandId },
+      instancesOfCommand(cluster, command),
+    );
   }
-  const cancelled = ended(command, 'CANCELLED', deps.clock, {
+  const cancelled = endedCommand(command, 'CANCELLED', deps.clock, {
     reason: `cancelled by ${actor.principal}`,
     invocationState: 'cancelled',
   });
@@ -268,82 +271,22 @@ export async function listCommands(
     commands.map(async (command) => {
       if (command.state !== 'RUNNING') return command;
       const positions = command.invocations.map(() => ({ stdout: 0, stderr: 0 }));
-      return settle(cluster, command, await readAll(cluster, command, positions, deps, 0), deps);
+      return settle(cluster, command, await readReports(cluster, command, positions, deps, 0), deps);
     }),
   );
   return now.map((command) => asSeenBy(cluster, command, viewer, deps.access));
 }
 
-async function readAll(
-  cluster: Cluster,
-  command: CommandRecord,
-  offsets: readonly OutputOffsets[],
-  deps: CommandDeps,
-  limitBytes = OUTPUT_CHUNK_BYTES,
-): Promise<InvocationReport[]> {
-  const instances = instancesOf(cluster, command);
-  if (!command.providerCommandId) {
-    return instances.map(() => ({
-      state: 'pending',
-      stdout: new Uint8Array(),
-      stderr: new Uint8Array(),
-      totalBytes: { stdout: 0, stderr: 0 },
-    }));
-  }
-  const sent = { providerCommandId: command.providerCommandId };
-  return Promise.all(
-    instances.map((instance, i) => deps.remote.read(sent, instance, offsets[i]!, limitBytes)),
-  );
-}
-
-/**
- * The record as the reports say it is now: invocation states and exit
- * codes, and once every invocation ended (or the command overran its
- * timeout, when it is cancelled), its end, written once.
- */
+/** The record as the reports say it is now; `run -r` restarts the services once, by whoever wrote the end. */
 async function settle(
   cluster: Cluster,
   command: CommandRecord,
   reports: readonly InvocationReport[],
   deps: CommandDeps,
 ): Promise<CommandRecord> {
-  const invocations = command.invocations.map((invocation, i) => withReport(invocation, reports[i]!));
-  const allEnded = invocations.every((invocation) => ENDED.includes(invocation.state));
-  const overdue =
-    deps.clock.now().getTime() >
-    Date.parse(command.createdAt) + command.timeoutSeconds * 1000 + TIMEOUT_GRACE_MS;
-  if (!allEnded && !overdue) {
-    const changed = invocations.some((invocation, i) => invocation.state !== command.invocations[i]!.state);
-    return changed ? { ...command, invocations } : command;
-  }
-  if (!allEnded && command.providerCommandId) {
-    await deps.remote.cancel({ providerCommandId: command.providerCommandId }, instancesOf(cluster, command));
-  }
-  const tails = await Promise.all(
-    instancesOf(cluster, command).map((instance, i) =>
-      tailOfInvocation(command, instance, reports[i]!, deps),
-    ),
-  );
-  const final = finalState(invocations, allEnded);
-  const exitCode =
-    invocations.find((invocation) => (invocation.exitCode ?? 0) !== 0)?.exitCode ??
-    (final === 'SUCCEEDED' ? 0 : undefined);
-  const endedCommand: CommandRecord = {
-    ...command,
-    state: final,
-    endedAt: deps.clock.now().toISOString(),
-    ...(exitCode === undefined ? {} : { exitCode }),
-    ...(allEnded ? {} : { reason: `still running ${command.timeoutSeconds} s after it started: stopped` }),
-    invocations: invocations.map((invocation, i) => ({
-      ...invocation,
-      ...(ENDED.includes(invocation.state) ? {} : { state: 'timed-out' as const }),
-      ...(tails[i] ? { outputTail: tails[i] } : {}),
-    })),
-  };
-  if (!(await deps.commands.updateCommand(endedCommand)))
-    return findCommand(cluster, command.id, deps.commands);
-  if (endedCommand.restartAfter) await restartAfter(cluster, endedCommand, deps);
-  return endedCommand;
+  const settled = await settleCommand(cluster, command, reports, deps);
+  if (settled.wroteEnd && settled.command.restartAfter) await restartAfter(cluster, settled.command, deps);
+  return settled.command;
 }
 
 /** `run -r`: the cluster's services restart once the command ended, whatever its outcome; once, by whoever wrote the end. */
@@ -357,79 +300,6 @@ async function restartAfter(cluster: Cluster, command: CommandRecord, deps: Comm
       message: `the restart asked for after ${command.id} could not start: ${why}`,
     });
   }
-}
-
-function withReport(invocation: CommandInvocation, report: InvocationReport): CommandInvocation {
-  return {
-    ...invocation,
-    state: report.state,
-    ...(report.exitCode === undefined ? {} : { exitCode: report.exitCode }),
-    ...(report.signal ? { signal: report.signal } : {}),
-    ...(report.truncated ? { truncated: true } : {}),
-  };
-}
-
-function finalState(invocations: readonly CommandInvocation[], allEnded: boolean): CommandRecord['state'] {
-  if (!allEnded || invocations.some((invocation) => invocation.state === 'timed-out')) return 'TIMED_OUT';
-  if (invocations.some((invocation) => invocation.state === 'cancelled')) return 'CANCELLED';
-  return invocations.every((invocation) => invocation.state === 'succeeded') ? 'SUCCEEDED' : 'FAILED';
-}
-
-async function tailOfInvocation(
-  command: CommandRecord,
-  instance: ClusterInstance,
-  report: InvocationReport,
-  deps: CommandDeps,
-): Promise<string> {
-  if (!command.providerCommandId) return report.reason ?? '';
-  const from = {
-    stdout: Math.max(0, report.totalBytes.stdout - TAIL_BYTES),
-    stderr: Math.max(0, report.totalBytes.stderr - TAIL_BYTES),
-  };
-  const last = await deps.remote.read(
-    { providerCommandId: command.providerCommandId },
-    instance,
-    from,
-    TAIL_BYTES,
-  );
-  const text = [
-    wholeCharacters(last.stdout, true).text,
-    wholeCharacters(last.stderr, true).text,
-    report.reason ?? '',
-  ]
-    .map((part) => part.replace(/\n$/, ''))
-    .filter((part) => part !== '')
-    .join('\n');
-  return tailOf(text);
-}
-
-function ended(
-  command: CommandRecord,
-  state: CommandRecord['state'],
-  clock: Clock,
-  how: { reason: string; invocationState: InvocationState },
-): CommandRecord {
-  return {
-    ...command,
-    state,
-    endedAt: clock.now().toISOString(),
-    reason: how.reason,
-    invocations: command.invocations.map((invocation) =>
-      ENDED.includes(invocation.state) ? invocation : { ...invocation, state: how.invocationState },
-    ),
-  };
-}
-
-function instancesOf(cluster: Cluster, command: CommandRecord): ClusterInstance[] {
-  const byId = new Map((cluster.instances ?? []).map((instance) => [instance.id, instance]));
-  return command.invocations.map(
-    (invocation) =>
-      byId.get(invocation.instanceId) ?? {
-        id: invocation.instanceId,
-        role: invocation.role,
-        index: invocation.index,
-      },
-  );
 }
 
 function mayRead(cluster: Cluster, command: CommandRecord, viewer: string, access: AccessPolicy): boolean {

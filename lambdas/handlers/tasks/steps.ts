@@ -15,6 +15,7 @@ import { recordReady } from '../../domain/workflow/record-ready.ts';
 import { recordRestarted, recordRestartFailed } from '../../domain/workflow/record-restart.ts';
 import { checkRestart, restartRole } from '../../domain/workflow/restart-role.ts';
 import { rollbackCreate } from '../../domain/workflow/rollback-create.ts';
+import { runInit } from '../../domain/workflow/run-init.ts';
 import { lambdaTask } from './task-handler.ts';
 import type { TaskName } from './task-names.ts';
 
@@ -22,6 +23,7 @@ export const TASK_STEPS = {
   launchRole,
   checkMachines,
   probeReady,
+  runInit,
   recordReady,
   rollbackCreate,
   terminateMachines,

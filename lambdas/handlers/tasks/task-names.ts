@@ -10,6 +10,7 @@ export const TASK_NAMES = [
   'launchRole',
   'checkMachines',
   'probeReady',
+  'runInit',
   'recordReady',
   'rollbackCreate',
   'terminateMachines',

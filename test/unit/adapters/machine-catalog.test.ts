@@ -64,8 +64,17 @@ describe('LocalMachineCatalog', () => {
   it('notes a single ignored field in the singular', () => {
     const catalog = new LocalMachineCatalog({ facts });
 
+    expect(catalog.notes({ ...bare, keyname: 'mykey' })).toEqual([
+      'local provider: instance keyname is ignored; every role runs as processes on this machine (4 vCPU, 15.6 GiB), whatever its ec2type',
+    ]);
+  });
+
+  it("notes that init_cmd runs as the plane's user, not as root", () => {
+    const catalog = new LocalMachineCatalog({ facts });
+
     expect(catalog.notes({ ...bare, init_cmd: ['pip install x'] })).toEqual([
-      'local provider: instance init_cmd is ignored; every role runs as processes on this machine (4 vCPU, 15.6 GiB), whatever its ec2type',
+      'local provider: every role runs as processes on this machine (4 vCPU, 15.6 GiB), whatever its ec2type',
+      "local provider: init_cmd runs as you, not as root, in each instance's folder",
     ]);
   });
 

@@ -96,6 +96,31 @@ describe('renderPlanText', () => {
     );
   });
 
+  it("lists each role's init commands in order, as the profile resolves them, and what a failing one does", async () => {
+    const plan = await buildPlan({
+      name: 'analytics',
+      profile: {
+        instance: { init_cmd: ['pip install pandas', 'echo done'] },
+        dask: { worker: { count: 1, instance: { init_cmd: ['exit 3'], init_fail: 'fail' } } },
+      },
+      catalog: fakeCatalog().catalog,
+    });
+
+    const lines = renderPlanText(plan).split('\n');
+
+    const scheduler = lines.findIndex((line) => line.startsWith('scheduler '));
+    expect(lines.slice(scheduler + 2, scheduler + 5)).toEqual([
+      '           init_cmd, once at create (a failing command is a warning):',
+      '             1. pip install pandas',
+      '             2. echo done',
+    ]);
+    const worker = lines.findIndex((line) => line.startsWith('worker '));
+    expect(lines.slice(worker + 2, worker + 4)).toEqual([
+      '           init_cmd, once at create (a failing command fails the create):',
+      '             1. exit 3',
+    ]);
+  });
+
   it('shows the longest timeouts a profile may set in hours, never in exponent notation', async () => {
     const plan = await buildPlan({
       name: 'analytics',

@@ -12,8 +12,6 @@ export interface DaskBootstrap {
   schedulerAddress?: string;
   /** Worker processes, threads and memory per instance (worker role). */
   dask?: DaskWorkerOptions;
-  /** The profile's init_cmd, run before the role starts. */
-  initCommands: readonly string[];
   notebook?: {
     workdir?: string;
     gitRepositories?: readonly string[];
@@ -45,7 +43,6 @@ export function daskBootstrap(
   const { secrets } = options;
   return {
     kind: 'dask',
-    initCommands: role.instance.init_cmd,
     ...(options.primaryAddress ? { schedulerAddress: options.primaryAddress } : {}),
     ...(role.dask ? { dask: role.dask } : {}),
     ...(notebook

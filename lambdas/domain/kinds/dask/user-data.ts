@@ -48,7 +48,6 @@ export interface UserDataOptions {
 const VENV_BIN = '/opt/bilbo/venv/bin';
 const BIN = '/opt/bilbo/bin';
 const CONF = '/etc/bilbo/cluster.conf';
-const INIT = '/opt/bilbo/init.sh';
 const FETCH_SECRET = `${BIN}/fetch-secret.py`;
 const TOKEN_ENV = '/etc/bilbo/notebook.env';
 const GIT_CREDENTIALS = `${DASK_HOME}/.bilbo-git-credentials`;
@@ -83,7 +82,7 @@ export function renderUserData(input: UserDataInput, options: UserDataOptions = 
   const root = options.root ?? '';
   if (!/^(\/[A-Za-z0-9._-]+)*$/.test(root)) throw new Error(`unsafe sandbox root: ${root}`);
   const at = (path: string): string => `${root}${path}`;
-  const { role, bootstrap } = input;
+  const { role } = input;
 
   const launcher = launcherOf(input, at);
   const notebook = role === 'notebook' ? notebookParts(input, at) : undefined;
@@ -99,14 +98,6 @@ export function renderUserData(input: UserDataInput, options: UserDataOptions = 
       `install -d -m 0755 ${at(BIN)} ${at('/etc/bilbo')} ${at('/etc/systemd/system')}`,
     ].join('\n'),
     confWriter(input, at),
-    [
-      continued(
-        "printf '%s\\n'",
-        ["'#!/bin/bash'", "'set -e'", ...bootstrap.initCommands.map(shellQuote)],
-        `>${at(INIT)}`,
-      ),
-      `chmod 0700 ${at(INIT)}`,
-    ].join('\n'),
     ...(notebook?.files ?? []),
     writeFile(at(`${BIN}/start-${role}.sh`), launcher, '0755'),
     writeFile(
@@ -119,7 +110,6 @@ export function renderUserData(input: UserDataInput, options: UserDataOptions = 
       }),
       '0644',
     ),
-    `# The profile's init_cmd, as root, before the ${role} starts.\nbash ${at(INIT)}`,
     ...(notebook?.actions ?? []),
     `systemctl daemon-reload && systemctl enable --now ${unit}`,
   ];
@@ -128,7 +118,7 @@ export function renderUserData(input: UserDataInput, options: UserDataOptions = 
   const bytes = new TextEncoder().encode(script).length;
   if (bytes > USER_DATA_MAX_BYTES) {
     throw new ValidationError(
-      `the ${role}'s boot script is ${bytes} bytes, over EC2's ${USER_DATA_MAX_BYTES}-byte user-data limit: shorten its init_cmd or the notebook's git settings`,
+      `the ${role}'s boot script is ${bytes} bytes, over EC2's ${USER_DATA_MAX_BYTES}-byte user-data limit: shorten the notebook's git settings`,
     );
   }
   return script;

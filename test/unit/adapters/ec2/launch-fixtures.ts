@@ -42,7 +42,6 @@ export function workerLaunch(overrides: Partial<LaunchRequest> = {}): LaunchRequ
       kind: 'dask',
       schedulerAddress: 'tcp://10.0.0.4:8786',
       dask: { nworkers: 4, nthreads: 2, memoryLimitBytes: 4 * 1024 ** 3 },
-      initCommands: ['pip install pandas'],
     },
     ...overrides,
   };

@@ -13,7 +13,6 @@ export const DASK = { nworkers: 3, nthreads: 2, memoryLimitBytes: 4_294_967_296 
 export function input(role: RoleName, bootstrap: Partial<RoleBootstrap> = {}): UserDataInput {
   const base: RoleBootstrap = {
     kind: 'dask',
-    initCommands: ["echo 'ready'"],
     ...(role === 'scheduler' ? {} : { schedulerAddress: SCHEDULER }),
     ...(role === 'worker' ? { dask: DASK } : {}),
     ...(role === 'notebook' ? { notebook: {}, secrets: { jupyterToken: TOKEN } } : {}),
@@ -44,7 +43,6 @@ export function hostile(sandbox: Sandbox, label: string): string {
 }
 
 export function hostileInput(sandbox: Sandbox, role: RoleName): UserDataInput {
-  const initRan = sandbox.path('/init-ran');
   const base = input(role, role === 'notebook' ? withGit : {});
   return {
     ...base,
@@ -53,13 +51,6 @@ export function hostileInput(sandbox: Sandbox, role: RoleName): UserDataInput {
     bootstrap: {
       ...base.bootstrap,
       ...(role === 'scheduler' ? {} : { schedulerAddress: hostile(sandbox, 'tcp://scheduler') }),
-      // Quoting-hostile, but harmless when run as written: `pwned` appears only where bash keeps it literal.
-      initCommands: [
-        `echo '$(touch ${sandbox.pwned})' "\`printf x\`" > /dev/null`,
-        `printf '%s\\n' "it's; rm -rf / #" '%h %n' \\\\ "🎉" > /dev/null`,
-        `cat > /dev/null <<'EOF'\n$(touch ${sandbox.pwned})\n\`touch ${sandbox.pwned}\`\nEOF`,
-        `touch '${initRan}'`,
-      ],
       ...(role === 'notebook'
         ? {
             notebook: {

@@ -43,15 +43,9 @@ describe('renderUserData', () => {
       ).toBe(true);
     });
 
-    it('writes the init commands to /opt/bilbo/init.sh and runs them with bash before starting the role', () => {
+    it("runs none of the profile's init commands: the create runs them as remote commands once the services answer", () => {
       const script = renderUserData(input(role));
-      expect(script).toContain(
-        "printf '%s\\n' \\\n  '#!/bin/bash' \\\n  'set -e' \\\n  'echo '\\''ready'\\''' \\\n  >/opt/bilbo/init.sh",
-      );
-      expect(script.indexOf('\nbash /opt/bilbo/init.sh\n')).toBeGreaterThan(0);
-      expect(script.indexOf('\nbash /opt/bilbo/init.sh\n')).toBeLessThan(
-        script.indexOf('systemctl daemon-reload'),
-      );
+      expect(script).not.toContain('init');
     });
 
     it.each([
@@ -135,12 +129,14 @@ describe('renderUserData', () => {
   });
 
   it('refuses a value bash cannot hold (NUL) with a ValidationError', () => {
-    expect(() => renderUserData(input('worker', { initCommands: ['echo a\0b'] }))).toThrow(ValidationError);
+    expect(() => renderUserData({ ...input('worker'), clusterName: 'a\0b' })).toThrow(ValidationError);
   });
 
   it('refuses a script over EC2’s 16 KB user-data limit with a ValidationError', () => {
-    const huge = Array.from({ length: 200 }, () => 'x'.repeat(100));
-    expect(() => renderUserData(input('worker', { initCommands: huge }))).toThrow(ValidationError);
+    const huge = Array.from({ length: 200 }, (_, i) => `https://example.com/${'x'.repeat(100)}${i}.git`);
+    expect(() => renderUserData(input('notebook', { notebook: { gitRepositories: huge } }))).toThrow(
+      ValidationError,
+    );
     expect(USER_DATA_MAX_BYTES).toBe(16_384);
   });
 });
@@ -185,17 +181,10 @@ describe('the rendered script, run in a sandbox', () => {
     return sandbox.run(renderUserData(value, { root: sandbox.root }));
   }
 
-  it('writes the init commands byte for byte, runs them, and lets nothing out', () => {
-    const value = hostileInput(sandbox, 'worker');
-
-    const run = runUserData(value);
+  it('runs with hostile values and lets nothing out', () => {
+    const run = runUserData(hostileInput(sandbox, 'worker'));
 
     expect(run).toMatchObject({ status: 0, stderr: '' });
-    expect(sandbox.read('/opt/bilbo/init.sh')).toBe(
-      ['#!/bin/bash', 'set -e', ...value.bootstrap.initCommands, ''].join('\n'),
-    );
-    expect(statSync(sandbox.path('/opt/bilbo/init.sh')).mode & 0o777).toBe(0o700);
-    expect(statSync(sandbox.path('/init-ran')).isFile()).toBe(true);
     expect(() => statSync(sandbox.pwned)).toThrow(/ENOENT/);
   });
 
