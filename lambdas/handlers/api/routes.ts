@@ -18,6 +18,7 @@ import {
 } from '../../domain/use-cases/commands.ts';
 import { type CreateClusterDeps, createCluster } from '../../domain/use-cases/create-cluster.ts';
 import { type DestroyClusterDeps, destroyCluster } from '../../domain/use-cases/destroy-cluster.ts';
+import { type PauseClusterDeps, pauseCluster, resumeCluster } from '../../domain/use-cases/pause-cluster.ts';
 import { prepareCluster } from '../../domain/use-cases/prepare-cluster.ts';
 import { describeCluster, listClusters, waitForClusterEvents } from '../../domain/use-cases/queries.ts';
 import { type RestartClusterDeps, restartCluster } from '../../domain/use-cases/restart-cluster.ts';
@@ -26,7 +27,11 @@ import { json } from '../http/responses.ts';
 import { callerOf, clusterNameParameter } from './identity.ts';
 
 /** Everything the API's use cases need. */
-export type ApiDependencies = CreateClusterDeps & DestroyClusterDeps & CommandDeps & RestartClusterDeps;
+export type ApiDependencies = CreateClusterDeps &
+  DestroyClusterDeps &
+  CommandDeps &
+  RestartClusterDeps &
+  PauseClusterDeps;
 
 type Handler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 type BodyEvent<T> = Omit<APIGatewayProxyEvent, 'body'> & { body: T };
@@ -152,6 +157,12 @@ export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEve
   const restart: Handler = async (event) =>
     json(202, await restartCluster(clusterNameParameter(event), { principal: callerOf(event) }, deps));
 
+  const pause: Handler = async (event) =>
+    json(202, await pauseCluster(clusterNameParameter(event), { principal: callerOf(event) }, deps));
+
+  const resume: Handler = async (event) =>
+    json(202, await resumeCluster(clusterNameParameter(event), { principal: callerOf(event) }, deps));
+
   return [
     { method: 'POST', path: '/clusters', handler: create },
     { method: 'GET', path: '/clusters', handler: list },
@@ -163,6 +174,8 @@ export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEve
     { method: 'GET', path: '/clusters/{name}/commands/{id}', handler: readOne },
     { method: 'DELETE', path: '/clusters/{name}/commands/{id}', handler: cancelOne },
     { method: 'POST', path: '/clusters/{name}/restart', handler: restart },
+    { method: 'POST', path: '/clusters/{name}/pause', handler: pause },
+    { method: 'POST', path: '/clusters/{name}/resume', handler: resume },
     { method: 'POST', path: '/plan', handler: plan },
   ];
 }
