@@ -21,6 +21,10 @@ export interface BilboApi {
   destroyCluster(name: string): Promise<Cluster>;
   /** Restarts a READY cluster's services (not its notebook): answers the RESTARTING record. */
   restartCluster(name: string): Promise<Cluster>;
+  /** Stops a READY cluster's machines: answers the PAUSING record. */
+  pauseCluster(name: string): Promise<Cluster>;
+  /** Starts a PAUSED cluster's machines again: answers the RESUMING record. */
+  resumeCluster(name: string): Promise<Cluster>;
   /**
    * Oldest first; only those after the event id `after` when given. With
    * `waitSeconds`, the API holds the request until there is one (long
@@ -79,6 +83,12 @@ export function createApiClient(http: SignedHttp): BilboApi {
     },
     async restartCluster(name) {
       return asObject<Cluster>(await call('POST', pathOf('clusters', name, 'restart')), 'cluster');
+    },
+    async pauseCluster(name) {
+      return asObject<Cluster>(await call('POST', pathOf('clusters', name, 'pause')), 'cluster');
+    },
+    async resumeCluster(name) {
+      return asObject<Cluster>(await call('POST', pathOf('clusters', name, 'resume')), 'cluster');
     },
     async events(name, { after, waitSeconds } = {}) {
       const wait = waitSeconds === undefined ? undefined : String(waitSeconds);

@@ -220,6 +220,8 @@ export function scriptedApi(
     getCluster: vi.fn(async () => (states.length > 1 ? states.shift()! : states[0]!)),
     destroyCluster: vi.fn(async () => aCluster({ state: 'DESTROYING' })),
     restartCluster: vi.fn(async () => aCluster({ state: 'RESTARTING' })),
+    pauseCluster: vi.fn(async () => aCluster({ state: 'PAUSING' })),
+    resumeCluster: vi.fn(async () => aCluster({ state: 'RESUMING' })),
     events: vi.fn(async (_name: string, _options?: { after?: string }) => {
       const batch = batches.shift();
       if (batch !== undefined) return batch;
