@@ -29,7 +29,6 @@ import {
   isProcessAlive,
   killGroup,
   readProcStartTicks,
-  readProcStat,
   signalGroup,
   spawnTied,
   stopGroup,
