@@ -10,8 +10,8 @@ export const FOLLOW_WAIT_SECONDS = 20;
 export const MIN_POLL_INTERVAL_MS = 1000;
 
 export interface FollowOptions {
-  /** The state the command waits for; FAILED and DESTROYED also end the wait. */
-  until: ClusterState;
+  /** The state (or states) the command waits for; FAILED and DESTROYED also end the wait. */
+  until: ClusterState | readonly ClusterState[];
   /** Only events after this id are shown. */
   after?: string;
   onEvent(event: ClusterEvent): void;
@@ -38,7 +38,8 @@ export async function followCluster(
   const dispose = f.onInterrupt(() => abort.abort());
   const interrupted = () => new CancelledError(options.interruptedMessage);
   const guard = <T>(promise: Promise<T>) => abortable(promise, abort.signal, interrupted);
-  const isDone = (cluster: Cluster) => cluster.state === options.until || ENDS.includes(cluster.state);
+  const until: readonly ClusterState[] = typeof options.until === 'string' ? [options.until] : options.until;
+  const isDone = (cluster: Cluster) => until.includes(cluster.state) || ENDS.includes(cluster.state);
   let after = options.after;
   const showNewEvents = async (waitSeconds: number) => {
     const events = await guard(api.events(name, { ...(after === undefined ? {} : { after }), waitSeconds }));

@@ -12,10 +12,12 @@ import type { DestroyOptions } from './commands/destroy.ts';
 import type { LocalOptions } from './commands/local.ts';
 import type { LsOptions } from './commands/ls.ts';
 import type { NotebookOptions } from './commands/notebook.ts';
+import type { PauseOptions } from './commands/pause.ts';
 import type { PlanOptions } from './commands/plan.ts';
 import type { ProfilesOptions } from './commands/profiles.ts';
 import type { RcmdOptions } from './commands/rcmd.ts';
 import type { RestartOptions } from './commands/restart.ts';
+import type { ResumeOptions } from './commands/resume.ts';
 import type { RunOptions } from './commands/run.ts';
 import type { VersionOptions } from './commands/version.ts';
 import { UsageError } from './errors.ts';
@@ -32,6 +34,8 @@ export interface CommandOptions {
   rcmd: RcmdOptions;
   run: RunOptions;
   restart: RestartOptions;
+  pause: PauseOptions;
+  resume: ResumeOptions;
   dashboard: DashboardOptions;
   notebook: NotebookOptions;
   local: LocalOptions;
@@ -54,6 +58,8 @@ export function lazyRunner(f: Factory): Runner {
     rcmd: async (o) => (await import('./commands/rcmd.ts')).rcmdRun(o, f),
     run: async (o) => (await import('./commands/run.ts')).runRun(o, f),
     restart: async (o) => (await import('./commands/restart.ts')).restartRun(o, f),
+    pause: async (o) => (await import('./commands/pause.ts')).pauseRun(o, f),
+    resume: async (o) => (await import('./commands/resume.ts')).resumeRun(o, f),
     dashboard: async (o) => (await import('./commands/dashboard.ts')).dashboardRun(o, f),
     notebook: async (o) => (await import('./commands/notebook.ts')).notebookRun(o, f),
     local: async (o) => (await import('./commands/local.ts')).localRun(o, f),
@@ -312,6 +318,24 @@ export function buildProgram(f: Factory, run: Runner = lazyRunner(f)): Command {
     .addHelpText('after', examples('$ bilbo restart analytics', '$ bilbo restart analytics --no-wait --json'))
     .action(async (name: string, o: { wait: boolean; json?: boolean }) =>
       run('restart', { name, wait: o.wait, json: o.json === true }),
+    );
+
+  command('pause', 'Stop every machine of a cluster, keeping their disks, and wait until it is paused.')
+    .argument('<name>', 'cluster name')
+    .option('--no-wait', 'return as soon as the pause has started')
+    .addOption(jsonOption())
+    .addHelpText('after', examples('$ bilbo pause analytics', '$ bilbo pause analytics --no-wait --json'))
+    .action(async (name: string, o: { wait: boolean; json?: boolean }) =>
+      run('pause', { name, wait: o.wait, json: o.json === true }),
+    );
+
+  command('resume', "Start a paused cluster's machines again and wait until it is ready.")
+    .argument('<name>', 'cluster name')
+    .option('--no-wait', 'return as soon as the resume has started')
+    .addOption(jsonOption())
+    .addHelpText('after', examples('$ bilbo resume analytics', '$ bilbo resume analytics --json'))
+    .action(async (name: string, o: { wait: boolean; json?: boolean }) =>
+      run('resume', { name, wait: o.wait, json: o.json === true }),
     );
 
   command('dashboard', "Open a cluster's Dask dashboard in the browser.")

@@ -24,6 +24,10 @@ export interface BilboApi {
   restartCluster(name: string): Promise<Cluster>;
   /** The URL that opens a READY cluster's notebook, logged in (owner and admins only). */
   notebookLink(name: string): Promise<NotebookLink>;
+  /** Stops a READY cluster's machines: answers the PAUSING record. */
+  pauseCluster(name: string): Promise<Cluster>;
+  /** Starts a PAUSED cluster's machines again: answers the RESUMING record. */
+  resumeCluster(name: string): Promise<Cluster>;
   /**
    * Oldest first; only those after the event id `after` when given. With
    * `waitSeconds`, the API holds the request until there is one (long
@@ -85,6 +89,12 @@ export function createApiClient(http: SignedHttp): BilboApi {
     },
     async notebookLink(name) {
       return asObject<NotebookLink>(await call('GET', pathOf('clusters', name, 'notebook')), 'notebook link');
+    },
+    async pauseCluster(name) {
+      return asObject<Cluster>(await call('POST', pathOf('clusters', name, 'pause')), 'cluster');
+    },
+    async resumeCluster(name) {
+      return asObject<Cluster>(await call('POST', pathOf('clusters', name, 'resume')), 'cluster');
     },
     async events(name, { after, waitSeconds } = {}) {
       const wait = waitSeconds === undefined ? undefined : String(waitSeconds);

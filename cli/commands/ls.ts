@@ -1,3 +1,4 @@
+import { describeVolumes } from '../../lambdas/domain/volumes.ts';
 import type { Cluster } from '../../schemas/types.generated.ts';
 import type { Factory } from '../factory.ts';
 import {
@@ -56,6 +57,11 @@ function renderClusters(clusters: readonly Cluster[], now: number, c: ReturnType
   const reasons = clusters.map((cluster) => endReason(cluster) ?? degradedReason(cluster));
   // The column only when some cluster ended (ls -a) or is degraded.
   const withReasons = reasons.some((reason) => reason !== undefined);
+  // What a paused cluster still costs: its volumes. The column only when some cluster is paused.
+  const costs = clusters.map((cluster) =>
+    cluster.state === 'PAUSED' ? `volumes ${describeVolumes(cluster.plan)}` : undefined,
+  );
+  const withCosts = costs.some((cost) => cost !== undefined);
   const headers = ['NAME', 'STATE', 'OWNER', 'AGE', 'INSTANCES', 'WORKERS', 'DESCRIPTION'];
   const rows = clusters.map((cluster, n) => [
     cluster.name,
@@ -65,7 +71,12 @@ function renderClusters(clusters: readonly Cluster[], now: number, c: ReturnType
     instancesColumn(cluster),
     workersColumn(cluster),
     cluster.description ? shorten(cluster.description, DESCRIPTION_WIDTH) : '-',
+    ...(withCosts ? [costs[n] ?? '-'] : []),
     ...(withReasons ? [shorten(reasons[n] ?? '-', REASON_WIDTH)] : []),
   ]);
-  return renderTable(withReasons ? [...headers, 'REASON'] : headers, rows, c);
+  return renderTable(
+    [...headers, ...(withCosts ? ['PAUSED, STILL COSTS'] : []), ...(withReasons ? ['REASON'] : [])],
+    rows,
+    c,
+  );
 }

@@ -60,7 +60,7 @@ export interface ClusterApiProps {
 
 /**
  * What the API's use cases do to the table: create records a cluster, its
- * name lock and first event (PutItem); destroy, restart and a failed start transition it
+ * name lock and first event (PutItem); destroy, restart, pause, resume and a failed start transition it
  * (UpdateItem, PutItem, DeleteItem of the name lock) and record the execution
  * (UpdateItem); describe and destroy find a cluster by its name lock (GetItem)
  * or the byName index; list queries byKind; events query the table.
@@ -108,7 +108,7 @@ export class ClusterApi extends Construct {
     props.machines.grantDescribe(this.handler);
 
     this.api = new RestApi(this, 'Api', {
-      description: 'bilbo: create, list, restart and destroy clusters',
+      description: 'bilbo: create, list, restart, pause, resume and destroy clusters',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
       ...(props.adminPrincipals?.length ? { policy: onlyThese(props.adminPrincipals) } : {}),
       cloudWatchRole: true,
@@ -186,6 +186,8 @@ export class ClusterApi extends Construct {
     command.addMethod('DELETE', integration);
     cluster.addResource('restart').addMethod('POST', integration);
     cluster.addResource('notebook').addMethod('GET', integration);
+    cluster.addResource('pause').addMethod('POST', integration);
+    cluster.addResource('resume').addMethod('POST', integration);
     this.api.root.addResource('plan').addMethod('POST', integration, withBody);
 
     this.userPolicy = new ManagedPolicy(this, 'BilboApiUser', {

@@ -181,6 +181,12 @@ export class MachineAccess {
     this.grantInstanceActions(fn, ['ec2:TerminateInstances']);
   }
 
+  /** Look at a cluster's instances and stop (a pause) or start (a resume) them. */
+  grantStopOrStart(fn: LambdaFunction, action: 'ec2:StopInstances' | 'ec2:StartInstances'): void {
+    this.grantDescribe(fn);
+    this.grantInstanceActions(fn, [action]);
+  }
+
   /**
    * Send scripts through SSM Run Command: the AWS-RunShellScript document
    * only, to instances with the deployment's `bilbo:managed` tag only.

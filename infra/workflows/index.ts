@@ -5,11 +5,14 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import type { IChainable } from 'aws-cdk-lib/aws-stepfunctions';
+import { STOP_TIMEOUT_SECONDS } from '../../lambdas/domain/deadlines.ts';
 import { READY_TIMEOUT_MAX_SECONDS } from '../../lambdas/domain/plan.ts';
 import type { WorkflowName } from '../../lambdas/domain/workflows.ts';
 import { createDefinition } from './create.ts';
 import { destroyDefinition } from './destroy.ts';
+import { pauseDefinition } from './pause.ts';
 import { restartDefinition } from './restart.ts';
+import { resumeDefinition } from './resume.ts';
 import type { Steps } from './shapes.ts';
 
 /** The deployment's settings a workflow's definition depends on. */
@@ -51,6 +54,18 @@ export const WORKFLOW_DEFINITIONS: Readonly<Record<WorkflowName, WorkflowDefinit
   restart: {
     id: 'RestartCluster',
     build: restartDefinition,
+    // Its deadline is the profile's ready_timeout, counted from the request.
+    timeout: () => Duration.seconds(READY_TIMEOUT_MAX_SECONDS).plus(SETTLING_MARGIN),
+  },
+  pause: {
+    id: 'PauseCluster',
+    build: pauseDefinition,
+    // Its deadline, then, for a pause undone, the wait of a resume.
+    timeout: () => Duration.seconds(STOP_TIMEOUT_SECONDS + READY_TIMEOUT_MAX_SECONDS).plus(SETTLING_MARGIN),
+  },
+  resume: {
+    id: 'ResumeCluster',
+    build: resumeDefinition,
     // Its deadline is the profile's ready_timeout, counted from the request.
     timeout: () => Duration.seconds(READY_TIMEOUT_MAX_SECONDS).plus(SETTLING_MARGIN),
   },

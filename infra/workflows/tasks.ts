@@ -49,9 +49,15 @@ const TASKS: Readonly<Record<TaskName, TaskFunctionSpec>> = {
     // get, update (the endpoints), appendEvent
     tableItems: [ITEM.get, ITEM.put, ITEM.update, ITEM.conditionCheck],
     // Describes a create's machines and asks SSM whether they take commands yet;
-    // while destroying, terminates the ones still found by tag.
+    // while destroying, terminates the ones still found by tag; while pausing or
+    // resuming, asks again for those not stopped or started yet.
     access: (machines, fn) => {
-      machines.grantTerminate(fn);
+      machines.grantDescribe(fn);
+      machines.grantInstanceActions(fn, [
+        'ec2:TerminateInstances',
+        'ec2:StopInstances',
+        'ec2:StartInstances',
+      ]);
       machines.grantCommandReachability(fn);
     },
   },
@@ -148,6 +154,48 @@ const TASKS: Readonly<Record<TaskName, TaskFunctionSpec>> = {
       machines.grantReadSecrets(fn);
     },
     inClusterNetwork: true,
+  },
+  stopMachines: {
+    description: 'bilbo: ask every machine of a cluster to stop (a pause)',
+    timeout: Duration.minutes(2),
+    // get, appendEvent
+    tableItems: [ITEM.get, ITEM.put, ITEM.conditionCheck],
+    access: (machines, fn) => machines.grantStopOrStart(fn, 'ec2:StopInstances'),
+  },
+  recordPaused: {
+    description: 'bilbo: record a paused cluster as PAUSED',
+    timeout: Duration.seconds(30),
+    // get, transition to PAUSED
+    tableItems: [ITEM.get, ITEM.put, ITEM.update],
+    access: () => {},
+  },
+  recordPauseFailed: {
+    description: 'bilbo: start again what a failed pause stopped and record RESUMING, or FAILED',
+    timeout: Duration.minutes(2),
+    // get, transition to RESUMING or FAILED
+    tableItems: [ITEM.get, ITEM.put, ITEM.update, ITEM.delete],
+    access: (machines, fn) => machines.grantStopOrStart(fn, 'ec2:StartInstances'),
+  },
+  startMachines: {
+    description: 'bilbo: ask every machine of a paused cluster to start (a resume)',
+    timeout: Duration.minutes(2),
+    // get, appendEvent
+    tableItems: [ITEM.get, ITEM.put, ITEM.conditionCheck],
+    access: (machines, fn) => machines.grantStopOrStart(fn, 'ec2:StartInstances'),
+  },
+  recordResumed: {
+    description: 'bilbo: record a resumed cluster as READY',
+    timeout: Duration.seconds(30),
+    // get, transition to READY
+    tableItems: [ITEM.get, ITEM.put, ITEM.update],
+    access: () => {},
+  },
+  recordResumeFailed: {
+    description: 'bilbo: stop again what a failed resume started and record PAUSED, or FAILED',
+    timeout: Duration.minutes(2),
+    // get, transition to PAUSED or FAILED
+    tableItems: [ITEM.get, ITEM.put, ITEM.update, ITEM.delete],
+    access: (machines, fn) => machines.grantStopOrStart(fn, 'ec2:StopInstances'),
   },
 };
 

@@ -2,7 +2,8 @@
  * Every wait has a deadline. A cluster's operation in progress carries
  * one (`deadline` on the record): a create's is its profile's
  * ready_timeout from the create's start; a destroy's a fixed budget from
- * the request; a restart's the profile's ready_timeout from the request.
+ * the request; a restart's and a resume's the profile's ready_timeout from
+ * the request; a pause's a fixed budget (STOP_TIMEOUT_SECONDS) from the request.
  * Each poll loop of a workflow looks at it, and past it compensates as on
  * any other failure. The waits between two looks grow
  * with the time already spent, so a stuck operation costs a bounded number
@@ -24,6 +25,22 @@ export function restartDeadline(
   plan: Pick<Cluster['plan'], 'readyTimeoutSeconds'>,
 ): string {
   return new Date(requestedAt.getTime() + plan.readyTimeoutSeconds * 1000).toISOString();
+}
+
+/** How long a pause may take to see every machine stopped (EC2 stops an instance in a minute or two). */
+export const STOP_TIMEOUT_SECONDS = 600;
+
+/** When a paused cluster's machines must all be stopped: STOP_TIMEOUT_SECONDS after the pause was asked for. */
+export function pauseDeadline(requestedAt: Date): string {
+  return new Date(requestedAt.getTime() + STOP_TIMEOUT_SECONDS * 1000).toISOString();
+}
+
+/** When a resumed cluster must be READY again: ready_timeout after its machines were asked to start. */
+export function resumeDeadline(
+  requestedAt: Date,
+  plan: Pick<Cluster['plan'], 'readyTimeoutSeconds'>,
+): string {
+  return restartDeadline(requestedAt, plan);
 }
 
 /** The deadline of the cluster's operation in progress, in epoch milliseconds. */

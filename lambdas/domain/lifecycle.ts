@@ -11,9 +11,12 @@ export const clusterStates = commonSchema.definitions.clusterState.enum as reado
 const TRANSITIONS: Readonly<Record<ClusterState, readonly ClusterState[]>> = {
   CREATING: ['READY', 'FAILED', 'DESTROYING'],
   READY: ['PAUSING', 'RESTARTING', 'DESTROYING'],
-  PAUSING: ['PAUSED', 'FAILED'],
+  // A pause that could not stop every machine starts them again, and waits as a resume does;
+  // one whose workflow could not start stopped nothing (READY).
+  PAUSING: ['READY', 'PAUSED', 'RESUMING', 'FAILED'],
   PAUSED: ['RESUMING', 'DESTROYING'],
-  RESUMING: ['READY', 'FAILED'],
+  // A resume that fails stops the machines again.
+  RESUMING: ['READY', 'PAUSED', 'FAILED'],
   RESTARTING: ['READY', 'FAILED'],
   DESTROYING: ['DESTROYED', 'FAILED'],
   // Destroying a failed cluster removes whatever it left behind.

@@ -19,6 +19,10 @@ export interface WorkflowInputs {
   destroy: { clusterId: string; requestedAt: string };
   /** `roles`: whose services restart, in order (the kind says); `requestedAt` starts its deadline. */
   restart: { clusterId: string; requestedAt: string; roles: RoleName[] };
+  /** `requestedAt`: when the pause was asked for, the start of its wait. */
+  pause: { clusterId: string; requestedAt: string };
+  /** `requestedAt`: when the resume was asked for, the start of its wait. */
+  resume: { clusterId: string; requestedAt: string };
 }
 
 export type WorkflowName = keyof WorkflowInputs;
@@ -47,6 +51,16 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowSpec>> = {
     purpose:
       "restart a ready cluster's services (not its notebook), wait until it is ready again and record READY",
     executionName: ({ id, version }) => `${id}-restart-v${version}`,
+  },
+  pause: {
+    purpose:
+      'stop every machine of a ready cluster and record PAUSED; start them again (and wait as a resume does) when one cannot stop',
+    executionName: ({ id, version }) => `${id}-pause-v${version}`,
+  },
+  resume: {
+    purpose:
+      "start a paused cluster's machines, refresh their addresses, wait until it is ready and record READY; stop them again on any failure",
+    executionName: ({ id, version }) => `${id}-resume-v${version}`,
   },
 };
 

@@ -28,6 +28,8 @@ const task = (name: string) => `lambdas/handlers/tasks/${name}.ts`;
 
 const LAUNCH = ['ec2:CreateTags', 'ec2:DescribeImages', 'ec2:RunInstances', 'iam:PassRole'];
 const TERMINATE = ['ec2:DescribeInstances', 'ec2:TerminateInstances'];
+const STOP = ['ec2:DescribeInstances', 'ec2:StopInstances'];
+const START = ['ec2:DescribeInstances', 'ec2:StartInstances'];
 const REMOVE_SECRETS = ['ssm:DeleteParameters', 'ssm:GetParametersByPath'];
 const RUN_COMMANDS = ['ssm:CancelCommand', 'ssm:GetCommandInvocation', 'ssm:ListCommands', 'ssm:SendCommand'];
 const REACHABILITY = 'ssm:DescribeInstanceInformation';
@@ -85,7 +87,13 @@ describe('BilboStack access', () => {
           'ssm:PutParameter',
         ].sort(),
         [task('launch-role')]: LAUNCH,
-        [task('check-machines')]: [...TERMINATE, 'ssm:DescribeInstanceInformation'].sort(),
+        // While pausing or resuming it asks again for the machines not stopped or started yet.
+        [task('check-machines')]: [
+          ...TERMINATE,
+          'ec2:StartInstances',
+          'ec2:StopInstances',
+          'ssm:DescribeInstanceInformation',
+        ].sort(),
         // What Lambda needs to place it in the VPC, and the notebook's token to present.
         [task('probe-ready')]: [...IN_VPC, 'ssm:GetParameter'].sort(),
         [task('run-init')]: RUN_COMMANDS,
@@ -99,6 +107,14 @@ describe('BilboStack access', () => {
         [task('record-restarted')]: [],
         // One look at the dashboards, from the VPC, like the probe.
         [task('record-restart-failed')]: [...IN_VPC, 'ssm:GetParameter'].sort(),
+        [task('stop-machines')]: STOP,
+        [task('record-paused')]: [],
+        // Starts again what a failed pause stopped.
+        [task('record-pause-failed')]: START,
+        [task('start-machines')]: START,
+        [task('record-resumed')]: [],
+        // Stops again what a failed resume started.
+        [task('record-resume-failed')]: STOP,
       });
     });
 
@@ -136,7 +152,9 @@ describe('BilboStack access', () => {
           'CREATE_STATE_MACHINE_ARN',
           'DESTROY_STATE_MACHINE_ARN',
           'DESTROY_TIMEOUT_SECONDS',
+          'PAUSE_STATE_MACHINE_ARN',
           'RESTART_STATE_MACHINE_ARN',
+          'RESUME_STATE_MACHINE_ARN',
           'SECRETS_PREFIX',
           'TABLE_NAME',
         ].sort(),
@@ -153,6 +171,12 @@ describe('BilboStack access', () => {
         [task('check-restart')]: ['TABLE_NAME'],
         [task('record-restarted')]: ['TABLE_NAME'],
         [task('record-restart-failed')]: ['PROBE_NETWORK', 'SECRETS_PREFIX', 'TABLE_NAME'],
+        [task('stop-machines')]: [...EC2, 'TABLE_NAME'].sort(),
+        [task('record-paused')]: ['TABLE_NAME'],
+        [task('record-pause-failed')]: [...EC2, 'TABLE_NAME'].sort(),
+        [task('start-machines')]: [...EC2, 'TABLE_NAME'].sort(),
+        [task('record-resumed')]: ['TABLE_NAME'],
+        [task('record-resume-failed')]: [...EC2, 'TABLE_NAME'].sort(),
       });
     });
 
@@ -224,6 +248,12 @@ describe('BilboStack access', () => {
         [task('check-restart')]: onTable(GET, PUT, CHECK),
         [task('record-restarted')]: onTable(GET, PUT, UPDATE),
         [task('record-restart-failed')]: onTable(GET, PUT, UPDATE, DELETE),
+        [task('stop-machines')]: onTable(GET, PUT, CHECK),
+        [task('record-paused')]: onTable(GET, PUT, UPDATE),
+        [task('record-pause-failed')]: onTable(GET, PUT, UPDATE, DELETE),
+        [task('start-machines')]: onTable(GET, PUT, CHECK),
+        [task('record-resumed')]: onTable(GET, PUT, UPDATE),
+        [task('record-resume-failed')]: onTable(GET, PUT, UPDATE, DELETE),
       });
     });
 
@@ -327,7 +357,9 @@ describe('BilboStack access', () => {
         actionsOf(statement).some((action) => /^ec2:(Terminate|Stop|Start)Instances$/.test(action)),
       );
 
-      expect(lifecycle.length).toBe(3);
+      // Terminate: check-machines, rollback-create, terminate-machines (check-machines' also stops and
+      // starts); stop or start: the four pause and resume steps that act on machines.
+      expect(lifecycle.length).toBe(7);
       for (const statement of lifecycle) {
         expect(resourcesIn(statement)).toEqual([arnText('ec2', 'instance/*')]);
         expect(statement.Condition).toEqual(TAGGED);
@@ -451,6 +483,8 @@ describe('BilboStack access', () => {
           '/GET/clusters/*/notebook',
           '/POST/clusters',
           '/POST/clusters/*/restart',
+          '/POST/clusters/*/pause',
+          '/POST/clusters/*/resume',
           '/POST/plan',
           '/POST/clusters/*/commands',
           '/GET/clusters/*/commands',

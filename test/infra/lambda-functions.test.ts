@@ -99,6 +99,12 @@ describe("the functions' bundles", () => {
       [task('check-restart')]: [...DYNAMODB, SSM].sort(),
       [task('record-restarted')]: DYNAMODB,
       [task('record-restart-failed')]: [...DYNAMODB, SSM].sort(),
+      [task('stop-machines')]: [...DYNAMODB, EC2].sort(),
+      [task('record-paused')]: DYNAMODB,
+      [task('record-pause-failed')]: [...DYNAMODB, EC2].sort(),
+      [task('start-machines')]: [...DYNAMODB, EC2].sort(),
+      [task('record-resumed')]: DYNAMODB,
+      [task('record-resume-failed')]: [...DYNAMODB, EC2].sort(),
     });
   });
 });

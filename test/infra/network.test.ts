@@ -279,8 +279,9 @@ describe('BilboStack network, configured', () => {
       (fn) => 'CLUSTER_SUBNET_IDS' in fn.Properties.Environment.Variables,
     );
 
-    // The api, launch-role, check-machines, rollback-create and terminate-machines.
-    expect(functions).toHaveLength(5);
+    // The api, launch-role, check-machines, rollback-create, terminate-machines, and the four pause and
+    // resume steps that stop or start machines.
+    expect(functions).toHaveLength(9);
     for (const fn of functions) {
       expect(fn.Properties.Environment.Variables).toMatchObject({
         CLUSTER_SUBNET_IDS: SUBNETS.join(','),

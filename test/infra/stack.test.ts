@@ -13,7 +13,7 @@ import {
   SORT_KEY,
   TTL_ATTRIBUTE,
 } from '../../lambdas/adapters/dynamodb/table-design.ts';
-import { DESTROY_TIMEOUT_SECONDS } from '../../lambdas/domain/deadlines.ts';
+import { DESTROY_TIMEOUT_SECONDS, STOP_TIMEOUT_SECONDS } from '../../lambdas/domain/deadlines.ts';
 import { READY_TIMEOUT_MAX_SECONDS } from '../../lambdas/domain/plan.ts';
 import commonSchema from '../../schemas/api/common.schema.json' with { type: 'json' };
 import { type Synthesized, synthesize } from './synth.ts';
@@ -50,6 +50,8 @@ describe('BilboStack', () => {
           'GET /clusters/{name}/notebook',
           'POST /clusters',
           'POST /clusters/{name}/restart',
+          'POST /clusters/{name}/pause',
+          'POST /clusters/{name}/resume',
           'POST /plan',
           'POST /clusters/{name}/commands',
           'GET /clusters/{name}/commands',
@@ -178,7 +180,7 @@ describe('BilboStack', () => {
       const functions = Object.values(synth.template.findResources('AWS::Lambda::Function'));
       const entries = functions.map((fn) => fn.Metadata?.['bilbo:entry'] as string);
 
-      expect(entries).toHaveLength(14);
+      expect(entries).toHaveLength(20);
       for (const entry of entries) {
         expect(entry).toMatch(/^lambdas\/handlers\/.+\.ts$/);
         expect(existsSync(join(REPO_ROOT, entry)), entry).toBe(true);
@@ -191,7 +193,7 @@ describe('BilboStack', () => {
   });
 
   describe('the workflows', () => {
-    it('are three Standard state machines that log everything and trace', () => {
+    it('are five Standard state machines that log everything and trace', () => {
       synth.template.resourcePropertiesCountIs(
         'AWS::StepFunctions::StateMachine',
         {
@@ -199,7 +201,7 @@ describe('BilboStack', () => {
           LoggingConfiguration: Match.objectLike({ Level: 'ALL', Destinations: Match.anyValue() }),
           TracingConfiguration: { Enabled: true },
         },
-        3,
+        5,
       );
     });
 
@@ -210,6 +212,11 @@ describe('BilboStack', () => {
       expect(workflows.create.definition.TimeoutSeconds).toBe(READY_TIMEOUT_MAX_SECONDS + 1800);
       expect(workflows.destroy.definition.TimeoutSeconds).toBe(DESTROY_TIMEOUT_SECONDS.default + 1800);
       expect(workflows.restart.definition.TimeoutSeconds).toBe(READY_TIMEOUT_MAX_SECONDS + 1800);
+      // A pause's stop budget, then, when it is undone, the wait of a resume.
+      expect(workflows.pause.definition.TimeoutSeconds).toBe(
+        STOP_TIMEOUT_SECONDS + READY_TIMEOUT_MAX_SECONDS + 1800,
+      );
+      expect(workflows.resume.definition.TimeoutSeconds).toBe(READY_TIMEOUT_MAX_SECONDS + 1800);
     });
 
     it('wait between two looks as long as the look says, bounded by the deadline', () => {
@@ -391,6 +398,97 @@ describe('BilboStack', () => {
       });
       expect(definition.States.RestartFailed).toMatchObject({ Type: 'Fail', Error: 'ClusterRestartFailed' });
     });
+
+    it('pause: stop every machine, poll until all stopped, then record PAUSED', () => {
+      const { definition } = extractWorkflows(synth.template.toJSON()).pause;
+
+      expect(definition.StartAt).toBe('StopMachines');
+      expect(definition.States.StopMachines?.Next).toBe('CheckStopped');
+      expect(definition.States.CheckStopped?.Parameters).toMatchObject({
+        Payload: { want: 'stopped', 'since.$': '$.requestedAt' },
+      });
+      expect(pollLoop(definition, 'CheckStopped')).toEqual({
+        variable: '$.machines.done',
+        whenDone: 'RecordPaused',
+      });
+      expect(definition.States.WaitForStopped).toMatchObject({
+        Type: 'Wait',
+        SecondsPath: '$.machines.waitSeconds',
+      });
+      expect(definition.States.RecordPaused?.Next).toBe('Paused');
+    });
+
+    it('pause: send every failure to RecordPauseFailed, which starts the machines again and waits as a resume does', () => {
+      const { definition } = extractWorkflows(synth.template.toJSON()).pause;
+      const compensation = definition.States.RecordPauseFailed!;
+
+      expect(compensations(definition, 'RecordPauseFailed')).toEqual({
+        StopMachines: 'stop-machines',
+        CheckStopped: 'check-stopped',
+        RecordPaused: 'record-paused',
+      });
+      expect(compensation.Retry).toContainEqual(
+        expect.objectContaining({ ErrorEquals: ['States.ALL'], MaxAttempts: 3 }),
+      );
+      expect(definition.States[compensation.Next as string]).toMatchObject({
+        Type: 'Choice',
+        Choices: [{ Variable: '$.undo.state', StringEquals: 'RESUMING', Next: 'CheckRunning' }],
+        Default: 'PauseFailed',
+      });
+      expect(definition.States.CheckRunning?.Parameters).toMatchObject({
+        Payload: { want: 'running', starting: true, 'since.$': '$.undo.since' },
+      });
+      expect(pollLoop(definition, 'ProbeReady', 'CheckRunning')).toEqual({
+        variable: '$.probe.ready',
+        whenDone: 'RecordResumed',
+      });
+      // Back to READY or not, the pause did not happen.
+      expect(definition.States.RecordResumed?.Next).toBe('PauseFailed');
+      expect(definition.States.PauseFailed).toMatchObject({ Type: 'Fail', Error: 'ClusterPauseFailed' });
+      expect(compensations(definition, 'RecordResumeFailed')).toEqual({
+        CheckRunning: 'check-running',
+        ProbeReady: 'probe-ready',
+        RecordResumed: 'record-resumed',
+      });
+    });
+
+    it('resume: start every machine, wait for them and for readiness as a create does, record READY', () => {
+      const { definition } = extractWorkflows(synth.template.toJSON()).resume;
+
+      expect(definition.StartAt).toBe('StartMachines');
+      expect(definition.States.StartMachines?.Next).toBe('CheckRunning');
+      expect(definition.States.CheckRunning?.Parameters).toMatchObject({
+        Payload: { want: 'running', starting: true, 'since.$': '$.requestedAt' },
+      });
+      expect(pollLoop(definition, 'CheckRunning')).toEqual({
+        variable: '$.machines.done',
+        whenDone: 'ProbeReady',
+      });
+      expect(pollLoop(definition, 'ProbeReady', 'CheckRunning')).toEqual({
+        variable: '$.probe.ready',
+        whenDone: 'RecordResumed',
+      });
+      expect(definition.States.RecordResumed?.Next).toBe('Resumed');
+    });
+
+    it('resume: send every failure to RecordResumeFailed, which retries, stops the machines again and fails', () => {
+      const { definition } = extractWorkflows(synth.template.toJSON()).resume;
+      const compensation = definition.States.RecordResumeFailed!;
+
+      expect(compensations(definition, 'RecordResumeFailed')).toEqual({
+        StartMachines: 'start-machines',
+        CheckRunning: 'check-running',
+        ProbeReady: 'probe-ready',
+        RecordResumed: 'record-resumed',
+      });
+      expect(compensation.Retry).toContainEqual(
+        expect.objectContaining({ ErrorEquals: ['States.ALL'], MaxAttempts: 3 }),
+      );
+      expect(definition.States[compensation.Next as string]).toMatchObject({
+        Type: 'Fail',
+        Error: 'ClusterResumeFailed',
+      });
+    });
   });
 
   describe('the AwsSolutions checks', () => {
@@ -431,7 +529,7 @@ describe('BilboStack with bundling', () => {
     };
     const functions = Object.values(synth.template.findResources('AWS::Lambda::Function'));
 
-    expect(functions).toHaveLength(14);
+    expect(functions).toHaveLength(20);
     for (const fn of functions) {
       const key = (fn.Properties.Code as { S3Key: string }).S3Key;
       const asset = manifest.files[key.replace(/\.zip$/, '')];
@@ -457,9 +555,16 @@ function routes(resources: Resources): string[] {
     .map((method) => `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId) || '/'}`);
 }
 
-/** For each state that catches into a `*Failed` Pass leading to `compensation`: the step name the Pass records. */
+/**
+ * For each state that catches into a `*Failed` Pass leading to `compensation`: the step name the Pass
+ * records. Every other Task or Map state catches into a marker too, unless it is a compensation.
+ */
 function compensations(definition: AslDefinition, compensation: string): Record<string, string> {
   const found: Record<string, string> = {};
+  const markers = Object.entries(definition.States).filter(
+    ([name, state]) => name.endsWith('Failed') && state.Type === 'Pass' && state.ResultPath === '$.failed',
+  );
+  const allCompensations = new Set([compensation, ...markers.map(([, marker]) => marker.Next as string)]);
   for (const [name, state] of Object.entries(definition.States)) {
     const catchers = (state.Catch ?? []) as Array<{
       ErrorEquals: string[];
@@ -467,15 +572,16 @@ function compensations(definition: AslDefinition, compensation: string): Record<
       ResultPath?: string;
     }>;
     if (state.Type !== 'Task' && state.Type !== 'Map') continue;
-    if (name === compensation) {
-      expect(catchers, `${compensation} must not catch its own failure`).toEqual([]);
+    if (allCompensations.has(name)) {
+      expect(catchers, `${name} must not catch its own failure`).toEqual([]);
       continue;
     }
     expect(catchers, name).toEqual([
       { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${name}Failed` },
     ]);
     const marker = definition.States[`${name}Failed`] as AslState;
-    expect(marker).toMatchObject({ Type: 'Pass', ResultPath: '$.failed', Next: compensation });
+    expect(marker).toMatchObject({ Type: 'Pass', ResultPath: '$.failed' });
+    if (marker.Next !== compensation) continue;
     const parameters = marker.Parameters as { step?: string; 'step.$'?: string };
     found[name] = (parameters.step ?? parameters['step.$']) as string;
   }

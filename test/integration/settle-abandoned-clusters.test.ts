@@ -121,6 +121,45 @@ describe('settleAbandonedClusters', () => {
     });
   });
 
+  it('stops the machines of a cluster left resuming, keeping their volumes: FAILED with the reason', async () => {
+    await readyCluster();
+    for (const [from, to] of [
+      ['READY', 'PAUSING'],
+      ['PAUSING', 'PAUSED'],
+      ['PAUSED', 'RESUMING'],
+    ] as const) {
+      await wf.testStore.store.transition(wf.cluster.id, {
+        name: wf.cluster.name,
+        from: [from],
+        to,
+        event: { step: 'test', message: to },
+      });
+    }
+
+    const settled = await settleAbandonedClusters(settleDeps(), {
+      machinesEnded: false,
+      system: 'bilbo local',
+    });
+
+    expect(settled).toEqual([
+      {
+        name: 'analytics',
+        from: 'RESUMING',
+        action: 'FAILED, its instances were asked to stop, their volumes kept',
+      },
+    ]);
+    expect(await wf.latest()).toMatchObject({
+      state: 'FAILED',
+      failure: {
+        step: 'control-plane',
+        message:
+          'control plane stopped during the resume; its instances were asked to stop, their volumes kept',
+      },
+    });
+    const machines = await wf.provider.describe((await wf.latest()).instances!.map((i) => i.id));
+    expect(machines.map((machine) => machine.state)).toEqual(['stopped', 'stopped', 'stopped']);
+  });
+
   it('goes on with the other clusters when one cannot be settled', async () => {
     await wf.launchAll();
     const second = await wf.seedCluster('second');

@@ -31,10 +31,16 @@ import {
   terminateMachines,
 } from '../../lambdas/domain/workflow/destroy-steps.ts';
 import { launchRole } from '../../lambdas/domain/workflow/launch-role.ts';
+import { recordPaused, recordPauseFailed, stopMachines } from '../../lambdas/domain/workflow/pause-steps.ts';
 import { probeReady } from '../../lambdas/domain/workflow/probe-ready.ts';
 import { recordReady } from '../../lambdas/domain/workflow/record-ready.ts';
 import { recordRestarted, recordRestartFailed } from '../../lambdas/domain/workflow/record-restart.ts';
 import { checkRestart, restartRole } from '../../lambdas/domain/workflow/restart-role.ts';
+import {
+  recordResumed,
+  recordResumeFailed,
+  startMachines,
+} from '../../lambdas/domain/workflow/resume-steps.ts';
 import { rollbackCreate } from '../../lambdas/domain/workflow/rollback-create.ts';
 import { runInit } from '../../lambdas/domain/workflow/run-init.ts';
 import { createApiHandler } from '../../lambdas/handlers/api/app.ts';
@@ -277,6 +283,57 @@ beforeAll(async () => {
   workflows.failure = new Error('states:StartExecution throttled');
   expect((await callApi(api, 'POST', '/clusters/back-after-all/restart')).status).toBe(500);
   workflows.failure = undefined;
+
+  // A READY cluster paused and resumed; a pause that fails (READY again after all), then fails
+  // for good (a machine gone); a resume that fails (PAUSED again), then fails for good.
+  const moves = (task: TaskName) => ({ store: taskStore(task), provider, clock });
+  const moved = async (name: string) => {
+    const cluster = await create(name);
+    await launch(cluster.id);
+    await until(() => checkMachines({ clusterId: cluster.id, want: 'running' }, check));
+    await recordReady({ clusterId: cluster.id }, { store: taskStore('recordReady'), clock });
+    return cluster;
+  };
+  const move = async (name: string, action: 'pause' | 'resume') => {
+    const answer = await callApi<Cluster>(api, 'POST', `/clusters/${name}/${action}`);
+    expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+    return (workflows.started.at(-1)!.input as { requestedAt: string }).requestedAt;
+  };
+  const moveError = { Error: 'ReadyTimeoutError', Cause: 'the dashboard never answered' };
+  const pausable = await moved('pausable');
+  const pausedAt = await move('pausable', 'pause');
+  await stopMachines({ clusterId: pausable.id }, moves('stopMachines'));
+  await until(() => checkMachines({ clusterId: pausable.id, want: 'stopped', since: pausedAt }, check));
+  await recordPaused({ clusterId: pausable.id, requestedAt: pausedAt }, moves('recordPaused'));
+  const resumedAt = await move('pausable', 'resume');
+  await startMachines({ clusterId: pausable.id }, moves('startMachines'));
+  await until(() =>
+    checkMachines({ clusterId: pausable.id, want: 'running', since: resumedAt, starting: true }, check),
+  );
+  await recordResumed({ clusterId: pausable.id, requestedAt: resumedAt }, moves('recordResumed'));
+  await move('pausable', 'pause');
+  await recordPauseFailed(
+    { clusterId: pausable.id, failedStep: 'check-stopped', error: moveError },
+    moves('recordPauseFailed'),
+  );
+  await recordResumeFailed(
+    { clusterId: pausable.id, failedStep: 'probe-ready', error: moveError },
+    moves('recordResumeFailed'),
+  );
+  await move('pausable', 'resume');
+  const lost = (await callApi<Cluster>(api, 'GET', '/clusters/pausable')).body.instances![0]!.id;
+  provider.kill(lost);
+  await recordResumeFailed(
+    { clusterId: pausable.id, failedStep: 'check-running', error: moveError },
+    moves('recordResumeFailed'),
+  );
+  const lostInPause = await moved('lost-in-pause');
+  await move('lost-in-pause', 'pause');
+  provider.kill((await callApi<Cluster>(api, 'GET', '/clusters/lost-in-pause')).body.instances![0]!.id);
+  await recordPauseFailed(
+    { clusterId: lostInPause.id, failedStep: 'check-stopped', error: moveError },
+    moves('recordPauseFailed'),
+  );
 
   // A create that fails and rolls back, and a destroy that fails.
   const failed = await create('rolled-back');

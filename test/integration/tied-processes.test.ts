@@ -65,6 +65,16 @@ describe('processes tied to the control plane', () => {
     await killAndWaitForGroup(owner, pid);
   });
 
+  it('ends a paused (stopped) local Dask scheduler when the process that launched it is killed', async () => {
+    const { owner, pid } = await startOwner('paused-scheduler', folder('bilbo-tied-paused-'));
+    // The scheduler's processes are stopped; the tie (the leader shell and its watcher) is not.
+    const states = groupMembers(pid).map((member) => (member.pid === pid ? 'leader' : member.state));
+    expect(states).toContain('T');
+    expect(states.filter((state) => state !== 'T' && state !== 'leader')).toHaveLength(1);
+
+    await killAndWaitForGroup(owner, pid);
+  });
+
   it('ends DynamoDB Local when the process that started it is killed with SIGKILL', async () => {
     const { owner, pid } = await startOwner('dynamodb', join(folder('bilbo-tied-dynamo-'), 'dynamodb.json'));
     await killAndWaitForGroup(owner, pid);

@@ -10,10 +10,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LocalPreflight } from '../../lambdas/adapters/local/local-preflight.ts';
 import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
 import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
-import type { ReadinessProbe } from '../../lambdas/domain/ports.ts';
 import type { Cluster } from '../../schemas/types.generated.ts';
 import { DASK_PROGRAMS } from '../support/dask-launch.ts';
 import { fakeClock } from '../support/fake-clock.ts';
+import { fakeDaskProbe } from '../support/fake-dask-probe.ts';
 import { FakeMachineProvider } from '../support/fake-provider.ts';
 import { noRemoteCommands } from '../support/fake-remote.ts';
 import { FakeServiceRestarter } from '../support/fake-services.ts';
@@ -27,19 +27,7 @@ let beforeTerminate: (() => void) | undefined;
 let servicesUp = false;
 
 /** A cluster's services as the probe sees them: nothing answers, or everything does. */
-const probe: ReadinessProbe = {
-  look: async (requests) =>
-    Object.fromEntries(
-      Object.entries(requests).map(([name, request]) => [
-        name,
-        !servicesUp
-          ? undefined
-          : String(request).endsWith('/health')
-            ? { status: 200, body: 'ok' }
-            : { status: 200, body: JSON.stringify({ workers: { a: {}, b: {} } }) },
-      ]),
-    ),
-};
+const probe = fakeDaskProbe(() => servicesUp, 2);
 
 let harness: TestControlPlane;
 

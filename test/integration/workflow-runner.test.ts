@@ -70,6 +70,12 @@ describe('LocalWorkflowRunner', () => {
       checkRestart: () => ({ done: true, waitSeconds: 1 }),
       recordRestarted: () => ({ state: 'READY', seconds: 3 }),
       recordRestartFailed: () => ({ state: 'FAILED' }),
+      stopMachines: () => ({ stopping: 3 }),
+      recordPaused: () => ({ state: 'PAUSED', seconds: 2 }),
+      recordPauseFailed: () => ({ state: 'RESUMING', since: '2026-01-01T00:00:10.000Z' }),
+      startMachines: () => ({ starting: 3 }),
+      recordResumed: () => ({ state: 'READY', seconds: 3 }),
+      recordResumeFailed: () => ({ state: 'PAUSED' }),
     };
   });
 

@@ -55,6 +55,8 @@ interface Live {
   /** DescribeInstances calls the instance is still missing from (eventual consistency after launch). */
   unseenFor: number;
   refusesToDie: boolean;
+  /** Times it was started after a stop: each start gives it a new public address, as EC2 does. */
+  restarts: number;
 }
 
 export class Ec2MockState {
@@ -124,6 +126,11 @@ export class Ec2MockState {
   kill(id: string, reason = 'Server.InternalError: Internal error on launch'): void {
     this.setState(id, 'terminated');
     this.mustFind(id).instance.StateReason = { Code: reason.split(':')[0], Message: reason };
+  }
+
+  /** The instance's passing state (pending, stopping, shutting-down) lasts this many more describes. */
+  settleAfter(id: string, describes: number): void {
+    this.mustFind(id).countdown = describes;
   }
 
   /** Terminate calls succeed but leave the instance as it is (a stuck shutdown). */
@@ -233,6 +240,7 @@ export class Ec2MockState {
       countdown: this.settings.bootDescribes,
       unseenFor: this.settings.unseenDescribes,
       refusesToDie: false,
+      restarts: 0,
     };
     this.live.set(id, live);
     return live;
@@ -319,7 +327,7 @@ export class Ec2MockState {
   private giveAddresses(live: Live): void {
     if (!this.settings.publicIps || live.instance.PublicIpAddress) return;
     const n = Number.parseInt(live.instance.InstanceId!.slice(2), 16);
-    live.instance.PublicIpAddress = `203.0.${Math.floor(n / 250) % 256}.${(n % 250) + 4}`;
+    live.instance.PublicIpAddress = `203.${live.restarts % 256}.${Math.floor(n / 250) % 256}.${(n % 250) + 4}`;
   }
 
   private grouped(ids: string[]) {
@@ -372,6 +380,7 @@ export class Ec2MockState {
     const changes = targets.map((live) => {
       const previous = live.instance.State?.Name ?? 'stopped';
       if (previous === 'stopped') {
+        live.restarts += 1;
         this.setState(live.instance.InstanceId!, 'pending');
         delete live.instance.StateReason;
       }

@@ -79,6 +79,7 @@ export class FakeMachineProvider implements MachineProvider {
   private readonly machines = new Map<string, FakeMachine>();
   private readonly launchesByToken = new Map<string, string[]>();
   private readonly callCounts = new Map<ProviderMethod, number>();
+  private readonly stuckRunning = new Set<string>();
   private faults: Fault[] = [];
   private nextLaunchLimit: number | undefined;
   private sequence = 0;
@@ -117,6 +118,11 @@ export class FakeMachineProvider implements MachineProvider {
   /** Terminate calls leave the machine as it is (a stuck shutdown). */
   refuseToDie(id: string, refuses = true): void {
     this.mustFind(id).refusesToDie = refuses;
+  }
+
+  /** Stop calls leave the machine running (a stuck stop). */
+  refuseToStop(id: string): void {
+    this.stuckRunning.add(id);
   }
 
   // ------------------------------------------------------------ inspection
@@ -176,7 +182,13 @@ export class FakeMachineProvider implements MachineProvider {
   }
 
   async stop(ids: readonly string[]): Promise<void> {
-    return this.call('stop', [...ids], () => this.setState(ids, ['pending', 'running'], 'stopped'));
+    return this.call('stop', [...ids], () =>
+      this.setState(
+        ids.filter((id) => !this.stuckRunning.has(id)),
+        ['pending', 'running'],
+        'stopped',
+      ),
+    );
   }
 
   async start(ids: readonly string[]): Promise<void> {

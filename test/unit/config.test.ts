@@ -74,6 +74,8 @@ describe('the workflow ARNs', () => {
       'CREATE_STATE_MACHINE_ARN',
       'DESTROY_STATE_MACHINE_ARN',
       'RESTART_STATE_MACHINE_ARN',
+      'PAUSE_STATE_MACHINE_ARN',
+      'RESUME_STATE_MACHINE_ARN',
     ]);
     expect(Object.keys(WORKFLOW_ARNS)).toEqual(WORKFLOW_NAMES);
   });
@@ -86,8 +88,16 @@ describe('the workflow ARNs', () => {
         CREATE_STATE_MACHINE_ARN: arn('create'),
         DESTROY_STATE_MACHINE_ARN: arn('destroy'),
         RESTART_STATE_MACHINE_ARN: arn('restart'),
+        PAUSE_STATE_MACHINE_ARN: arn('pause'),
+        RESUME_STATE_MACHINE_ARN: arn('resume'),
       }),
-    ).toEqual({ create: arn('create'), destroy: arn('destroy'), restart: arn('restart') });
+    ).toEqual({
+      create: arn('create'),
+      destroy: arn('destroy'),
+      restart: arn('restart'),
+      pause: arn('pause'),
+      resume: arn('resume'),
+    });
     expect(() => readConfig(WORKFLOW_ARNS, { CREATE_STATE_MACHINE_ARN: arn('create') })).toThrow(
       'DESTROY_STATE_MACHINE_ARN is not set',
     );

@@ -143,19 +143,24 @@ export class Ec2MachineProvider implements MachineProvider {
     });
   }
 
+  /** Stops only instances this deployment launched, as terminate does. */
   async stop(ids: readonly string[]): Promise<void> {
-    await this.act('StopInstances', ids);
+    if (ids.length === 0) return;
+    await this.act('StopInstances', await this.ownIds(ids));
   }
 
+  /** Starts only instances this deployment launched, as terminate does. */
   async start(ids: readonly string[]): Promise<void> {
-    await this.act('StartInstances', ids);
+    if (ids.length === 0) return;
+    await this.act('StartInstances', await this.ownIds(ids));
   }
 
   /**
    * Terminates only instances this deployment launched. Ids come from the
    * record and from findByCluster, both already ours; checking again costs
    * one DescribeInstances per 1,000 ids and keeps the one irreversible
-   * action safe from any caller that got an id wrong.
+   * action (and stop and start, which bill or halt someone's machine) safe
+   * from any caller that got an id wrong.
    */
   async terminate(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;

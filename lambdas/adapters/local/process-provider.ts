@@ -27,12 +27,13 @@ import { leaseOf } from './process-lease.ts';
 import {
   groupListeningPorts,
   groupListensOn,
+  groupStopped,
   isProcessAlive,
   killGroup,
   readProcStartTicks,
-  readProcStat,
   signalGroup,
   spawnTied,
+  stopGroup,
 } from './processes.ts';
 
 export interface LocalProcessProviderOptions {
@@ -327,7 +328,7 @@ export class LocalProcessProvider implements MachineProvider {
     if (record === undefined) return unseenMachine(id, 'unknown instance');
     if (record.state === 'terminated') return toMachine(record, 'terminated');
     if (isProcessAlive(record.pid, record.procStartTicks)) {
-      return toMachine(record, readProcStat(record.pid)?.state === 'T' ? 'stopped' : 'running');
+      return toMachine(record, groupStopped(record.pgid, record.procStartTicks) ? 'stopped' : 'running');
     }
     const ended = await this.markEnded(record);
     return toMachine(ended, 'terminated');
@@ -367,17 +368,22 @@ export class LocalProcessProvider implements MachineProvider {
     return { exitCode: saved?.exitCode ?? null, exitSignal: saved?.exitSignal ?? null };
   }
 
+  /**
+   * Stops each instance's processes (SIGSTOP): they keep their memory, state
+   * and ports and get no CPU, and their group stays tied to this process.
+   */
   async stop(ids: readonly string[]): Promise<void> {
-    await this.signalLive(ids, 'SIGSTOP', 'stopped');
+    await this.signalLive(ids, (record) => stopGroup(record.pgid, record.procStartTicks), 'stopped');
   }
 
+  /** Continues each stopped instance's processes (SIGCONT). */
   async start(ids: readonly string[]): Promise<void> {
-    await this.signalLive(ids, 'SIGCONT', 'running');
+    await this.signalLive(ids, (record) => signalGroup(record.pgid, 'SIGCONT'), 'running');
   }
 
   private async signalLive(
     ids: readonly string[],
-    signal: NodeJS.Signals,
+    signal: (record: InstanceRecord) => void,
     state: 'running' | 'stopped',
   ): Promise<void> {
     await Promise.all(
@@ -385,7 +391,7 @@ export class LocalProcessProvider implements MachineProvider {
         const record = await this.registry.load(id);
         if (!record || record.state === 'terminated' || !isProcessAlive(record.pid, record.procStartTicks))
           return;
-        signalGroup(record.pgid, signal);
+        signal(record);
         await this.write(id, async () => {
           const current = await this.registry.load(id);
           if (current && current.state !== 'terminated') await this.registry.save({ ...current, state });

@@ -90,6 +90,51 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * The tie of a group spawnTied started: its leader shell and the watcher it
+ * forked (a child of the leader running the same program line).
+ */
+function tieOf(pgid: number, members: readonly ProcStat[]): Set<number> {
+  const line = cmdlineOf(pgid);
+  return new Set(
+    members
+      .filter((member) => member.pid === pgid || (member.ppid === pgid && cmdlineOf(member.pid) === line))
+      .map((member) => member.pid),
+  );
+}
+
+function cmdlineOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stops (SIGSTOP) the processes of a tied group, all but its tie, which
+ * keeps watching for its spawner's end: a stopped group still ends with
+ * the process that spawned it. SIGCONT to the group continues them.
+ */
+export function stopGroup(pgid: number, leaderStartTicks: number): void {
+  signalGroup(pgid, 'SIGSTOP');
+  for (const pid of tieOf(pgid, ownGroupMembers(pgid, leaderStartTicks))) {
+    try {
+      process.kill(pid, 'SIGCONT');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
+  }
+}
+
+/** Whether the processes of a tied group (its tie aside) are stopped. */
+export function groupStopped(pgid: number, leaderStartTicks: number): boolean {
+  const members = ownGroupMembers(pgid, leaderStartTicks);
+  const tie = tieOf(pgid, members);
+  const own = members.filter((member) => !tie.has(member.pid));
+  return own.length > 0 && own.every((member) => member.state === 'T');
+}
+
 const POLL_MS = 50;
 /** How long SIGKILL may take to clear a group before we give up looking. */
 const KILL_WAIT_MS = 5_000;

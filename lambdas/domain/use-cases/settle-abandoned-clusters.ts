@@ -73,7 +73,24 @@ async function settleOne(
       return 'destroy resumed';
     }
     case 'PAUSING':
-    case 'RESUMING':
+    case 'RESUMING': {
+      // Stopped, not terminated: their volumes keep the cluster's work (issue 10 §5).
+      const ids = (cluster.instances ?? []).map((instance) => instance.id);
+      const stopped = await deps.provider.stop(ids).then(
+        () => 'its instances were asked to stop, their volumes kept',
+        (error: unknown) =>
+          `its instances could not be stopped (${error instanceof Error ? error.message : String(error)})`,
+      );
+      await deps.store.transition(cluster.id, {
+        name: cluster.name,
+        from: [cluster.state],
+        to: 'FAILED',
+        expectedVersion: cluster.version,
+        changes: { failure: { step: STEP, message: `${reason}; ${stopped}` } },
+        event: { step: STEP, message: `${reason}: FAILED, ${stopped}; destroy it to clean up` },
+      });
+      return `FAILED, ${stopped}`;
+    }
     case 'RESTARTING':
       await deps.store.transition(cluster.id, {
         name: cluster.name,

@@ -16,9 +16,14 @@ import { loadCluster } from './load-cluster.ts';
 
 export interface CheckMachinesInput {
   clusterId: string;
-  want: 'running' | 'terminated';
+  want: 'running' | 'stopped' | 'terminated';
   /** When the wait began (a destroy's request). @default the cluster's creation */
   since?: string;
+  /**
+   * The machines were stopped and have been asked to start (a resume): one
+   * still stopped is asked again rather than lost. Only with `want: 'running'`.
+   */
+  starting?: boolean;
 }
 
 export interface CheckMachinesOutput {
@@ -50,21 +55,39 @@ export async function checkMachines(
 ): Promise<CheckMachinesOutput> {
   const cluster = await loadCluster(deps.store, input.clusterId);
   const since = Date.parse(input.since ?? cluster.createdAt);
-  const look = input.want === 'running' ? checkRunning : checkTerminated;
-  const { done, running, total } = await look(cluster, since, deps);
+  const look = LOOKS[input.want];
+  const { done, running, total } = await look(cluster, since, deps, input);
   const now = deps.clock.now().getTime();
   const waitSeconds = pollDelaySeconds(now - since, deadlineOf(cluster) - now);
   return { done, running, total, waitSeconds };
 }
 
 type Look = Omit<CheckMachinesOutput, 'waitSeconds'>;
+type Looker = (
+  cluster: Cluster,
+  since: number,
+  deps: CheckMachinesDeps,
+  input: CheckMachinesInput,
+) => Promise<Look>;
 
-async function checkRunning(cluster: Cluster, _since: number, deps: CheckMachinesDeps): Promise<Look> {
+async function checkRunning(
+  cluster: Cluster,
+  _since: number,
+  deps: CheckMachinesDeps,
+  input: CheckMachinesInput,
+): Promise<Look> {
   const clusterId = cluster.id;
   const ids = (cluster.instances ?? []).map((instance) => instance.id);
   // Machines this create launched that the provider does not list yet are still coming.
   const machines = (await deps.provider.describe(ids)).filter((machine) => !machine.unseen);
-  assertNoneLost(machines);
+  if (input.starting) {
+    const stopped = machines.filter((machine) => machine.state === 'stopped');
+    // Starting is idempotent; asking again covers a lost call and a listing that lags.
+    if (stopped.length > 0) await deps.provider.start(stopped.map((machine) => machine.id));
+    assertNoneLost(machines.filter((machine) => !['stopping', 'stopped'].includes(machine.state)));
+  } else {
+    assertNoneLost(machines);
+  }
   const running = machines.filter((machine) => machine.state === 'running').length;
   const allRunning = running === ids.length;
   const unreachable = allRunning ? await notReachable(cluster, deps) : [];
@@ -142,6 +165,34 @@ export function assertNoneLost(machines: readonly Machine[]): void {
   }
 }
 
+/**
+ * A pause's look: one batched describe of the recorded instances. A machine
+ * gone (terminated, or no longer listed) fails the pause at once; one still
+ * running is asked to stop again (idempotent: it covers a lost call).
+ */
+async function checkStopped(cluster: Cluster, since: number, deps: CheckMachinesDeps): Promise<Look> {
+  const ids = (cluster.instances ?? []).map((instance) => instance.id);
+  const machines = await deps.provider.describe(ids);
+  const lost = machines.find((machine) => machine.state === 'terminated');
+  if (lost) {
+    const reason = lost.stateReason ? `: ${lost.stateReason}` : '';
+    throw new InstanceLostError(`${lost.role} ${lost.id} is terminated; it cannot be paused${reason}`);
+  }
+  const stopped = machines.filter((machine) => machine.state === 'stopped').length;
+  if (stopped < ids.length) {
+    const deadline = deadlineOf(cluster);
+    if (deps.clock.now().getTime() >= deadline) {
+      const waiting = machines.filter((machine) => machine.state !== 'stopped');
+      throw new DeadlineExceededError(
+        `${ids.length - stopped} of ${ids.length} instances did not stop within ${Math.round((deadline - since) / 1000)} s${still(waiting)}`,
+      );
+    }
+    const running = machines.filter((machine) => machine.state === 'running').map((machine) => machine.id);
+    if (running.length > 0) await deps.provider.stop(running);
+  }
+  return { done: stopped === ids.length, running: ids.length - stopped, total: ids.length };
+}
+
 async function checkTerminated(cluster: Cluster, since: number, deps: CheckMachinesDeps): Promise<Look> {
   const remaining = await deps.provider.findByCluster(cluster.id);
   if (remaining.length > 0) {
@@ -156,3 +207,9 @@ async function checkTerminated(cluster: Cluster, since: number, deps: CheckMachi
   }
   return { done: remaining.length === 0, running: remaining.length, total: remaining.length };
 }
+
+const LOOKS: Readonly<Record<CheckMachinesInput['want'], Looker>> = {
+  running: checkRunning,
+  stopped: checkStopped,
+  terminated: checkTerminated,
+};

@@ -19,6 +19,7 @@ import {
 import { type CreateClusterDeps, createCluster } from '../../domain/use-cases/create-cluster.ts';
 import { type DestroyClusterDeps, destroyCluster } from '../../domain/use-cases/destroy-cluster.ts';
 import { type OpenNotebookDeps, openNotebook } from '../../domain/use-cases/open-notebook.ts';
+import { type PauseClusterDeps, pauseCluster, resumeCluster } from '../../domain/use-cases/pause-cluster.ts';
 import { prepareCluster } from '../../domain/use-cases/prepare-cluster.ts';
 import {
   describeCluster,
@@ -37,7 +38,8 @@ export type ApiDependencies = CreateClusterDeps &
   CommandDeps &
   RestartClusterDeps &
   OpenNotebookDeps &
-  QueryDeps;
+  QueryDeps &
+  PauseClusterDeps;
 
 type Handler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 type BodyEvent<T> = Omit<APIGatewayProxyEvent, 'body'> & { body: T };
@@ -166,6 +168,12 @@ export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEve
   const restart: Handler = async (event) =>
     json(202, await restartCluster(clusterNameParameter(event), { principal: callerOf(event) }, deps));
 
+  const pause: Handler = async (event) =>
+    json(202, await pauseCluster(clusterNameParameter(event), { principal: callerOf(event) }, deps));
+
+  const resume: Handler = async (event) =>
+    json(202, await resumeCluster(clusterNameParameter(event), { principal: callerOf(event) }, deps));
+
   return [
     { method: 'POST', path: '/clusters', handler: create },
     { method: 'GET', path: '/clusters', handler: list },
@@ -178,6 +186,8 @@ export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEve
     { method: 'DELETE', path: '/clusters/{name}/commands/{id}', handler: cancelOne },
     { method: 'POST', path: '/clusters/{name}/restart', handler: restart },
     { method: 'GET', path: '/clusters/{name}/notebook', handler: notebook },
+    { method: 'POST', path: '/clusters/{name}/pause', handler: pause },
+    { method: 'POST', path: '/clusters/{name}/resume', handler: resume },
     { method: 'POST', path: '/plan', handler: plan },
   ];
 }

@@ -10,10 +10,12 @@ import {
   terminateMachines,
 } from '../../domain/workflow/destroy-steps.ts';
 import { launchRole } from '../../domain/workflow/launch-role.ts';
+import { recordPaused, recordPauseFailed, stopMachines } from '../../domain/workflow/pause-steps.ts';
 import { probeReady } from '../../domain/workflow/probe-ready.ts';
 import { recordReady } from '../../domain/workflow/record-ready.ts';
 import { recordRestarted, recordRestartFailed } from '../../domain/workflow/record-restart.ts';
 import { checkRestart, restartRole } from '../../domain/workflow/restart-role.ts';
+import { recordResumed, recordResumeFailed, startMachines } from '../../domain/workflow/resume-steps.ts';
 import { rollbackCreate } from '../../domain/workflow/rollback-create.ts';
 import { runInit } from '../../domain/workflow/run-init.ts';
 import { lambdaTask } from './task-handler.ts';
@@ -33,6 +35,12 @@ export const TASK_STEPS = {
   checkRestart,
   recordRestarted,
   recordRestartFailed,
+  stopMachines,
+  recordPaused,
+  recordPauseFailed,
+  startMachines,
+  recordResumed,
+  recordResumeFailed,
 } as const satisfies Record<TaskName, (input: never, deps: never) => Promise<unknown>>;
 export type TaskInput<T extends TaskName> = Parameters<(typeof TASK_STEPS)[T]>[0];
 export type TaskDependencies<T extends TaskName> = Parameters<(typeof TASK_STEPS)[T]>[1];

@@ -20,6 +20,12 @@ export const TASK_NAMES = [
   'checkRestart',
   'recordRestarted',
   'recordRestartFailed',
+  'stopMachines',
+  'recordPaused',
+  'recordPauseFailed',
+  'startMachines',
+  'recordResumed',
+  'recordResumeFailed',
 ] as const;
 
 export type TaskName = (typeof TASK_NAMES)[number];

@@ -13,6 +13,8 @@ const ARNS = {
   create: 'arn:aws:states:eu-west-1:123456789012:stateMachine:bilbo-CreateCluster',
   destroy: 'arn:aws:states:eu-west-1:123456789012:stateMachine:bilbo-DestroyCluster',
   restart: 'arn:aws:states:eu-west-1:123456789012:stateMachine:bilbo-RestartCluster',
+  pause: 'arn:aws:states:eu-west-1:123456789012:stateMachine:bilbo-PauseCluster',
+  resume: 'arn:aws:states:eu-west-1:123456789012:stateMachine:bilbo-ResumeCluster',
 };
 const CREATE_EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:bilbo-CreateCluster:c-1-create';
 

@@ -229,6 +229,8 @@ export function scriptedApi(
       if (!cluster.notebookUrl) throw new Error('the scripted cluster has no notebook');
       return { url: `${cluster.notebookUrl}/?token=${NOTEBOOK_TOKEN}` };
     }),
+    pauseCluster: vi.fn(async () => aCluster({ state: 'PAUSING' })),
+    resumeCluster: vi.fn(async () => aCluster({ state: 'RESUMING' })),
     events: vi.fn(async (_name: string, _options?: { after?: string }) => {
       const batch = batches.shift();
       if (batch !== undefined) return batch;

@@ -167,6 +167,33 @@ describe('bilbo ls', () => {
     expect(row?.[1]).toBe('READY');
   });
 
+  it('shows what a paused cluster still costs: its volumes', async () => {
+    const base = aPlan();
+    const plan = {
+      ...base,
+      roles: base.roles.map((role) => ({
+        ...role,
+        instance: { ...role.instance, vol_size: role.role === 'scheduler' ? 40 : 100 },
+      })),
+    };
+    const paused = readyCluster({ state: 'PAUSED', workersJoined: 0, plan });
+    const [headers, ...rows] = await table([paused, live()[1]!]);
+
+    expect(headers).toEqual([
+      'NAME',
+      'STATE',
+      'OWNER',
+      'AGE',
+      'INSTANCES',
+      'WORKERS',
+      'DESCRIPTION',
+      'PAUSED, STILL COSTS',
+    ]);
+    expect(rows[0]!.slice(1, 2)).toEqual(['PAUSED']);
+    expect(rows[0]!.at(-1)).toBe('volumes 1 × 40 GiB + 2 × 100 GiB = 240 GiB');
+    expect(rows[1]!.at(-1)).toBe('-');
+  });
+
   it('says a destroy that failed ended in its failure, not in the request', async () => {
     const [, row] = await table([
       aCluster({

@@ -186,6 +186,17 @@ describe('the bilbo command tree', () => {
     });
   });
 
+  it.each(['pause', 'resume'] as const)('parses %s NAME --no-wait --json', async (command) => {
+    expect(await optionsOf(command, 'analytics')).toEqual({
+      name: command,
+      options: { name: 'analytics', wait: true, json: false },
+    });
+    expect(await optionsOf(command, 'analytics', '--no-wait', '--json')).toEqual({
+      name: command,
+      options: { name: 'analytics', wait: false, json: true },
+    });
+  });
+
   it('parses dashboard NAME -u --json', async () => {
     expect(await optionsOf('dashboard', 'analytics', '-u')).toEqual({
       name: 'dashboard',

@@ -14,9 +14,10 @@ import type { ClusterState } from '../../../schemas/types.generated.ts';
 const LEGAL: Record<ClusterState, ClusterState[]> = {
   CREATING: ['READY', 'FAILED', 'DESTROYING'],
   READY: ['PAUSING', 'RESTARTING', 'DESTROYING'],
-  PAUSING: ['PAUSED', 'FAILED'],
+  // Issue 9 §7: a failed pause starts the machines again; a failed resume stops them again.
+  PAUSING: ['READY', 'PAUSED', 'RESUMING', 'FAILED'],
   PAUSED: ['RESUMING', 'DESTROYING'],
-  RESUMING: ['READY', 'FAILED'],
+  RESUMING: ['READY', 'PAUSED', 'FAILED'],
   RESTARTING: ['READY', 'FAILED'],
   DESTROYING: ['DESTROYED', 'FAILED'],
   FAILED: ['DESTROYING'],

@@ -330,8 +330,26 @@ describe('Ec2MachineProvider stop, start and terminate', () => {
   it('reports an instance still stopping, asked to start, as a busy provider', async () => {
     ec2 = mockEc2();
     const [stopping] = ec2.state.seed(1, { ...launchedByBilbo(CLUSTER_ID), state: 'stopping' });
+    ec2.state.settleAfter(stopping!, 10);
 
     await expect(providerOver(ec2).start([stopping!])).rejects.toThrow(ProviderBusyError);
+  });
+
+  it.each([
+    ['stop', 'StopInstances', 'running'],
+    ['start', 'StartInstances', 'stopped'],
+  ] as const)('%ss only instances bilbo launched, each foreign one reported', async (action, call, state) => {
+    ec2 = mockEc2();
+    const ours = ec2.state.seed(2, { ...launchedByBilbo(CLUSTER_ID), state });
+    const forged = Object.values(forgeries(ec2));
+    for (const id of forged) ec2.state.setState(id, state);
+    const warnings: string[] = [];
+
+    await providerOver(ec2, {}, (line) => warnings.push(line))[action]([...forged, ...ours]);
+
+    expect(ec2.inputsOf(call)).toEqual([{ InstanceIds: ours }]);
+    for (const id of forged) expect(ec2.state.instance(id).State?.Name).toBe(state);
+    expect(warnings).toHaveLength(forged.length);
   });
 
   it('reports throttling of a terminate as a busy provider', async () => {

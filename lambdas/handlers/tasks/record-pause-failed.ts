@@ -1,0 +1,5 @@
+import { recordPauseFailed } from '../../domain/workflow/pause-steps.ts';
+import { machineStepsFromEnvironment } from '../composition/machine-steps.ts';
+import { lambdaTask } from './task-handler.ts';
+
+export const handler = lambdaTask('recordPauseFailed', recordPauseFailed, machineStepsFromEnvironment());

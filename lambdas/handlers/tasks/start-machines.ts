@@ -1,0 +1,5 @@
+import { startMachines } from '../../domain/workflow/resume-steps.ts';
+import { machineStepsFromEnvironment } from '../composition/machine-steps.ts';
+import { lambdaTask } from './task-handler.ts';
+
+export const handler = lambdaTask('startMachines', startMachines, machineStepsFromEnvironment());
