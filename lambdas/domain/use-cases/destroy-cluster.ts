@@ -5,6 +5,7 @@ import type { Clock, ClusterStore, WorkflowStarter } from '../ports.ts';
 import { loadCluster } from '../workflow/load-cluster.ts';
 import { WORKFLOWS } from '../workflows.ts';
 import { findCluster } from './find-cluster.ts';
+import { retryingConcurrentUpdates } from './retry-concurrent.ts';
 
 export interface DestroyClusterDeps {
   store: ClusterStore;
@@ -20,7 +21,11 @@ export interface DestroyClusterDeps {
  * `actor` may (the owner or an admin). Asking again while it is being
  * destroyed answers the same record, so a retried request is harmless.
  */
-export async function destroyCluster(name: string, actor: Actor, deps: DestroyClusterDeps): Promise<Cluster> {
+export function destroyCluster(name: string, actor: Actor, deps: DestroyClusterDeps): Promise<Cluster> {
+  return retryingConcurrentUpdates(() => destroyOnce(name, actor, deps));
+}
+
+async function destroyOnce(name: string, actor: Actor, deps: DestroyClusterDeps): Promise<Cluster> {
   const cluster = await findCluster(name, deps.store);
   assertMayChange(cluster, actor, 'destroy', deps.access);
   if (cluster.state === 'DESTROYING') return cluster;

@@ -6,6 +6,7 @@ import type { Clock, ClusterStore, WorkflowStarter } from '../ports.ts';
 import { loadCluster } from '../workflow/load-cluster.ts';
 import { WORKFLOWS } from '../workflows.ts';
 import { findCluster } from './find-cluster.ts';
+import { retryingConcurrentUpdates } from './retry-concurrent.ts';
 
 export interface PauseClusterDeps {
   store: ClusterStore;
@@ -19,16 +20,16 @@ export interface PauseClusterDeps {
  * `actor` may (the owner or an admin). Asking again while it pauses
  * answers the same record, so a retried request is harmless.
  */
-export async function pauseCluster(name: string, actor: Actor, deps: PauseClusterDeps): Promise<Cluster> {
-  return pauseOrResume('pause', name, actor, deps);
+export function pauseCluster(name: string, actor: Actor, deps: PauseClusterDeps): Promise<Cluster> {
+  return retryingConcurrentUpdates(() => pauseOrResume('pause', name, actor, deps));
 }
 
 /**
  * Moves a PAUSED cluster to RESUMING and starts the resume workflow, when
  * `actor` may. Asking again while it resumes answers the same record.
  */
-export async function resumeCluster(name: string, actor: Actor, deps: PauseClusterDeps): Promise<Cluster> {
-  return pauseOrResume('resume', name, actor, deps);
+export function resumeCluster(name: string, actor: Actor, deps: PauseClusterDeps): Promise<Cluster> {
+  return retryingConcurrentUpdates(() => pauseOrResume('resume', name, actor, deps));
 }
 
 const MOVES = {

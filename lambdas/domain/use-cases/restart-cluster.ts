@@ -8,6 +8,7 @@ import type { Clock, ClusterStore, WorkflowStarter } from '../ports.ts';
 import { loadCluster } from '../workflow/load-cluster.ts';
 import { WORKFLOWS } from '../workflows.ts';
 import { findCluster } from './find-cluster.ts';
+import { retryingConcurrentUpdates } from './retry-concurrent.ts';
 
 export interface RestartClusterDeps {
   store: ClusterStore;
@@ -22,7 +23,11 @@ export interface RestartClusterDeps {
  * services to restart. Asking again while it restarts answers the same
  * record, so a retried request is harmless.
  */
-export async function restartCluster(name: string, actor: Actor, deps: RestartClusterDeps): Promise<Cluster> {
+export function restartCluster(name: string, actor: Actor, deps: RestartClusterDeps): Promise<Cluster> {
+  return retryingConcurrentUpdates(() => restartOnce(name, actor, deps));
+}
+
+async function restartOnce(name: string, actor: Actor, deps: RestartClusterDeps): Promise<Cluster> {
   const cluster = await findCluster(name, deps.store);
   assertMayChange(cluster, actor, 'restart', deps.access);
   if (cluster.state === 'RESTARTING') return cluster;
