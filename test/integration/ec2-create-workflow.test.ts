@@ -258,6 +258,31 @@ describe('creating a cluster on EC2', () => {
     await harness.plane.runner.waitForIdle();
   });
 
+  it('reports and opens the private addresses with private_command, and the public ones without', async () => {
+    await harness.api.createCluster({
+      name: 'inside',
+      profile: { ...profile, private_command: true, notebook: {} },
+    });
+    await harness.plane.runner.waitForIdle();
+    const cluster = await harness.api.getCluster('inside');
+    const address = (role: string) => {
+      const instance = ec2.state
+        .alive(cluster.id)
+        .find((candidate) => candidate.Tags?.some((t) => t.Key === 'bilbo:role' && t.Value === role));
+      return { privateIp: instance?.PrivateIpAddress, publicIp: instance?.PublicIpAddress };
+    };
+
+    expect(cluster.state).toBe('READY');
+    expect(address('scheduler').publicIp).toBeDefined();
+    expect(cluster.dashboardUrl).toBe(`http://${address('scheduler').privateIp}:8787`);
+    expect(cluster.notebookUrl).toBe(`http://${address('notebook').privateIp}:8888`);
+    expect((await harness.api.notebookLink('inside')).url).toMatch(
+      new RegExp(`^http://${address('notebook').privateIp}:8888/\\?token=`),
+    );
+    await harness.api.destroyCluster('inside');
+    await harness.plane.runner.waitForIdle();
+  });
+
   it('launches one notebook instance and no Dask for a profile with a notebook section alone', async () => {
     const before = ec2.inputsOf('RunInstances').filter((input) => !input.DryRun).length;
     await harness.api.createCluster({
