@@ -5,18 +5,15 @@
  * real scheduler still counts. The plane trusts no earlier look (cache 0),
  * so each read looks again.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from '../../schemas/types.generated.ts';
 import { processesOf, waitFor } from '../support/dask-processes.ts';
 import { startTestControlPlane, type TestControlPlane } from '../support/local-control-plane.ts';
 
-const run = promisify(execFile);
-const repo = join(import.meta.dirname, '..', '..');
 let harness: TestControlPlane;
+const bilbo = (...args: string[]) => harness.bilbo(...args);
 
 beforeAll(async () => {
   harness = await startTestControlPlane({ healthCacheMs: 0 });
@@ -30,27 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await harness?.stop();
 });
-
-async function bilbo(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [join(repo, 'cli/bin/bilbo.mjs'), ...args], {
-      env: {
-        ...process.env,
-        BILBO_HOME: harness.home,
-        BILBO_ENDPOINT: harness.plane.endpoint,
-        BILBO_REGION: harness.plane.region,
-        AWS_ACCESS_KEY_ID: harness.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: harness.credentials.secretAccessKey,
-        AWS_SESSION_TOKEN: '',
-        NO_COLOR: '1',
-      },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 async function descJson(name: string): Promise<Cluster> {
   const described = await bilbo('desc', name, '--json');

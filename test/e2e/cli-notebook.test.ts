@@ -7,12 +7,12 @@
  * with no address.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { groupMembers } from '../../lambdas/adapters/local/processes.ts';
 import type { Cluster } from '../../schemas/types.generated.ts';
+import { environmentOfGroupMember } from '../support/dask-processes.ts';
 import { startTestControlPlane, type TestControlPlane } from '../support/local-control-plane.ts';
 
 const run = promisify(execFile);
@@ -47,13 +47,7 @@ async function created(profile: keyof typeof PROFILES): Promise<Cluster> {
 async function jupyterEnvironment(cluster: Cluster): Promise<Record<string, string>> {
   const notebook = cluster.instances?.find((instance) => instance.role === 'notebook');
   const record = await harness.plane.processes!.registry.load(notebook!.id);
-  const jupyter = groupMembers(record!.pgid).find((member) =>
-    readFileSync(`/proc/${member.pid}/cmdline`, 'utf8').includes('jupyter_server'),
-  );
-  const pairs = readFileSync(`/proc/${jupyter!.pid}/environ`, 'utf8').split('\0').filter(Boolean);
-  return Object.fromEntries(
-    pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
-  );
+  return environmentOfGroupMember(record!.pgid, 'jupyter_server');
 }
 
 /** Jupyter's status page with the URL's token, and without any. */

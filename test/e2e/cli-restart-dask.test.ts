@@ -5,18 +5,16 @@
  * cluster's addresses stay right, and a real `distributed.Client` computes
  * on it as before.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isProcessAlive } from '../../lambdas/adapters/local/processes.ts';
 import type { Cluster } from '../../schemas/types.generated.ts';
+import { compute } from '../support/dask-client.ts';
 import { startTestControlPlane, type TestControlPlane } from '../support/local-control-plane.ts';
 
-const run = promisify(execFile);
-const repo = join(import.meta.dirname, '..', '..');
 let harness: TestControlPlane;
+const bilbo = (...args: string[]) => harness.bilbo(...args);
 
 beforeAll(async () => {
   harness = await startTestControlPlane();
@@ -30,38 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await harness?.stop();
 });
-
-async function bilbo(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [join(repo, 'cli/bin/bilbo.mjs'), ...args], {
-      env: {
-        ...process.env,
-        BILBO_HOME: harness.home,
-        BILBO_ENDPOINT: harness.plane.endpoint,
-        BILBO_REGION: harness.plane.region,
-        AWS_ACCESS_KEY_ID: harness.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: harness.credentials.secretAccessKey,
-        AWS_SESSION_TOKEN: '',
-        NO_COLOR: '1',
-      },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
-
-function compute(schedulerAddress: string): Promise<{ stdout: string }> {
-  const script = [
-    'from distributed import Client',
-    `client = Client(${JSON.stringify(schedulerAddress)}, timeout=20)`,
-    'squares = client.map(lambda x: x * x, range(1000))',
-    'print(client.submit(sum, squares).result(), len(client.scheduler_info()["workers"]))',
-    'client.close()',
-  ].join('\n');
-  return run('/usr/bin/python3', ['-c', script]);
-}
 
 async function schedulerRecord(clusterId: string) {
   const records = await harness.plane.processes!.registry.list();

@@ -11,11 +11,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LocalPreflight } from '../../lambdas/adapters/local/local-preflight.ts';
 import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
 import { LocalProcessProvider } from '../../lambdas/adapters/local/process-provider.ts';
-import { groupMembers } from '../../lambdas/adapters/local/processes.ts';
 import { ProvisioningError } from '../../lambdas/domain/errors.ts';
 import type { Machine, RoleBootstrap } from '../../lambdas/domain/ports.ts';
 import type { Plan } from '../../schemas/types.generated.ts';
 import { DASK_PROGRAMS, launchRequest } from '../support/dask-launch.ts';
+import { environmentOfGroupMember } from '../support/dask-processes.ts';
 
 const TOKEN = 'tok-3f1c9a0b8e7d6c5b4a39281706f5e4d3';
 const SCHEDULER = 'tcp://127.0.0.1:40999';
@@ -60,16 +60,7 @@ async function launchNotebook(schedulerAddress?: string): Promise<Machine> {
 }
 
 /** The environment of the group's Jupyter process, as the kernel it starts would inherit it. */
-function jupyterEnvironment(pgid: number): Record<string, string> {
-  const jupyter = groupMembers(pgid).find((member) =>
-    readFileSync(`/proc/${member.pid}/cmdline`, 'utf8').includes('jupyter_server'),
-  );
-  if (!jupyter) throw new Error('no Jupyter process in the group');
-  const pairs = readFileSync(`/proc/${jupyter.pid}/environ`, 'utf8').split('\0').filter(Boolean);
-  return Object.fromEntries(
-    pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
-  );
-}
+const jupyterEnvironment = (pgid: number) => environmentOfGroupMember(pgid, 'jupyter_server');
 
 describe('a local notebook', () => {
   it('answers its status to the cluster token and 403 without it, and knows the scheduler', async () => {

@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { INSTANCE_ENV_VAR } from '../../lambdas/adapters/local/process-provider.ts';
-import { readProcStat } from '../../lambdas/adapters/local/processes.ts';
+import { groupMembers, readProcStat } from '../../lambdas/adapters/local/processes.ts';
 
 export interface InstanceTrace {
   id: string;
@@ -60,4 +60,16 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** The environment of the process of group `pgid` whose command line holds `marker`: what its children inherit. */
+export function environmentOfGroupMember(pgid: number, marker: string): Record<string, string> {
+  const member = groupMembers(pgid).find((candidate) =>
+    safeRead(() => readFileSync(`/proc/${candidate.pid}/cmdline`, 'utf8')).includes(marker),
+  );
+  if (!member) throw new Error(`no process of group ${pgid} runs ${marker}`);
+  const pairs = readFileSync(`/proc/${member.pid}/environ`, 'utf8').split('\0').filter(Boolean);
+  return Object.fromEntries(
+    pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
 }
