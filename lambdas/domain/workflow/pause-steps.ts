@@ -9,6 +9,7 @@ import type { Clock, ClusterStore, MachineProvider } from '../ports.ts';
 import { describeVolumes } from '../volumes.ts';
 import { type CaughtError, describeCaughtError } from './failure.ts';
 import { loadCluster } from './load-cluster.ts';
+import { moveEveryMachine, recordCannotMoveBack, refusalOf } from './machine-moves.ts';
 
 export interface PauseStepDeps {
   store: ClusterStore;
@@ -25,14 +26,7 @@ export async function stopMachines(
   input: StopMachinesInput,
   deps: Pick<PauseStepDeps, 'store' | 'provider'>,
 ): Promise<{ stopping: number }> {
-  const cluster = await loadCluster(deps.store, input.clusterId);
-  const ids = (cluster.instances ?? []).map((instance) => instance.id);
-  await deps.store.appendEvent(cluster.id, {
-    step: 'stop-machines',
-    message: `stopping ${ids.length} instance${ids.length === 1 ? '' : 's'}`,
-  });
-  await deps.provider.stop(ids);
-  return { stopping: ids.length };
+  return { stopping: await moveEveryMachine('stop', input.clusterId, deps) };
 }
 
 export interface RecordPausedInput {
@@ -111,24 +105,15 @@ export async function recordPauseFailed(
   // Those still stopping are started by the check that follows, once stopped.
   const stopped = machines.filter((machine) => machine.state === 'stopped').map((machine) => machine.id);
   const refused =
-    lost.length > 0 || stopped.length === 0
-      ? undefined
-      : await deps.provider.start(stopped).then(
-          () => undefined,
-          (error: unknown) => (error instanceof Error ? error.message : String(error)),
-        );
+    lost.length > 0 || stopped.length === 0 ? undefined : await refusalOf(deps.provider.start(stopped));
   if (lost.length > 0 || refused !== undefined) {
-    const why =
-      lost.length > 0
-        ? `${lost.map((machine) => `${machine.role} ${machine.id}`).join(', ')} ${lost.length === 1 ? 'is' : 'are'} terminated`
-        : `the stopped instances could not be started again (${refused})`;
-    await deps.store.transition(cluster.id, {
-      name: cluster.name,
-      from: ['PAUSING'],
-      to: 'FAILED',
-      changes: { failure: { ...failure, message: `${failure.message}; ${why}` } },
-      event: { step: input.failedStep, message: `${failed}; ${why}: destroy the cluster to remove the rest` },
-    });
+    await recordCannotMoveBack(
+      cluster,
+      'PAUSING',
+      failure,
+      { lost, refused, refusedWhat: 'the stopped instances could not be started again' },
+      deps.store,
+    );
     return { state: 'FAILED', since };
   }
   await deps.store.transition(cluster.id, {

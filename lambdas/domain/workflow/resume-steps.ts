@@ -7,6 +7,7 @@ import { everyInstanceIn } from '../machines.ts';
 import type { Clock, ClusterStore, MachineProvider } from '../ports.ts';
 import { type CaughtError, describeCaughtError } from './failure.ts';
 import { loadCluster } from './load-cluster.ts';
+import { moveEveryMachine, recordCannotMoveBack, refusalOf } from './machine-moves.ts';
 import { secondsSince } from './pause-steps.ts';
 
 export interface ResumeStepDeps {
@@ -28,14 +29,7 @@ export async function startMachines(
   input: StartMachinesInput,
   deps: Pick<ResumeStepDeps, 'store' | 'provider'>,
 ): Promise<{ starting: number }> {
-  const cluster = await loadCluster(deps.store, input.clusterId);
-  const ids = (cluster.instances ?? []).map((instance) => instance.id);
-  await deps.store.appendEvent(cluster.id, {
-    step: 'start-machines',
-    message: `starting ${ids.length} instance${ids.length === 1 ? '' : 's'}`,
-  });
-  await deps.provider.start(ids);
-  return { starting: ids.length };
+  return { starting: await moveEveryMachine('start', input.clusterId, deps) };
 }
 
 export interface RecordResumedInput {
@@ -90,24 +84,19 @@ export async function recordResumeFailed(
   const failed = `resume failed at ${input.failedStep}: ${failure.message}`;
   const machines = await deps.provider.describe((cluster.instances ?? []).map((instance) => instance.id));
   const lost = machines.filter((machine) => machine.state === 'terminated');
-  const refused = await deps.provider
-    .stop(machines.filter((machine) => machine.state !== 'terminated').map((machine) => machine.id))
-    .then(
-      () => undefined,
-      (error: unknown) => (error instanceof Error ? error.message : String(error)),
-    );
+  const refused = await refusalOf(
+    deps.provider.stop(
+      machines.filter((machine) => machine.state !== 'terminated').map((machine) => machine.id),
+    ),
+  );
   if (lost.length > 0 || refused !== undefined) {
-    const why =
-      lost.length > 0
-        ? `${lost.map((machine) => `${machine.role} ${machine.id}`).join(', ')} ${lost.length === 1 ? 'is' : 'are'} terminated`
-        : `the instances could not be stopped again (${refused})`;
-    await deps.store.transition(cluster.id, {
-      name: cluster.name,
-      from: ['RESUMING'],
-      to: 'FAILED',
-      changes: { failure: { ...failure, message: `${failure.message}; ${why}` } },
-      event: { step: input.failedStep, message: `${failed}; ${why}: destroy the cluster to remove the rest` },
-    });
+    await recordCannotMoveBack(
+      cluster,
+      'RESUMING',
+      failure,
+      { lost, refused, refusedWhat: 'the instances could not be stopped again' },
+      deps.store,
+    );
     return { state: 'FAILED' };
   }
   await deps.store.transition(cluster.id, {
