@@ -80,7 +80,7 @@ export interface InstanceSpec {
    */
   vol_size?: number;
   /**
-   * User for SSH login (at most 32 characters, the Linux limit)
+   * The login user (the original bilbo's SSH user; bilbo opens no SSH): rcmd, run and destroy's check run as it, in the notebook's workdir, which its boot lets it work in (it joins the dask group). A Linux user name: lower-case letters, digits, _ and -, at most 32 characters. Without it, commands run as the dask service user.
    */
   ssh_user?: string;
   /**

@@ -47,7 +47,8 @@ const RUNNER = [
   'set -eu',
   'stage=$1',
   'workdir=$2',
-  'umask 022',
+  // Group-writable: the login user and the service user share the notebook's files (one group).
+  'umask 002',
   'cd -- "$workdir"',
   'for file in "$stage"/files/*; do',
   '  [ -e "$file" ] || continue',

@@ -55,6 +55,32 @@ export { OUTPUT_CHUNK_BYTES };
 const POLL_MS = 200;
 const DEFAULT_TIMEOUT_SECONDS = 3_600;
 
+/**
+ * Who a command runs as: the profile's `ssh_user` of the targets' roles
+ * (the original bilbo's login user; its boot makes it a member of the
+ * service user's group, so it can work in the notebook's workdir), or the
+ * service user when the profile names none. Targets whose roles log in as
+ * different users are refused: one command runs as one user.
+ */
+function loginUserOf(cluster: Cluster, instances: readonly ClusterInstance[]): string | undefined {
+  const users = new Map<string, string | undefined>();
+  for (const instance of instances) {
+    users.set(
+      instance.role,
+      cluster.plan.roles.find((plan) => plan.role === instance.role)?.instance.ssh_user,
+    );
+  }
+  const distinct = new Set(users.values());
+  if (distinct.size > 1) {
+    const who = [...users].map(([role, user]) => `${role}: ${user ?? 'the service user'}`).join(', ');
+    throw new ValidationError(
+      `target: these instances log in as different users (${who}); run the command on one role at a time`,
+      { field: 'target' },
+    );
+  }
+  return [...distinct][0];
+}
+
 export async function startCommand(
   clusterName: string,
   request: StartCommandRequest,
@@ -72,11 +98,11 @@ export async function startCommand(
   const role = cluster.plan.roles.find((plan) => plan.role === asked.instances[0]!.role);
   const onlyThatRole = asked.instances.every((instance) => instance.role === role?.role);
   const workdir = role && onlyThatRole ? kindOf(cluster.plan.kind).commandWorkdir(role) : undefined;
-  // As the service user, who owns the notebook's files and the kind's processes: on bilbo's
-  // images the profile's ssh_user is only the login user, and could not write the workdir.
+  const user = loginUserOf(cluster, asked.instances);
   const script: RemoteScript = {
     ...asked.script,
     ...(workdir ? { workdir } : {}),
+    ...(user ? { user } : {}),
     timeoutSeconds: request.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
     comment: `bilbo ${asked.kind} on ${cluster.name}`,
   };

@@ -10,6 +10,11 @@ export interface DaskBootstrap {
   kind: 'dask';
   /** tcp://host:port of the scheduler, for every role but the scheduler. */
   schedulerAddress?: string;
+  /**
+   * The profile's ssh_user: the user commands run as. The boot adds it to the
+   * service user's group, so it can work in the notebook's workdir.
+   */
+  loginUser?: string;
   /** Worker processes, threads and memory per instance (worker role). */
   dask?: DaskWorkerOptions;
   notebook?: {
@@ -44,6 +49,7 @@ export function daskBootstrap(
   return {
     kind: 'dask',
     ...(options.primaryAddress ? { schedulerAddress: options.primaryAddress } : {}),
+    ...(role.instance.ssh_user ? { loginUser: role.instance.ssh_user } : {}),
     ...(role.dask ? { dask: role.dask } : {}),
     ...(notebook
       ? {

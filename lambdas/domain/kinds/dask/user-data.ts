@@ -111,6 +111,7 @@ export function renderUserData(input: UserDataInput, options: UserDataOptions = 
       '0644',
     ),
     ...(notebook?.actions ?? []),
+    ...loginUserActions(input),
     `systemctl daemon-reload && systemctl enable --now ${unit}`,
   ];
   const script = `${sections.join('\n\n')}\n`;
@@ -225,10 +226,39 @@ function launcherOf({ role, bootstrap }: UserDataInput, at: Pathing): string {
           ? []
           : ['export DASK_SCHEDULER_ADDRESS="$BILBO_SCHEDULER_ADDRESS"']),
         `cd -- "${at('')}$BILBO_WORKDIR"`,
+        // What Jupyter writes, the login user's commands may change too (the dask group).
+        'umask 0002',
         `exec ${bin}/jupyter lab --ip 0.0.0.0 --port ${DASK_PORTS.notebook.number} --no-browser`,
       ].join('\n');
   }
 }
+
+/**
+ * The profile's ssh_user, whom commands run as, joins the dask group (when
+ * the image has that user), and git trusts the repositories it did not
+ * create (the notebook's belong to dask).
+ */
+function loginUserActions({ bootstrap }: UserDataInput): string[] {
+  const user = bootstrap.loginUser;
+  if (user === undefined) return [];
+  if (!LOGIN_USER.test(user)) {
+    throw new ValidationError(
+      `ssh_user: "${user}" is not a user name (lower-case letters, digits, _ and -, at most 32)`,
+      { field: 'ssh_user' },
+    );
+  }
+  return [
+    [
+      `if id -u ${shellQuote(user)} >/dev/null 2>&1; then`,
+      `  usermod -a -G dask -- ${shellQuote(user)}`,
+      "  git config --system --add safe.directory '*'",
+      'fi',
+    ].join('\n'),
+  ];
+}
+
+/** A login name as useradd accepts it. */
+const LOGIN_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 function count(value: number, minimum: number, name: string): number {
   if (!Number.isSafeInteger(value) || value < minimum) {
@@ -259,7 +289,8 @@ function notebookParts({ bootstrap }: UserDataInput, at: Pathing): { files: stri
 
   const workdir = `"${at('')}$BILBO_WORKDIR"`;
   const actions = [
-    [...sourceConf(at), `install -d -m 0755 -- ${workdir}`, `chown dask:dask -- ${workdir}`].join('\n'),
+    // Group-writable and setgid: the login user commands run as is in the dask group.
+    [...sourceConf(at), `install -d -m 2775 -- ${workdir}`, `chown dask:dask -- ${workdir}`].join('\n'),
   ];
   const notebook = bootstrap.notebook;
   const repositories = notebook?.gitRepositories ?? [];

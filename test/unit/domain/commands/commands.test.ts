@@ -19,7 +19,7 @@ import type { Cluster, ClusterInstance } from '../../../../schemas/types.generat
 import { RecordingWorkflows } from '../../../support/api-harness.ts';
 import { fakeClock } from '../../../support/fake-clock.ts';
 import { type ScriptedInvocation, ScriptedRemote } from '../../../support/fake-remote.ts';
-import { readyCluster } from '../../cli/fakes.ts';
+import { aPlan, readyCluster } from '../../cli/fakes.ts';
 
 const OWNER = 'arn:aws:iam::123456789012:user/alice';
 const OTHER = 'arn:aws:iam::123456789012:user/mallory';
@@ -77,6 +77,42 @@ describe('starting a command', () => {
     expect(command.invocations.map((i) => i.instanceId)).toEqual(['i-s', 'i-w0', 'i-w1']);
     expect(remote.sent[0]?.script).toMatchObject({ script: 'hostname', timeoutSeconds: 3600 });
     expect(await deps.commands.getCommand('c-0001', command.id)).toEqual(command);
+  });
+
+  it("runs as the profile's ssh_user, and as the service user when the profile names none", async () => {
+    const plan = aPlan();
+    const withLogin = {
+      ...plan,
+      roles: plan.roles.map((role) => ({ ...role, instance: { ...role.instance, ssh_user: 'ubuntu' } })),
+    };
+    const login = await world(() => ({}), { plan: withLogin });
+    const none = await world(() => ({}));
+
+    await startCommand('analytics', { command: 'id -un', target: 'all' }, { principal: OWNER }, login.deps);
+    await startCommand('analytics', { command: 'id -un', target: 'all' }, { principal: OWNER }, none.deps);
+
+    expect(login.remote.sent[0]?.script.user).toBe('ubuntu');
+    expect(none.remote.sent[0]?.script).not.toHaveProperty('user');
+  });
+
+  it('refuses targets whose roles log in as different users, naming them', async () => {
+    const plan = aPlan();
+    const mixed = {
+      ...plan,
+      roles: plan.roles.map((role) => ({
+        ...role,
+        instance: { ...role.instance, ssh_user: role.role === 'scheduler' ? 'ubuntu' : 'ec2-user' },
+      })),
+    };
+    const { deps, remote } = await world(() => ({}), { plan: mixed });
+
+    await expect(
+      startCommand('analytics', { command: 'id', target: 'all' }, { principal: OWNER }, deps),
+    ).rejects.toThrow(
+      /^target: these instances log in as different users \(scheduler: ubuntu, worker: ec2-user\)/,
+    );
+    await startCommand('analytics', { command: 'id', target: 'worker' }, { principal: OWNER }, deps);
+    expect(remote.sent.map((sent) => sent.script.user)).toEqual(['ec2-user']);
   });
 
   it('is for the owner and admins only', async () => {

@@ -66,6 +66,30 @@ describe('renderUserData', () => {
     });
   });
 
+  it.each(['scheduler', 'worker', 'notebook'] as const)(
+    "puts the profile's ssh_user in the dask group, when the image has it, and git trusts dask's repositories (%s)",
+    (role) => {
+      const script = renderUserData(input(role, { loginUser: 'ubuntu' }));
+
+      expect(script).toContain(
+        "if id -u 'ubuntu' >/dev/null 2>&1; then\n  usermod -a -G dask -- 'ubuntu'\n  git config --system --add safe.directory '*'\nfi\n",
+      );
+      expect(shellcheck(script)).toMatchObject({ status: 0, stdout: '' });
+      expect(renderUserData(input(role))).not.toContain('usermod');
+    },
+  );
+
+  it('makes the notebook workdir group-writable and setgid, and Jupyter write group-writable files', () => {
+    const script = renderUserData(input('notebook', { loginUser: 'ubuntu' }));
+
+    expect(script).toContain('install -d -m 2775 -- "$BILBO_WORKDIR"');
+    expect(script).toMatch(/umask 0002\nexec \/opt\/bilbo\/venv\/bin\/jupyter lab/);
+  });
+
+  it('refuses an ssh_user that is not a user name', () => {
+    expect(() => renderUserData(input('worker', { loginUser: "x'; reboot" }))).toThrow(/^ssh_user: /);
+  });
+
   it('starts the scheduler on port 8786 with the dashboard on 8787', () => {
     expect(renderUserData(input('scheduler'))).toContain(
       '\nexec /opt/bilbo/venv/bin/dask scheduler --port 8786 --dashboard-address :8787\n',
