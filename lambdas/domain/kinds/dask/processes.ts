@@ -46,6 +46,10 @@ export function daskProcessSpec(
           '--scheduler-file',
           `{workdir}/${SCHEDULER_FILE.file}`,
         ],
+        // A paused cluster's processes are stopped together; resumed after more than the
+        // worker TTL (5 minutes), the scheduler would drop every worker before its first
+        // heartbeat. On one machine a worker that dies closes its connection anyway.
+        env: { DASK_DISTRIBUTED__SCHEDULER__WORKER_TTL: 'None' },
         reportsPorts: SCHEDULER_FILE,
       };
     case 'worker': {

@@ -4,7 +4,7 @@ import { daskProcessSpec, SCHEDULER_FILE } from '../../../../../lambdas/domain/k
 const dask = { nworkers: 2, nthreads: 3, memoryLimitBytes: 1_000_000_000 };
 
 describe('daskProcessSpec', () => {
-  it('starts a scheduler that binds the ports it is given (0 at launch) and reports them in its scheduler file', () => {
+  it('starts a scheduler that binds the ports it is given (0 at launch), reports them in its scheduler file, and keeps workers past a long pause', () => {
     expect(daskProcessSpec('scheduler', {})).toEqual({
       program: 'python',
       args: [
@@ -20,6 +20,8 @@ describe('daskProcessSpec', () => {
         '--scheduler-file',
         '{workdir}/scheduler.json',
       ],
+      // No worker TTL: a local pause stops the scheduler and its workers together.
+      env: { DASK_DISTRIBUTED__SCHEDULER__WORKER_TTL: 'None' },
       reportsPorts: SCHEDULER_FILE,
     });
   });
