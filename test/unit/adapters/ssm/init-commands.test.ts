@@ -9,6 +9,7 @@ import { LocalPreflight } from '../../../../lambdas/adapters/local/local-preflig
 import { LocalMachineCatalog } from '../../../../lambdas/adapters/local/machine-catalog.ts';
 import { MemoryClusterStore } from '../../../../lambdas/adapters/memory/cluster-store.ts';
 import { MemoryCommandStore } from '../../../../lambdas/adapters/memory/command-store.ts';
+import { SecretPaths } from '../../../../lambdas/adapters/ssm/secret-names.ts';
 import { InitCommandFailedError } from '../../../../lambdas/domain/errors.ts';
 import { newClusterRecord } from '../../../../lambdas/domain/use-cases/create-cluster.ts';
 import { prepareCluster } from '../../../../lambdas/domain/use-cases/prepare-cluster.ts';
@@ -52,6 +53,7 @@ async function world(profile: Profile) {
     commands: new MemoryCommandStore(),
     remote: runnerOver(ssm, { clock }),
     clock,
+    secrets: new SecretPaths(),
   };
   const loop = async () => {
     let position: number | undefined;
