@@ -24,7 +24,10 @@ async function rolesOf(profile: Profile): Promise<RolePlan[]> {
 }
 
 const git = {
-  repository: ['https://github.com/acme/models.git', 'https://gitlab.example.com:8443/acme/etl.git'],
+  repository: ['https://github.com/acme/models.git', 'https://gitlab.example.com:8443/acme/etl.git'] as [
+    string,
+    string,
+  ],
   user: 'someone',
   email: 'someone@example.com',
   password: 'not-a-real-token',
@@ -111,7 +114,7 @@ describe('the clone script', () => {
 
   const touch = () => `$(touch ${join(dir, 'pwned')})`;
   const hostile = () => ({
-    [GIT_ENV.repository]: `https://example.com/${touch().replace(' ', '${IFS}')}/it's;"q".git`,
+    [GIT_ENV.repository]: `https://example.com/${touch().replace(' ', `$${'{IFS}'}`)}/it's;"q".git`,
     [GIT_ENV.user]: `o'brien ${touch()} "x" \\ %s -c`,
     [GIT_ENV.email]: `o'brien+${touch()}@example.com`,
     [GIT_ENV.password]: `pa'ss "w" ${touch()} \`id\` %s \\n $HOME`,
