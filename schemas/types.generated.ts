@@ -125,7 +125,7 @@ export interface NotebookSpec {
  */
 export interface GitSpec {
   /**
-   * Git repository URL (https, with no user name or password in it), or a list of at most 4 of them, each of at most 128 characters (they travel in the notebook's user-data, which EC2 limits to 16 KB)
+   * Git repository URL (https, with no user name or password in it), or a list of at most 4 of them, each of at most 128 characters; each is cloned into the notebook's workdir when the cluster is created
    */
   repository: string | [string] | [string, string] | [string, string, string] | [string, string, string, string];
   /**

@@ -70,7 +70,8 @@ export async function localAdapters(options: {
 }): Promise<ProviderAdapters> {
   const programs = await localPrograms(process.env);
   const stateDir = join(options.home, 'local');
-  // The notebook's token, read by its process at start as an instance reads it from SSM at boot.
+  // The notebook's token, read by its process at start as an instance reads it from SSM at boot,
+  // and the secrets of remote commands (a git password), read when each starts.
   const secrets = new MemorySecretStore();
   const processes = new LocalProcessProvider({ stateDir, programs, secrets });
   const leftovers = await processes.registry.removeLeftovers();
@@ -82,6 +83,7 @@ export async function localAdapters(options: {
       stateDir,
       registry: processes.registry,
       python: programs.python ?? 'python3',
+      secrets,
     }),
     catalog: new LocalMachineCatalog(),
     preflight: new LocalPreflight(programs),

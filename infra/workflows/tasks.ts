@@ -79,7 +79,11 @@ const TASKS: Readonly<Record<TaskName, TaskFunctionSpec>> = {
     timeout: Duration.seconds(30),
     // get, appendEvent; the command records: get, put, update (a put)
     tableItems: [ITEM.get, ITEM.put, ITEM.conditionCheck],
-    access: (machines, fn) => machines.grantRunCommands(fn),
+    // A setup command names the secrets the instance reads (a git password): names only, never values.
+    access: (machines, fn) => {
+      machines.grantRunCommands(fn);
+      machines.tellSecretNames(fn);
+    },
   },
   recordReady: {
     description: 'bilbo: record a created cluster as READY',

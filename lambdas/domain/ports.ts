@@ -305,6 +305,13 @@ export interface RemoteScript {
   files?: Readonly<Record<string, Uint8Array>>;
   /** Environment variables for the script, given literally (never through a shell). */
   env?: Readonly<Record<string, string>>;
+  /**
+   * Environment variables whose values are secrets, by the secret's name (a
+   * SecretNames name): read where the script runs (on EC2 by the instance,
+   * with its role), so the value is in no argument of the send, no record
+   * and no log.
+   */
+  secretEnv?: Readonly<Record<string, string>>;
   /** After this, the command is stopped and its invocations end `timed-out`. */
   timeoutSeconds: number;
   /** One line for the provider's own records (the SSM console), e.g. `bilbo rcmd on analytics`. */

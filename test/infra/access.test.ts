@@ -161,7 +161,7 @@ describe('BilboStack access', () => {
         [task('launch-role')]: [...EC2, 'SECRETS_PREFIX', 'TABLE_NAME'].sort(),
         [task('check-machines')]: [...EC2, 'TABLE_NAME'].sort(),
         [task('probe-ready')]: ['PROBE_NETWORK', 'SECRETS_PREFIX', 'TABLE_NAME'],
-        [task('run-init')]: ['TABLE_NAME'],
+        [task('run-init')]: ['SECRETS_PREFIX', 'TABLE_NAME'],
         [task('record-ready')]: ['TABLE_NAME'],
         [task('rollback-create')]: [...EC2, 'SECRETS_PREFIX', 'TABLE_NAME'].sort(),
         [task('terminate-machines')]: [...EC2, 'SECRETS_PREFIX', 'TABLE_NAME'].sort(),

@@ -8,12 +8,14 @@
 import {
   DescribeInstanceInformationCommand,
   type DescribeInstanceInformationCommandInput,
+  GetCommandInvocationCommand,
   GetParameterCommand,
   type GetParameterCommandInput,
   GetParametersByPathCommand,
   ParameterNotFound,
   PutParameterCommand,
   type PutParameterCommandInput,
+  SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
@@ -81,6 +83,17 @@ beforeAll(async () => {
       throw new ParameterNotFound({ message: 'not found', $metadata: { httpStatusCode: 400 } });
     }
     return { Parameter: { Name: input.Name, Type: 'SecureString', Value: value, Version: 1 } };
+  });
+  // Run Command: every command is taken and succeeds at once, with no output.
+  ssmMock
+    .on(SendCommandCommand)
+    .callsFake(() => ({ Command: { CommandId: 'e2c7c0de-0000-4000-8000-000000000001' } }));
+  ssmMock.on(GetCommandInvocationCommand).resolves({
+    Status: 'Success',
+    StatusDetails: 'Success',
+    ResponseCode: 0,
+    StandardOutputContent: '',
+    StandardErrorContent: '',
   });
   // Each instance's agent registers with SSM, but those a test holds back.
   ssmMock
@@ -254,6 +267,17 @@ describe('creating a cluster on EC2', () => {
     expect(script).toContain(`/bilbo/clusters/${cluster.id}/jupyter-token`);
     expect(script).not.toContain('pw-MARKER');
     expect(script).not.toContain(String(puts[0]?.Value));
+    expect(script).not.toContain('example.com/r.git');
+    // The clone is the create's setup command, sent to the notebook once it answers: the password by its name.
+    const [clone, ...more] = ssmMock.commandCalls(SendCommandCommand).map((call) => call.args[0].input);
+    expect(more).toEqual([]);
+    expect(clone?.InstanceIds).toEqual([notebook?.InstanceId]);
+    expect(JSON.stringify(clone)).toContain(`/bilbo/clusters/${cluster.id}/git-password`);
+    expect(JSON.stringify(clone)).not.toContain('pw-MARKER');
+    const events = await harness.api.events('with-notebook');
+    expect(events.filter((event) => event.step === 'init-notebook').map((event) => event.message)).toEqual([
+      'git clone https://example.com/r.git exited 0 on the notebook',
+    ]);
     await harness.api.destroyCluster('with-notebook');
     await harness.plane.runner.waitForIdle();
   });

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type InstanceRecord, InstanceRegistry } from '../../lambdas/adapters/local/instance-registry.ts';
 import { LocalRemoteCommands } from '../../lambdas/adapters/local/local-commands.ts';
+import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
 import type { InvocationReport, RemoteScript, SentCommand } from '../../lambdas/domain/ports.ts';
 import type { ClusterInstance } from '../../schemas/types.generated.ts';
 
@@ -132,6 +133,28 @@ describe('local remote commands', () => {
     const { stdout } = await follow(sent, instance);
 
     expect(stdout).toBe(`${join(stateDir, 'work', 'i-local-c', 'works')}\npayload\n$(rm -rf ~) '; reboot;'`);
+  });
+
+  it('read each secret of the environment by name from the secret store when they start', async () => {
+    const secrets = new MemorySecretStore();
+    const name = await secrets.put('c-0000000000000001', 'git-password', "pa'ss $(touch pwned) é");
+    runner = new LocalRemoteCommands({ stateDir, registry, python: PYTHON, secrets });
+    const instance = await anInstance('i-local-s', 'notebook');
+
+    const sent = await runner.send(
+      'cmd-0000000000000025',
+      [instance],
+      script('printf "%s" "$GIT_PASSWORD"', { secretEnv: { GIT_PASSWORD: name } }),
+    );
+
+    expect((await follow(sent, instance)).stdout).toBe("pa'ss $(touch pwned) é");
+    await expect(
+      runner.send(
+        'cmd-0000000000000026',
+        [instance],
+        script('true', { secretEnv: { GIT_PASSWORD: `${name}-gone` } }),
+      ),
+    ).rejects.toThrow(`its secret ${name}-gone (for GIT_PASSWORD) is not stored`);
   });
 
   it('refuse a working folder outside the instance folder', async () => {

@@ -213,6 +213,7 @@ beforeAll(async () => {
     commands: commandStoreOf(taskEntry('runInit')),
     remote: new ScriptedRemote(() => ({ readsBeforeEnd: 1, stdout: 'ok\n' })),
     clock,
+    secrets,
   };
   let position = 0;
   await until(async () => {

@@ -18,6 +18,7 @@ import type {
   OutputOffsets,
   RemoteCommandRunner,
   RemoteScript,
+  SecretReader,
   SentCommand,
 } from '../../domain/ports.ts';
 import type { InstanceRegistry } from './instance-registry.ts';
@@ -33,6 +34,8 @@ export interface LocalRemoteCommandsOptions {
   python: string;
   /** How long a cancelled invocation gets between SIGTERM and SIGKILL. @default 2000 */
   cancelGraceMs?: number;
+  /** Where a script's secretEnv is read, by name, when it starts (as an instance reads SSM). */
+  secrets?: SecretReader;
 }
 
 interface Ending {
@@ -64,9 +67,21 @@ export class LocalRemoteCommands implements RemoteCommandRunner {
   ): Promise<SentCommand> {
     assertSafe(commandId);
     const folder = this.folderOf(commandId);
+    const secretEnv = await this.readSecrets(script.secretEnv);
     await mkdir(folder, { recursive: true });
-    for (const instance of instances) await this.start(commandId, instance, script);
+    for (const instance of instances) await this.start(commandId, instance, script, secretEnv);
     return { providerCommandId: commandId };
+  }
+
+  /** The values of the secrets a script's environment names; a missing one fails the send. */
+  private async readSecrets(secretEnv: RemoteScript['secretEnv']): Promise<Readonly<Record<string, string>>> {
+    const values: Record<string, string> = {};
+    for (const [variable, name] of Object.entries(secretEnv ?? {})) {
+      const value = await this.options.secrets?.read(name);
+      if (value === undefined) throw new Error(`its secret ${name} (for ${variable}) is not stored`);
+      values[variable] = value;
+    }
+    return values;
   }
 
   async read(
@@ -122,7 +137,12 @@ export class LocalRemoteCommands implements RemoteCommandRunner {
     );
   }
 
-  private async start(commandId: string, instance: ClusterInstance, script: RemoteScript): Promise<void> {
+  private async start(
+    commandId: string,
+    instance: ClusterInstance,
+    script: RemoteScript,
+    secretEnv: Readonly<Record<string, string>>,
+  ): Promise<void> {
     assertSafe(instance.id);
     const record = await this.options.registry.load(instance.id);
     if (record?.state !== 'running') {
@@ -151,6 +171,7 @@ export class LocalRemoteCommands implements RemoteCommandRunner {
         env: {
           ...process.env,
           ...script.env,
+          ...secretEnv,
           PATH: `${dirname(this.options.python)}:${process.env.PATH ?? '/usr/bin:/bin'}`,
           BILBO_PYTHON: this.options.python,
           [INSTANCE_ENV_VAR]: instance.id,

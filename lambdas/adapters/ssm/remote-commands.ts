@@ -32,7 +32,7 @@ import type {
 import { RetryingRemoteCommandRunner } from '../retrying-remote-commands.ts';
 import { isSsmError, translateSsmError } from './errors.ts';
 import { reportOf } from './invocation-report.ts';
-import { renderRemoteScript, type ServiceAccount } from './remote-script.ts';
+import { renderRemoteScript, type ScriptRegion, type ServiceAccount } from './remote-script.ts';
 
 export const RUN_SHELL_SCRIPT = 'AWS-RunShellScript';
 
@@ -104,7 +104,9 @@ export class SsmRemoteCommands implements RemoteCommandRunner {
     instances: readonly ClusterInstance[],
     script: RemoteScript,
   ): Promise<SentCommand> {
-    const input = this.sendInput(commandId, instances, script);
+    // The instances read a command's secrets in the region the command is sent to.
+    const region = script.secretEnv ? { region: await this.client.config.region() } : undefined;
+    const input = this.sendInput(commandId, instances, script, region);
     const answer = await this.call('SendCommand', false, () =>
       this.client.send(new SendCommandCommand(input)),
     );
@@ -118,6 +120,7 @@ export class SsmRemoteCommands implements RemoteCommandRunner {
     commandId: string,
     instances: readonly ClusterInstance[],
     script: RemoteScript,
+    region: ScriptRegion | undefined,
   ): SendCommandCommandInput {
     const instanceIds = [...new Set(instances.map((instance) => instance.id))];
     if (instanceIds.length === 0)
@@ -135,7 +138,7 @@ export class SsmRemoteCommands implements RemoteCommandRunner {
         { field: 'timeoutSeconds' },
       );
     }
-    const commands = renderRemoteScript(script, this.account);
+    const commands = renderRemoteScript(script, this.account, region);
     const parameters = { commands: [commands], executionTimeout: [String(timeout)] };
     const bytes = Buffer.byteLength(JSON.stringify(parameters), 'utf8');
     if (bytes > SEND_COMMAND_LIMITS.parametersBytes) {

@@ -15,6 +15,12 @@
  * symlink to anywhere. Root writes only its own fresh mktemp folder, hands
  * it to the user, and the workdir is made by the service user and filled by
  * the script's user.
+ *
+ * Secrets (secretEnv) travel by name: root reads each value from SSM with
+ * the instance's role, with the image's Python, into a 0600 file of the
+ * stage folder that the runner sources. The value is never in SendCommand's
+ * parameters (which SSM keeps in its command history), an argument or the
+ * output. A secret that cannot be read fails the command before the script runs.
  */
 import { gzipSync } from 'node:zlib';
 import { shellQuote } from '../../domain/boot/shell.ts';
@@ -26,6 +32,13 @@ export interface ServiceAccount {
   user: string;
   /** Its home. */
   home: string;
+  /** A Python with boto3 on the instances, which reads a script's secretEnv as root. */
+  python?: string;
+}
+
+/** Where the instances are: the region their secrets are read in. */
+export interface ScriptRegion {
+  region: string;
 }
 
 /** A login name as useradd accepts it. */
@@ -33,6 +46,9 @@ const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const FILE_NAME = /^[A-Za-z0-9._-]{1,255}$/;
 const HOME = /^(\/[A-Za-z0-9._-]+)+$/;
+/** An SSM parameter name's characters (SecretNames names are paths). */
+const SECRET_NAME = /^[A-Za-z0-9_./-]{1,2048}$/;
+const REGION = /^[a-z]{2}(-[a-z0-9]+){2,3}$/;
 const HEREDOC_END = 'BILBO_B64';
 /** The exit codes AWS-RunShellScript gives a meaning of its own: 194 reboots the instance, 168/169 stop the document. */
 const AGENT_RESERVED_EXIT_CODES = [168, 169, 194];
@@ -56,8 +72,35 @@ const RUNNER = [
   'done',
   '# shellcheck source=/dev/null',
   '. "$stage/env"',
+  '# shellcheck source=/dev/null',
+  '. "$stage/secret-env"',
   'exec bash -c "$(cat -- "$stage/script")" bash',
 ].join('\n');
+
+/**
+ * Run by root as `python read-secrets.py REGION TARGET VARIABLE=NAME…`:
+ * writes `export VARIABLE='value'` lines (single-quoted for bash) into a
+ * new 0600 TARGET, or exits 1 naming the secret it could not read.
+ */
+const READ_SECRETS_PY = String.raw`import os, sys
+
+region, target = sys.argv[1:3]
+import boto3
+
+ssm = boto3.client("ssm", region_name=region)
+lines = []
+for pair in sys.argv[3:]:
+    variable, name = pair.split("=", 1)
+    try:
+        value = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    except Exception as error:
+        code = getattr(error, "response", {}).get("Error", {}).get("Code") or type(error).__name__
+        sys.exit("bilbo: could not read the secret %s (for %s): %s" % (name, variable, code))
+    lines.append("export %s='%s'\n" % (variable, value.replace("'", "'\\''")))
+fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+with os.fdopen(fd, "w", encoding="utf-8") as out:
+    out.writelines(lines)
+`;
 
 /** The validated parts of a RemoteScript that the wrapper names in plain text. */
 export interface ScriptPlacement {
@@ -119,6 +162,40 @@ function checkedFileNames(files: RemoteScript['files']): [string, Uint8Array][] 
   });
 }
 
+/** The lines that read the script's secrets into "$stage/secret-env", as root; none without secrets. */
+function secretReader(
+  script: RemoteScript,
+  account: ServiceAccount,
+  where: ScriptRegion | undefined,
+): string[] {
+  const entries = Object.entries(script.secretEnv ?? {});
+  if (entries.length === 0) return [];
+  if (!account.python || !HOME.test(account.python)) {
+    throw new Error(`the service account ${account.user} has no Python to read secrets with`);
+  }
+  if (!where || !REGION.test(where.region)) {
+    throw new Error(`a command with secrets needs the instances' region, not ${where?.region}`);
+  }
+  const pairs = entries.map(([variable, name]) => {
+    if (!ENV_NAME.test(variable)) {
+      throw new ValidationError(`secretEnv: "${variable}" is not an environment variable name`, {
+        field: `secretEnv.${variable}`,
+      });
+    }
+    if (!SECRET_NAME.test(name) || name.includes('{{')) {
+      throw new ValidationError(`secretEnv.${variable}: "${name}" is not a secret's name`, {
+        field: `secretEnv.${variable}`,
+      });
+    }
+    return shellQuote(`${variable}=${name}`);
+  });
+  return [
+    stagedFile('"$stage/read-secrets.py"', READ_SECRETS_PY),
+    '# A secret that cannot be read ends the command here (set -e), before the script runs.',
+    `${shellQuote(account.python)} "$stage/read-secrets.py" ${shellQuote(where.region)} "$stage/secret-env" ${pairs.join(' ')}`,
+  ];
+}
+
 /** `base64 -d | gzip -dc` of a heredoc into `target`; the heredoc holds base64 only. */
 function stagedFile(target: string, content: Uint8Array | string): string {
   const encoded = gzipSync(content).toString('base64');
@@ -131,7 +208,11 @@ function stagedFile(target: string, content: Uint8Array | string): string {
  * a user, workdir, variable or file name it will not use, or a NUL in the
  * script or a value.
  */
-export function renderRemoteScript(script: RemoteScript, account: ServiceAccount): string {
+export function renderRemoteScript(
+  script: RemoteScript,
+  account: ServiceAccount,
+  where?: ScriptRegion,
+): string {
   const { runAs, workdir } = placementOf(script, account);
   if (script.script.includes('\0')) {
     throw new ValidationError('script: contains a NUL character, which bash cannot hold', {
@@ -155,6 +236,8 @@ export function renderRemoteScript(script: RemoteScript, account: ServiceAccount
     'mkdir -- "$stage/files"',
     stagedFile('"$stage/script"', script.script),
     stagedFile('"$stage/env"', env),
+    ': >"$stage/secret-env"',
+    ...secretReader(script, account, where),
     ...files.map(([name, content]) => stagedFile(`"$stage/files/"${shellQuote(name)}`, content)),
     'if [ "$run_as" = "$service_user" ]; then',
     '  run_home=$service_home',

@@ -1,7 +1,8 @@
 /**
  * The profile's init_cmd as the create runs it: each role's list (as the
- * profile resolves it), the roles in launch order, every command with an
- * id of its own, and what the cluster's events say of each.
+ * profile resolves it), the roles in launch order, each role's list after
+ * the kind's setup commands for it (a notebook's git clones), every command
+ * with an id of its own, and what the cluster's events say of each.
  */
 import { escapeControlCharacters } from '../../../schemas/printable.ts';
 import type {
@@ -12,8 +13,12 @@ import type {
   RoleName,
 } from '../../../schemas/types.generated.ts';
 import { kindOf } from '../kinds/index.ts';
+import type { RemoteScript, SecretNames } from '../ports.ts';
 
 export type InitFailure = NonNullable<ResolvedInstance['init_fail']>;
+
+/** The user init commands run as: what they always meant, and what installing packages needs. */
+const INIT_USER = 'root';
 
 /** What a failing init command does when the profile does not say. */
 export const DEFAULT_INIT_FAILURE: InitFailure = 'warn';
@@ -25,37 +30,66 @@ export function initFailureOf(instance: Pick<ResolvedInstance, 'init_fail'>): In
   return instance.init_fail ?? DEFAULT_INIT_FAILURE;
 }
 
-/** One command of one role's init_cmd. */
+/** One command of one role's init_cmd, or one of the kind's setup commands. */
 export interface InitCommand {
   role: RoleName;
-  /** Its place in its role's list, and the list's length. */
+  /** Whose it is: the profile's init_cmd, or the kind's setup. */
+  source: 'init_cmd' | 'setup';
+  /** Its place in its list, and the list's length (a setup command is a list of its own). */
   index: number;
   of: number;
-  command: string;
+  /** What its record names it: the command itself, or the setup's description. */
+  what: string;
+  script: Omit<RemoteScript, 'timeoutSeconds' | 'comment'>;
   failure: InitFailure;
   /** Its place among all of the cluster's init commands: the create's step counts them by it. */
   position: number;
 }
 
-/** Every init command of the cluster, role by role in launch order (the kind's primary role first). */
-export function initCommandsOf(cluster: Pick<Cluster, 'plan'>): InitCommand[] {
+/**
+ * Every init command of the cluster, role by role in launch order (the
+ * kind's primary role first), each role's setup commands before its
+ * init_cmd. A failing setup command skips no other command, and the role's
+ * init_fail says whether it fails the create, as for its init_cmd.
+ */
+export function initCommandsOf(cluster: Pick<Cluster, 'id' | 'plan'>, secrets: SecretNames): InitCommand[] {
   const { plan } = cluster;
-  const primary = kindOf(plan.kind).primaryRole(plan);
+  const kind = kindOf(plan.kind);
+  const primary = kind.primaryRole(plan);
   const roles = [
     ...plan.roles.filter((role) => role.role === primary),
     ...plan.roles.filter((role) => role.role !== primary),
   ];
   let position = 0;
-  return roles.flatMap(({ role, instance }) =>
-    instance.init_cmd.map((command, index) => ({
-      role,
-      index,
-      of: instance.init_cmd.length,
-      command,
-      failure: initFailureOf(instance),
-      position: position++,
-    })),
-  );
+  return roles.flatMap((rolePlan) => {
+    const { role, instance } = rolePlan;
+    const failure = initFailureOf(instance);
+    const setup = kind.setupCommands(cluster.id, rolePlan, secrets).map(
+      ({ what, script }): InitCommand => ({
+        role,
+        source: 'setup',
+        index: 0,
+        of: 1,
+        what,
+        script,
+        failure,
+        position: position++,
+      }),
+    );
+    const own = instance.init_cmd.map(
+      (command, index): InitCommand => ({
+        role,
+        source: 'init_cmd',
+        index,
+        of: instance.init_cmd.length,
+        what: command,
+        script: { script: command, user: INIT_USER },
+        failure,
+        position: position++,
+      }),
+    );
+    return [...setup, ...own];
+  });
 }
 
 /**
@@ -71,7 +105,7 @@ export function initCommandId(cluster: Pick<Cluster, 'createdAt'>, position: num
 
 /** The event of an ended init command: its exit code where it ran, why not where it did not, its output's tail. */
 export function describeInitOutcome(init: InitCommand, command: CommandRecord): string {
-  const head = `init_cmd ${quoted(init.command)}`;
+  const head = init.source === 'setup' ? escapeControlCharacters(init.what) : `init_cmd ${quoted(init.what)}`;
   const all = command.invocations;
   if (command.state === 'SUCCEEDED') {
     const on = all.length === 1 ? `the ${init.role}` : `${all.length} ${init.role}s`;

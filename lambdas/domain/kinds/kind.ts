@@ -21,6 +21,7 @@ import type {
   ProbeRequest,
   ProcessSpec,
   RecordChanges,
+  RemoteScript,
   SecretKey,
   SecretNames,
 } from '../ports.ts';
@@ -78,6 +79,19 @@ export interface LocalRuntime extends PythonModule {
   roleModules: Readonly<Partial<Record<RoleName, PythonModule>>>;
 }
 
+/**
+ * A command a role's machines run once, at create, before the profile's
+ * init_cmd and under the same rules (a record, an event, init_fail): what
+ * the kind itself sets up once the services answer, e.g. a notebook's git
+ * clones.
+ */
+export interface SetupCommand {
+  /** What it does, as its record and its event name it: `git clone https://…`. Never a secret. */
+  what: string;
+  /** What runs; absent `user`: the instance's service user, in the role's command workdir. */
+  script: Omit<RemoteScript, 'timeoutSeconds' | 'comment'>;
+}
+
 export interface ClusterKind<Bootstrap extends { kind: KindName }> {
   readonly name: KindName;
   /** How a profile that asks for no role asks for some, for the "Nothing to do." refusal. */
@@ -86,8 +100,11 @@ export interface ClusterKind<Bootstrap extends { kind: KindName }> {
   primaryRole(plan: Pick<Plan, 'roles'>): RoleName;
   readonly ports: Readonly<Record<string, KindPort>>;
   readonly localRuntime: LocalRuntime;
-  /** Who runs the kind's services on an EC2 instance, and where that user's home is. */
-  readonly serviceAccount: { readonly user: string; readonly home: string };
+  /**
+   * Who runs the kind's services on an EC2 instance, where that user's home
+   * is, and the image's Python (with boto3) that reads a command's secrets there.
+   */
+  readonly serviceAccount: { readonly user: string; readonly home: string; readonly python: string };
   /** Where `bilbo run` runs, the first of these roles the cluster has. */
   readonly runRoles: readonly RoleName[];
 
@@ -152,6 +169,8 @@ export interface ClusterKind<Bootstrap extends { kind: KindName }> {
    * plan has: none when the cluster runs nothing a restart touches.
    */
   restartRoles(plan: Plan): RoleName[];
+  /** The commands a role's machines run once at create, in order, before its init_cmd. */
+  setupCommands(clusterId: string, role: RolePlan, secrets: SecretNames): SetupCommand[];
   /** The service manager's units a role's EC2 machines run its services as. */
   serviceUnits(role: RoleName): string[];
 

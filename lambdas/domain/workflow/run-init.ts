@@ -8,7 +8,7 @@ import {
 import { endedCommand, readReports, type SettleDeps, settleCommand } from '../commands/settle.ts';
 import { deadlineOf, pollDelaySeconds } from '../deadlines.ts';
 import { InitCommandFailedError } from '../errors.ts';
-import type { ClusterStore, RemoteScript } from '../ports.ts';
+import type { ClusterStore, RemoteScript, SecretNames } from '../ports.ts';
 import { loadCluster } from './load-cluster.ts';
 
 export interface RunInitInput {
@@ -28,17 +28,18 @@ export interface RunInitOutput {
 
 export interface RunInitDeps extends SettleDeps {
   store: ClusterStore;
+  /** The names setup commands read their secrets by (a notebook's git password). */
+  secrets: SecretNames;
 }
 
 /** SSM's longest executionTimeout (48 hours); a command's own timeout is the create's deadline. */
 const MAX_TIMEOUT_SECONDS = 172_800;
-/** The user init commands run as: what they always meant, and what installing packages needs. */
-const INIT_USER = 'root';
 
 /**
- * One look at the profile's init commands, for the create's poll loop,
+ * One look at the cluster's init commands, for the create's poll loop,
  * after the services answer and before READY: role by role in launch order,
- * each role's commands in order on all of its instances, through the
+ * each role's commands in order (the kind's setup commands, such as a
+ * notebook's git clones, then the profile's init_cmd) on all of its instances, through the
  * remote-command port, each kept as a command record (kind `init`). A
  * command that ended gets an event with its exit code and output tail, and
  * the next one starts at once. A failing command skips the rest of its
@@ -49,7 +50,7 @@ const INIT_USER = 'root';
  */
 export async function runInit(input: RunInitInput, deps: RunInitDeps): Promise<RunInitOutput> {
   const cluster = await loadCluster(deps.store, input.clusterId);
-  const inits = initCommandsOf(cluster);
+  const inits = initCommandsOf(cluster, deps.secrets);
   let position = input.position ?? 0;
   while (position < inits.length) {
     const init = inits[position]!;
@@ -107,7 +108,7 @@ async function start(
     id,
     clusterId: cluster.id,
     kind: 'init',
-    what: init.command,
+    what: init.what,
     target: init.role,
     requestedBy: cluster.owner,
     state: 'RUNNING',
@@ -126,10 +127,9 @@ async function start(
     return endAs(cluster, record, 'TIMED_OUT', reason, deps);
   }
   const script: RemoteScript = {
-    script: init.command,
-    user: INIT_USER,
+    ...init.script,
     timeoutSeconds: record.timeoutSeconds,
-    comment: `bilbo init_cmd on ${cluster.name}`,
+    comment: `bilbo ${init.source} on ${cluster.name}`,
   };
   try {
     const sent = await deps.remote.send(id, instances, script);

@@ -1,4 +1,5 @@
-import { RUNTIME, readConfig, TABLE } from '../../config.ts';
+import { SecretPaths } from '../../adapters/ssm/secret-names.ts';
+import { RUNTIME, readConfig, SECRETS, TABLE } from '../../config.ts';
 import { runInit } from '../../domain/workflow/run-init.ts';
 import { ssmCommands } from '../composition/remote-commands.ts';
 import { systemClock } from '../composition/runtime.ts';
@@ -10,4 +11,5 @@ export const handler = lambdaTask('runInit', runInit, {
   commands: dynamoDbCommands(readConfig(TABLE)),
   remote: ssmCommands(readConfig(RUNTIME).region),
   clock: systemClock,
+  secrets: new SecretPaths(readConfig(SECRETS).prefix),
 });

@@ -3,6 +3,7 @@ import { LocalPreflight } from '../../../lambdas/adapters/local/local-preflight.
 import { LocalMachineCatalog } from '../../../lambdas/adapters/local/machine-catalog.ts';
 import { MemoryClusterStore } from '../../../lambdas/adapters/memory/cluster-store.ts';
 import { MemoryCommandStore } from '../../../lambdas/adapters/memory/command-store.ts';
+import { SecretPaths } from '../../../lambdas/adapters/ssm/secret-names.ts';
 import { eventTail, initCommandId } from '../../../lambdas/domain/commands/init-commands.ts';
 import { InitCommandFailedError } from '../../../lambdas/domain/errors.ts';
 import { newClusterRecord } from '../../../lambdas/domain/use-cases/create-cluster.ts';
@@ -56,7 +57,7 @@ async function world(
   });
   const remote = new ScriptedRemote((instance, script) => outcome(instance, script?.script ?? ''));
   const commands = new MemoryCommandStore();
-  const deps: RunInitDeps = { store, commands, remote, clock };
+  const deps: RunInitDeps = { store, commands, remote, clock, secrets: new SecretPaths() };
   const events = async () =>
     (await store.events(cluster.id))
       .filter((e) => e.step.startsWith('init-'))

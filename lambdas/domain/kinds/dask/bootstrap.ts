@@ -17,17 +17,13 @@ export interface DaskBootstrap {
   loginUser?: string;
   /** Worker processes, threads and memory per instance (worker role). */
   dask?: DaskWorkerOptions;
-  notebook?: {
-    workdir?: string;
-    gitRepositories?: readonly string[];
-    gitUser?: string;
-    gitEmail?: string;
-  };
+  /** The notebook's working folder; its git clones are setup commands (git.ts), not boot. */
+  notebook?: { workdir?: string };
   /** Secret parameter names the machine reads at boot with its instance role. */
-  secrets?: { jupyterToken?: string; gitPassword?: string };
+  secrets?: { jupyterToken?: string };
 }
 
-/** The secrets a Dask cluster's notebook reads at boot. */
+/** The secrets of a Dask cluster's notebook: its token, read at boot, and the git password its clones read. */
 export const DASK_SECRETS = { jupyterToken: 'jupyter-token', gitPassword: 'git-password' } as const;
 
 export function daskSecrets(profile: Profile, newSecret: () => string): Record<string, string> {
@@ -53,18 +49,8 @@ export function daskBootstrap(
     ...(role.dask ? { dask: role.dask } : {}),
     ...(notebook
       ? {
-          notebook: {
-            ...(notebook.workdir !== undefined ? { workdir: notebook.workdir } : {}),
-            ...(notebook.gitRepositories ? { gitRepositories: notebook.gitRepositories } : {}),
-            ...(notebook.gitUser !== undefined ? { gitUser: notebook.gitUser } : {}),
-            ...(notebook.gitEmail !== undefined ? { gitEmail: notebook.gitEmail } : {}),
-          },
-          secrets: {
-            jupyterToken: secrets.nameOf(clusterId, DASK_SECRETS.jupyterToken),
-            ...(notebook.hasGitPassword
-              ? { gitPassword: secrets.nameOf(clusterId, DASK_SECRETS.gitPassword) }
-              : {}),
-          },
+          notebook: notebook.workdir !== undefined ? { workdir: notebook.workdir } : {},
+          secrets: { jupyterToken: secrets.nameOf(clusterId, DASK_SECRETS.jupyterToken) },
         }
       : {}),
   };

@@ -3,13 +3,14 @@ import type { ClusterKind } from '../kind.ts';
 import { addressOn, portOf } from '../kind.ts';
 import { DASK_SECRETS, type DaskBootstrap, daskBootstrap, daskSecrets } from './bootstrap.ts';
 import { daskEndpoints, schedulerAddressOf } from './endpoints.ts';
+import { daskSetupCommands } from './git.ts';
 import { describeDaskReadiness, describeDaskRole, planDaskRoles } from './plan.ts';
 import { DASK_PORTS } from './ports.ts';
 import { DASK_LOCAL_RUNTIME, daskProcessSpec } from './processes.ts';
 import { daskReadinessChecks, daskReadinessSecrets, judgeDaskReadiness } from './readiness.ts';
 import { daskPrimaryRole, daskRoleInstance } from './roles.ts';
 import { daskRestartRoles, daskUnitOf } from './services.ts';
-import { DASK_HOME, DASK_USER, notebookWorkdirInHome, renderUserData } from './user-data.ts';
+import { DASK_HOME, DASK_USER, IMAGE_PYTHON, notebookWorkdirInHome, renderUserData } from './user-data.ts';
 
 export type { DaskBootstrap } from './bootstrap.ts';
 
@@ -19,7 +20,7 @@ export const daskKind: ClusterKind<DaskBootstrap> = {
   primaryRole: daskPrimaryRole,
   ports: DASK_PORTS,
   localRuntime: DASK_LOCAL_RUNTIME,
-  serviceAccount: { user: DASK_USER, home: DASK_HOME },
+  serviceAccount: { user: DASK_USER, home: DASK_HOME, python: IMAGE_PYTHON },
   runRoles: ['notebook', 'scheduler'],
   plan: planDaskRoles,
   roleInstance: daskRoleInstance,
@@ -41,6 +42,7 @@ export const daskKind: ClusterKind<DaskBootstrap> = {
   judgeReadiness: judgeDaskReadiness,
   commandWorkdir: (role) =>
     role.role === 'notebook' ? notebookWorkdirInHome(role.notebook?.workdir) : undefined,
+  setupCommands: daskSetupCommands,
   restartRoles: daskRestartRoles,
   serviceUnits: (role) => [daskUnitOf(role)],
   processSpec: (request) => daskProcessSpec(request.role, request.bootstrap),

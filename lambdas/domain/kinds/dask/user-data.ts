@@ -6,7 +6,9 @@
  *
  * Anyone allowed ec2:DescribeInstanceAttribute can read user-data, so it
  * carries secret NAMES only: the instance reads the values from SSM with its
- * instance role. Profile values are data, never code: each is shell-quoted
+ * instance role. The notebook's git clones are not here: they run after the
+ * services answer, as the create's setup commands (git.ts), so a failed
+ * clone is an event the control plane sees. Profile values are data, never code: each is shell-quoted
  * once into /etc/bilbo/cluster.conf (bash re-quotes it with `printf %q`),
  * and the services' launcher scripts, which are bilbo's own constant text,
  * read them from there. No profile value is written into a systemd unit.
@@ -46,31 +48,25 @@ export interface UserDataOptions {
 }
 
 const VENV_BIN = '/opt/bilbo/venv/bin';
+/** The image's Python, with boto3: what reads secrets on an instance. */
+export const IMAGE_PYTHON = `${VENV_BIN}/python`;
 const BIN = '/opt/bilbo/bin';
 const CONF = '/etc/bilbo/cluster.conf';
 const FETCH_SECRET = `${BIN}/fetch-secret.py`;
 const TOKEN_ENV = '/etc/bilbo/notebook.env';
-const GIT_CREDENTIALS = `${DASK_HOME}/.bilbo-git-credentials`;
 
 /**
  * Reads one SecureString with the instance role into a root-only (0600)
- * file: a systemd EnvironmentFile line (`env`) or a git credential store
- * (`git-credentials`). The value never appears on a command line.
+ * systemd EnvironmentFile line. The value never appears on a command line.
  */
-const FETCH_SECRET_PY = String.raw`import os, re, sys, urllib.parse
+const FETCH_SECRET_PY = String.raw`import os, re, sys
 import boto3
 
-region, name, kind, target = sys.argv[1:5]
+region, name, target, variable = sys.argv[1:5]
 ssm = boto3.client("ssm", region_name=region)
 value = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
-if kind == "env":
-    # In a systemd EnvironmentFile's double quotes, \ " $ and backtick are escaped.
-    lines = ['%s="%s"\n' % (sys.argv[5], re.sub(r'(["\\$\x60])', r"\\\1", value))]
-else:
-    user, secret = (urllib.parse.quote(s, safe="") for s in (sys.argv[5] or "git", value))
-    urls = map(urllib.parse.urlsplit, sys.argv[6:])
-    origins = dict.fromkeys((u.scheme, u.netloc.rpartition("@")[2]) for u in urls)
-    lines = ["%s://%s:%s@%s\n" % (s, user, secret, h) for s, h in origins if s and h]
+# In a systemd EnvironmentFile's double quotes, \ " $ and backtick are escaped.
+lines = ['%s="%s"\n' % (variable, re.sub(r'(["\\$\x60])', r"\\\1", value))]
 fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
 os.fchmod(fd, 0o600)
 with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -119,7 +115,7 @@ export function renderUserData(input: UserDataInput, options: UserDataOptions = 
   const bytes = new TextEncoder().encode(script).length;
   if (bytes > USER_DATA_MAX_BYTES) {
     throw new ValidationError(
-      `the ${role}'s boot script is ${bytes} bytes, over EC2's ${USER_DATA_MAX_BYTES}-byte user-data limit: shorten the notebook's git settings`,
+      `the ${role}'s boot script is ${bytes} bytes, over EC2's ${USER_DATA_MAX_BYTES}-byte user-data limit: shorten the cluster's name or the notebook's workdir`,
     );
   }
   return script;
@@ -154,38 +150,16 @@ function confWriter({ clusterId, clusterName, role, bootstrap, region }: UserDat
   if (bootstrap.schedulerAddress !== undefined) {
     values.push(['BILBO_SCHEDULER_ADDRESS', bootstrap.schedulerAddress]);
   }
-  const notebook = bootstrap.notebook;
-  const repositories = notebook?.gitRepositories ?? [];
   if (role === 'notebook') {
-    values.push(['BILBO_WORKDIR', notebookWorkdir(notebook?.workdir)]);
-    const optional: [string, string | undefined][] = [
-      ['BILBO_JUPYTER_TOKEN_PARAMETER', bootstrap.secrets?.jupyterToken],
-      ['BILBO_GIT_PASSWORD_PARAMETER', bootstrap.secrets?.gitPassword],
-      ['BILBO_GIT_USER', notebook?.gitUser],
-      ['BILBO_GIT_EMAIL', notebook?.gitEmail],
-    ];
-    for (const [name, value] of optional) if (value !== undefined) values.push([name, value]);
+    values.push(['BILBO_WORKDIR', notebookWorkdir(bootstrap.notebook?.workdir)]);
+    const token = bootstrap.secrets?.jupyterToken;
+    if (token !== undefined) values.push(['BILBO_JUPYTER_TOKEN_PARAMETER', token]);
   }
-  const conf = at(CONF);
-  const lines = [
-    continued(
-      "printf '%s=%q\\n'",
-      values.map(([name, value]) => `${name} ${shellQuote(value)}`),
-      `>${conf}`,
-    ),
-  ];
-  if (role === 'notebook' && repositories.length > 0) {
-    lines.push(
-      [
-        '{',
-        "  printf 'BILBO_GIT_REPOSITORIES=('",
-        `  printf ' %q' ${repositories.map(shellQuote).join(' ')}`,
-        "  printf ' )\\n'",
-        `} >>${conf}`,
-      ].join('\n'),
-    );
-  }
-  return lines.join('\n');
+  return continued(
+    "printf '%s=%q\\n'",
+    values.map(([name, value]) => `${name} ${shellQuote(value)}`),
+    `>${at(CONF)}`,
+  );
 }
 
 type Pathing = (path: string) => string;
@@ -267,11 +241,11 @@ function count(value: number, minimum: number, name: string): number {
   return value;
 }
 
-/** The notebook's extra files (secret reader, token pre-start) and first-boot actions (workdir, git). */
+/** The notebook's extra files (secret reader, token pre-start) and first-boot action (its workdir). */
 function notebookParts({ bootstrap }: UserDataInput, at: Pathing): { files: string[]; actions: string[] } {
   const tokenParameter = bootstrap.secrets?.jupyterToken;
   if (tokenParameter === undefined) throw new Error('a notebook needs the name of its Jupyter token secret');
-  const python = `${at(VENV_BIN)}/python ${at(FETCH_SECRET)}`;
+  const python = `${at(IMAGE_PYTHON)} ${at(FETCH_SECRET)}`;
   const files = [
     writeFile(at(FETCH_SECRET), FETCH_SECRET_PY, '0644'),
     writeFile(
@@ -281,52 +255,15 @@ function notebookParts({ bootstrap }: UserDataInput, at: Pathing): { files: stri
         'set -euo pipefail',
         ...sourceConf(at),
         'umask 077',
-        `exec ${python} "$BILBO_REGION" "$BILBO_JUPYTER_TOKEN_PARAMETER" env ${at(TOKEN_ENV)} JUPYTER_TOKEN`,
+        `exec ${python} "$BILBO_REGION" "$BILBO_JUPYTER_TOKEN_PARAMETER" ${at(TOKEN_ENV)} JUPYTER_TOKEN`,
       ].join('\n'),
       '0700',
     ),
   ];
-
   const workdir = `"${at('')}$BILBO_WORKDIR"`;
   const actions = [
     // Group-writable and setgid: the login user commands run as is in the dask group.
     [...sourceConf(at), `install -d -m 2775 -- ${workdir}`, `chown dask:dask -- ${workdir}`].join('\n'),
   ];
-  const notebook = bootstrap.notebook;
-  const repositories = notebook?.gitRepositories ?? [];
-  const git: string[] = [];
-  if (notebook?.gitUser !== undefined) git.push('as_dask git config --global user.name "$BILBO_GIT_USER"');
-  if (notebook?.gitEmail !== undefined) git.push('as_dask git config --global user.email "$BILBO_GIT_EMAIL"');
-  if (repositories.length > 0) git.push(...cloneLines(bootstrap, python, at));
-  if (git.length > 0) {
-    actions.push(
-      [
-        '# Git as the dask user, in the workdir. A failed clone leaves the notebook usable.',
-        `as_dask() { (cd -- ${workdir} && runuser -u dask -- env HOME=${at(DASK_HOME)} GIT_TERMINAL_PROMPT=0 "$@"); }`,
-        ...git,
-      ].join('\n'),
-    );
-  }
   return { files, actions };
-}
-
-/** Clones every repository; with a password, through a credential store that exists only for the clones. */
-function cloneLines(bootstrap: DaskBootstrap, python: string, at: Pathing): string[] {
-  const clone = (helper: string) => [
-    `for repository in "\${BILBO_GIT_REPOSITORIES[@]}"; do`,
-    `  as_dask git${helper} clone --quiet -- "$repository" || echo "bilbo: could not clone $repository" >&2`,
-    'done',
-  ];
-  if (bootstrap.secrets?.gitPassword === undefined) return clone('');
-  const credentials = at(GIT_CREDENTIALS);
-  return [
-    `credentials=${credentials}`,
-    `if ${python} "$BILBO_REGION" "$BILBO_GIT_PASSWORD_PARAMETER" git-credentials "$credentials" "\${BILBO_GIT_USER:-}" "\${BILBO_GIT_REPOSITORIES[@]}"; then`,
-    '  chown dask:dask -- "$credentials"',
-    'else',
-    "  echo 'bilbo: could not read the git password; cloning without it' >&2",
-    'fi',
-    ...clone(' -c "credential.helper=store --file=$credentials"'),
-    'rm -f -- "$credentials"',
-  ];
 }

@@ -2,7 +2,7 @@ import {
   SsmRemoteCommands,
   type SsmRemoteCommandsOptions,
 } from '../../../../lambdas/adapters/ssm/remote-commands.ts';
-import { DASK_HOME, DASK_USER } from '../../../../lambdas/domain/kinds/dask/user-data.ts';
+import { IMAGE_SERVICE_ACCOUNT } from '../../../../lambdas/domain/kinds/index.ts';
 import type { Clock, OutputOffsets, RemoteScript } from '../../../../lambdas/domain/ports.ts';
 import type { ClusterInstance } from '../../../../schemas/types.generated.ts';
 import type { SsmMock } from '../../../support/ssm-mock.ts';
@@ -25,7 +25,7 @@ export function runnerOver(
 ): SsmRemoteCommands {
   return new SsmRemoteCommands({
     client: ssm.client,
-    serviceAccount: { user: DASK_USER, home: DASK_HOME },
+    serviceAccount: IMAGE_SERVICE_ACCOUNT,
     ...options,
   });
 }

@@ -9,6 +9,7 @@ import { LocalPreflight } from '../../../../lambdas/adapters/local/local-preflig
 import { LocalMachineCatalog } from '../../../../lambdas/adapters/local/machine-catalog.ts';
 import { MemoryClusterStore } from '../../../../lambdas/adapters/memory/cluster-store.ts';
 import { MemoryCommandStore } from '../../../../lambdas/adapters/memory/command-store.ts';
+import { SecretPaths } from '../../../../lambdas/adapters/ssm/secret-names.ts';
 import { InitCommandFailedError } from '../../../../lambdas/domain/errors.ts';
 import { newClusterRecord } from '../../../../lambdas/domain/use-cases/create-cluster.ts';
 import { prepareCluster } from '../../../../lambdas/domain/use-cases/prepare-cluster.ts';
@@ -21,6 +22,7 @@ import { instance, runnerOver } from './fixtures.ts';
 
 const SCHEDULER = instance(1, 'scheduler');
 const WORKERS = [instance(2), instance(3)].map((worker, index) => ({ ...worker, index }));
+const NOTEBOOK = { ...instance(4, 'notebook'), index: 0 };
 
 let ssm: SsmMock;
 beforeEach(() => {
@@ -46,12 +48,15 @@ async function world(profile: Profile) {
     now: clock.now(),
   });
   await store.create(cluster, { step: 'accepted', message: 'create requested' });
-  await store.update(cluster.id, { changes: { roleInstances: { scheduler: [SCHEDULER], worker: WORKERS } } });
+  await store.update(cluster.id, {
+    changes: { roleInstances: { scheduler: [SCHEDULER], worker: WORKERS, notebook: [NOTEBOOK] } },
+  });
   const deps: RunInitDeps = {
     store,
     commands: new MemoryCommandStore(),
     remote: runnerOver(ssm, { clock }),
     clock,
+    secrets: new SecretPaths(),
   };
   const loop = async () => {
     let position: number | undefined;
@@ -133,5 +138,31 @@ describe('init commands over SSM Run Command', () => {
       `init_cmd "yum install -y htop" exited 127 on scheduler ${SCHEDULER.id}: yum: command not found; the scheduler's init_fail is "fail"`,
     );
     expect(ssm.callsOf('SendCommand')).toBe(1);
+  });
+});
+
+describe("a notebook's git clones over SSM Run Command", () => {
+  const password = 'not-a-real-token-51d0';
+  const repository = 'https://github.com/acme/models.git';
+
+  it('sends each clone as the dask user in the workdir, naming the password’s parameter and never its value', async () => {
+    const { loop, events } = await world({
+      notebook: { git: { repository, user: 'someone', email: 'someone@example.com', password } },
+    });
+
+    await loop();
+
+    const [send, ...others] = ssm.inputsOf('SendCommand');
+    expect(others).toEqual([]);
+    expect(send!.InstanceIds).toEqual([NOTEBOOK.id]);
+    expect(send!.Comment).toBe('bilbo setup on analytics');
+    const wrapper = send!.Parameters!.commands![0]!;
+    expect(wrapper).toContain("run_as='dask'\n");
+    expect(wrapper).toContain("workdir='/home/dask/works'\n");
+    expect(wrapper).toContain(`'BILBO_GIT_PASSWORD=/bilbo/clusters/c-00000000000000a1/git-password'`);
+    expect(wrapper).toContain("'/opt/bilbo/venv/bin/python' \"$stage/read-secrets.py\" 'eu-west-1'");
+    expect(JSON.stringify(send)).not.toContain(password);
+    expect(JSON.stringify(send)).not.toContain(repository);
+    expect(await events()).toEqual([`git clone ${repository} exited 0 on the notebook`]);
   });
 });

@@ -6,7 +6,6 @@ import type { Sandbox } from './sandbox.ts';
 
 export const CLUSTER_ID = 'c-0123456789abcdef';
 export const TOKEN = `/bilbo/clusters/${CLUSTER_ID}/jupyter-token`;
-export const PASSWORD = `/bilbo/clusters/${CLUSTER_ID}/git-password`;
 export const SCHEDULER = 'tcp://10.0.1.23:8786';
 export const DASK = { nworkers: 3, nthreads: 2, memoryLimitBytes: 4_294_967_296 };
 
@@ -26,14 +25,9 @@ export function input(role: RoleName, bootstrap: Partial<RoleBootstrap> = {}): U
   };
 }
 
-export const withGit: Partial<RoleBootstrap> = {
-  notebook: {
-    workdir: 'data/work',
-    gitRepositories: ['https://github.com/acme/models.git', 'https://gitlab.example.com:8443/acme/etl.git'],
-    gitUser: 'someone',
-    gitEmail: 'someone@example.com',
-  },
-  secrets: { jupyterToken: TOKEN, gitPassword: PASSWORD },
+export const withWorkdir: Partial<RoleBootstrap> = {
+  notebook: { workdir: 'data/work' },
+  secrets: { jupyterToken: TOKEN },
 };
 
 /** Every kind of text that means something to bash, systemd or printf, aimed at the sandbox's `pwned` file. */
@@ -43,7 +37,7 @@ export function hostile(sandbox: Sandbox, label: string): string {
 }
 
 export function hostileInput(sandbox: Sandbox, role: RoleName): UserDataInput {
-  const base = input(role, role === 'notebook' ? withGit : {});
+  const base = input(role, role === 'notebook' ? withWorkdir : {});
   return {
     ...base,
     clusterName: hostile(sandbox, 'name'),
@@ -56,23 +50,9 @@ export function hostileInput(sandbox: Sandbox, role: RoleName): UserDataInput {
             notebook: {
               // A workdir is a printable path under the home (the schema's home-path): no newline or tab.
               workdir: hostile(sandbox, 'work').replace(/[\n\t]/g, ' '),
-              gitRepositories: [
-                `https://github.com/acme/${hostile(sandbox, 'repo')}.git`,
-                `https://gitlab.example.com:8443/acme/it's "quoted" $(touch ${sandbox.pwned}).git`,
-              ],
-              gitUser: hostile(sandbox, "o'brien"),
-              gitEmail: `o'brien+$(touch ${sandbox.pwned})@example.com`,
             },
           }
         : {}),
     },
   };
-}
-
-/** Percent-encoding of everything but letters, digits and -._~, as Python's quote(safe=''). */
-export function percentEncoded(value: string): string {
-  return encodeURIComponent(value).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
 }

@@ -95,8 +95,11 @@ describe('user-data from a planned profile', () => {
       expect(userDataOf(request)).not.toContain(marker);
     }
     const notebook = userDataOf(requests[2]!);
-    expect(notebook).toContain(`'/bilbo/clusters/${CLUSTER_ID}/git-password'`);
     expect(notebook).toContain(`'/bilbo/clusters/${CLUSTER_ID}/jupyter-token'`);
+    // The clones are the create's setup commands, after boot: user-data names no git setting at all.
+    expect(notebook).not.toContain('git-password');
+    expect(notebook).not.toContain('github.com');
+    expect(notebook).not.toContain('someone');
   });
 });
 
@@ -125,7 +128,11 @@ interface ProfileSchema {
   properties: { notebook: { properties: { workdir: { maxLength: number } } } };
 }
 
-/** The schema's own limits on every profile value that reaches user-data (init_cmd does not: it runs as remote commands). */
+/**
+ * The schema's own limits on the notebook's values: the workdir reaches
+ * user-data; the git settings (like init_cmd) reach remote commands instead,
+ * one clone per command, and are bounded all the same.
+ */
 function limits(): Record<'repository' | 'user' | 'email' | 'workdir', Limit> {
   const { gitType } = schema.definitions;
   const repository = gitType.properties.repository.anyOf;
@@ -169,7 +176,7 @@ function largestProfile(fill: string, over?: keyof ReturnType<typeof limits>): u
 }
 
 describe('the profile schema’s limits', () => {
-  it('bound every profile value that reaches user-data', () => {
+  it("bound every one of the notebook's values", () => {
     for (const [name, limit] of Object.entries(limits())) {
       expect(limit.maxLength, name).toBeGreaterThan(0);
       if (name === 'repository') expect(limit.maxItems, name).toBeGreaterThan(0);
@@ -208,10 +215,11 @@ describe('the profile schema’s limits', () => {
     },
   );
 
-  // Since init_cmd left the user-data, the notebook's git settings use well under half of it: their limits could grow.
-  it('are honest: the notebook of the largest profile uses a good part of the 16 KB', async () => {
-    const requests = await launchRequestsOf(validateProfile(largestProfile("'")));
+  it('leave the git settings of the largest profile out of the notebook’s user-data', async () => {
+    const requests = await launchRequestsOf(validateProfile(largestProfile('🎉')));
     const notebook = requests.find((request) => request.role === 'notebook')!;
-    expect(Buffer.byteLength(userDataOf(notebook))).toBeGreaterThan(USER_DATA_MAX_BYTES * 0.4);
+    const userData = userDataOf(notebook);
+    expect(userData).not.toContain('https://');
+    expect(userData).not.toContain('@a.io');
   });
 });

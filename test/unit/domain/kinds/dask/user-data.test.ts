@@ -15,11 +15,9 @@ import {
   DASK,
   hostileInput,
   input,
-  PASSWORD,
-  percentEncoded,
   SCHEDULER,
   TOKEN,
-  withGit,
+  withWorkdir,
 } from './user-data-fixtures.ts';
 
 describe('renderUserData', () => {
@@ -50,7 +48,7 @@ describe('renderUserData', () => {
 
     it.each([
       ['plain', {}],
-      ['with notebook git and a password', withGit],
+      ['with a notebook workdir', withWorkdir],
     ])('passes bash -n and shellcheck (%s)', (_case, extra) => {
       const script = renderUserData(input(role, role === 'notebook' ? extra : {}));
       expect(bashSyntax(script).stderr).toBe('');
@@ -138,17 +136,10 @@ describe('renderUserData', () => {
     expect(script).toContain('ssm.get_parameter(Name=name, WithDecryption=True)');
   });
 
-  it('clones nothing and sets no git identity when the profile has no git section', () => {
-    const script = renderUserData(input('notebook'));
+  it('clones nothing and sets no git identity: the clones are the create’s setup commands', () => {
+    const script = renderUserData(input('notebook', withWorkdir));
     expect(script).not.toContain('git ');
     expect(script).not.toContain('BILBO_GIT_');
-  });
-
-  it('clones without a credential store when no password is named', () => {
-    const script = renderUserData(
-      input('notebook', { notebook: { gitRepositories: ['https://github.com/acme/public.git'] } }),
-    );
-    expect(script).toContain('as_dask git clone --quiet -- "$repository"');
     expect(script).not.toContain('credential');
   });
 
@@ -157,8 +148,7 @@ describe('renderUserData', () => {
   });
 
   it('refuses a script over EC2’s 16 KB user-data limit with a ValidationError', () => {
-    const huge = Array.from({ length: 200 }, (_, i) => `https://example.com/${'x'.repeat(100)}${i}.git`);
-    expect(() => renderUserData(input('notebook', { notebook: { gitRepositories: huge } }))).toThrow(
+    expect(() => renderUserData(input('notebook', { notebook: { workdir: 'x'.repeat(20_000) } }))).toThrow(
       ValidationError,
     );
     expect(USER_DATA_MAX_BYTES).toBe(16_384);
@@ -191,10 +181,9 @@ describe('notebookWorkdir', () => {
 describe('the rendered script, run in a sandbox', () => {
   let sandbox: Sandbox;
   const tokenValue = 'tok"en $HOME `id` \\ \' %h\nsecond line';
-  const passwordValue = 'pa:ss@w/rd \'"$(id)% é';
 
   beforeEach(() => {
-    sandbox = new Sandbox({ [TOKEN]: tokenValue, [PASSWORD]: passwordValue });
+    sandbox = new Sandbox({ [TOKEN]: tokenValue });
   });
 
   afterEach(() => {
@@ -224,20 +213,14 @@ describe('the rendered script, run in a sandbox', () => {
         '$BILBO_CLUSTER_NAME',
         '$BILBO_SCHEDULER_ADDRESS',
         '$BILBO_WORKDIR',
-        '$BILBO_GIT_USER',
-        '$BILBO_GIT_EMAIL',
         '$BILBO_JUPYTER_TOKEN_PARAMETER',
-        `\${BILBO_GIT_REPOSITORIES[@]}`,
       ]),
     ).toEqual([
       CLUSTER_ID,
       value.clusterName,
       value.bootstrap.schedulerAddress,
       notebookWorkdir(notebook.workdir),
-      notebook.gitUser,
-      notebook.gitEmail,
       TOKEN,
-      ...notebook.gitRepositories!,
     ]);
     expect(() => statSync(sandbox.pwned)).toThrow(/ENOENT/);
   });
@@ -302,6 +285,7 @@ describe('the rendered script, run in a sandbox', () => {
     ]);
     expect(statSync(workdir).isDirectory()).toBe(true);
     expect(sandbox.calls('chown')[0]?.argv).toEqual(['dask:dask', '--', workdir]);
+    expect(sandbox.calls('git')).toEqual([]);
   });
 
   it('fetches the Jupyter token as root into a 0600 file that systemd reads back exactly', () => {
@@ -315,58 +299,5 @@ describe('the rendered script, run in a sandbox', () => {
     // Inside double quotes, systemd's EnvironmentFile parser unescapes exactly \ " ` $ and keeps
     // other backslashes and newlines, as bash does: bash reading the file back stands in for systemd.
     expect(sandbox.sourced(envFile, ['$JUPYTER_TOKEN'])).toEqual([tokenValue]);
-  });
-
-  it('clones each repository as dask in the workdir, with the password only in a credential store that is removed', () => {
-    const value = hostileInput(sandbox, 'notebook');
-    const notebook = value.bootstrap.notebook!;
-    const credentials = sandbox.path('/home/dask/.bilbo-git-credentials');
-
-    expect(runUserData(value)).toMatchObject({ status: 0, stderr: '' });
-
-    const git = sandbox.calls('git');
-    expect(git.map((call) => call.argv)).toEqual([
-      ['config', '--global', 'user.name', notebook.gitUser],
-      ['config', '--global', 'user.email', notebook.gitEmail],
-      ...notebook.gitRepositories!.map((repository) => [
-        '-c',
-        `credential.helper=store --file=${credentials}`,
-        'clone',
-        '--quiet',
-        '--',
-        repository,
-      ]),
-    ]);
-    for (const call of git) {
-      expect(call.cwd).toBe(sandbox.path(notebookWorkdir(notebook.workdir)));
-      expect(call.env).toMatchObject({ HOME: sandbox.path('/home/dask'), GIT_TERMINAL_PROMPT: '0' });
-    }
-    const user = percentEncoded(notebook.gitUser!);
-    const password = percentEncoded(passwordValue);
-    expect(git[2]?.credentials).toBe(
-      `https://${user}:${password}@github.com\nhttps://${user}:${password}@gitlab.example.com:8443\n`,
-    );
-    expect(sandbox.calls('runuser').every((call) => call.argv.slice(0, 3).join(' ') === '-u dask --')).toBe(
-      true,
-    );
-    expect(sandbox.calls('chown').map((call) => call.argv)).toContainEqual(['dask:dask', '--', credentials]);
-    expect(() => statSync(credentials)).toThrow(/ENOENT/);
-    expect(sandbox.ssmCalls()).toEqual([{ region: 'eu-west-1', name: PASSWORD, decrypt: true }]);
-    expect(() => statSync(sandbox.pwned)).toThrow(/ENOENT/);
-  });
-
-  it('still starts the notebook when the git password cannot be read', () => {
-    sandbox.setSsm({ [TOKEN]: tokenValue });
-
-    const run = runUserData(input('notebook', withGit));
-
-    expect(run.status).toBe(0);
-    expect(run.stderr).toContain('bilbo: could not read the git password; cloning without it');
-    expect(sandbox.calls('git').filter((call) => call.argv.includes('clone'))).toHaveLength(2);
-    expect(sandbox.calls('systemctl').map((call) => call.argv)).toContainEqual([
-      'enable',
-      '--now',
-      'bilbo-notebook.service',
-    ]);
   });
 });
