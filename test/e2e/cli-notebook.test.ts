@@ -93,6 +93,8 @@ describe('notebooks on the local control plane', () => {
     expect(cluster.instances?.map((instance) => instance.role)).toEqual(['notebook']);
     expect(cluster.schedulerAddress).toBeUndefined();
     expect(cluster.dashboardUrl).toBeUndefined();
+    const ready = (await harness.api.events('notebook-only')).find((event) => event.step === 'record-ready');
+    expect(ready?.message).toMatch(new RegExp(`^ready in [\\d.]+ s: notebook ${cluster.notebookUrl}$`));
 
     const link = await harness.bilbo('notebook', 'notebook-only', '-u', '--json');
     expect(link.code, link.stderr).toBe(0);

@@ -446,7 +446,10 @@ describe('probeReady', () => {
 });
 
 describe('recordReady', () => {
-  it('moves CREATING to READY with the time it took', async () => {
+  it('moves CREATING to READY with the time it took and where to look', async () => {
+    await wf.testStore.store.update(wf.cluster.id, {
+      changes: { dashboardUrl: 'http://203.0.113.7:8787', notebookUrl: 'http://203.0.113.8:8888' },
+    });
     wf.testStore.clock.advance(42_000);
 
     const out = await recordReady(
@@ -456,7 +459,9 @@ describe('recordReady', () => {
 
     expect(out).toEqual({ state: 'READY', seconds: 42 });
     expect(await latest()).toMatchObject({ state: 'READY', readyAt: wf.testStore.clock.now().toISOString() });
-    expect((await eventsOf('record-ready'))[0]?.message).toMatch(/^ready in 42\.0 s: dashboard /);
+    expect((await eventsOf('record-ready'))[0]?.message).toBe(
+      'ready in 42.0 s: dashboard http://203.0.113.7:8787, notebook http://203.0.113.8:8888',
+    );
   });
 
   it('answers READY again when retried after it succeeded, changing nothing', async () => {

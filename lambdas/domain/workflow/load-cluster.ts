@@ -7,3 +7,12 @@ export async function loadCluster(store: ClusterStore, clusterId: string): Promi
   if (!cluster) throw new ClusterIdNotFoundError(clusterId);
   return cluster;
 }
+
+/** Where people look once a cluster is ready, for the event that says so: `dashboard …, notebook …`. */
+export function urlsToLook(cluster: Pick<Cluster, 'dashboardUrl' | 'notebookUrl'>): string {
+  const urls = [
+    ...(cluster.dashboardUrl ? [`dashboard ${cluster.dashboardUrl}`] : []),
+    ...(cluster.notebookUrl ? [`notebook ${cluster.notebookUrl}`] : []),
+  ];
+  return urls.join(', ');
+}

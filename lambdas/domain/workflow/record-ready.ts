@@ -1,5 +1,5 @@
 import type { Clock, ClusterStore } from '../ports.ts';
-import { loadCluster } from './load-cluster.ts';
+import { loadCluster, urlsToLook } from './load-cluster.ts';
 
 export interface RecordReadyInput {
   clusterId: string;
@@ -29,7 +29,7 @@ export async function recordReady(
     changes: { readyAt: now.toISOString() },
     event: {
       step: 'record-ready',
-      message: `ready in ${seconds.toFixed(1)} s: dashboard ${cluster.dashboardUrl}`,
+      message: `ready in ${seconds.toFixed(1)} s: ${urlsToLook(cluster)}`,
     },
   });
   return { state: 'READY', seconds };

@@ -1,7 +1,7 @@
 import { kindOf } from '../kinds/index.ts';
 import type { Clock, ClusterStore, ReadinessProbe, SecretReader } from '../ports.ts';
 import { type CaughtError, describeCaughtError } from './failure.ts';
-import { loadCluster } from './load-cluster.ts';
+import { loadCluster, urlsToLook } from './load-cluster.ts';
 import { type ProbeSettings, probeNetworkOf } from './probe-ready.ts';
 import { readinessChecksOf } from './readiness-checks.ts';
 
@@ -24,7 +24,7 @@ export async function recordRestarted(
     to: 'READY',
     event: {
       step: 'record-restarted',
-      message: `restarted in ${seconds.toFixed(1)} s: dashboard ${cluster.dashboardUrl}`,
+      message: `restarted in ${seconds.toFixed(1)} s: ${urlsToLook(cluster)}`,
     },
   });
   return { state: 'READY', seconds };

@@ -6,7 +6,7 @@
 import { everyInstanceIn } from '../machines.ts';
 import type { Clock, ClusterStore, MachineProvider } from '../ports.ts';
 import { type CaughtError, describeCaughtError } from './failure.ts';
-import { loadCluster } from './load-cluster.ts';
+import { loadCluster, urlsToLook } from './load-cluster.ts';
 import { moveEveryMachine, recordCannotMoveBack, refusalOf } from './machine-moves.ts';
 import { secondsSince } from './pause-steps.ts';
 
@@ -52,7 +52,7 @@ export async function recordResumed(
     to: 'READY',
     event: {
       step: 'record-resumed',
-      message: `resumed in ${seconds.toFixed(1)} s: dashboard ${cluster.dashboardUrl}`,
+      message: `resumed in ${seconds.toFixed(1)} s: ${urlsToLook(cluster)}`,
     },
   });
   return { state: 'READY', seconds };
