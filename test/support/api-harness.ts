@@ -31,6 +31,8 @@ export class RecordingWorkflows implements WorkflowStarter {
   failure: Error | undefined;
   /** Runs inside start, as a fast workflow's first steps would. */
   duringStart: (() => Promise<void>) | undefined;
+  /** Executions still running, by ARN: every other one has ended. */
+  readonly running = new Set<string>();
 
   async start<W extends WorkflowName>(
     workflow: W,
@@ -41,6 +43,10 @@ export class RecordingWorkflows implements WorkflowStarter {
     this.started.push({ workflow, executionName, input });
     await this.duringStart?.();
     return `arn:aws:states:eu-west-1:123456789012:execution:bilbo-${workflow}:${executionName}`;
+  }
+
+  async isRunning(executionArn: string): Promise<boolean> {
+    return this.running.has(executionArn);
   }
 }
 
