@@ -24,11 +24,13 @@ import {
   REAPER_SYSTEM,
   type ReaperSettings,
 } from '../reaper/rules.ts';
+import { checkNothingLost, type SafetyCheckDeps } from '../reaper/safety-check.ts';
 import { destroyCluster } from './destroy-cluster.ts';
+import { pauseCluster } from './pause-cluster.ts';
 import { type HealthDeps, refreshHealthOfAll, type ServicesProbe } from './refresh-health.ts';
 import { type SettleDeps, settleInProgress } from './settle-abandoned-clusters.ts';
 
-export interface SweepDeps extends SettleDeps, Omit<HealthDeps, 'provider'> {
+export interface SweepDeps extends SettleDeps, Omit<HealthDeps, 'provider'>, SafetyCheckDeps {
   commands: Pick<CommandStore, 'listCommands'>;
   /** Where the services can be reached from; absent, no READY cluster is ever idle (all "unknown"). */
   servicesProbe?: ServicesProbe;
@@ -51,7 +53,7 @@ const STEP = 'reaper';
 type Outcome =
   | { kind: 'none' | 'idle' | 'unknown' }
   | { kind: 'error'; reason: string }
-  | { kind: 'acted'; action: 'destroy' | 'fail'; reason: string; idle?: boolean };
+  | { kind: 'acted'; action: 'destroy' | 'pause' | 'fail'; reason: string; idle?: boolean };
 
 export async function sweepClusters(deps: SweepDeps, options: SweepOptions = {}): Promise<SweepReport> {
   const startedAt = deps.clock.now();
@@ -95,6 +97,7 @@ export async function sweepClusters(deps: SweepDeps, options: SweepOptions = {})
     if (outcome.kind !== 'acted') return;
     if (outcome.idle) report.idle += 1;
     if (outcome.action === 'destroy') report.destroyed += 1;
+    if (outcome.action === 'pause') report.paused += 1;
     if (outcome.action === 'fail') report.failed += 1;
     report.actions.push({ cluster, action: outcome.action, reason: outcome.reason });
   });
@@ -108,6 +111,8 @@ async function sweepOne(cluster: Cluster, deps: SweepDeps, dryRun: boolean): Pro
     case 'READY':
       return sweepReady(cluster, deps, dryRun);
     case 'PAUSED': {
+      // A stopped notebook cannot be checked for unsaved work: paused_max_age leaves it alone.
+      if ((cluster.instances ?? []).some((instance) => instance.role === 'notebook')) return { kind: 'none' };
       const reason = pausedReason(cluster, now, deps.reaper);
       return reason ? end(cluster, reason, deps, dryRun) : { kind: 'none' };
     }
@@ -186,11 +191,16 @@ async function note(cluster: Cluster, changes: RecordChanges, deps: SweepDeps): 
 }
 
 /**
- * Ends the cluster: first a conditional write of the reason as an event on
- * the version this sweep read (of two sweeps, one wins it), then destroy.
+ * Ends the cluster: a READY one's notebook is checked for unsaved work
+ * first, and paused instead when it has some (or cannot be checked). Then
+ * a conditional write of the reason as an event on the version this sweep
+ * read (of two sweeps, one wins it), and the destroy or the pause.
  */
-async function end(cluster: Cluster, reason: string, deps: SweepDeps, dryRun: boolean): Promise<Outcome> {
-  if (dryRun) return { kind: 'acted', action: 'destroy', reason };
+async function end(cluster: Cluster, why: string, deps: SweepDeps, dryRun: boolean): Promise<Outcome> {
+  if (dryRun) return { kind: 'acted', action: 'destroy', reason: why };
+  const verdict = cluster.state === 'READY' ? await checkNothingLost(cluster, deps) : { safe: true as const };
+  const action = verdict.safe ? 'destroy' : 'pause';
+  const reason = verdict.safe ? why : `${why}; paused instead: ${verdict.why}`;
   try {
     await deps.store.update(cluster.id, {
       changes: { idleSince: undefined },
@@ -203,8 +213,9 @@ async function end(cluster: Cluster, reason: string, deps: SweepDeps, dryRun: bo
     throw error;
   }
   const actor: SystemActor = { system: REAPER_SYSTEM, reason };
-  await destroyCluster(cluster.name, actor, deps);
-  return { kind: 'acted', action: 'destroy', reason };
+  if (action === 'pause') await pauseCluster(cluster.name, actor, deps);
+  else await destroyCluster(cluster.name, actor, deps);
+  return { kind: 'acted', action, reason };
 }
 
 /** Why an in-progress cluster counts as stuck, or undefined while its workflow may still settle it. */

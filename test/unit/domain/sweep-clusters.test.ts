@@ -8,6 +8,7 @@ import { checkMachines } from '../../../lambdas/domain/workflow/check-machines.t
 import { recordReady } from '../../../lambdas/domain/workflow/record-ready.ts';
 import type { Cluster } from '../../../schemas/types.generated.ts';
 import { RecordingWorkflows } from '../../support/api-harness.ts';
+import { ScriptedRemote } from '../../support/fake-remote.ts';
 import { useWorkflowHarness } from '../../support/workflow-harness.ts';
 
 const h = useWorkflowHarness();
@@ -17,6 +18,7 @@ const MINUTE = 60_000;
 let scheduler: { clients: number; processing: number; transitions: number } | undefined;
 let workflows: RecordingWorkflows;
 let commands: MemoryCommandStore;
+let commandIds = 0;
 
 const probe: ReadinessProbe = {
   async look(requests: Readonly<Record<string, ProbeRequest>>) {
@@ -47,6 +49,8 @@ function deps(overrides: Partial<SweepDeps> = {}): SweepDeps {
     access: { admins: [] },
     servicesProbe: { probe, network: 'private', secrets: h.deps().secrets },
     reaper: REAPER_DEFAULTS,
+    newCommandId: () => `cmd-${(++commandIds).toString(16).padStart(16, '0')}`,
+    sleep: async () => {},
     ...overrides,
   };
 }
@@ -245,5 +249,68 @@ describe('sweepClusters', () => {
     const report = await sweepClusters(deps());
     expect(report.actions[0]?.reason).toMatch(/^stuck creating past its deadline: rolled back/);
     expect((await h.latest()).state).toBe('FAILED');
+  });
+
+  describe('before it destroys a cluster with a notebook', () => {
+    async function withNotebook(): Promise<void> {
+      await readyCluster({ maxLifetimeSeconds: 3600 });
+      await h.testStore.store.update(h.cluster.id, {
+        changes: {
+          roleInstances: {
+            notebook: [{ id: 'i-notebook', role: 'notebook', index: 0, privateIp: '127.0.0.1' }],
+          },
+        },
+      });
+      h.testStore.clock.advance(61 * MINUTE);
+    }
+
+    it('runs the unsaved-work check there, and pauses instead when it finds unpushed commits', async () => {
+      await withNotebook();
+      h.remote = new ScriptedRemote(() => ({ stdout: 'repo\twork\nunpushed\t2\twork\ndone\n' }));
+
+      const report = await sweepClusters(deps());
+
+      expect(h.remote.sent.map((sent) => sent.instances.map((i) => i.id))).toEqual([['i-notebook']]);
+      expect(report).toMatchObject({ destroyed: 0, paused: 1 });
+      expect(report.actions[0]?.reason).toBe(
+        'reaped: reached its max_lifetime of 60 min (61 min old); paused instead: unsaved work in its notebook (unpushed in work)',
+      );
+      expect((await h.latest()).state).toBe('PAUSING');
+      expect(workflows.started.map((started) => started.workflow)).toEqual(['pause']);
+    });
+
+    it('pauses instead when the check cannot run, or does not finish', async () => {
+      await withNotebook();
+      h.remote = new ScriptedRemote(() => ({ stdout: 'repo\twork\n' }));
+      const report = await sweepClusters(deps());
+      expect(report.actions[0]?.reason).toMatch(
+        /paused instead: its notebook could not be checked for unsaved work/,
+      );
+      expect((await h.latest()).state).toBe('PAUSING');
+    });
+
+    it('destroys it when the check finished and found nothing', async () => {
+      await withNotebook();
+      h.remote = new ScriptedRemote(() => ({ stdout: 'repo\twork\ndone\n' }));
+      expect(await sweepClusters(deps())).toMatchObject({ destroyed: 1, paused: 0 });
+      expect((await h.latest()).state).toBe('DESTROYING');
+    });
+
+    it('never destroys a PAUSED cluster with a notebook for paused_max_age: its work cannot be checked', async () => {
+      await withNotebook();
+      h.remote = new ScriptedRemote(() => ({ stdout: 'unpushed\t1\t.\ndone\n' }));
+      await sweepClusters(deps());
+      const paused = await h.latest();
+      await h.testStore.store.transition(h.cluster.id, {
+        name: paused.name,
+        from: ['PAUSING'],
+        to: 'PAUSED',
+        event: { step: 'test', message: 'paused' },
+      });
+      h.testStore.clock.advance(100 * 24 * 60 * MINUTE);
+      const aged = deps({ reaper: { ...REAPER_DEFAULTS, pausedMaxAgeSeconds: 86_400 } });
+      expect(await sweepClusters(aged)).toMatchObject({ destroyed: 0 });
+      expect((await h.latest()).state).toBe('PAUSED');
+    });
   });
 });
