@@ -16,6 +16,7 @@ import type { PauseOptions } from './commands/pause.ts';
 import type { PlanOptions } from './commands/plan.ts';
 import type { ProfilesOptions } from './commands/profiles.ts';
 import type { RcmdOptions } from './commands/rcmd.ts';
+import type { ReapOptions } from './commands/reap.ts';
 import type { RestartOptions } from './commands/restart.ts';
 import type { ResumeOptions } from './commands/resume.ts';
 import type { RunOptions } from './commands/run.ts';
@@ -38,6 +39,7 @@ export interface CommandOptions {
   resume: ResumeOptions;
   dashboard: DashboardOptions;
   notebook: NotebookOptions;
+  reap: ReapOptions;
   local: LocalOptions;
 }
 
@@ -62,6 +64,7 @@ export function lazyRunner(f: Factory): Runner {
     resume: async (o) => (await import('./commands/resume.ts')).resumeRun(o, f),
     dashboard: async (o) => (await import('./commands/dashboard.ts')).dashboardRun(o, f),
     notebook: async (o) => (await import('./commands/notebook.ts')).notebookRun(o, f),
+    reap: async (o) => (await import('./commands/reap.ts')).reapRun(o, f),
     local: async (o) => (await import('./commands/local.ts')).localRun(o, f),
   };
   return (name, options) => commands[name](options);
@@ -92,6 +95,18 @@ function parseTimeout(value: string): number {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** `--reap-every`: `90`, `90s`, `5m` or `1h`, from 1 second to an hour, in milliseconds. */
+function parseReapEvery(value: string): number {
+  const match = /^(\d+)(s|m|h)?$/.exec(value);
+  const ms = match
+    ? Number(match[1]) * { s: 1_000, m: 60_000, h: 3_600_000 }[(match[2] as 's' | 'm' | 'h') ?? 's']
+    : Number.NaN;
+  if (!(ms >= 1_000 && ms <= 3_600_000)) {
+    throw new InvalidArgumentError('expected a duration from 1s to 1h, such as 30s, 5m or 1h');
+  }
+  return ms;
 }
 
 function parsePort(value: string): number {
@@ -366,6 +381,14 @@ export function buildProgram(f: Factory, run: Runner = lazyRunner(f)): Command {
       run('notebook', { name, url: o.url === true, json: o.json === true }),
     );
 
+  command('reap', 'Run one sweep of the reaper now (admins only) and print what it did.')
+    .option('-n, --dry-run', 'change nothing: print what the sweep would do')
+    .addOption(jsonOption())
+    .addHelpText('after', examples('$ bilbo reap --dry-run', '$ bilbo reap --json'))
+    .action(async (o: { dryRun?: boolean; json?: boolean }) =>
+      run('reap', { dryRun: o.dryRun === true, json: o.json === true }),
+    );
+
   command(
     'local',
     'Run the control plane on this machine: Dask as local processes, or on EC2 with your credentials.',
@@ -385,6 +408,11 @@ export function buildProgram(f: Factory, run: Runner = lazyRunner(f)): Command {
     )
     .option('--instance-profile <arn>', 'instance profile the instances run with (ec2)')
     .option('--default-ami <id>', 'image for profiles without instance.ami (ec2)')
+    .option(
+      '--reap-every <duration>',
+      'how often the reaper sweeps: 1s to 1h, e.g. 30s, 5m (default: 1m)',
+      parseReapEvery,
+    )
     .option('--users <names>', 'more local identities, comma-separated; prints a key pair for each', list, [])
     .option(
       '--admin <principal>',
@@ -427,6 +455,7 @@ function remoteOptionsOf(o: RemoteFlags): { timeoutSeconds?: number; follow: boo
 }
 
 interface LocalFlags {
+  reapEvery?: number;
   port?: number;
   home?: string;
   provider: 'local' | 'ec2';
@@ -445,6 +474,7 @@ function localOptionsOf(o: LocalFlags): LocalOptions {
     ...(o.home === undefined ? {} : { home: o.home }),
     ...(o.users.length > 0 ? { users: o.users } : {}),
     ...(o.admin.length > 0 ? { admins: o.admin } : {}),
+    ...(o.reapEvery === undefined ? {} : { reapEveryMs: o.reapEvery }),
   };
   if (o.provider === 'local') return base;
   const missing = [

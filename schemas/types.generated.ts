@@ -43,6 +43,10 @@ export interface Profile {
    */
   idle_timeout?: number;
   /**
+   * The reaper counts the cluster idle even while Dask clients stay connected (a notebook or script that keeps a client open but runs nothing).
+   */
+  idle_ignores_clients?: boolean;
+  /**
    * Seconds after creation at which the cluster is removed whatever it is doing; 0 means no limit (at most a year).
    */
   max_lifetime?: number;
@@ -273,6 +277,10 @@ export interface Plan {
   totalWorkers?: number;
   readyTimeoutSeconds: number;
   idleTimeoutSeconds: number;
+  /**
+   * The profile's idle_ignores_clients: connected Dask clients do not keep the cluster from being idle.
+   */
+  idleIgnoresClients?: boolean;
   maxLifetimeSeconds: number;
   /**
    * Things the user should know about how the profile will be carried out.
@@ -418,6 +426,14 @@ export interface Cluster {
    * When the operation in progress (create, destroy, …) must be over: past it, its workflow stops waiting and compensates.
    */
   deadline?: string;
+  /**
+   * Since when the reaper has seen the READY cluster idle (no task, client, notebook activity or running command); cleared by any activity.
+   */
+  idleSince?: string;
+  /**
+   * What the reaper's last look at the cluster's services saw, for the next look to tell what moved (the kind's own notation).
+   */
+  activityMark?: string;
   failure?: {
     step: string;
     error?: string;
@@ -695,4 +711,53 @@ export interface NotebookLink {
    * The program the profile names to open it with (given to the owner only, as in GET /clusters/{name}).
    */
   webbrowser?: string;
+}
+
+/**
+ * What one sweep of the reaper did (or, dry, would do): POST /reap's answer, the reap workflow's output, and the sweep's log line.
+ */
+export interface SweepReport {
+  startedAt: string;
+  /**
+   * Nothing was changed: the actions are those it would take.
+   */
+  dryRun: boolean;
+  /**
+   * Live clusters looked at.
+   */
+  checked: number;
+  /**
+   * READY clusters seen idle (their idle time counting, or reaped).
+   */
+  idle: number;
+  destroyed: number;
+  /**
+   * Paused instead of destroyed: unsaved work, or a check that could not run.
+   */
+  paused: number;
+  /**
+   * Stuck in an in-progress state, rolled back and recorded FAILED (or a destroy started again).
+   */
+  failed: number;
+  /**
+   * READY clusters whose services did not answer: never counted as idle.
+   */
+  unknown: number;
+  orphansRemoved: number;
+  /**
+   * Clusters the sweep could not act on; the next sweep tries again.
+   */
+  errors: number;
+  durationMs: number;
+  /**
+   * One entry per cluster acted on (or that would be).
+   */
+  actions: {
+    /**
+     * The cluster's name.
+     */
+    cluster: string;
+    action: "destroy" | "pause" | "fail" | "error";
+    reason: string;
+  }[];
 }

@@ -15,6 +15,7 @@ import eventSchema from './api/event.schema.json' with { type: 'json' };
 import notebookLinkSchema from './api/notebook-link.schema.json' with { type: 'json' };
 import planSchema from './api/plan.schema.json' with { type: 'json' };
 import startCommandRequestSchema from './api/start-command.request.schema.json' with { type: 'json' };
+import sweepReportSchema from './api/sweep-report.schema.json' with { type: 'json' };
 import { CUSTOM_FORMATS } from './formats.ts';
 import { escapeControlCharacters } from './printable.ts';
 import profileSchema from './profile.schema.json' with { type: 'json' };
@@ -35,6 +36,7 @@ export const schemas = [
   startCommandRequestSchema,
   commandOutputSchema,
   notebookLinkSchema,
+  sweepReportSchema,
 ] as const;
 
 export const schemaIds = {
@@ -48,6 +50,7 @@ export const schemaIds = {
   startCommandRequest: startCommandRequestSchema.$id,
   commandOutput: commandOutputSchema.$id,
   notebookLink: notebookLinkSchema.$id,
+  sweepReport: sweepReportSchema.$id,
 } as const;
 
 const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true });

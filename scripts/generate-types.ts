@@ -19,6 +19,7 @@ const sources = [
   'api/start-command.request.schema.json',
   'api/command-output.schema.json',
   'api/notebook-link.schema.json',
+  'api/sweep-report.schema.json',
 ];
 
 export async function renderTypes(): Promise<string> {

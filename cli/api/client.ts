@@ -8,6 +8,7 @@ import type {
   NotebookLink,
   Plan,
   StartCommandRequest,
+  SweepReport,
 } from '../../schemas/types.generated.ts';
 import { ApiRequestError, AuthError } from '../errors.ts';
 import type { HttpMethod, HttpResponse, RequestOptions, SignedHttp } from './http.ts';
@@ -51,6 +52,8 @@ export interface BilboApi {
   cancelCommand(name: string, id: string): Promise<CommandRecord>;
   /** Newest first. */
   listCommands(name: string): Promise<CommandRecord[]>;
+  /** Runs one sweep of the reaper now (admins only); a dry run changes nothing. */
+  reap(options?: { dryRun?: boolean }): Promise<SweepReport>;
 }
 
 export function createApiClient(http: SignedHttp): BilboApi {
@@ -89,6 +92,12 @@ export function createApiClient(http: SignedHttp): BilboApi {
     },
     async notebookLink(name) {
       return asObject<NotebookLink>(await call('GET', pathOf('clusters', name, 'notebook')), 'notebook link');
+    },
+    async reap({ dryRun = false } = {}) {
+      return asObject<SweepReport>(
+        await call('POST', '/reap', { query: { dryRun: dryRun ? 'true' : undefined } }),
+        'sweep report',
+      );
     },
     async pauseCluster(name) {
       return asObject<Cluster>(await call('POST', pathOf('clusters', name, 'pause')), 'cluster');

@@ -122,6 +122,12 @@ export function describeCluster(cluster: Cluster, now: number, c: Colors): strin
       ['created', `${cluster.createdAt} (${formatAge(cluster.createdAt, now)} ago)`],
       ['updated', `${cluster.updatedAt} (${formatAge(cluster.updatedAt, now)} ago)`],
       ['ended', endReason(cluster)],
+      [
+        'idle since',
+        cluster.state === 'READY' && cluster.idleSince
+          ? `${cluster.idleSince} (${formatAge(cluster.idleSince, now)} ago; idle_timeout ${cluster.plan.idleTimeoutSeconds}s)`
+          : undefined,
+      ],
       ['scheduler', live(cluster.schedulerAddress)],
       ['dashboard', live(cluster.dashboardUrl)],
       ['notebook', live(cluster.notebookUrl)],

@@ -13,6 +13,8 @@ export interface LocalOptions {
   users?: string[];
   /** Principals (or local user names) that may change any cluster. */
   admins?: string[];
+  /** How often the reaper sweeps. */
+  reapEveryMs?: number;
 }
 
 export async function localRun(options: LocalOptions, f: Factory): Promise<void> {
@@ -26,6 +28,7 @@ export async function localRun(options: LocalOptions, f: Factory): Promise<void>
     ...(options.provider ? { provider: options.provider } : {}),
     ...(options.users ? { users: options.users } : {}),
     ...(options.admins ? { admins: options.admins } : {}),
+    ...(options.reapEveryMs === undefined ? {} : { reapEveryMs: options.reapEveryMs }),
     ...(regionOf(f.env) ? { region: regionOf(f.env) } : {}),
     log: (line) => f.io.stderr.write(`${line}\n`),
   });

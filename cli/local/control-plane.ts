@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import type { LocalProcessProvider } from '../../lambdas/adapters/local/process-provider.ts';
 import { DESTROY_TIMEOUT_SECONDS } from '../../lambdas/domain/deadlines.ts';
 import type { Clock, ClusterStore, MachineProvider, ReadinessProbe } from '../../lambdas/domain/ports.ts';
+import { REAPER_DEFAULTS, type ReaperSettings } from '../../lambdas/domain/reaper/rules.ts';
 import {
   type SettleDeps,
   settleAbandonedClusters,
@@ -58,7 +59,14 @@ export interface LocalControlPlaneOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Workflow runner tuning: faster waits, fault injection in tests. @default { waitOverrideMs: 100 } */
   runner?: RunnerTuning;
+  /** How often the reaper sweeps (`bilbo local --reap-every`). @default REAP_EVERY_MS */
+  reapEveryMs?: number;
+  /** The deployment's reaper settings. @default REAPER_DEFAULTS */
+  reaper?: Partial<ReaperSettings>;
 }
+
+/** The local reaper's period by default: a minute. */
+export const REAP_EVERY_MS = 60_000;
 
 export interface LocalControlPlane {
   endpoint: string;
@@ -171,6 +179,8 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       });
       const clusters: SettleDeps = { ...deps, workflows: runner };
       stopping.push(() => stopClusters(adapters, runner, clusters, options.log));
+      const reaperDeps = { ...deps, workflows: runner, reaper: { ...REAPER_DEFAULTS, ...options.reaper } };
+      const sweep = (sweepOptions: { dryRun?: boolean }) => modules.sweepClusters(reaperDeps, sweepOptions);
 
       for (const settled of await settleAbandonedClusters(clusters, {
         machinesEnded: !adapters.machinesOutliveThePlane,
@@ -181,8 +191,19 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
         );
       }
 
+      // Stopped before the clusters are (steps run in reverse), so no sweep races the plane's own settling.
+      const reaper = modules.startReaperLoop({
+        everyMs: options.reapEveryMs ?? REAP_EVERY_MS,
+        sweep,
+        report: (outcome) => {
+          if (outcome instanceof Error) options.log(`reaper: the sweep failed: ${outcome.message}`);
+          else if (outcome.actions.length > 0) options.log(modules.sweepSummary(outcome));
+        },
+      });
+      stopping.push(() => reaper.stop());
+
       app = {
-        handler: modules.createApiHandler({ ...deps, workflows: runner }),
+        handler: modules.createApiHandler({ ...deps, workflows: runner, sweep }),
         credentials: new Map(credentials.known.map((credential) => [credential.accessKeyId, credential])),
       };
       started();
@@ -260,7 +281,7 @@ export type { LocalProviderChoice };
 
 /** The control plane's code, imported while DynamoDB Local boots. */
 async function loadModules() {
-  const [store, probe, runtime, runner, steps, api, credentials] = await Promise.all([
+  const [store, probe, runtime, runner, steps, api, credentials, reaper, reaperLoop] = await Promise.all([
     import('./local-store.ts'),
     import('../../lambdas/adapters/http/readiness-probe.ts'),
     import('../../lambdas/handlers/composition/runtime.ts'),
@@ -268,6 +289,8 @@ async function loadModules() {
     import('../../lambdas/handlers/tasks/steps.ts'),
     import('../../lambdas/handlers/api/app.ts'),
     import('./local-credentials.ts'),
+    import('../../lambdas/domain/use-cases/sweep-clusters.ts'),
+    import('./reaper-loop.ts'),
   ]);
   return {
     localStore: store.localStore,
@@ -281,6 +304,9 @@ async function loadModules() {
     stepHandler: steps.stepHandler,
     createApiHandler: api.createApiHandler,
     localPrincipal: credentials.localPrincipal,
+    sweepClusters: reaper.sweepClusters,
+    startReaperLoop: reaperLoop.startReaperLoop,
+    sweepSummary: reaperLoop.sweepSummary,
   };
 }
 

@@ -147,6 +147,11 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     return run ? { ...run.summary } : undefined;
   }
 
+  /** An execution this runner never started (a plane before it) runs no more. */
+  async isRunning(executionArn: string): Promise<boolean> {
+    return this.runs.get(executionArn)?.summary.status === 'RUNNING';
+  }
+
   /** The execution's events so far (states entered, exited, failed, retried, caught). */
   history(executionArn: string): readonly HistoryEvent[] {
     return [...(this.runs.get(executionArn)?.history ?? [])];

@@ -46,6 +46,23 @@ export class ClusterAlreadyExistsError extends BilboError {
 }
 
 /** The caller is neither the cluster's owner nor an admin. */
+export class NotAdminError extends BilboError {
+  readonly code = 'NOT_ADMIN';
+  constructor(action: string) {
+    super(
+      `Only an admin of this bilbo deployment may ${action}. Ask one, or add your principal to the deployment's admins.`,
+    );
+  }
+}
+
+/** A deployment without the reaper's on-demand sweep (its scheduled one runs where the services can be reached). */
+export class ReaperUnavailableError extends BilboError {
+  readonly code = 'REAPER_UNAVAILABLE';
+  constructor(why: string) {
+    super(`The reaper cannot be run on demand here: ${why}.`);
+  }
+}
+
 export class NotOwnerError extends BilboError {
   readonly code = 'NOT_OWNER';
   constructor(

@@ -60,6 +60,7 @@ export async function buildPlan({ name, profile, catalog }: PlanInput): Promise<
     notes: [...new Set([...catalogNotes, ...notes, ...lifetimeNotes])],
     ...(profile.instance_prefix !== undefined ? { instancePrefix: profile.instance_prefix } : {}),
     ...(profile.private_command !== undefined ? { privateCommand: profile.private_command } : {}),
+    ...(profile.idle_ignores_clients ? { idleIgnoresClients: true } : {}),
     ...(profile.webbrowser !== undefined ? { webbrowser: profile.webbrowser } : {}),
   };
 }

@@ -436,4 +436,9 @@ export interface WorkflowStarter {
     executionName: string,
     input: WorkflowInputs[W],
   ): Promise<string>;
+  /**
+   * Whether the execution `start` returned still runs: false once it ended
+   * (or was never known), undefined when that cannot be told now.
+   */
+  isRunning(executionArn: string): Promise<boolean | undefined>;
 }

@@ -1,5 +1,6 @@
 /** The API Lambda: the use cases over the deployment's table, workflows, EC2 and SSM. */
 import { ACCESS, DEADLINES, EC2, RUNTIME, readConfig, SECRETS, TABLE, WORKFLOW_ARNS } from '../config.ts';
+import { ReaperUnavailableError } from '../domain/errors.ts';
 import { createApiHandler } from './api/app.ts';
 import { ec2FromConfig } from './composition/machines.ts';
 import { ssmCommands } from './composition/remote-commands.ts';
@@ -28,4 +29,8 @@ export const handler = createApiHandler({
   // Reads look at the machines for the clusters' health. Outside the VPC the
   // function cannot reach the services: their part is the reaper's last look.
   provider,
+  // The sweep looks at the services from inside the VPC: outside it, this function cannot.
+  sweep: async () => {
+    throw new ReaperUnavailableError('this deployment runs it on its schedule only (issue 10: on AWS, next)');
+  },
 });

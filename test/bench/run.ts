@@ -3,11 +3,12 @@
  * much of that is Dask itself, and how fast the CLI starts. Prints one JSON
  * object on stdout; progress goes to stderr.
  *
- *   npm run bench -- [--runs N] [--probe-interval-ms N] [--wait-ms N] [--parts create,cli,ec2,handlers,local]
+ *   npm run bench -- [--runs N] [--probe-interval-ms N] [--wait-ms N] [--reaper-clusters N] [--parts create,cli,ec2,handlers,local,reaper]
  *
  * Parts: `create` (create→READY and the CLI's start-up), `ec2` (the
  * workflows against a stateful EC2 mock), `handlers` (each Lambda's bundle
- * size and import time), `local` (`bilbo local` start-up to its endpoint).
+ * size and import time), `local` (`bilbo local` start-up to its endpoint),
+ * `reaper` (one sweep over many live clusters in DynamoDB Local).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -32,6 +33,7 @@ import { benchEc2 } from './ec2.ts';
 import { measureHandlers } from './handlers.ts';
 import { measureLocalStartup } from './local-startup.ts';
 import { leftoverProcesses, markThisRun, type ProcessInfo, snapshotProcesses } from './processes.ts';
+import { benchReaper } from './reaper.ts';
 import { buildReport } from './report.ts';
 import { measureCliStartup, measureStartup } from './startup.ts';
 
@@ -41,12 +43,14 @@ const STARTUP_RUNS = 5;
 const IMPORT_RUNS = 5;
 const LOCAL_STARTUP_RUNS = 3;
 const CLI_RUNS = 15;
-const PARTS = ['create', 'cli', 'ec2', 'handlers', 'local'] as const;
+const PARTS = ['create', 'cli', 'ec2', 'handlers', 'local', 'reaper'] as const;
 type Part = (typeof PARTS)[number];
 
 interface BenchOptions {
   runs: number;
   parts: ReadonlySet<Part>;
+  /** Live clusters the reaper part sweeps. */
+  reaperClusters: number;
   probeIntervalMs?: number;
   waitMs?: number;
 }
@@ -63,6 +67,7 @@ function parseBenchArgs(argv: readonly string[]): BenchOptions {
       'probe-interval-ms': { type: 'string' },
       'wait-ms': { type: 'string' },
       parts: { type: 'string', default: PARTS.join(',') },
+      'reaper-clusters': { type: 'string', default: '10000' },
     },
     strict: true,
   });
@@ -80,6 +85,7 @@ function parseBenchArgs(argv: readonly string[]): BenchOptions {
   return {
     runs: count('runs', values.runs, 1) ?? 3,
     parts: new Set(parts as Part[]),
+    reaperClusters: count('reaper-clusters', values['reaper-clusters'], 1) ?? 10_000,
     ...(probeIntervalMs === undefined ? {} : { probeIntervalMs }),
     ...(waitMs === undefined ? {} : { waitMs }),
   };
@@ -156,6 +162,9 @@ async function bench(
     report.handlers = await measureHandlers(IMPORT_RUNS, log);
   }
   if (options.parts.has('ec2')) report.ec2 = await benchEc2(log);
+  if (options.parts.has('reaper')) {
+    report.reaper = await benchReaper({ clusters: options.reaperClusters, probeLatencyMs: 50 }, log);
+  }
   report.context = { ...context, load_average_1m_at_end: loadAverage() };
   report.leftover_processes = (await leftoverProcesses(before, marker)).ours.length;
   return report;

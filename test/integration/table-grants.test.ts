@@ -7,6 +7,7 @@
  * template grants it: a missing grant fails on AWS only, a spare one is wider
  * than needed.
  */
+
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -23,6 +24,7 @@ import { LocalPreflight } from '../../lambdas/adapters/local/local-preflight.ts'
 import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
 import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
 import { DESTROY_TIMEOUT_SECONDS } from '../../lambdas/domain/deadlines.ts';
+import { ReaperUnavailableError } from '../../lambdas/domain/errors.ts';
 import type { ClusterStore, CommandStore, MachineProvider } from '../../lambdas/domain/ports.ts';
 import { checkMachines } from '../../lambdas/domain/workflow/check-machines.ts';
 import {
@@ -154,6 +156,9 @@ beforeAll(async () => {
   const workflows = new RecordingWorkflows();
   let ids = 0;
   const api = createApiHandler({
+    sweep: async () => {
+      throw new ReaperUnavailableError('not in these tests');
+    },
     store: storeOf(API),
     catalog: new LocalMachineCatalog({ facts: { vcpus: 2, threadsPerCore: 2, memoryMiB: 8192 } }),
     preflight: new LocalPreflight(DASK_PROGRAMS),

@@ -3,12 +3,14 @@
  * test, the local instance-type catalog with fixed facts, and a workflow
  * starter that records what it was asked to start (or fails on demand).
  */
+
 import { beforeEach } from 'vitest';
 import { DynamoDbCommandStore } from '../../lambdas/adapters/dynamodb/command-store.ts';
 import { LocalPreflight } from '../../lambdas/adapters/local/local-preflight.ts';
 import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
 import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
 import { DESTROY_TIMEOUT_SECONDS } from '../../lambdas/domain/deadlines.ts';
+import { ReaperUnavailableError } from '../../lambdas/domain/errors.ts';
 import type { WorkflowStarter } from '../../lambdas/domain/ports.ts';
 import type { WorkflowInputs, WorkflowName } from '../../lambdas/domain/workflows.ts';
 import { createApiHandler } from '../../lambdas/handlers/api/app.ts';
@@ -31,6 +33,8 @@ export class RecordingWorkflows implements WorkflowStarter {
   failure: Error | undefined;
   /** Runs inside start, as a fast workflow's first steps would. */
   duringStart: (() => Promise<void>) | undefined;
+  /** Executions still running, by ARN: every other one has ended. */
+  readonly running = new Set<string>();
 
   async start<W extends WorkflowName>(
     workflow: W,
@@ -41,6 +45,10 @@ export class RecordingWorkflows implements WorkflowStarter {
     this.started.push({ workflow, executionName, input });
     await this.duringStart?.();
     return `arn:aws:states:eu-west-1:123456789012:execution:bilbo-${workflow}:${executionName}`;
+  }
+
+  async isRunning(executionArn: string): Promise<boolean> {
+    return this.running.has(executionArn);
   }
 }
 
@@ -90,6 +98,9 @@ export function useApiHarness(): ApiHarness {
     harness.remote = new ScriptedRemote(() => ({ stdout: 'ok\n' }));
     harness.provider = new FakeMachineProvider();
     handler = createApiHandler({
+      sweep: async () => {
+        throw new ReaperUnavailableError('not in these tests');
+      },
       store: harness.testStore.store,
       catalog: new LocalMachineCatalog({ facts: FACTS }),
       preflight: new LocalPreflight(DASK_PROGRAMS),

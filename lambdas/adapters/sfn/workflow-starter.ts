@@ -1,4 +1,10 @@
-import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  type SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import type { WorkflowStarter } from '../../domain/ports.ts';
 import type { WorkflowInputs, WorkflowName } from '../../domain/workflows.ts';
 
@@ -29,6 +35,16 @@ export class SfnWorkflowStarter implements WorkflowStarter {
     } catch (error) {
       if (error instanceof ExecutionAlreadyExists) return executionArnOf(stateMachineArn, executionName);
       throw error;
+    }
+  }
+
+  async isRunning(executionArn: string): Promise<boolean | undefined> {
+    try {
+      const { status } = await this.client.send(new DescribeExecutionCommand({ executionArn }));
+      return status === 'RUNNING' || status === 'PENDING_REDRIVE';
+    } catch (error) {
+      if (error instanceof ExecutionDoesNotExist) return false;
+      return undefined;
     }
   }
 }

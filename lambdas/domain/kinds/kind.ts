@@ -65,6 +65,23 @@ export interface ReadinessVerdict {
   missing?: string;
 }
 
+/** What the reaper knows from its last look, for this one. */
+export interface ActivityLook {
+  /** The last look's mark (the record's `activityMark`), to tell what moved since. */
+  lastMark?: string;
+  /** The profile's idle_ignores_clients: connected clients do not keep the cluster. */
+  ignoreClients: boolean;
+}
+
+/** In use, idle, or unknown (no answer: never counted as idle). */
+export interface ActivityVerdict {
+  state: 'active' | 'idle' | 'unknown';
+  /** Why, in words: "2 Dask clients connected". */
+  why: string;
+  /** What the next look compares with (opaque to all but the kind). */
+  mark?: string;
+}
+
 /** A Python module a program must be able to import, and how to install it (for the error message). */
 export interface PythonModule {
   module: string;
@@ -158,6 +175,24 @@ export interface ClusterKind<Bootstrap extends { kind: KindName }> {
     cluster: Cluster,
     answers: Readonly<Record<string, HttpAnswer | undefined>>,
   ): ReadinessVerdict;
+
+  /**
+   * What the reaper GETs to tell whether the cluster is in use: groups of
+   * requests, each group looked at after the one before (a GET some
+   * services count as activity comes after the reads it would disturb).
+   * The secrets are readinessSecrets'.
+   */
+  activityChecks(
+    cluster: Cluster,
+    network: Network,
+    secrets?: Readonly<Record<SecretKey, string>>,
+  ): Array<Record<string, ProbeRequest>>;
+  /** In use or idle, from the answers of every group (undefined: no answer in time). */
+  judgeActivity(
+    cluster: Cluster,
+    answers: Readonly<Record<string, HttpAnswer | undefined>>,
+    look: ActivityLook,
+  ): ActivityVerdict;
 
   /**
    * Where commands (`rcmd`, `run`, checks) run on a role's machines,

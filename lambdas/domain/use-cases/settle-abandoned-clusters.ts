@@ -55,9 +55,37 @@ async function settleOne(
 ): Promise<string | undefined> {
   const reason = `control plane stopped during the ${ACTIVITY[cluster.state] ?? 'run'}`;
   switch (cluster.state) {
+    case 'READY':
+    case 'PAUSED': {
+      if (!options.machinesEnded) return undefined;
+      const actor: SystemActor = {
+        system: options.system,
+        reason: `${options.system} stopped, and the cluster's local processes ended with it`,
+      };
+      await destroyCluster(cluster.name, actor, deps);
+      return 'destroyed: its processes had ended';
+    }
+    default:
+      return settleInProgress(cluster, reason, deps, STEP);
+  }
+}
+
+/**
+ * Brings a cluster whose operation nothing drives any more to an end:
+ * a create rolled back, a destroy started again, a pause or resume
+ * FAILED with its machines stopped, a restart FAILED. `reason` says why,
+ * in the events; `step` names who did it. Undefined for other states.
+ */
+export async function settleInProgress(
+  cluster: Cluster,
+  reason: string,
+  deps: SettleDeps,
+  step: string,
+): Promise<string | undefined> {
+  switch (cluster.state) {
     case 'CREATING':
       await rollbackCreate(
-        { clusterId: cluster.id, failedStep: STEP, error: { Error: 'ControlPlaneStopped', Cause: reason } },
+        { clusterId: cluster.id, failedStep: step, error: { Error: 'ControlPlaneStopped', Cause: reason } },
         deps,
       );
       return 'rolled back: FAILED, every instance terminated';
@@ -67,7 +95,7 @@ async function settleOne(
         inStates: ['DESTROYING'],
         expectedVersion: cluster.version,
         changes: { deadline: destroyDeadline(requestedAt, deps) },
-        event: { step: STEP, message: `${reason}; destroying it again` },
+        event: { step: step, message: `${reason}; destroying it again` },
       });
       await startDestroyWorkflow({ ...cluster, version: cluster.version + 1 }, requestedAt, deps);
       return 'destroy resumed';
@@ -86,8 +114,8 @@ async function settleOne(
         from: [cluster.state],
         to: 'FAILED',
         expectedVersion: cluster.version,
-        changes: { failure: { step: STEP, message: `${reason}; ${stopped}` } },
-        event: { step: STEP, message: `${reason}: FAILED, ${stopped}; destroy it to clean up` },
+        changes: { failure: { step: step, message: `${reason}; ${stopped}` } },
+        event: { step: step, message: `${reason}: FAILED, ${stopped}; destroy it to clean up` },
       });
       return `FAILED, ${stopped}`;
     }
@@ -97,20 +125,10 @@ async function settleOne(
         from: [cluster.state],
         to: 'FAILED',
         expectedVersion: cluster.version,
-        changes: { failure: { step: STEP, message: reason } },
-        event: { step: STEP, message: `${reason}: FAILED; destroy it to clean up` },
+        changes: { failure: { step: step, message: reason } },
+        event: { step: step, message: `${reason}: FAILED; destroy it to clean up` },
       });
       return 'FAILED';
-    case 'READY':
-    case 'PAUSED': {
-      if (!options.machinesEnded) return undefined;
-      const actor: SystemActor = {
-        system: options.system,
-        reason: `${options.system} stopped, and the cluster's local processes ended with it`,
-      };
-      await destroyCluster(cluster.name, actor, deps);
-      return 'destroyed: its processes had ended';
-    }
     default:
       return undefined;
   }

@@ -14,11 +14,18 @@ export async function readinessChecksOf(
   network: Network,
   secrets: SecretReader,
 ): Promise<Record<string, ProbeRequest>> {
-  const kind = kindOf(cluster.plan.kind);
+  return kindOf(cluster.plan.kind).readinessChecks(cluster, network, await probeSecretsOf(cluster, secrets));
+}
+
+/** The secrets the cluster's probes present (its kind's readinessSecrets), by key; those unreadable left out. */
+export async function probeSecretsOf(
+  cluster: Cluster,
+  secrets: SecretReader,
+): Promise<Record<string, string>> {
   const values: Record<string, string> = {};
-  for (const key of kind.readinessSecrets(cluster)) {
+  for (const key of kindOf(cluster.plan.kind).readinessSecrets(cluster)) {
     const value = await secrets.read(secrets.nameOf(cluster.id, key)).catch(() => undefined);
     if (value !== undefined) values[key] = value;
   }
-  return kind.readinessChecks(cluster, network, values);
+  return values;
 }

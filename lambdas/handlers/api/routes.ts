@@ -27,6 +27,7 @@ import {
   type QueryDeps,
   waitForClusterEvents,
 } from '../../domain/use-cases/queries.ts';
+import { type ReapNowDeps, reapNow } from '../../domain/use-cases/reap-now.ts';
 import { type RestartClusterDeps, restartCluster } from '../../domain/use-cases/restart-cluster.ts';
 import { COMMAND_BODY_MAX_BYTES, jsonBody, validBody } from '../http/middleware.ts';
 import { json } from '../http/responses.ts';
@@ -39,7 +40,8 @@ export type ApiDependencies = CreateClusterDeps &
   RestartClusterDeps &
   OpenNotebookDeps &
   QueryDeps &
-  PauseClusterDeps;
+  PauseClusterDeps &
+  ReapNowDeps;
 
 type Handler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 type BodyEvent<T> = Omit<APIGatewayProxyEvent, 'body'> & { body: T };
@@ -174,6 +176,17 @@ export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEve
   const resume: Handler = async (event) =>
     json(202, await resumeCluster(clusterNameParameter(event), { principal: callerOf(event) }, deps));
 
+  const reap: Handler = async (event) => {
+    const dryRun = event.queryStringParameters?.dryRun;
+    if (dryRun !== undefined && dryRun !== 'true' && dryRun !== 'false') {
+      throw new ValidationError(
+        `dryRun: must be true or false (got ${escapeControlCharacters(JSON.stringify(dryRun.slice(0, 80)))})`,
+        { field: 'dryRun' },
+      );
+    }
+    return json(200, await reapNow({ principal: callerOf(event) }, { dryRun: dryRun === 'true' }, deps));
+  };
+
   return [
     { method: 'POST', path: '/clusters', handler: create },
     { method: 'GET', path: '/clusters', handler: list },
@@ -189,5 +202,6 @@ export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEve
     { method: 'POST', path: '/clusters/{name}/pause', handler: pause },
     { method: 'POST', path: '/clusters/{name}/resume', handler: resume },
     { method: 'POST', path: '/plan', handler: plan },
+    { method: 'POST', path: '/reap', handler: reap },
   ];
 }

@@ -10,6 +10,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   UNKNOWN_TARGET: 400,
   NOT_OWNER: 403,
+  NOT_ADMIN: 403,
   CLUSTER_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
   COMMAND_NOT_FOUND: 404,
@@ -22,6 +23,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   NOTHING_TO_RESTART: 422,
   NOTHING_TO_DO: 422,
   PROVIDER_BUSY: 503,
+  REAPER_UNAVAILABLE: 501,
 };
 
 export function statusOf(error: BilboError): number {

@@ -15,6 +15,7 @@ import type {
   NotebookLink,
   Plan,
   StartCommandRequest,
+  SweepReport,
 } from '../../../schemas/types.generated.ts';
 
 /** A stream that keeps what is written to it; with isTTY, it takes a terminal's cursor calls too. */
@@ -260,6 +261,22 @@ export function scriptedApi(
       return ended(command.current, 'CANCELLED', [], { reason: 'cancelled by its requester' });
     }),
     listCommands: vi.fn(async (_name: string) => [...(script.history ?? [])]),
+    reap: vi.fn(
+      async ({ dryRun = false }: { dryRun?: boolean } = {}): Promise<SweepReport> => ({
+        startedAt: '2026-01-01T00:00:00.000Z',
+        dryRun,
+        checked: 2,
+        idle: 1,
+        destroyed: 1,
+        paused: 0,
+        failed: 0,
+        unknown: 0,
+        orphansRemoved: 0,
+        errors: 0,
+        durationMs: 1250,
+        actions: [{ cluster: 'analytics', action: 'destroy', reason: 'reaped: idle for 61 min' }],
+      }),
+    ),
   } satisfies BilboApi;
   return api;
 }

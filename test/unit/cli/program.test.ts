@@ -257,6 +257,32 @@ describe('the bilbo command tree', () => {
     await expect(parse('local', '--provider', 'gcp')).rejects.toThrow(CommanderError);
   });
 
+  it('parses local --reap-every as a duration from 1s to 1h, and refuses others', async () => {
+    expect(await optionsOf('local', '--reap-every', '1s')).toEqual({
+      name: 'local',
+      options: { reapEveryMs: 1000 },
+    });
+    expect(await optionsOf('local', '--reap-every', '5m')).toEqual({
+      name: 'local',
+      options: { reapEveryMs: 300_000 },
+    });
+    expect(await optionsOf('local', '--reap-every', '90')).toEqual({
+      name: 'local',
+      options: { reapEveryMs: 90_000 },
+    });
+    for (const bad of ['0s', '2h', 'soon', '500ms']) {
+      await expect(parse('local', '--reap-every', bad)).rejects.toThrow(CommanderError);
+    }
+  });
+
+  it('parses reap --dry-run --json', async () => {
+    expect(await optionsOf('reap')).toEqual({ name: 'reap', options: { dryRun: false, json: false } });
+    expect(await optionsOf('reap', '-n', '--json')).toEqual({
+      name: 'reap',
+      options: { dryRun: true, json: true },
+    });
+  });
+
   it('rejects a port that is not a number', async () => {
     await expect(parse('local', '--port', 'http')).rejects.toThrow(CommanderError);
   });

@@ -1,6 +1,7 @@
 /** The Dask kind: a scheduler (the primary), its workers, and optionally a Jupyter notebook. */
 import type { ClusterKind } from '../kind.ts';
 import { addressOn, portOf } from '../kind.ts';
+import { daskActivityChecks, judgeDaskActivity } from './activity.ts';
 import { DASK_SECRETS, type DaskBootstrap, daskBootstrap, daskSecrets } from './bootstrap.ts';
 import { daskEndpoints, schedulerAddressOf } from './endpoints.ts';
 import { daskSetupCommands } from './git.ts';
@@ -40,6 +41,8 @@ export const daskKind: ClusterKind<DaskBootstrap> = {
   readinessSecrets: daskReadinessSecrets,
   readinessChecks: daskReadinessChecks,
   judgeReadiness: judgeDaskReadiness,
+  activityChecks: daskActivityChecks,
+  judgeActivity: judgeDaskActivity,
   commandWorkdir: (role) =>
     role.role === 'notebook' ? notebookWorkdirInHome(role.notebook?.workdir) : undefined,
   setupCommands: daskSetupCommands,
