@@ -19,8 +19,10 @@ const NAME = 'notes';
 /** A remote outside the workdir, and one repository per kind of unsaved work, plus one with none. */
 const SETUP = `set -eu
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
-git init -q --bare ../remote.git
-seed() { git clone -q ../remote.git "$1" 2>/dev/null; cd "$1"; echo one > a.txt; git add a.txt; git commit -qm one; git push -q origin HEAD:main 2>/dev/null; git branch -q -u origin/main; cd ..; }
+git init -q --bare --initial-branch=main ../remote.git
+git init -q --initial-branch=main ../first && echo one > ../first/a.txt
+git -C ../first add a.txt && git -C ../first commit -qm one && git -C ../first push -q ../remote.git main
+seed() { git clone -q ../remote.git "$1"; }
 seed clean
 seed modified && echo two >> modified/a.txt
 seed staged && echo new > staged/b.txt && git -C staged add b.txt
