@@ -14,11 +14,12 @@ import { InitCommandFailedError } from '../../../lambdas/domain/errors.ts';
 import { GIT_ENV } from '../../../lambdas/domain/kinds/dask/git.ts';
 import { newClusterRecord } from '../../../lambdas/domain/use-cases/create-cluster.ts';
 import { prepareCluster } from '../../../lambdas/domain/use-cases/prepare-cluster.ts';
-import { type RunInitDeps, runInit } from '../../../lambdas/domain/workflow/run-init.ts';
+import type { RunInitDeps } from '../../../lambdas/domain/workflow/run-init.ts';
 import type { Profile } from '../../../schemas/types.generated.ts';
 import { DASK_PROGRAMS } from '../../support/dask-launch.ts';
 import { fakeClock } from '../../support/fake-clock.ts';
 import { type ScriptedInvocation, ScriptedRemote } from '../../support/fake-remote.ts';
+import { runInitToTheEnd } from '../../support/run-init-loop.ts';
 
 const PASSWORD = 'not-a-real-token-7c1e';
 const MODELS = 'https://github.com/acme/models.git';
@@ -58,19 +59,7 @@ async function world(given: Profile, outcome: (repository: string | undefined) =
   const remote = new ScriptedRemote((_instance, script) => outcome(script?.env?.[GIT_ENV.repository]));
   const commands = new MemoryCommandStore();
   const deps: RunInitDeps = { store, commands, remote, clock, secrets: new SecretPaths() };
-  const loop = async () => {
-    let position: number | undefined;
-    for (let look = 0; look < 20; look++) {
-      const answer = await runInit(
-        { clusterId: cluster.id, ...(position === undefined ? {} : { position }) },
-        deps,
-      );
-      if (answer.done) return;
-      position = answer.position;
-      clock.advance(answer.waitSeconds * 1000);
-    }
-    throw new Error('not done after 20 looks');
-  };
+  const loop = () => runInitToTheEnd(cluster.id, deps, clock, 20);
   const events = async () =>
     (await store.events(cluster.id)).filter((e) => e.step.startsWith('init-')).map((e) => e.message);
   return { cluster, remote, commands, store, loop, events };

@@ -13,10 +13,11 @@ import { SecretPaths } from '../../../../lambdas/adapters/ssm/secret-names.ts';
 import { InitCommandFailedError } from '../../../../lambdas/domain/errors.ts';
 import { newClusterRecord } from '../../../../lambdas/domain/use-cases/create-cluster.ts';
 import { prepareCluster } from '../../../../lambdas/domain/use-cases/prepare-cluster.ts';
-import { type RunInitDeps, runInit } from '../../../../lambdas/domain/workflow/run-init.ts';
+import type { RunInitDeps } from '../../../../lambdas/domain/workflow/run-init.ts';
 import type { Profile } from '../../../../schemas/types.generated.ts';
 import { DASK_PROGRAMS } from '../../../support/dask-launch.ts';
 import { fakeClock } from '../../../support/fake-clock.ts';
+import { runInitToTheEnd } from '../../../support/run-init-loop.ts';
 import { mockSsm, type SsmMock } from '../../../support/ssm-mock.ts';
 import { instance, runnerOver } from './fixtures.ts';
 
@@ -58,19 +59,7 @@ async function world(profile: Profile) {
     clock,
     secrets: new SecretPaths(),
   };
-  const loop = async () => {
-    let position: number | undefined;
-    for (let look = 0; look < 40; look++) {
-      const answer = await runInit(
-        { clusterId: cluster.id, ...(position === undefined ? {} : { position }) },
-        deps,
-      );
-      if (answer.done) return;
-      position = answer.position;
-      clock.advance(answer.waitSeconds * 1000);
-    }
-    throw new Error('init not done after 40 looks');
-  };
+  const loop = () => runInitToTheEnd(cluster.id, deps, clock, 40);
   const events = async () =>
     (await store.events(cluster.id)).filter((event) => event.step.startsWith('init-')).map((e) => e.message);
   return { loop, events };
