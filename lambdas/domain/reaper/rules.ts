@@ -14,12 +14,26 @@ export interface ReaperSettings {
   pausedMaxAgeSeconds: number;
   /** How long past its deadline an in-progress cluster is left to its own workflow's compensation. */
   stuckGraceSeconds: number;
+  /**
+   * How old a machine carrying the deployment's tag must be before it may
+   * count as an orphan (its cluster unknown, DESTROYED or FAILED): a create
+   * in flight is never touched.
+   */
+  orphanGraceSeconds: number;
+  /**
+   * Consecutive looks that could not tell a READY cluster's activity after
+   * which, when none of its machines runs, the cluster is marked FAILED and
+   * cleaned up; 0: never.
+   */
+  unknownLooksBeforeFailed: number;
 }
 
 export const REAPER_DEFAULTS: ReaperSettings = {
   maxLifetimeCeilingSeconds: 0,
   pausedMaxAgeSeconds: 0,
   stuckGraceSeconds: 300,
+  orphanGraceSeconds: 900,
+  unknownLooksBeforeFailed: 3,
 };
 
 /** How the reaper names itself in events (`requestedBy`). */
