@@ -93,8 +93,14 @@ describe('the reaper, end to end on the local control plane', () => {
   });
 
   it('runs one sweep on demand for an admin, and refuses anyone else', async () => {
-    const report = await harness.apiAs('alice').reap({ dryRun: true });
-    expect(report).toMatchObject({ dryRun: true, checked: 1, destroyed: 0 });
+    const api = harness.apiAs('alice');
+    const started = await api.reap({ dryRun: true });
+    expect(started).toMatchObject({ id: expect.stringMatching(/^sweep-/), status: 'RUNNING' });
+    const ended = await waitFor('the sweep to end', async () => {
+      const sweep = await api.getSweep(started.id);
+      return sweep.status === 'RUNNING' ? undefined : sweep;
+    });
+    expect(ended).toMatchObject({ status: 'SUCCEEDED', report: { dryRun: true, checked: 1, destroyed: 0 } });
 
     const refused = await harness.bilbo('reap', '--dry-run');
     expect(refused.code).toBe(4);
