@@ -26,6 +26,8 @@ import { BilboStack, type BilboStackProps } from './stacks/bilbo-stack.ts';
  * |                               | SSM (notebook tokens)                         | DynamoDB and SSM endpoints)     |
  * | bilbo:ssmEndpointSecurityGroupId | with bilbo:vpcId and the prefix list: the  | (required then)                 |
  * |                               | group of the VPC's SSM interface endpoint     |                                 |
+ * | bilbo:reaperEndpointSecurityGroupIds | likewise: the groups of its EC2 and  | (required then)                 |
+ * |                               | Step Functions endpoints (the reaper)         |                                 |
  * | bilbo:allowedCidrs            | CIDRs that may reach 8786, 8787 and 8888      | none: the clusters and probe    |
  * | bilbo:allowedSecurityGroups | security groups a profile may add to the     | none: the cluster's group only  |
  * |                               | cluster's (instance.security_group, sg-…)     |                                 |
@@ -52,6 +54,7 @@ export const CONTEXT_KEYS = {
   availabilityZones: 'bilbo:availabilityZones',
   dynamoDbPrefixListId: 'bilbo:dynamoDbPrefixListId',
   ssmEndpointSecurityGroupId: 'bilbo:ssmEndpointSecurityGroupId',
+  reaperEndpointSecurityGroupIds: 'bilbo:reaperEndpointSecurityGroupIds',
   allowedCidrs: 'bilbo:allowedCidrs',
   allowedSecurityGroups: 'bilbo:allowedSecurityGroups',
   adminPrincipals: 'bilbo:adminPrincipals',
@@ -127,6 +130,12 @@ export function stackPropsFromContext(read: (key: string) => unknown): BilboStac
     /^sg-[0-9a-f]+$/,
     'a security group id (sg-…)',
   );
+  const reaperEndpointSecurityGroupIds = list(
+    read,
+    CONTEXT_KEYS.reaperEndpointSecurityGroupIds,
+    /^sg-[0-9a-f]+$/,
+    'security group ids (sg-…)',
+  );
   const allowedCidrs = list(read, CONTEXT_KEYS.allowedCidrs, CIDR, 'IPv4 or IPv6 CIDRs (203.0.113.0/24)');
   const allowedSecurityGroupIds = list(
     read,
@@ -172,6 +181,18 @@ export function stackPropsFromContext(read: (key: string) => unknown): BilboStac
         `set ${CONTEXT_KEYS.ssmEndpointSecurityGroupId} to the security group of the VPC's SSM interface endpoint, or leave the prefix list out`,
     );
   }
+  if (vpcId && dynamoDbPrefixListId && reaperEndpointSecurityGroupIds.length === 0) {
+    throw new ContextError(
+      `${CONTEXT_KEYS.dynamoDbPrefixListId} narrows the probe's HTTPS to DynamoDB, but the reaper's sweep, placed as the probe is, also calls EC2 and Step Functions: ` +
+        `set ${CONTEXT_KEYS.reaperEndpointSecurityGroupIds} to the security groups of the VPC's EC2 and Step Functions interface endpoints, or leave the prefix list out`,
+    );
+  }
+  if (reaperEndpointSecurityGroupIds.length > 0 && !(vpcId && dynamoDbPrefixListId)) {
+    throw new ContextError(
+      `${CONTEXT_KEYS.reaperEndpointSecurityGroupIds} goes with ${CONTEXT_KEYS.vpcId} and ${CONTEXT_KEYS.dynamoDbPrefixListId}: ` +
+        'without them the sweep reaches EC2 and Step Functions already (the created VPC has its own endpoints)',
+    );
+  }
   if (ssmEndpointSecurityGroupId && !(vpcId && dynamoDbPrefixListId)) {
     throw new ContextError(
       `${CONTEXT_KEYS.ssmEndpointSecurityGroupId} goes with ${CONTEXT_KEYS.vpcId} and ${CONTEXT_KEYS.dynamoDbPrefixListId}: ` +
@@ -183,6 +204,7 @@ export function stackPropsFromContext(read: (key: string) => unknown): BilboStac
     ...(vpcId ? { existingVpc: { vpcId, subnetIds, availabilityZones } } : {}),
     ...(dynamoDbPrefixListId ? { dynamoDbPrefixListId } : {}),
     ...(ssmEndpointSecurityGroupId ? { ssmEndpointSecurityGroupId } : {}),
+    ...(reaperEndpointSecurityGroupIds.length > 0 ? { reaperEndpointSecurityGroupIds } : {}),
     ...(allowedCidrs.length > 0 ? { allowedCidrs } : {}),
     ...(allowedSecurityGroupIds.length > 0 ? { allowedSecurityGroupIds } : {}),
     ...(adminPrincipals.length > 0 ? { adminPrincipals } : {}),

@@ -50,6 +50,12 @@ export interface ClusterNetworkProps {
    * @default - none: the probe reaches SSM the way it reaches DynamoDB
    */
   readonly ssmEndpointSecurityGroupId?: string;
+  /**
+   * Likewise: the security groups of the VPC's EC2 and Step Functions interface endpoints,
+   * where the reaper's sweep looks at instances and starts workflows.
+   * @default - none: the sweep reaches them the way the probe reaches DynamoDB
+   */
+  readonly reaperEndpointSecurityGroupIds?: readonly string[];
 }
 
 /**
@@ -144,6 +150,13 @@ export class ClusterNetwork extends Construct {
         Peer.securityGroupId(props.ssmEndpointSecurityGroupId),
         Port.tcp(443),
         "the VPC's SSM endpoint over HTTPS (notebook tokens)",
+      );
+    }
+    for (const group of props.existingVpc ? (props.reaperEndpointSecurityGroupIds ?? []) : []) {
+      this.probeSecurityGroup.addEgressRule(
+        Peer.securityGroupId(group),
+        Port.tcp(443),
+        "the VPC's EC2 or Step Functions endpoint over HTTPS (the reaper)",
       );
     }
   }

@@ -35,6 +35,12 @@ export interface BilboStackProps extends StackProps {
    */
   readonly ssmEndpointSecurityGroupId?: string;
   /**
+   * Likewise: the security groups of its EC2 and Step Functions interface endpoints, where the
+   * reaper's sweep looks at instances and starts workflows.
+   * @default - none
+   */
+  readonly reaperEndpointSecurityGroupIds?: readonly string[];
+  /**
    * CIDRs that may reach the clusters' ports: for Dask, the scheduler (8786), the dashboard (8787) and Jupyter (8888).
    * @default - none: only the clusters' own instances and the readiness probe
    */
@@ -98,6 +104,7 @@ export class BilboStack extends Stack {
       allowedCidrs: props.allowedCidrs,
       dynamoDbPrefixListId: props.dynamoDbPrefixListId,
       ssmEndpointSecurityGroupId: props.ssmEndpointSecurityGroupId,
+      reaperEndpointSecurityGroupIds: props.reaperEndpointSecurityGroupIds,
     });
     this.instanceRole = new ClusterInstanceRole(this, 'InstanceRole');
     // The stack's UUID, the last part of its id: unique to this deployment, stable across updates.

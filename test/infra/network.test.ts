@@ -227,6 +227,7 @@ describe('BilboStack network, configured', () => {
   const SUBNETS = ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'];
   const DYNAMODB_PREFIX_LIST = 'pl-0123456789abcdef0';
   const SSM_ENDPOINT_GROUP = 'sg-0fedcba9876543210';
+  const REAPER_ENDPOINT_GROUPS = ['sg-0aaaabbbbccccdddd', 'sg-0eeeeffff00001111'];
   let synth: Synthesized;
   let cluster: string;
   let probe: string;
@@ -239,6 +240,7 @@ describe('BilboStack network, configured', () => {
         'bilbo:availabilityZones': 'eu-west-1a,eu-west-1b',
         'bilbo:dynamoDbPrefixListId': DYNAMODB_PREFIX_LIST,
         'bilbo:ssmEndpointSecurityGroupId': SSM_ENDPOINT_GROUP,
+        'bilbo:reaperEndpointSecurityGroupIds': REAPER_ENDPOINT_GROUPS.join(','),
         'bilbo:allowedCidrs': '203.0.113.0/24, 2001:db8::/32',
         'bilbo:defaultAmi': 'ami-0123456789abcdef0',
         'bilbo:tableDeletionProtection': 'false',
@@ -273,11 +275,12 @@ describe('BilboStack network, configured', () => {
     );
   });
 
-  it("lets the probe out only to the dashboards and, on 443, to DynamoDB's prefix list and the VPC's SSM endpoint", () => {
+  it("lets the probe out only to the dashboards and, on 443, to DynamoDB's prefix list and the VPC's SSM, EC2 and Step Functions endpoints", () => {
     expect(egressOf(synth, probe).sort()).toEqual(
       [
         `${DYNAMODB_PREFIX_LIST} → tcp:443-443`,
         `${SSM_ENDPOINT_GROUP} → tcp:443-443`,
+        ...REAPER_ENDPOINT_GROUPS.map((group) => `${group} → tcp:443-443`),
         `<${cluster}.GroupId> → tcp:8787-8787`,
         `<${cluster}.GroupId> → tcp:8888-8888`,
       ].sort(),
