@@ -136,7 +136,8 @@ async function ownersOf(
   const owners = await mapBounded(clusterIds, OWNER_CONCURRENCY, async (clusterId) => {
     if (clusterId === '') return undefined;
     return store.get(clusterId).then(
-      (cluster): OwnerRecord => cluster && { id: cluster.id, name: cluster.name, state: cluster.state },
+      (cluster): OwnerRecord =>
+        cluster && { id: cluster.id, name: cluster.name, state: cluster.state, updatedAt: cluster.updatedAt },
       () => 'unread' as const,
     );
   });

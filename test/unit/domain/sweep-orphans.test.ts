@@ -19,9 +19,10 @@ async function machinesOfAnUnknownCluster(): Promise<string[]> {
   return h.provider.alive(h.cluster.id).map((machine) => machine.id);
 }
 
-/** The seeded cluster READY, then recorded `to` as a workflow would, its machines left behind. */
-async function endedCluster(to: 'DESTROYED' | 'FAILED'): Promise<void> {
+/** The seeded cluster READY, then (`laterMs` on) recorded `to` as a workflow would, its machines left behind. */
+async function endedCluster(to: 'DESTROYED' | 'FAILED', laterMs = 0): Promise<void> {
   await sweep.readyCluster({ idleTimeoutSeconds: 0 });
+  h.testStore.clock.advance(laterMs);
   const from = to === 'DESTROYED' ? 'DESTROYING' : 'READY';
   if (to === 'DESTROYED') {
     await h.testStore.store.transition(h.cluster.id, {
@@ -67,12 +68,14 @@ describe('the sweep’s orphan pass', () => {
   });
 
   it.each(['DESTROYED', 'FAILED'] as const)(
-    'terminates what a %s cluster left behind, stopped machines included, with an event on the cluster',
+    'terminates what a %s cluster left behind once it has been ended for the grace, stopped machines included, with an event on the cluster',
     async (state) => {
-      await endedCluster(state);
+      await endedCluster(state, GRACE_MS);
       const [stopped, ...running] = h.provider.alive(h.cluster.id).map((machine) => machine.id);
       await h.provider.stop([stopped!]);
-      h.testStore.clock.advance(GRACE_MS);
+      h.testStore.clock.advance(GRACE_MS - 1_000);
+      expect(await sweepClusters(sweep.deps())).toMatchObject({ orphansRemoved: 0 });
+      h.testStore.clock.advance(1_000);
 
       const report = await sweepClusters(sweep.deps());
 
@@ -83,7 +86,7 @@ describe('the sweep’s orphan pass', () => {
         ['analytics', 'remove'],
       ]);
       expect(report.actions[0]?.reason).toBe(
-        `reaped: orphan scheduler ${stopped} (stopped, launched 15 min ago): its cluster is ${state}`,
+        `reaped: orphan scheduler ${stopped} (stopped, launched 30 min ago): its cluster has been ${state} for 15 min`,
       );
       expect(h.provider.alive(h.cluster.id)).toEqual([]);
       expect((await h.eventsOf('reaper')).map((event) => event.message)).toEqual(

@@ -220,7 +220,7 @@ describe('the sweep’s orphan pass over EC2', () => {
     expect(events.at(-1)).toMatchObject({
       step: 'reaper',
       message: expect.stringMatching(
-        /^reaped: orphan worker \S+ \(stopped, launched 15 min ago\): its cluster is DESTROYED$/,
+        /^reaped: orphan worker \S+ \(stopped, launched 15 min ago\): its cluster has been DESTROYED for 15 min$/,
       ),
     });
   });
