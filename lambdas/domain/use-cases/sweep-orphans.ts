@@ -128,13 +128,18 @@ export async function sweepOrphans(
   return pass;
 }
 
-/** Each cluster's record, undefined when the table has none; 'unread' when it could not be read (then nothing of it is touched). */
+/**
+ * Each cluster's record, undefined when the table has none; 'unread' when
+ * it could not be read, or there is no id to read (then nothing of it is
+ * touched).
+ */
 async function ownersOf(
   clusterIds: readonly string[],
   store: Pick<ClusterStore, 'get'>,
 ): Promise<Map<string, OwnerRecord | 'unread'>> {
   const owners = await mapBounded(clusterIds, OWNER_CONCURRENCY, async (clusterId) => {
-    if (clusterId === '') return undefined;
+    // A machine that names no cluster is not one bilbo launched: not its to judge.
+    if (clusterId === '') return 'unread' as const;
     return store.get(clusterId).then(
       (cluster): OwnerRecord =>
         cluster && { id: cluster.id, name: cluster.name, state: cluster.state, updatedAt: cluster.updatedAt },

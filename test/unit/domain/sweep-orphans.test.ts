@@ -111,6 +111,17 @@ describe('the sweep’s orphan pass', () => {
     expect(h.provider.alive(creating.id)).toHaveLength(1);
   });
 
+  it('never touches a machine that names no cluster', async () => {
+    await h.launchAll();
+    const [request] = h.provider.launchRequests();
+    const [nameless] = await h.provider.launch({ ...request!, clusterId: '', idempotencyToken: 'nameless' });
+    h.testStore.clock.advance(10 * GRACE_MS);
+
+    await sweepClusters(sweep.deps());
+
+    expect(h.provider.machine(nameless!.id).state).not.toBe('terminated');
+  });
+
   it('says what it would remove in a dry run, and removes nothing', async () => {
     await machinesOfAnUnknownCluster();
     h.provider.addVolume(h.cluster.id);
