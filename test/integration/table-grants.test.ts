@@ -100,6 +100,7 @@ function publicOnceRunning(provider: FakeMachineProvider): MachineProvider {
     start: (ids) => provider.start(ids),
     terminate: (ids) => provider.terminate(ids),
     findByCluster: (clusterId) => provider.findByCluster(clusterId),
+    findManaged: () => provider.findManaged(),
   };
 }
 
