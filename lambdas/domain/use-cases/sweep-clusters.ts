@@ -21,6 +21,7 @@ import { ConcurrentUpdateError, IllegalTransitionError } from '../errors.ts';
 import type { CommandStore, RecordChanges } from '../ports.ts';
 import { lookAtActivity } from '../reaper/activity.ts';
 import { type MachinesSeen, noneRunning } from '../reaper/drift.ts';
+import { holdsWork } from '../reaper/kept-work.ts';
 import {
   idleReason,
   isPastDeadline,
@@ -111,6 +112,7 @@ export async function sweepClusters(deps: SweepDeps, options: SweepOptions = {})
   });
   const orphans = await sweepOrphans(clusters, deps, dryRun);
   report.orphansRemoved = orphans.removed;
+  report.paused += orphans.stopped;
   report.errors += orphans.errors;
   report.actions.push(...orphans.actions);
   report.durationMs = Math.max(0, deps.clock.now().getTime() - startedAt.getTime());
@@ -133,7 +135,7 @@ async function sweepOne(
       return sweepReady(cluster, deps, dryRun, seen);
     case 'PAUSED': {
       // A stopped notebook cannot be checked for unsaved work: paused_max_age leaves it alone.
-      if ((cluster.instances ?? []).some((instance) => instance.role === 'notebook')) return { kind: 'none' };
+      if ((cluster.instances ?? []).some(holdsWork)) return { kind: 'none' };
       const reason = pausedReason(cluster, now, deps.reaper);
       return reason ? end(cluster, reason, deps, dryRun) : { kind: 'none' };
     }

@@ -5,13 +5,15 @@
  * one with some gone is degraded. And the one way the sweep fails a
  * cluster it finds broken: FAILED first (a conditional write on the
  * version it read: of two sweeps, one wins), then every machine carrying
- * the cluster's tag terminated, as a rollback does.
+ * the cluster's tag terminated, as a rollback does, but a stopped notebook
+ * (reaper/kept-work.ts).
  */
 import type { Cluster } from '../../../schemas/types.generated.ts';
 import { ConcurrentUpdateError, IllegalTransitionError } from '../errors.ts';
 import { healthEvent } from '../health.ts';
 import type { Machine, MachineProvider } from '../ports.ts';
 import { driftOf, type MachinesSeen, pausedDriftHealth } from '../reaper/drift.ts';
+import { isStoppedWork, keptWorkText } from '../reaper/kept-work.ts';
 import { type CleanupDeps, terminateEverything } from '../workflow/cleanup.ts';
 
 const STEP = 'reaper';
@@ -70,7 +72,8 @@ export async function sweepDrift(
 
 /**
  * Records the cluster FAILED with the reason, on the version the sweep
- * read, then terminates whatever carries its tag and removes its secrets.
+ * read, then terminates whatever carries its tag and removes its secrets;
+ * a stopped notebook and its secrets are kept.
  * Undefined when the cluster moved meanwhile (another sweep, a workflow).
  * What the termination could not remove, the orphan pass removes later.
  */
@@ -93,8 +96,18 @@ export async function failAndCleanUp(
     throw error;
   }
   try {
-    await terminateEverything(cluster.id, deps);
-    return `${why}: FAILED, every instance terminated`;
+    const machines = await deps.provider.findByCluster(cluster.id);
+    const kept = machines.filter(isStoppedWork).map((m) => m.id);
+    if (kept.length === 0) {
+      await terminateEverything(cluster.id, deps);
+      return `${why}: FAILED, every instance terminated`;
+    }
+    // Its secrets stay with the notebook: the destroy that removes the notebook removes them.
+    const rest = machines.filter((m) => !kept.includes(m.id));
+    if (rest.length > 0) await deps.provider.terminate(rest.map((m) => m.id));
+    const note = keptWorkText(kept);
+    await deps.store.appendEvent(cluster.id, { step: STEP, message: note });
+    return `${why}: FAILED, ${note}`;
   } catch (error) {
     const left = `not every instance could be terminated (${error instanceof Error ? error.message : String(error)}); the reaper removes them as orphans`;
     await deps.store.appendEvent(cluster.id, { step: STEP, message: left });

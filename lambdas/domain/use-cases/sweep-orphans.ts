@@ -6,11 +6,14 @@
  * volumes deleted. Each removal is an action in the report, and an event
  * on its cluster when the cluster has a record. What is not this
  * deployment's never gets here: the provider lists only what passes its
- * provenance check, and checks again before it terminates.
+ * provenance check, and checks again before it terminates. A FAILED
+ * cluster's notebook is never terminated (reaper/kept-work.ts): a running
+ * one is stopped, a stopped one is left as it is.
  */
 import type { Cluster, SweepReport } from '../../../schemas/types.generated.ts';
 import { mapBounded } from '../bounded.ts';
 import type { Clock, ClusterStore, LooseVolume, MachineProvider, ManagedMachine } from '../ports.ts';
+import { holdsWork, isStoppedWork, stoppedWorkText } from '../reaper/kept-work.ts';
 import {
   isPastOrphanGrace,
   type OwnerRecord,
@@ -28,6 +31,8 @@ export interface OrphanDeps {
 
 export interface OrphanPass {
   removed: number;
+  /** FAILED clusters' notebooks stopped instead. */
+  stopped: number;
   errors: number;
   actions: SweepReport['actions'];
 }
@@ -51,7 +56,7 @@ export async function sweepOrphans(
   deps: OrphanDeps,
   dryRun: boolean,
 ): Promise<OrphanPass> {
-  const pass: OrphanPass = { removed: 0, errors: 0, actions: [] };
+  const pass: OrphanPass = { removed: 0, stopped: 0, errors: 0, actions: [] };
   let machines: ManagedMachine[];
   let volumes: LooseVolume[];
   try {
@@ -91,8 +96,22 @@ export async function sweepOrphans(
     });
   const orphanMachines = judge(machines, (m, owner) => orphanMachineReason(m, owner, now, deps.reaper));
   const orphanVolumes = judge(volumes, (v, owner) => orphanVolumeReason(v, owner, now, deps.reaper));
+  const machineById = new Map(machines.map((machine) => [machine.id, machine]));
+  const isFailedWork = (orphan: Orphan) => {
+    const owner = owners.get(orphan.clusterId);
+    return typeof owner === 'object' && owner.state === 'FAILED' && holdsWork(machineById.get(orphan.id)!);
+  };
+  const toStop = orphanMachines
+    .filter(isFailedWork)
+    .filter((orphan) => !isStoppedWork(machineById.get(orphan.id)!))
+    .map((orphan) => ({ ...orphan, reason: stoppedWorkText(orphan.reason) }));
+  const toTerminate = orphanMachines.filter((orphan) => !isFailedWork(orphan));
 
-  const remove = async (orphans: Orphan[], removal: (ids: string[]) => Promise<void>) => {
+  const remove = async (
+    orphans: Orphan[],
+    removal: (ids: string[]) => Promise<void>,
+    action: 'remove' | 'pause' = 'remove',
+  ) => {
     for (const [clusterId, group] of byCluster(orphans)) {
       const owner = owners.get(clusterId);
       const label = owner && owner !== 'unread' ? owner.name : clusterId;
@@ -110,8 +129,9 @@ export async function sweepOrphans(
         }
       }
       for (const orphan of group) {
-        pass.removed += 1;
-        pass.actions.push({ cluster: label, action: 'remove', reason: orphan.reason });
+        if (action === 'remove') pass.removed += 1;
+        else pass.stopped += 1;
+        pass.actions.push({ cluster: label, action, reason: orphan.reason });
         // The removal is done: an event that cannot be written loses only the note of it.
         if (!dryRun && owner && owner !== 'unread') {
           await deps.store.appendEvent(owner.id, { step: STEP, message: orphan.reason }).catch(() => {});
@@ -119,10 +139,11 @@ export async function sweepOrphans(
       }
     }
   };
-  await remove(orphanMachines, async (ids) => {
+  await remove(toTerminate, async (ids) => {
     await deps.provider.terminate(ids);
     await deps.provider.forget?.(ids);
   });
+  await remove(toStop, (ids) => deps.provider.stop(ids), 'pause');
   const deleteVolumes = deps.provider.deleteVolumes?.bind(deps.provider);
   if (deleteVolumes) await remove(orphanVolumes, deleteVolumes);
   return pass;

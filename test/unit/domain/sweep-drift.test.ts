@@ -146,6 +146,35 @@ describe('the sweep, when its looks at a READY cluster cannot tell', () => {
     expect(h.provider.alive(h.cluster.id)).toEqual([]);
   });
 
+  it('keeps a stopped notebook when it FAILs the cluster: it may hold unsaved work', async () => {
+    await sweep.readyCluster();
+    const [request] = h.provider.launchRequests();
+    const [notebook] = await h.provider.launch({
+      ...request!,
+      role: 'notebook',
+      idempotencyToken: 'nb',
+      count: 1,
+    });
+    sweep.scheduler = undefined;
+    await h.provider.stop(h.provider.alive(h.cluster.id).map((machine) => machine.id));
+    const once = sweep.deps({ reaper: { ...REAPER_DEFAULTS, unknownLooksBeforeFailed: 1 } });
+
+    const report = await sweepClusters(once);
+
+    expect(report).toMatchObject({ failed: 1 });
+    expect(report.actions[0]?.reason).toMatch(
+      new RegExp(
+        `: FAILED, its notebook ${notebook!.id} is kept stopped with its volumes, since it may hold unsaved work; destroy the cluster to remove it$`,
+      ),
+    );
+    expect(h.provider.alive(h.cluster.id).map((machine) => [machine.id, machine.state])).toEqual([
+      [notebook!.id, 'stopped'],
+    ]);
+    expect((await h.eventsOf('reaper')).map((event) => event.message)).toContain(
+      `its notebook ${notebook!.id} is kept stopped with its volumes, since it may hold unsaved work; destroy the cluster to remove it`,
+    );
+  });
+
   it('never FAILs a cluster whose machines run, however many looks could not tell', async () => {
     await sweep.readyCluster();
     sweep.scheduler = undefined;

@@ -23,6 +23,11 @@ async function machinesOfAnUnknownCluster(): Promise<string[]> {
 async function endedCluster(to: 'DESTROYED' | 'FAILED', laterMs = 0): Promise<void> {
   await sweep.readyCluster({ idleTimeoutSeconds: 0 });
   h.testStore.clock.advance(laterMs);
+  await endedFromReady(to);
+}
+
+/** The READY seeded cluster recorded `to` as a workflow would, its machines left behind. */
+async function endedFromReady(to: 'DESTROYED' | 'FAILED'): Promise<void> {
   const from = to === 'DESTROYED' ? 'DESTROYING' : 'READY';
   if (to === 'DESTROYED') {
     await h.testStore.store.transition(h.cluster.id, {
@@ -95,6 +100,36 @@ describe('the sweep’s orphan pass', () => {
       expect(running).toHaveLength(2);
     },
   );
+
+  it('stops a FAILED cluster’s running notebook instead of terminating it, and then leaves it stopped', async () => {
+    await sweep.readyCluster({ idleTimeoutSeconds: 0 });
+    const [request] = h.provider.launchRequests();
+    const [notebook] = await h.provider.launch({
+      ...request!,
+      role: 'notebook',
+      idempotencyToken: 'nb',
+      count: 1,
+    });
+    await endedFromReady('FAILED');
+    h.testStore.clock.advance(GRACE_MS);
+
+    const report = await sweepClusters(sweep.deps());
+
+    expect(report).toMatchObject({ orphansRemoved: 3, paused: 1, errors: 0 });
+    expect(report.actions.filter((action) => action.action === 'pause')).toEqual([
+      {
+        cluster: 'analytics',
+        action: 'pause',
+        reason: `reaped: orphan notebook ${notebook!.id} (pending, launched 15 min ago): its cluster has been FAILED for 15 min: stopped, not terminated, since it may hold unsaved work; destroy the cluster to remove it`,
+      },
+    ]);
+    expect(h.provider.alive(h.cluster.id).map((machine) => [machine.id, machine.state])).toEqual([
+      [notebook!.id, 'stopped'],
+    ]);
+    h.testStore.clock.advance(10 * GRACE_MS);
+    expect(await sweepClusters(sweep.deps())).toMatchObject({ orphansRemoved: 0, paused: 0, actions: [] });
+    expect(h.provider.machine(notebook!.id).state).toBe('stopped');
+  });
 
   it('never touches the machines of a live cluster, however old, nor those of a create in flight', async () => {
     await sweep.readyCluster({ idleTimeoutSeconds: 0 });
