@@ -29,6 +29,8 @@ export interface SweepHarness {
   scheduler: SchedulerMetrics | undefined;
   /** Replaced before each test. */
   workflows: RecordingWorkflows;
+  /** The command records the sweep reads; replaced before each test. */
+  commands: MemoryCommandStore;
   deps(overrides?: Partial<SweepDeps>): SweepDeps;
   /** The seeded cluster launched and READY, its plan's limits as given, in a fresh store. */
   readyCluster(plan?: Partial<Cluster['plan']>): Promise<Cluster>;
@@ -36,7 +38,6 @@ export interface SweepHarness {
 
 export function useSweepHarness(): SweepHarness {
   const h = useWorkflowHarness();
-  let commands = new MemoryCommandStore();
   let commandIds = 0;
   const probe: ReadinessProbe = {
     async look(requests: Readonly<Record<string, ProbeRequest>>) {
@@ -47,6 +48,7 @@ export function useSweepHarness(): SweepHarness {
         answers[name] = {
           status: 200,
           body: [
+            '# HELP dask_scheduler_clients Number of clients connected',
             `dask_scheduler_clients ${metrics.clients}.0`,
             `dask_scheduler_tasks{state="processing"} ${metrics.processing}.0`,
             'dask_scheduler_tasks{state="waiting"} 0.0',
@@ -61,10 +63,11 @@ export function useSweepHarness(): SweepHarness {
     h,
     scheduler: undefined,
     workflows: new RecordingWorkflows(),
+    commands: new MemoryCommandStore(),
     deps: (overrides = {}) => ({
       ...h.deps(),
       workflows: sweep.workflows,
-      commands,
+      commands: sweep.commands,
       destroyTimeoutSeconds: 600,
       access: { admins: [] },
       servicesProbe: { probe, network: 'private', secrets: h.deps().secrets },
@@ -87,7 +90,7 @@ export function useSweepHarness(): SweepHarness {
   beforeEach(() => {
     sweep.scheduler = { clients: 0, processing: 0, transitions: 5 };
     sweep.workflows = new RecordingWorkflows();
-    commands = new MemoryCommandStore();
+    sweep.commands = new MemoryCommandStore();
   });
   return sweep;
 }
