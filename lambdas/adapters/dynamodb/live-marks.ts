@@ -19,7 +19,7 @@ import { mapBounded } from '../../domain/bounded.ts';
 import type { Clock } from '../../domain/ports.ts';
 import { type Item, LIVE_MARK } from './marshal.ts';
 import { queryAll } from './query-all.ts';
-import { BY_KIND_INDEX, CLUSTER_KIND, LIVE_MARKED_KEY } from './table-design.ts';
+import { BY_KIND_INDEX, CLUSTER_KIND, LIVE_MARKED_KEY, PARTITION_KEY, SORT_KEY } from './table-design.ts';
 
 /** Older records marked at once, the one time a table needs it. */
 const MARK_CONCURRENCY = 8;
@@ -76,7 +76,7 @@ export async function markOlderRecords(
     KeyConditionExpression: '#kind = :kind',
     ExpressionAttributeNames: { '#kind': BY_KIND_INDEX.partitionKey.name },
     ExpressionAttributeValues: { ':kind': CLUSTER_KIND },
-    ProjectionExpression: 'pk, sk',
+    ProjectionExpression: `${PARTITION_KEY.name}, ${SORT_KEY.name}`,
   };
   const keys = await queryAll(client, liveOnly(everyCluster, { unmarked: true }));
   await mapBounded(keys, MARK_CONCURRENCY, (key) => markLive(client, tableName, key));
@@ -88,14 +88,14 @@ export async function markOlderRecords(
   );
 }
 
-/** The mark alone, on a record still live and unmarked: no version, no event, nothing a reader sees. */
+/** The mark alone, on a record (by its key) still live and unmarked: no version, no event, nothing a reader sees. */
 async function markLive(client: DynamoDBDocumentClient, tableName: string, key: Item): Promise<void> {
   const unmarked = liveCondition({ unmarked: true });
   try {
     await client.send(
       new UpdateCommand({
         TableName: tableName,
-        Key: { pk: key.pk, sk: key.sk },
+        Key: key,
         UpdateExpression: 'SET #live = :live',
         ConditionExpression: unmarked.expression,
         ExpressionAttributeNames: unmarked.names,

@@ -25,7 +25,7 @@
  *   Query of it reads the live clusters alone, however long the history.
  *   The store writes the mark with the state, in the same write (marshal.ts).
  *   Records written before the index existed are marked once per table, by
- *   the first list that finds no `LIVE-MARKED` note (cluster-store.ts).
+ *   the first list that finds no `LIVE-MARKED` note (live-marks.ts).
  * - A cluster's instances are kept per role (`roleInstances`, a map of
  *   role → list), so a write sets one role's list without reading the
  *   others; items written before that have a plain `instances` list.
