@@ -69,7 +69,8 @@ export async function sweepClusters(deps: SweepDeps, options: SweepOptions = {})
   let clusters = await deps.store.list();
   if (!dryRun) {
     const ready = clusters.filter((cluster) => cluster.state === 'READY');
-    const refreshed = new Map((await refreshHealthOfAll(ready, deps)).map((c) => [c.id, c]));
+    const healthy = await refreshHealthOfAll(ready, deps, { concurrency: SWEEP_CONCURRENCY });
+    const refreshed = new Map(healthy.map((c) => [c.id, c]));
     clusters = clusters.map((cluster) => refreshed.get(cluster.id) ?? cluster);
   }
   const report: SweepReport = {
