@@ -434,6 +434,10 @@ export interface Cluster {
    * What the reaper's last look at the cluster's services saw, for the next look to tell what moved (the kind's own notation).
    */
   activityMark?: string;
+  /**
+   * Consecutive looks by the reaper that could not tell whether the READY cluster is in use (its services did not answer); absent once a look could. With none of its machines running, enough of them mark it FAILED.
+   */
+  unknownLooks?: number;
   failure?: {
     step: string;
     error?: string;
@@ -750,14 +754,17 @@ export interface SweepReport {
   errors: number;
   durationMs: number;
   /**
-   * One entry per cluster acted on (or that would be).
+   * One entry per cluster acted on, and per orphan removed (or that would be).
    */
   actions: {
     /**
-     * The cluster's name.
+     * The cluster's name; for an orphan of a cluster the table does not know, its id.
      */
     cluster: string;
-    action: "destroy" | "pause" | "fail" | "error";
+    /**
+     * remove: an orphan machine terminated, or an orphan volume deleted.
+     */
+    action: "destroy" | "pause" | "fail" | "remove" | "error";
     reason: string;
   }[];
   /**

@@ -72,6 +72,7 @@ const VERBS: Record<SweepReport['actions'][number]['action'], [string, string]> 
   destroy: ['destroyed', 'would destroy'],
   pause: ['paused', 'would pause'],
   fail: ['settled', 'would settle'],
+  remove: ['removed an orphan of', 'would remove an orphan of'],
   error: ['could not act on', 'could not act on'],
 };
 

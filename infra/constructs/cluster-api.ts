@@ -19,7 +19,7 @@ import {
 } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { BY_KIND_INDEX, BY_NAME_INDEX } from '../../lambdas/adapters/dynamodb/table-design.ts';
+import { BY_KIND_INDEX, BY_NAME_INDEX, LIVE_INDEX } from '../../lambdas/adapters/dynamodb/table-design.ts';
 import { ACCESS, environmentOf } from '../../lambdas/config.ts';
 import startCommandRequestSchema from '../../schemas/api/start-command.request.schema.json' with {
   type: 'json',
@@ -63,12 +63,14 @@ export interface ClusterApiProps {
  * name lock and first event (PutItem); destroy, restart, pause, resume and a failed start transition it
  * (UpdateItem, PutItem, DeleteItem of the name lock) and record the execution
  * (UpdateItem); describe and destroy find a cluster by its name lock (GetItem)
- * or the byName index; list queries byKind; events query the table.
+ * or the byName index; list queries the live index (and byKind, for ls -a
+ * and, once per table, to mark the live records an older bilbo wrote);
+ * events query the table.
  */
 const API_TABLE_ACCESS: TableAccess = {
   items: [ITEM.get, ITEM.put, ITEM.update, ITEM.delete],
   queryTable: true,
-  queryIndexes: [BY_NAME_INDEX, BY_KIND_INDEX],
+  queryIndexes: [BY_NAME_INDEX, BY_KIND_INDEX, LIVE_INDEX],
 };
 
 /** The api function's timeout: an events request may wait 20 s for an event (schemas/api/common.schema.json). */

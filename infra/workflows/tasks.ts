@@ -5,7 +5,7 @@
  */
 import { type CfnResource, Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { BY_KIND_INDEX } from '../../lambdas/adapters/dynamodb/table-design.ts';
+import { BY_KIND_INDEX, LIVE_INDEX } from '../../lambdas/adapters/dynamodb/table-design.ts';
 import { environmentOf, PROBE, REAPER } from '../../lambdas/config.ts';
 import { SWEEP_TASK_TIMEOUT_SECONDS } from '../../lambdas/domain/deadlines.ts';
 import type { ReaperSettings } from '../../lambdas/domain/reaper/rules.ts';
@@ -211,9 +211,10 @@ const TASKS: Readonly<Record<TaskName, TaskFunctionSpec>> = {
     timeout: Duration.seconds(SWEEP_TASK_TIMEOUT_SECONDS),
     // get, update (idleSince, health) with an event, appendEvent, transition (to DESTROYING,
     // PAUSING, or a stuck cluster to FAILED, which frees its name); list queries the live
-    // clusters' index, a cluster's remote commands the table.
+    // index (and, the first time on a table, marks older records through byKind), a
+    // cluster's remote commands the table.
     tableItems: [ITEM.get, ITEM.put, ITEM.update, ITEM.delete, ITEM.conditionCheck],
-    tableQueries: { queryTable: true, queryIndexes: [BY_KIND_INDEX] },
+    tableQueries: { queryTable: true, queryIndexes: [BY_KIND_INDEX, LIVE_INDEX] },
     // The starts of the destroy and pause workflows, and the looks at the cluster
     // workflows' executions, are granted with the state machines (ClusterWorkflows).
     access: (machines, fn, props) => {

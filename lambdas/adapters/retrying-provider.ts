@@ -6,7 +6,14 @@
  * the first call's instances instead of launching again.
  */
 import { MachinesNotNamedError, ProviderBusyError } from '../domain/errors.ts';
-import type { LaunchRequest, Machine, MachineName, MachineProvider } from '../domain/ports.ts';
+import type {
+  LaunchRequest,
+  LooseVolume,
+  Machine,
+  MachineName,
+  MachineProvider,
+  ManagedMachine,
+} from '../domain/ports.ts';
 import { type RetryOptions, type RetrySettings, retrySettings, retryWhileBusy } from './retry-busy.ts';
 
 export { backoffDelay, type RetryAttempt, type RetryOptions } from './retry-busy.ts';
@@ -65,6 +72,26 @@ export class RetryingMachineProvider implements MachineProvider {
 
   findByCluster(clusterId: string): Promise<Machine[]> {
     return this.retry('findByCluster', () => this.inner.findByCluster(clusterId));
+  }
+
+  findManaged(): Promise<ManagedMachine[]> {
+    return this.retry('findManaged', () => this.inner.findManaged());
+  }
+
+  async forget(ids: readonly string[]): Promise<void> {
+    const forget = this.inner.forget?.bind(this.inner);
+    if (forget) await this.retry('forget', () => forget(ids));
+  }
+
+  /** None when the inner provider's machines have no volumes of their own. */
+  async findLooseVolumes(): Promise<LooseVolume[]> {
+    const find = this.inner.findLooseVolumes?.bind(this.inner);
+    return find ? this.retry('findLooseVolumes', find) : [];
+  }
+
+  async deleteVolumes(ids: readonly string[]): Promise<void> {
+    const remove = this.inner.deleteVolumes?.bind(this.inner);
+    if (remove) await this.retry('deleteVolumes', () => remove(ids));
   }
 
   /**

@@ -61,7 +61,7 @@ export function judgeHealth(
 }
 
 /** `worker 1 (i-0ab…) is terminated: exited with code 1`. */
-function lostInstance(instance: ClusterInstance, machine: Machine | undefined): string {
+export function lostInstance(instance: ClusterInstance, machine: Machine | undefined): string {
   const which = instance.index === undefined ? instance.role : `${instance.role} ${instance.index}`;
   if (!machine) return `${which} (${instance.id}) was not described by its provider`;
   const reason = machine.stateReason ? `: ${machine.stateReason}` : '';

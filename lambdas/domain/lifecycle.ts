@@ -10,11 +10,12 @@ export const clusterStates = commonSchema.definitions.clusterState.enum as reado
 
 const TRANSITIONS: Readonly<Record<ClusterState, readonly ClusterState[]>> = {
   CREATING: ['READY', 'FAILED', 'DESTROYING'],
-  READY: ['PAUSING', 'RESTARTING', 'DESTROYING'],
+  // The reaper fails a READY or PAUSED cluster whose machines are gone (issue 10 §2, §6).
+  READY: ['PAUSING', 'RESTARTING', 'DESTROYING', 'FAILED'],
   // A pause that could not stop every machine starts them again, and waits as a resume does;
   // one whose workflow could not start stopped nothing (READY).
   PAUSING: ['READY', 'PAUSED', 'RESUMING', 'FAILED'],
-  PAUSED: ['RESUMING', 'DESTROYING'],
+  PAUSED: ['RESUMING', 'DESTROYING', 'FAILED'],
   // A resume that fails stops the machines again.
   RESUMING: ['READY', 'PAUSED', 'FAILED'],
   RESTARTING: ['READY', 'FAILED'],

@@ -211,11 +211,51 @@ export interface MachineProvider {
   /** Every machine carrying the cluster's tag, in any state but terminated. */
   findByCluster(clusterId: string): Promise<Machine[]>;
   /**
+   * Every machine carrying this deployment's mark, of any cluster, in any
+   * state but terminated (stopped included): what the reaper's orphan pass
+   * looks at. On EC2, only those that pass the provenance check.
+   */
+  findManaged(): Promise<ManagedMachine[]>;
+  /**
+   * Drops what the provider keeps of terminated machines (the local
+   * provider's process records); a machine not terminated is kept. A
+   * provider that keeps nothing has no such method.
+   */
+  forget?(ids: readonly string[]): Promise<void>;
+  /**
+   * Volumes carrying this deployment's mark and attached to no machine
+   * (EC2's `available`). A provider whose machines have no volumes of their
+   * own has no such method.
+   */
+  findLooseVolumes?(): Promise<LooseVolume[]>;
+  /** Deletes the volumes; one already gone is done, one attached since is left alone. */
+  deleteVolumes?(ids: readonly string[]): Promise<void>;
+  /**
    * Gives each machine its own name (EC2's `Name` tag), for people to tell
    * them apart; idempotent. A provider whose machines have no names has no
    * such method. Names are for show: nothing bilbo does reads them back.
    */
   nameMachines?(names: readonly MachineName[]): Promise<void>;
+}
+
+/** A machine as the orphan pass sees it: whose it is, and since when. */
+export interface ManagedMachine {
+  id: string;
+  /** The cluster it was launched for. */
+  clusterId: string;
+  role: RoleName;
+  state: MachineState;
+  /** When it was launched (ISO 8601). */
+  launchedAt: string;
+}
+
+/** A volume carrying the deployment's mark that no machine has attached. */
+export interface LooseVolume {
+  id: string;
+  /** The cluster whose machine it was made for. */
+  clusterId: string;
+  /** ISO 8601. */
+  createdAt: string;
 }
 
 /** A machine and the name it should carry. */

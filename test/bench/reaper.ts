@@ -36,7 +36,8 @@ const METRICS = [
 
 export async function benchReaper(options: ReaperBenchOptions, log: (line: string) => void) {
   const dynamo = await startDynamoDbLocal({ log });
-  let requests = 0;
+  /** This sweep's DynamoDB requests, by operation (Query, GetItem, UpdateItem, TransactWriteItems…). */
+  let requests: Record<string, number> = {};
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -48,8 +49,9 @@ export async function benchReaper(options: ReaperBenchOptions, log: (line: strin
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     raw.middlewareStack.add(
-      (next) => async (args) => {
-        requests += 1;
+      (next, context) => async (args) => {
+        const operation = (context.commandName ?? 'unknown').replace(/Command$/, '');
+        requests[operation] = (requests[operation] ?? 0) + 1;
         return next(args);
       },
       { step: 'finalizeRequest', name: 'countRequests' },
@@ -145,24 +147,29 @@ export async function benchReaper(options: ReaperBenchOptions, log: (line: strin
     const sweeps = [];
     for (const which of ['first', 'second']) {
       log(`reaper: ${which} sweep over ${options.clusters} clusters`);
-      requests = 0;
+      requests = {};
+      peakRss = process.memoryUsage().rss;
       const started = performance.now();
       const report = await sweepClusters(deps);
-      sweeps.push({
+      const sweep = {
         sweep: which,
         duration_ms: Math.round(performance.now() - started),
-        dynamodb_requests: requests,
+        dynamodb_requests: Object.values(requests).reduce((sum, count) => sum + count, 0),
+        dynamodb_requests_by_operation: Object.fromEntries(Object.entries(requests).sort()),
+        peak_rss_mib: Math.round(peakRss / 1024 / 1024),
         checked: report.checked,
         idle: report.idle,
         errors: report.errors,
-      });
+      };
+      log(
+        `reaper: ${which} sweep: ${(sweep.duration_ms / 1000).toFixed(1)} s, ${sweep.dynamodb_requests} DynamoDB requests ` +
+          `(${Object.entries(sweep.dynamodb_requests_by_operation)
+            .map(([operation, count]) => `${operation} ${count}`)
+            .join(', ')}), peak RSS ${sweep.peak_rss_mib} MiB`,
+      );
+      sweeps.push(sweep);
     }
-    return {
-      clusters: options.clusters,
-      probe_latency_ms: options.probeLatencyMs,
-      sweeps,
-      peak_rss_mib: Math.round(peakRss / 1024 / 1024),
-    };
+    return { clusters: options.clusters, probe_latency_ms: options.probeLatencyMs, sweeps };
   } finally {
     clearInterval(sampler);
     await dynamo.stop();

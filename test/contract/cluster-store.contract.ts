@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ClusterAlreadyExistsError, ClusterIdNotFoundError } from '../../lambdas/domain/errors.ts';
+import type { ClusterState } from '../../schemas/types.generated.ts';
 import { problemsOf, schemaIds } from '../../schemas/validate.ts';
 import { newCluster, type StoreUnderTest, storageAttributesOf, storeFixture } from './store-fixture.ts';
 
@@ -165,6 +166,66 @@ export function describeClusterStoreContract(label: string, makeStore: () => Pro
         expect(all.map((cluster) => cluster.id)).toEqual([c.id, b.id, a.id]);
         expect(all.flatMap(storageAttributesOf)).toEqual([]);
         for (const cluster of all) expect(problemsOf(schemaIds.cluster, cluster, 'cluster')).toEqual([]);
+      });
+
+      it('keeps a cluster listed through every live state and drops it once DESTROYED', async () => {
+        const cluster = await created();
+        const listed: Array<[ClusterState, boolean]> = [];
+        const path: ClusterState[] = [
+          'CREATING',
+          'READY',
+          'PAUSING',
+          'PAUSED',
+          'RESUMING',
+          'READY',
+          'RESTARTING',
+          'READY',
+          'DESTROYING',
+          'DESTROYED',
+        ];
+        for (const [at, to] of path.entries()) {
+          if (at > 0) {
+            await t.store.transition(cluster.id, {
+              name: cluster.name,
+              from: [path[at - 1]!],
+              to,
+              event: { step: 'move', message: to },
+            });
+          }
+          listed.push([to, (await t.store.list()).some((c) => c.id === cluster.id)]);
+        }
+
+        expect(listed).toEqual(path.map((state) => [state, state !== 'DESTROYED']));
+        expect((await t.store.list({ includeEnded: true })).map((c) => c.state)).toEqual(['DESTROYED']);
+      });
+
+      it('drops a FAILED cluster, and lists it again while it is destroyed', async () => {
+        const cluster = await created();
+        await end(cluster, 'FAILED');
+        const whenFailed = await t.store.list();
+        await t.store.transition(cluster.id, {
+          name: cluster.name,
+          from: ['FAILED'],
+          to: 'DESTROYING',
+          event: { step: 'destroy', message: 'destroying' },
+        });
+
+        expect(whenFailed).toEqual([]);
+        expect((await t.store.list()).map((c) => [c.id, c.state])).toEqual([[cluster.id, 'DESTROYING']]);
+      });
+
+      it('lists only the live clusters among many ended ones, and every one when asked', async () => {
+        const ended: string[] = [];
+        for (let i = 0; i < 30; i++) {
+          const cluster = await created(`old-${i}`);
+          await end(cluster, i % 2 === 0 ? 'DESTROYED' : 'FAILED');
+          ended.push(cluster.id);
+          t.clock.advance(1_000);
+        }
+        const live = [await created('live-a'), await created('live-b', { state: 'READY' })];
+
+        expect((await t.store.list()).map((c) => c.id).sort()).toEqual(live.map((c) => c.id).sort());
+        expect(await t.store.list({ includeEnded: true })).toHaveLength(32);
       });
     });
   });

@@ -5,7 +5,7 @@ import type { Cluster, ClusterInstance, ClusterState } from '../../schemas/types
 import type { FakeClock } from '../support/fake-clock.ts';
 
 const IN_PROGRESS: ClusterState[] = ['CREATING', 'PAUSING', 'RESUMING', 'RESTARTING', 'DESTROYING'];
-export const STORAGE_ATTRIBUTES = ['pk', 'sk', 'kind', 'expiresAt', 'roleInstances'];
+export const STORAGE_ATTRIBUTES = ['pk', 'sk', 'kind', 'liveKind', 'expiresAt', 'roleInstances'];
 
 export interface StoreUnderTest {
   store: ClusterStore;

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../lambdas/domain/ports.ts';
 import type { Cluster } from '../../schemas/types.generated.ts';
 import { waitFor } from '../support/dask-processes.ts';
-import { startTestControlPlane, type TestControlPlane } from '../support/local-control-plane.ts';
+import { reapThrough, startTestControlPlane, type TestControlPlane } from '../support/local-control-plane.ts';
 
 let harness: TestControlPlane;
 let client: ChildProcess | undefined;
@@ -93,14 +93,8 @@ describe('the reaper, end to end on the local control plane', () => {
   });
 
   it('runs one sweep on demand for an admin, and refuses anyone else', async () => {
-    const api = harness.apiAs('alice');
-    const started = await api.reap({ dryRun: true });
-    expect(started).toMatchObject({ id: expect.stringMatching(/^sweep-/), status: 'RUNNING' });
-    const ended = await waitFor('the sweep to end', async () => {
-      const sweep = await api.getSweep(started.id);
-      return sweep.status === 'RUNNING' ? undefined : sweep;
-    });
-    expect(ended).toMatchObject({ status: 'SUCCEEDED', report: { dryRun: true, checked: 1, destroyed: 0 } });
+    const report = await reapThrough(harness.apiAs('alice'), { dryRun: true });
+    expect(report).toMatchObject({ dryRun: true, checked: 1, destroyed: 0 });
 
     const refused = await harness.bilbo('reap', '--dry-run');
     expect(refused.code).toBe(4);

@@ -262,6 +262,7 @@ describe('BilboStack access', () => {
           ...onTable(GET, PUT, UPDATE, DELETE, QUERY),
           [`${table}/index/byName`]: [QUERY],
           [`${table}/index/byKind`]: [QUERY],
+          [`${table}/index/live`]: [QUERY],
         },
         [task('launch-role')]: onTable(GET, PUT, UPDATE, CHECK),
         [task('check-machines')]: onTable(GET, PUT, UPDATE, CHECK),
@@ -286,6 +287,7 @@ describe('BilboStack access', () => {
         [task('sweep')]: {
           ...onTable(GET, PUT, UPDATE, DELETE, CHECK, QUERY),
           [`${table}/index/byKind`]: [QUERY],
+          [`${table}/index/live`]: [QUERY],
         },
       });
     });

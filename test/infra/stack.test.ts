@@ -150,6 +150,22 @@ describe('BilboStack', () => {
       });
     });
 
+    it('has the sparse live index: keyed by the live mark, whole records projected', () => {
+      synth.template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        GlobalSecondaryIndexes: Match.arrayWith([
+          {
+            IndexName: 'live',
+            KeySchema: [
+              { AttributeName: 'liveKind', KeyType: 'HASH' },
+              { AttributeName: 'createdAt', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ]),
+        AttributeDefinitions: Match.arrayWith([{ AttributeName: 'liveKind', AttributeType: 'S' }]),
+      });
+    });
+
     it('has point-in-time recovery and deletion protection, and is retained on stack delete', () => {
       synth.template.hasResource('AWS::DynamoDB::GlobalTable', {
         DeletionPolicy: 'Retain',

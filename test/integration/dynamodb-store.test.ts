@@ -28,14 +28,18 @@ describe('ensureTable', () => {
     expect(await t.store.get(cluster.id)).toEqual(cluster);
   });
 
-  it('builds the key schema and both indexes from the table design', () => {
+  it('builds the key schema and the indexes from the table design', () => {
     const input = createTableInput('clusters');
 
     expect(input.KeySchema).toEqual([
       { AttributeName: 'pk', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },
     ]);
-    expect(input.GlobalSecondaryIndexes?.map((index) => index.IndexName)).toEqual(['byName', 'byKind']);
+    expect(input.GlobalSecondaryIndexes?.map((index) => index.IndexName)).toEqual([
+      'byName',
+      'byKind',
+      'live',
+    ]);
     expect(input.BillingMode).toBe('PAY_PER_REQUEST');
   });
 });

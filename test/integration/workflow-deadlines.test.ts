@@ -45,6 +45,7 @@ beforeAll(async () => {
         start: (ids) => provider.start(ids),
         terminate: (ids) => provider.terminate(ids),
         findByCluster: (id) => provider.findByCluster(id),
+        findManaged: () => provider.findManaged(),
       },
       catalog: new LocalMachineCatalog({ facts: { vcpus: 1, threadsPerCore: 1, memoryMiB: 4096 } }),
       preflight: new LocalPreflight(DASK_PROGRAMS),

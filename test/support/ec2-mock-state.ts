@@ -26,6 +26,7 @@ import {
   matches,
   tagOf,
 } from './ec2-mock-resources.ts';
+import { Ec2MockVolumes } from './ec2-mock-volumes.ts';
 
 const STATE_CODES: Record<InstanceStateName, number> = {
   pending: 0,
@@ -45,6 +46,8 @@ export interface SeedOptions {
   state?: InstanceStateName;
   clientToken?: string;
   instanceProfileArn?: string;
+  /** @default 2026-01-01T12:00:00Z */
+  launchTime?: Date;
 }
 
 interface Live {
@@ -70,9 +73,12 @@ export class Ec2MockState {
   private launchLimit: number | undefined;
 
   private readonly resources: Ec2MockResources;
+  /** The EBS volumes: seeded ones, described and deleted by their own calls. */
+  readonly volumes: Ec2MockVolumes;
 
   constructor(readonly settings: Ec2MockSettings) {
     this.resources = new Ec2MockResources(settings);
+    this.volumes = new Ec2MockVolumes(settings, () => this.requestId());
   }
 
   // ------------------------------------------------------------ inspection and changes
@@ -112,6 +118,7 @@ export class Ec2MockState {
     return Array.from({ length: count }, (_, index) => {
       const live = this.newInstance(input, reservationId, index, options.tags ?? []);
       live.unseenFor = 0;
+      if (options.launchTime) live.instance.LaunchTime = options.launchTime;
       if (options.state) this.setState(live.instance.InstanceId!, options.state);
       return live.instance.InstanceId!;
     });
@@ -149,6 +156,7 @@ export class Ec2MockState {
     live.countdown = name === 'pending' ? this.settings.bootDescribes : 1;
     if (name === 'running') this.giveAddresses(live);
     if (name === 'terminated') {
+      this.volumes.instanceTerminated(id);
       delete live.instance.PrivateIpAddress;
       delete live.instance.PublicIpAddress;
     }

@@ -19,16 +19,19 @@
  * Stop/Start/Terminate with EC2's whole-call failures
  * (InvalidInstanceID.NotFound, IncorrectInstanceState), and CreateTags on
  * instances (refused, as right after a real launch, while an instance is
- * unseen; each refusal counts as a describe's worth of time). Time is
+ * unseen; each refusal counts as a describe's worth of time), and EBS
+ * volumes (ec2-mock-volumes.ts: DescribeVolumes, DeleteVolume). Time is
  * counted in describes: nothing changes between calls.
  */
 import {
   CreateTagsCommand,
+  DeleteVolumeCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
   DescribeInstanceTypesCommand,
   DescribeKeyPairsCommand,
   DescribeSecurityGroupsCommand,
+  DescribeVolumesCommand,
   EC2Client,
   RunInstancesCommand,
   StartInstancesCommand,
@@ -111,7 +114,9 @@ export type Ec2CommandName =
   | 'DescribeImages'
   | 'DescribeKeyPairs'
   | 'DescribeSecurityGroups'
-  | 'DescribeInstanceTypes';
+  | 'DescribeInstanceTypes'
+  | 'DescribeVolumes'
+  | 'DeleteVolume';
 
 const COMMANDS = {
   RunInstances: RunInstancesCommand,
@@ -124,6 +129,8 @@ const COMMANDS = {
   DescribeKeyPairs: DescribeKeyPairsCommand,
   DescribeSecurityGroups: DescribeSecurityGroupsCommand,
   DescribeInstanceTypes: DescribeInstanceTypesCommand,
+  DescribeVolumes: DescribeVolumesCommand,
+  DeleteVolume: DeleteVolumeCommand,
 } as const;
 
 export type Ec2InputOf<C extends Ec2CommandName> = NonNullable<
@@ -266,5 +273,7 @@ export function mockEc2(options: MockEc2Options = {}): Ec2Mock {
   answer('DescribeKeyPairs', (input) => state.describeKeyPairs(input));
   answer('DescribeSecurityGroups', (input) => state.describeSecurityGroups(input));
   answer('DescribeInstanceTypes', (input) => state.describeInstanceTypes(input));
+  answer('DescribeVolumes', (input) => state.volumes.describeVolumes(input));
+  answer('DeleteVolume', (input) => state.volumes.deleteVolume(input));
   return mock;
 }

@@ -9,11 +9,14 @@
 
 import { unseenMachine } from '../../lambdas/domain/machines.ts';
 import type {
+  Clock,
   LaunchRequest,
+  LooseVolume,
   Machine,
   MachineName,
   MachineProvider,
   MachineState,
+  ManagedMachine,
 } from '../../lambdas/domain/ports.ts';
 
 export type ProviderMethod =
@@ -23,11 +26,17 @@ export type ProviderMethod =
   | 'start'
   | 'terminate'
   | 'findByCluster'
+  | 'findManaged'
+  | 'forget'
+  | 'findLooseVolumes'
+  | 'deleteVolumes'
   | 'nameMachines';
 
 export interface FakeMachineProviderOptions {
   /** How many describes a new (or started) machine answers `pending` before `running`. @default 1 */
   pendingDescribes?: number;
+  /** What a launch records as its machines' launch time. @default the real clock */
+  clock?: Clock;
 }
 
 export interface FaultOptions {
@@ -40,6 +49,7 @@ export interface FaultOptions {
 interface FakeMachine extends Machine {
   describesUntilRunning: number;
   refusesToDie: boolean;
+  launchedAt: string;
 }
 
 interface Fault {
@@ -84,9 +94,13 @@ export class FakeMachineProvider implements MachineProvider {
   private nextLaunchLimit: number | undefined;
   private sequence = 0;
   private readonly pendingDescribes: number;
+  private readonly clock: Clock;
+  /** Volumes by id; a loose one has no machine. */
+  private readonly volumes = new Map<string, LooseVolume & { attachedTo?: string }>();
 
   constructor(options: FakeMachineProviderOptions = {}) {
     this.pendingDescribes = options.pendingDescribes ?? 1;
+    this.clock = options.clock ?? { now: () => new Date() };
   }
 
   // ------------------------------------------------------------ faults
@@ -118,6 +132,23 @@ export class FakeMachineProvider implements MachineProvider {
   /** Terminate calls leave the machine as it is (a stuck shutdown). */
   refuseToDie(id: string, refuses = true): void {
     this.mustFind(id).refusesToDie = refuses;
+  }
+
+  /** A volume of the cluster's, made now, attached to `attachedTo` or to nothing; returns its id. */
+  addVolume(clusterId: string, attachedTo?: string): string {
+    const id = `vol-0${(this.sequence++).toString(16).padStart(16, '0')}`;
+    this.volumes.set(id, {
+      id,
+      clusterId,
+      createdAt: this.clock.now().toISOString(),
+      ...(attachedTo ? { attachedTo } : {}),
+    });
+    return id;
+  }
+
+  /** Every volume that still exists. */
+  volumeIds(): string[] {
+    return [...this.volumes.keys()];
   }
 
   /** Stop calls leave the machine running (a stuck stop). */
@@ -214,6 +245,36 @@ export class FakeMachineProvider implements MachineProvider {
     return this.call('findByCluster', clusterId, () => this.alive(clusterId));
   }
 
+  async findManaged(): Promise<ManagedMachine[]> {
+    return this.call('findManaged', undefined, () =>
+      [...this.machines.values()]
+        .filter((machine) => machine.state !== 'terminated')
+        .map(({ id, clusterId, role, state, launchedAt }) => ({ id, clusterId, role, state, launchedAt })),
+    );
+  }
+
+  /** Machines it forgot are gone for good: describe no longer knows them. */
+  async forget(ids: readonly string[]): Promise<void> {
+    return this.call('forget', [...ids], () => {
+      for (const machine of this.known(ids))
+        if (machine.state === 'terminated') this.machines.delete(machine.id);
+    });
+  }
+
+  async findLooseVolumes(): Promise<LooseVolume[]> {
+    return this.call('findLooseVolumes', undefined, () =>
+      [...this.volumes.values()]
+        .filter((volume) => volume.attachedTo === undefined)
+        .map(({ id, clusterId, createdAt }) => ({ id, clusterId, createdAt })),
+    );
+  }
+
+  async deleteVolumes(ids: readonly string[]): Promise<void> {
+    return this.call('deleteVolumes', [...ids], () => {
+      for (const id of ids) if (this.volumes.get(id)?.attachedTo === undefined) this.volumes.delete(id);
+    });
+  }
+
   async nameMachines(names: readonly MachineName[]): Promise<void> {
     return this.call('nameMachines', [...names], () => {
       for (const { id, name } of names) if (this.machines.has(id)) this.names.set(id, name);
@@ -245,6 +306,7 @@ export class FakeMachineProvider implements MachineProvider {
       privateIp: `10.0.${Math.floor(n / 250)}.${(n % 250) + 4}`,
       describesUntilRunning: this.pendingDescribes,
       refusesToDie: false,
+      launchedAt: this.clock.now().toISOString(),
     };
     this.machines.set(machine.id, machine);
     return machine;
@@ -271,6 +333,6 @@ export class FakeMachineProvider implements MachineProvider {
 }
 
 function snapshot(machine: FakeMachine): Machine {
-  const { describesUntilRunning: _d, refusesToDie: _r, ...rest } = machine;
+  const { describesUntilRunning: _d, refusesToDie: _r, launchedAt: _l, ...rest } = machine;
   return { ...rest };
 }

@@ -103,7 +103,7 @@ export function useWorkflowHarness(): WorkflowHarness {
   beforeEach(async () => {
     const clock = fakeClock();
     h.testStore = { store: new MemoryClusterStore({ clock }), clock };
-    h.provider = new FakeMachineProvider();
+    h.provider = new FakeMachineProvider({ clock });
     h.remote = new ScriptedRemote(() => ({}));
     h.cluster = await h.seedCluster();
   });

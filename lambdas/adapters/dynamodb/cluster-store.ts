@@ -38,6 +38,7 @@ import {
   updateWrite,
 } from '../cluster-writes.ts';
 import { type EventIdGenerator, processEventIds, stampEvent } from '../event-ids.ts';
+import { liveOnly, markOlderRecords } from './live-marks.ts';
 import {
   fromClusterItem,
   fromEventItem,
@@ -46,6 +47,7 @@ import {
   toClusterItem,
   toEventItem,
 } from './marshal.ts';
+import { queryAll } from './query-all.ts';
 import {
   BY_KIND_INDEX,
   BY_NAME_INDEX,
@@ -53,6 +55,7 @@ import {
   clusterKey,
   EVENT_SK_END,
   EVENT_SK_PREFIX,
+  LIVE_INDEX,
   nameLockKey,
 } from './table-design.ts';
 
@@ -72,6 +75,8 @@ export class DynamoDbClusterStore implements ClusterStore {
   private readonly tableName: string;
   private readonly clock: Clock;
   private readonly eventIds: EventIdGenerator;
+  /** Whether this process has seen the table's note that older records carry the live mark. */
+  private olderRecordsMarked = false;
 
   constructor(deps: DynamoDbClusterStoreDeps) {
     this.client = deps.client;
@@ -155,26 +160,27 @@ export class DynamoDbClusterStore implements ClusterStore {
     }
   }
 
+  /**
+   * Without `includeEnded`, a Query of the sparse live index: its cost is
+   * the live clusters', whatever the history. With it, every cluster.
+   */
   async list(options: { includeEnded?: boolean } = {}): Promise<Cluster[]> {
+    const index = options.includeEnded ? BY_KIND_INDEX : LIVE_INDEX;
     const input: QueryCommandInput = {
       TableName: this.tableName,
-      IndexName: BY_KIND_INDEX.indexName,
+      IndexName: index.indexName,
       KeyConditionExpression: '#kind = :kind',
-      ExpressionAttributeNames: { '#kind': BY_KIND_INDEX.partitionKey.name },
+      ExpressionAttributeNames: { '#kind': index.partitionKey.name },
       ExpressionAttributeValues: { ':kind': CLUSTER_KIND },
       ScanIndexForward: false,
     };
-    if (!options.includeEnded) {
-      input.FilterExpression = 'NOT (#state IN (:destroyed, :failed))';
-      input.ExpressionAttributeNames = { ...input.ExpressionAttributeNames, '#state': 'state' };
-      input.ExpressionAttributeValues = {
-        ...input.ExpressionAttributeValues,
-        ':destroyed': 'DESTROYED',
-        ':failed': 'FAILED',
-      };
-    }
     try {
-      const items = await this.queryAll(input);
+      if (options.includeEnded) return (await queryAll(this.client, input)).map(fromClusterItem);
+      if (!this.olderRecordsMarked) {
+        await markOlderRecords(this.client, this.tableName, this.clock);
+        this.olderRecordsMarked = true;
+      }
+      const items = await queryAll(this.client, liveOnly(input));
       return items.map(fromClusterItem);
     } catch (error) {
       throw unexpected(error, 'list');
@@ -322,19 +328,6 @@ export class DynamoDbClusterStore implements ClusterStore {
       if (items.at(-1)?.Delete && last?.Code === 'ConditionalCheckFailed') return 'lock-not-held';
       throw unexpected(error, 'write');
     }
-  }
-
-  private async queryAll(input: QueryCommandInput): Promise<Item[]> {
-    const items: Item[] = [];
-    let startKey: Item | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({ ...input, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return items;
   }
 
   private newEvent(clusterId: string, event: NewEvent, state?: ClusterState): ClusterEvent {

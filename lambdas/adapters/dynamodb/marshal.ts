@@ -1,15 +1,18 @@
 /**
  * Cluster and event records ⇄ table items. The storage attributes (keys,
- * `kind`, TTL, the instances kept per role) are added here and stripped
- * here, so the objects the store returns match the API schemas exactly.
+ * `kind`, the live mark, TTL, the instances kept per role) are added here
+ * and stripped here, so the objects the store returns match the API
+ * schemas exactly.
  */
-import type { Cluster, ClusterEvent } from '../../../schemas/types.generated.ts';
+import type { Cluster, ClusterEvent, ClusterState } from '../../../schemas/types.generated.ts';
+import { isEnded } from '../../domain/lifecycle.ts';
 import { groupByRole, inRoleOrder, type RecordWrite, type RoleInstances } from '../cluster-writes.ts';
 import {
   CLUSTER_KIND,
   clusterKey,
   EVENT_RETENTION_DAYS,
   eventKey,
+  LIVE_INDEX,
   PARTITION_KEY,
   ROLE_INSTANCES_ATTRIBUTE,
   STORAGE_ATTRIBUTES,
@@ -20,13 +23,27 @@ export type Item = Record<string, unknown>;
 
 const EVENT_FIELDS = ['id', 'clusterId', 'at', 'step', 'message', 'state'] as const;
 
+/** The attribute that puts a cluster item in the sparse live index. */
+export const LIVE_MARK = LIVE_INDEX.partitionKey.name;
+
+/**
+ * The one rule of the live index: a record in this state carries the mark
+ * (undefined: it carries none). Every write that sets a state, the create's
+ * included, writes the mark with it.
+ */
+export function liveMarkOf(state: ClusterState): string | undefined {
+  return isEnded(state) ? undefined : CLUSTER_KIND;
+}
+
 export function toClusterItem(cluster: Cluster): Item {
   const { instances, ...fields } = cluster;
+  const mark = liveMarkOf(cluster.state);
   return {
     ...withoutUndefined(fields),
     [ROLE_INSTANCES_ATTRIBUTE]: groupByRole(instances ?? []),
     ...clusterKey(cluster.id),
     kind: CLUSTER_KIND,
+    ...(mark === undefined ? {} : { [LIVE_MARK]: mark }),
   };
 }
 
@@ -61,7 +78,8 @@ export interface UpdateExpressionParts {
 /**
  * The UpdateItem of one write: conditional on the record existing, on its
  * name, state and version as the write asks, and bumping the version in
- * the same expression, so nothing needs reading first. Each role's list
+ * the same expression, so nothing needs reading first. A new state sets or
+ * removes the live mark in the same expression. Each role's list
  * of instances is its own path, so setting one replaces only that role's.
  */
 export function recordUpdate(write: RecordWrite, updatedAt: string): UpdateExpressionParts {
@@ -91,6 +109,14 @@ export function recordUpdate(write: RecordWrite, updatedAt: string): UpdateExpre
     names['#state'] = 'state';
     values[':to'] = write.to;
     sets.push('#state = :to');
+    names['#live'] = LIVE_MARK;
+    const mark = liveMarkOf(write.to);
+    if (mark === undefined) {
+      removes.push('#live');
+    } else {
+      values[':live'] = mark;
+      sets.push('#live = :live');
+    }
   }
   const { roleInstances, ...fields } = write.changes;
   Object.entries(fields).forEach(([field, value], i) => {

@@ -10,6 +10,7 @@
  * | name lock    | `NAME#<name>`     | `LOCK`             | `clusterId` of the live cluster, `lockedAt`   |
  * | event        | `CLUSTER#<id>`    | `EVENT#<event id>` | the ClusterEvent fields, `expiresAt`          |
  * | command      | `CLUSTER#<id>`    | `COMMAND#<cmd id>` | `command`: the CommandRecord, `expiresAt`     |
+ * | table note   | `TABLE`           | `LIVE-MARKED`      | `markedAt`: older records carry the live mark |
  *
  * - A name lock exists only while its cluster is live (not DESTROYED or
  *   FAILED): creating it with attribute_not_exists is how a name stays
@@ -19,6 +20,12 @@
  *   history in order.
  * - GSI `byName` (name, createdAt) holds only cluster items (only they carry
  *   `name`); GSI `byKind` (kind, createdAt) lists every cluster, newest first.
+ * - GSI `live` (liveKind, createdAt) is sparse: a cluster item carries
+ *   `liveKind` (= `kind`) only while it is not DESTROYED or FAILED, so a
+ *   Query of it reads the live clusters alone, however long the history.
+ *   The store writes the mark with the state, in the same write (marshal.ts).
+ *   Records written before the index existed are marked once per table, by
+ *   the first list that finds no `LIVE-MARKED` note (live-marks.ts).
  * - A cluster's instances are kept per role (`roleInstances`, a map of
  *   role → list), so a write sets one role's list without reading the
  *   others; items written before that have a plain `instances` list.
@@ -34,6 +41,8 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
   ResourceNotFoundException,
+  type TableDescription,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 
@@ -64,7 +73,13 @@ export const BY_KIND_INDEX: IndexDesign = {
   sortKey: { name: 'createdAt', type: 'S' },
 };
 
-export const GLOBAL_INDEXES: readonly IndexDesign[] = [BY_NAME_INDEX, BY_KIND_INDEX];
+export const LIVE_INDEX: IndexDesign = {
+  indexName: 'live',
+  partitionKey: { name: 'liveKind', type: 'S' },
+  sortKey: { name: 'createdAt', type: 'S' },
+};
+
+export const GLOBAL_INDEXES: readonly IndexDesign[] = [BY_NAME_INDEX, BY_KIND_INDEX, LIVE_INDEX];
 
 /** Epoch seconds after which DynamoDB may delete the item (events only). */
 export const TTL_ATTRIBUTE = 'expiresAt';
@@ -90,6 +105,7 @@ export const STORAGE_ATTRIBUTES: readonly string[] = [
   PARTITION_KEY.name,
   SORT_KEY.name,
   'kind',
+  LIVE_INDEX.partitionKey.name,
   TTL_ATTRIBUTE,
   ROLE_INSTANCES_ATTRIBUTE,
 ];
@@ -101,6 +117,9 @@ export function clusterKey(id: string): { pk: string; sk: string } {
 export function nameLockKey(name: string): { pk: string; sk: string } {
   return { pk: `NAME#${name}`, sk: LOCK_SK };
 }
+
+/** The table's note that every record written before the live index carries its mark. */
+export const LIVE_MARKED_KEY = { pk: 'TABLE', sk: 'LIVE-MARKED' } as const;
 
 export function eventKey(clusterId: string, eventId: string): { pk: string; sk: string } {
   return { pk: `CLUSTER#${clusterId}`, sk: `${EVENT_SK_PREFIX}${eventId}` };
@@ -133,7 +152,8 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
 }
 
 /**
- * Creates the table when it is missing, waits until it and its indexes are
+ * Creates the table when it is missing, adds the indexes of the design a
+ * table made by an older bilbo lacks, waits until it and its indexes are
  * ACTIVE, and turns TTL on. Safe to call again, and concurrently.
  */
 export async function ensureTable(
@@ -141,7 +161,7 @@ export async function ensureTable(
   tableName: string,
   options: { timeoutMs?: number } = {},
 ): Promise<void> {
-  if (!(await describeStatus(client, tableName))) {
+  if (!(await describeTable(client, tableName))) {
     try {
       await client.send(new CreateTableCommand(createTableInput(tableName)));
     } catch (error) {
@@ -149,10 +169,14 @@ export async function ensureTable(
     }
   }
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
-  while ((await describeStatus(client, tableName)) !== 'ACTIVE') {
-    if (Date.now() >= deadline) throw new Error(`table ${tableName} did not become ACTIVE in time`);
-    await delay(200);
-  }
+  const untilActive = async () => {
+    while (statusOf(await describeTable(client, tableName)) !== 'ACTIVE') {
+      if (Date.now() >= deadline) throw new Error(`table ${tableName} did not become ACTIVE in time`);
+      await delay(200);
+    }
+  };
+  await untilActive();
+  await addMissingIndexes(client, tableName, untilActive);
   const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
   const ttlStatus = ttl.TimeToLiveDescription?.TimeToLiveStatus;
   if (ttlStatus !== 'ENABLED' && ttlStatus !== 'ENABLING') {
@@ -165,14 +189,48 @@ export async function ensureTable(
   }
 }
 
-/** 'ACTIVE' only when the table and all its indexes are; undefined when there is no table. */
-async function describeStatus(client: DynamoDBClient, tableName: string): Promise<string | undefined> {
+/** One index at a time, as DynamoDB allows; DynamoDB fills each from the items that carry its keys. */
+async function addMissingIndexes(
+  client: DynamoDBClient,
+  tableName: string,
+  untilActive: () => Promise<void>,
+): Promise<void> {
+  const design = createTableInput(tableName);
+  const present = async () =>
+    new Set(((await describeTable(client, tableName))?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+  const before = await present();
+  for (const index of (design.GlobalSecondaryIndexes ?? []).filter((i) => !before.has(i.IndexName))) {
+    try {
+      await client.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: design.AttributeDefinitions,
+          GlobalSecondaryIndexUpdates: [{ Create: index }],
+        }),
+      );
+    } catch (error) {
+      // Another caller is adding it at the same moment: done once that is.
+      await untilActive();
+      if (!(await present()).has(index.IndexName)) throw error;
+    }
+    await untilActive();
+  }
+}
+
+async function describeTable(
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<TableDescription | undefined> {
   try {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === 'ACTIVE');
-    return Table?.TableStatus === 'ACTIVE' && !indexesActive ? 'UPDATING' : Table?.TableStatus;
+    return (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
   } catch (error) {
     if (error instanceof ResourceNotFoundException) return undefined;
     throw error;
   }
+}
+
+/** 'ACTIVE' only when the table and all its indexes are; undefined when there is no table. */
+function statusOf(table: TableDescription | undefined): string | undefined {
+  const indexesActive = (table?.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === 'ACTIVE');
+  return table?.TableStatus === 'ACTIVE' && !indexesActive ? 'UPDATING' : table?.TableStatus;
 }

@@ -25,10 +25,12 @@ import { ProviderBusyError, ValidationError } from '../../domain/errors.ts';
 import { unseenMachine } from '../../domain/machines.ts';
 import type {
   LaunchRequest,
+  LooseVolume,
   Machine,
   MachineName,
   MachineProvider,
   MachineState,
+  ManagedMachine,
 } from '../../domain/ports.ts';
 import { isEc2Error, translateEc2Error } from './errors.ts';
 import {
@@ -40,6 +42,7 @@ import {
   TAGS,
 } from './launch-params.ts';
 import { foreignReason } from './provenance.ts';
+import { Ec2Volumes } from './volumes.ts';
 
 export type { Ec2ProviderConfig } from './launch-params.ts';
 
@@ -97,6 +100,7 @@ export class Ec2MachineProvider implements MachineProvider {
   private readonly renderUserData: (request: LaunchRequest) => string;
   private readonly warn: (message: string) => void;
   private readonly rootDevices = new Map<string, Promise<RootDevice>>();
+  private readonly volumes: Ec2Volumes;
 
   constructor(options: Ec2MachineProviderOptions) {
     if (options.config.subnetIds.length === 0) {
@@ -108,6 +112,11 @@ export class Ec2MachineProvider implements MachineProvider {
     this.config = options.config;
     this.renderUserData = options.renderUserData;
     this.warn = options.warn ?? ((message) => console.warn(message));
+    this.volumes = new Ec2Volumes({
+      client: this.client,
+      deploymentId: this.config.deploymentId,
+      warn: this.warn,
+    });
   }
 
   async launch(request: LaunchRequest): Promise<Machine[]> {
@@ -175,6 +184,27 @@ export class Ec2MachineProvider implements MachineProvider {
       { Name: 'instance-state-name', Values: LIVE_STATES },
     ]);
     return this.withoutForeign(instances).map(toMachine);
+  }
+
+  /** Every instance carrying this deployment's tag, stopped included, that this deployment launched. */
+  async findManaged(): Promise<ManagedMachine[]> {
+    const instances = await this.describeWhere([
+      { Name: `tag:${TAGS.managed}`, Values: [this.config.deploymentId] },
+      { Name: 'instance-state-name', Values: LIVE_STATES },
+    ]);
+    return this.withoutForeign(instances).map((instance) => {
+      const { id, clusterId, role, state } = toMachine(instance);
+      // A stopped instance started again counts from that start: never older than it is.
+      return { id, clusterId, role, state, launchedAt: instance.LaunchTime?.toISOString() ?? '' };
+    });
+  }
+
+  findLooseVolumes(): Promise<LooseVolume[]> {
+    return this.volumes.findLoose();
+  }
+
+  deleteVolumes(ids: readonly string[]): Promise<void> {
+    return this.volumes.delete(ids);
   }
 
   /**

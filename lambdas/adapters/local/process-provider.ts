@@ -18,6 +18,7 @@ import type {
   LaunchRequest,
   Machine,
   MachineProvider,
+  ManagedMachine,
   PortsReport,
   ProcessSpec,
   SecretReader,
@@ -433,6 +434,37 @@ export class LocalProcessProvider implements MachineProvider {
     );
     const machines = await this.describe(records.map((record) => record.id));
     return machines.filter((machine) => machine.state !== 'terminated');
+  }
+
+  /**
+   * Every record in this home whose process still runs (or is stopped),
+   * whoever launched it: one plane per home, so all are this deployment's,
+   * a leftover of a crashed run included.
+   */
+  async findManaged(): Promise<ManagedMachine[]> {
+    const records = (await this.registry.list()).filter((record) => record.state !== 'terminated');
+    const launched = new Map(records.map((record) => [record.id, record.launchedAt]));
+    const machines = await this.describe(records.map((record) => record.id));
+    return machines
+      .filter((machine) => machine.state !== 'terminated')
+      .map(({ id, clusterId, role, state }) => ({
+        id,
+        clusterId,
+        role,
+        state,
+        launchedAt: launched.get(id)!,
+      }));
+  }
+
+  /** Removes the records of terminated instances; a record whose process may still run is kept. */
+  async forget(ids: readonly string[]): Promise<void> {
+    await Promise.all(
+      ids.map((id) =>
+        this.write(id, async () => {
+          if ((await this.registry.load(id))?.state === 'terminated') await this.registry.remove(id);
+        }),
+      ),
+    );
   }
 
   private write<T>(id: string, action: () => Promise<T>): Promise<T> {

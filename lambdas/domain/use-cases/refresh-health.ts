@@ -55,8 +55,17 @@ export interface HealthDeps {
   healthCacheMs?: number;
 }
 
-/** Clusters looked at at once (each a probe and a write). */
+/** Clusters looked at at once (each a probe and a write), for a read (desc, ls). */
 const HEALTH_CONCURRENCY = 4;
+
+export interface RefreshOptions {
+  /**
+   * Clusters looked at at once: the reaper's sweep, which looks at every
+   * READY cluster, raises it to its own.
+   * @default HEALTH_CONCURRENCY
+   */
+  concurrency?: number;
+}
 
 /** The cluster with its health refreshed when it was due; otherwise as it is. */
 export async function refreshHealth(cluster: Cluster, deps: HealthDeps): Promise<Cluster> {
@@ -72,14 +81,18 @@ export async function refreshHealth(cluster: Cluster, deps: HealthDeps): Promise
  * are. A cluster that moved on meanwhile (a workflow wrote it) is left
  * alone, and answered as it is now.
  */
-export async function refreshHealthOfAll(clusters: readonly Cluster[], deps: HealthDeps): Promise<Cluster[]> {
+export async function refreshHealthOfAll(
+  clusters: readonly Cluster[],
+  deps: HealthDeps,
+  options: RefreshOptions = {},
+): Promise<Cluster[]> {
   const now = deps.clock.now();
-  const options = {
+  const dueWhen = {
     now,
     cacheMs: deps.healthCacheMs ?? HEALTH_CACHE_MS,
     withServices: deps.servicesProbe !== undefined,
   };
-  const due = clusters.filter((cluster) => isHealthDue(cluster, options));
+  const due = clusters.filter((cluster) => isHealthDue(cluster, dueWhen));
   if (due.length === 0) return [...clusters];
 
   let machines: Machine[];
@@ -91,9 +104,11 @@ export async function refreshHealthOfAll(clusters: readonly Cluster[], deps: Hea
     return [...clusters];
   }
   const refreshed = new Map(
-    (await mapBounded(due, HEALTH_CONCURRENCY, (cluster) => lookAgain(cluster, machines, deps))).map(
-      (cluster) => [cluster.id, cluster],
-    ),
+    (
+      await mapBounded(due, options.concurrency ?? HEALTH_CONCURRENCY, (cluster) =>
+        lookAgain(cluster, machines, deps),
+      )
+    ).map((cluster) => [cluster.id, cluster]),
   );
   return clusters.map((cluster) => refreshed.get(cluster.id) ?? cluster);
 }

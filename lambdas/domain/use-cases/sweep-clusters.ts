@@ -3,9 +3,13 @@
  * rules (lambdas/domain/reaper/rules.ts) say. A READY cluster past its
  * max_lifetime, or idle for its idle_timeout, ends; a PAUSED one past the
  * deployment's paused_max_age ends; a cluster stuck in an in-progress state
- * (its workflow gone, or past its deadline) is settled. Every action is an
- * event on the cluster, through the same use cases people call, as the
- * reaper (a SystemActor), so the reason stays on the record.
+ * (its workflow gone, or past its deadline) is settled; a READY or PAUSED
+ * one whose machines are all gone, or a READY one no look could tell about
+ * for unknownLooksBeforeFailed sweeps while none of its machines runs, is
+ * FAILED and cleaned up (use-cases/sweep-drift.ts). Then the orphan pass
+ * (use-cases/sweep-orphans.ts). Every action is an event on the cluster,
+ * through the same use cases people call, as the reaper (a SystemActor), so
+ * the reason stays on the record.
  *
  * Safe to run twice at once: each action starts with a conditional write
  * on the version the sweep read, and only the sweep that wins it acts.
@@ -16,6 +20,8 @@ import { mapBounded } from '../bounded.ts';
 import { ConcurrentUpdateError, IllegalTransitionError } from '../errors.ts';
 import type { CommandStore, RecordChanges } from '../ports.ts';
 import { lookAtActivity } from '../reaper/activity.ts';
+import { type MachinesSeen, noneRunning } from '../reaper/drift.ts';
+import { holdsWork } from '../reaper/kept-work.ts';
 import {
   idleReason,
   isPastDeadline,
@@ -29,6 +35,8 @@ import { destroyCluster } from './destroy-cluster.ts';
 import { pauseCluster } from './pause-cluster.ts';
 import { type HealthDeps, refreshHealthOfAll, type ServicesProbe } from './refresh-health.ts';
 import { type SettleDeps, settleInProgress } from './settle-abandoned-clusters.ts';
+import { describeRecorded, failAndCleanUp, sweepDrift } from './sweep-drift.ts';
+import { sweepOrphans } from './sweep-orphans.ts';
 
 export interface SweepDeps extends SettleDeps, Omit<HealthDeps, 'provider'>, SafetyCheckDeps {
   commands: Pick<CommandStore, 'listCommands'>;
@@ -61,7 +69,8 @@ export async function sweepClusters(deps: SweepDeps, options: SweepOptions = {})
   let clusters = await deps.store.list();
   if (!dryRun) {
     const ready = clusters.filter((cluster) => cluster.state === 'READY');
-    const refreshed = new Map((await refreshHealthOfAll(ready, deps)).map((c) => [c.id, c]));
+    const healthy = await refreshHealthOfAll(ready, deps, { concurrency: SWEEP_CONCURRENCY });
+    const refreshed = new Map(healthy.map((c) => [c.id, c]));
     clusters = clusters.map((cluster) => refreshed.get(cluster.id) ?? cluster);
   }
   const report: SweepReport = {
@@ -78,8 +87,9 @@ export async function sweepClusters(deps: SweepDeps, options: SweepOptions = {})
     durationMs: 0,
     actions: [],
   };
+  const seen = await describeRecorded(clusters, deps.provider);
   const outcomes = await mapBounded(clusters, SWEEP_CONCURRENCY, (cluster) =>
-    sweepOne(cluster, deps, dryRun).catch(
+    sweepOne(cluster, deps, dryRun, seen).catch(
       (error: unknown): Outcome => ({
         kind: 'error',
         reason: error instanceof Error ? error.message : String(error),
@@ -101,18 +111,32 @@ export async function sweepClusters(deps: SweepDeps, options: SweepOptions = {})
     if (outcome.action === 'fail') report.failed += 1;
     report.actions.push({ cluster, action: outcome.action, reason: outcome.reason });
   });
+  const orphans = await sweepOrphans(clusters, deps, dryRun);
+  report.orphansRemoved = orphans.removed;
+  report.paused += orphans.stopped;
+  report.errors += orphans.errors;
+  report.actions.push(...orphans.actions);
   report.durationMs = Math.max(0, deps.clock.now().getTime() - startedAt.getTime());
   return report;
 }
 
-async function sweepOne(cluster: Cluster, deps: SweepDeps, dryRun: boolean): Promise<Outcome> {
+async function sweepOne(
+  cluster: Cluster,
+  deps: SweepDeps,
+  dryRun: boolean,
+  seen: MachinesSeen,
+): Promise<Outcome> {
   const now = deps.clock.now();
+  if (cluster.state === 'READY' || cluster.state === 'PAUSED') {
+    const drifted = await sweepDrift(cluster, seen, deps, dryRun);
+    if (drifted) return { kind: 'acted', action: 'fail', reason: drifted.reason };
+  }
   switch (cluster.state) {
     case 'READY':
-      return sweepReady(cluster, deps, dryRun);
+      return sweepReady(cluster, deps, dryRun, seen);
     case 'PAUSED': {
       // A stopped notebook cannot be checked for unsaved work: paused_max_age leaves it alone.
-      if ((cluster.instances ?? []).some((instance) => instance.role === 'notebook')) return { kind: 'none' };
+      if ((cluster.instances ?? []).some(holdsWork)) return { kind: 'none' };
       const reason = pausedReason(cluster, now, deps.reaper);
       return reason ? end(cluster, reason, deps, dryRun) : { kind: 'none' };
     }
@@ -136,7 +160,12 @@ async function sweepOne(cluster: Cluster, deps: SweepDeps, dryRun: boolean): Pro
   }
 }
 
-async function sweepReady(cluster: Cluster, deps: SweepDeps, dryRun: boolean): Promise<Outcome> {
+async function sweepReady(
+  cluster: Cluster,
+  deps: SweepDeps,
+  dryRun: boolean,
+  seen: MachinesSeen,
+): Promise<Outcome> {
   const now = deps.clock.now();
   const old = lifetimeReason(cluster, now, deps.reaper);
   if (old) return end(cluster, old, deps, dryRun);
@@ -148,9 +177,16 @@ async function sweepReady(cluster: Cluster, deps: SweepDeps, dryRun: boolean): P
     commands: deps.commands,
     clock: deps.clock,
   });
+  if (verdict.state === 'unknown') {
+    const failed = await unknownTooOften(cluster, verdict.why, deps, dryRun, seen);
+    if (failed) return failed;
+  }
+  const unknownLooks = verdict.state === 'unknown' ? (cluster.unknownLooks ?? 0) + 1 : undefined;
+  const looks: RecordChanges = unknownLooks === cluster.unknownLooks ? {} : { unknownLooks };
   if (verdict.state !== 'idle') {
     // Unknown is never idle: the idle time starts again once the services answer.
     const changes: RecordChanges = {
+      ...looks,
       ...(cluster.idleSince === undefined ? {} : { idleSince: undefined }),
       ...(verdict.mark === undefined || verdict.mark === cluster.activityMark
         ? {}
@@ -163,7 +199,7 @@ async function sweepReady(cluster: Cluster, deps: SweepDeps, dryRun: boolean): P
     if (!dryRun) {
       await note(
         cluster,
-        { idleSince: now.toISOString(), ...(verdict.mark ? { activityMark: verdict.mark } : {}) },
+        { ...looks, idleSince: now.toISOString(), ...(verdict.mark ? { activityMark: verdict.mark } : {}) },
         deps,
       );
     }
@@ -174,10 +210,33 @@ async function sweepReady(cluster: Cluster, deps: SweepDeps, dryRun: boolean): P
     const ended = await end(cluster, reason, deps, dryRun);
     return ended.kind === 'acted' ? { ...ended, idle: true } : { kind: 'idle' };
   }
-  if (!dryRun && verdict.mark !== undefined && verdict.mark !== cluster.activityMark) {
-    await note(cluster, { activityMark: verdict.mark }, deps);
+  if (!dryRun) {
+    const mark = verdict.mark !== undefined && verdict.mark !== cluster.activityMark;
+    await note(cluster, { ...looks, ...(mark ? { activityMark: verdict.mark } : {}) }, deps);
   }
   return { kind: 'idle' };
+}
+
+/**
+ * A look that could not tell, after unknownLooksBeforeFailed - 1 others in a
+ * row, at a cluster none of whose machines runs: it is FAILED and cleaned
+ * up. Undefined while the rule does not apply (or is off: 0).
+ */
+async function unknownTooOften(
+  cluster: Cluster,
+  why: string,
+  deps: SweepDeps,
+  dryRun: boolean,
+  seen: MachinesSeen,
+): Promise<Outcome | undefined> {
+  const limit = deps.reaper.unknownLooksBeforeFailed;
+  const looks = (cluster.unknownLooks ?? 0) + 1;
+  if (limit === 0 || looks < limit || !noneRunning(cluster, seen)) return undefined;
+  const states = (cluster.instances ?? []).map((i) => seen?.get(i.id)?.state).join(', ');
+  const reason = `reaped: ${looks} looks in a row could not tell whether it is in use (${why}), and none of its instances runs (${states})`;
+  if (dryRun) return { kind: 'acted', action: 'fail', reason };
+  const done = await failAndCleanUp(cluster, reason, deps);
+  return done ? { kind: 'acted', action: 'fail', reason: done } : { kind: 'none' };
 }
 
 /** Records what the look saw, only on the version the sweep read; a cluster that moved meanwhile is left alone. */

@@ -79,4 +79,27 @@ describe('bilbo reap', () => {
       /idle for 61 min\n… and 3 more \(each is an event on its cluster\)\n2 checked/,
     );
   });
+
+  it('names an orphan it removed by its cluster, and counts it', () => {
+    const report = {
+      startedAt: '2026-01-01T00:00:00.000Z',
+      dryRun: false,
+      checked: 0,
+      idle: 0,
+      destroyed: 0,
+      paused: 0,
+      failed: 0,
+      unknown: 0,
+      orphansRemoved: 1,
+      errors: 0,
+      durationMs: 200,
+      actions: [
+        { cluster: 'c-00000000000000aa', action: 'remove' as const, reason: 'reaped: orphan worker i-1' },
+      ],
+    };
+    expect(reapText(report)).toMatch(
+      /^removed an orphan of c-00000000000000aa: reaped: orphan worker i-1\n.*, 1 orphans removed in /,
+    );
+    expect(reapText({ ...report, dryRun: true })).toMatch(/^would remove an orphan of c-00000000000000aa: /);
+  });
 });

@@ -13,10 +13,11 @@ import type { ClusterState } from '../../../schemas/types.generated.ts';
 // The table of the issue, written out independently of the implementation.
 const LEGAL: Record<ClusterState, ClusterState[]> = {
   CREATING: ['READY', 'FAILED', 'DESTROYING'],
-  READY: ['PAUSING', 'RESTARTING', 'DESTROYING'],
+  // Issue 10 §2 and §6: the reaper fails a live cluster whose machines are gone.
+  READY: ['PAUSING', 'RESTARTING', 'DESTROYING', 'FAILED'],
   // Issue 9 §7: a failed pause starts the machines again; a failed resume stops them again.
   PAUSING: ['READY', 'PAUSED', 'RESUMING', 'FAILED'],
-  PAUSED: ['RESUMING', 'DESTROYING'],
+  PAUSED: ['RESUMING', 'DESTROYING', 'FAILED'],
   RESUMING: ['READY', 'PAUSED', 'FAILED'],
   RESTARTING: ['READY', 'FAILED'],
   DESTROYING: ['DESTROYED', 'FAILED'],

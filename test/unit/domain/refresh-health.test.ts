@@ -238,31 +238,43 @@ describe('refreshHealthOfAll', () => {
     ]);
   });
 
-  it('looks at the services of a few clusters at a time', async () => {
+  /** `count` READY clusters, and a probe that notes how many looks are under way at once. */
+  async function readyClustersAndProbe(count: number) {
     const clusters = [];
-    for (let n = 0; n < 10; n++) {
+    for (let n = 0; n < count; n++) {
       h.cluster = await h.seedCluster(`c${n}`);
       await h.launchAll();
       clusters.push(await readyCluster(h.cluster.id));
     }
-    let looking = 0;
-    let most = 0;
+    const seen = { looking: 0, most: 0 };
     const inner = fakeDaskProbe(() => true, 2);
     const probe: ReadinessProbe = {
       async look(urls) {
-        most = Math.max(most, ++looking);
+        seen.most = Math.max(seen.most, ++seen.looking);
         await new Promise((resolve) => setImmediate(resolve));
-        looking--;
+        seen.looking--;
         return inner.look(urls);
       },
     };
+    const probing = deps({ servicesProbe: { probe, network: 'private', secrets: h.deps().secrets } });
+    return { clusters, probing, seen };
+  }
 
-    const seen = await refreshHealthOfAll(
-      clusters,
-      deps({ servicesProbe: { probe, network: 'private', secrets: h.deps().secrets } }),
-    );
+  it('looks at the services of a few clusters at a time', async () => {
+    const { clusters, probing, seen } = await readyClustersAndProbe(10);
 
-    expect(seen.every((cluster) => cluster.health?.status === 'ok')).toBe(true);
-    expect(most).toBe(4);
+    const refreshed = await refreshHealthOfAll(clusters, probing);
+
+    expect(refreshed.every((cluster) => cluster.health?.status === 'ok')).toBe(true);
+    expect(seen.most).toBe(4);
+  });
+
+  it('looks at as many at once as the caller asks (the sweep, at its own concurrency)', async () => {
+    const { clusters, probing, seen } = await readyClustersAndProbe(20);
+
+    const refreshed = await refreshHealthOfAll(clusters, probing, { concurrency: 16 });
+
+    expect(refreshed.every((cluster) => cluster.health?.status === 'ok')).toBe(true);
+    expect(seen.most).toBe(16);
   });
 });
