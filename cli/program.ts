@@ -5,6 +5,7 @@
  * start-up (and `bilbo version`) loads nothing but commander.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { REAPER_LIMITS } from '../lambdas/domain/reaper/limits.ts';
 import type { CreateOptions } from './commands/create.ts';
 import type { DashboardOptions } from './commands/dashboard.ts';
 import type { DescOptions } from './commands/desc.ts';
@@ -107,6 +108,39 @@ function parseReapEvery(value: string): number {
     throw new InvalidArgumentError('expected a duration from 1s to 1h, such as 30s, 5m or 1h');
   }
   return ms;
+}
+
+const SECONDS_PER = { s: 1, m: 60, h: 3_600, d: 86_400 } as const;
+
+/**
+ * A reaper setting's duration, in seconds: `90`, `90s`, `15m`, `2h` or `7d`,
+ * from `min` to `max` seconds; `0` too when it turns the setting off.
+ */
+function settingSeconds(range: { min: number; max: number; off?: boolean }) {
+  return (value: string): number => {
+    if (range.off && value === '0') return 0;
+    const match = /^(\d+)(s|m|h|d)?$/.exec(value);
+    const seconds = match
+      ? Number(match[1]) * SECONDS_PER[(match[2] as keyof typeof SECONDS_PER) ?? 's']
+      : Number.NaN;
+    if (!(seconds >= range.min && seconds <= range.max)) {
+      throw new InvalidArgumentError(
+        `expected ${range.off ? '0 (off) or ' : ''}a duration from ${range.min}s to ${range.max / 86_400}d, such as 90s, 15m, 2h or 7d`,
+      );
+    }
+    return seconds;
+  };
+}
+
+/** `--unknown-looks-before-failed`: a whole number; 0 never marks a cluster FAILED for it. */
+function parseLooks(value: string): number {
+  const looks = Number(value);
+  if (!/^\d+$/.test(value) || looks > REAPER_LIMITS.unknownLooksBeforeFailed.max) {
+    throw new InvalidArgumentError(
+      `expected a whole number from 0 to ${REAPER_LIMITS.unknownLooksBeforeFailed.max}`,
+    );
+  }
+  return looks;
 }
 
 function parsePort(value: string): number {
@@ -413,6 +447,26 @@ export function buildProgram(f: Factory, run: Runner = lazyRunner(f)): Command {
       'how often the reaper sweeps: 1s to 1h, e.g. 30s, 5m (default: 1m)',
       parseReapEvery,
     )
+    .option(
+      '--max-lifetime-ceiling <duration>',
+      'no cluster lives longer, whatever its max_lifetime: 0 (off, the default) or 1s to 365d',
+      settingSeconds({ min: 1, max: REAPER_LIMITS.maxLifetimeCeilingSeconds.max, off: true }),
+    )
+    .option(
+      '--paused-max-age <duration>',
+      'destroy clusters paused this long (not those with a notebook): 0 (off, the default) or 1s to 365d',
+      settingSeconds({ min: 1, max: REAPER_LIMITS.pausedMaxAgeSeconds.max, off: true }),
+    )
+    .option(
+      '--orphan-grace <duration>',
+      'how old a leftover process of no live cluster must be before it is removed: 1s to 1d (default: 15m)',
+      settingSeconds({ min: 1, max: REAPER_LIMITS.orphanGraceSeconds.max }),
+    )
+    .option(
+      '--unknown-looks-before-failed <n>',
+      'looks that cannot tell a READY cluster’s activity, its machines gone, before it is FAILED; 0: never (default: 3)',
+      parseLooks,
+    )
     .option('--users <names>', 'more local identities, comma-separated; prints a key pair for each', list, [])
     .option(
       '--admin <principal>',
@@ -426,6 +480,7 @@ export function buildProgram(f: Factory, run: Runner = lazyRunner(f)): Command {
         '$ bilbo local',
         '$ bilbo local --port 8787 --home /tmp/bilbo',
         '$ bilbo local --users alice,bob --admin alice',
+        '$ bilbo local --reap-every 30s --max-lifetime-ceiling 12h --paused-max-age 7d',
         '$ bilbo local --provider ec2 --subnet subnet-0abc --security-group sg-0abc --instance-profile arn:aws:iam::123456789012:instance-profile/bilbo',
       ),
     )
@@ -456,6 +511,10 @@ function remoteOptionsOf(o: RemoteFlags): { timeoutSeconds?: number; follow: boo
 
 interface LocalFlags {
   reapEvery?: number;
+  maxLifetimeCeiling?: number;
+  pausedMaxAge?: number;
+  orphanGrace?: number;
+  unknownLooksBeforeFailed?: number;
   port?: number;
   home?: string;
   provider: 'local' | 'ec2';
@@ -475,6 +534,7 @@ function localOptionsOf(o: LocalFlags): LocalOptions {
     ...(o.users.length > 0 ? { users: o.users } : {}),
     ...(o.admin.length > 0 ? { admins: o.admin } : {}),
     ...(o.reapEvery === undefined ? {} : { reapEveryMs: o.reapEvery }),
+    ...(reaperOf(o) ? { reaper: reaperOf(o) } : {}),
   };
   if (o.provider === 'local') return base;
   const missing = [
@@ -494,6 +554,19 @@ function localOptionsOf(o: LocalFlags): LocalOptions {
       ...(o.defaultAmi ? { defaultAmi: o.defaultAmi } : {}),
     },
   };
+}
+
+/** The reaper settings the flags set, or undefined when none is. */
+function reaperOf(o: LocalFlags): LocalOptions['reaper'] {
+  const reaper = {
+    ...(o.maxLifetimeCeiling === undefined ? {} : { maxLifetimeCeilingSeconds: o.maxLifetimeCeiling }),
+    ...(o.pausedMaxAge === undefined ? {} : { pausedMaxAgeSeconds: o.pausedMaxAge }),
+    ...(o.orphanGrace === undefined ? {} : { orphanGraceSeconds: o.orphanGrace }),
+    ...(o.unknownLooksBeforeFailed === undefined
+      ? {}
+      : { unknownLooksBeforeFailed: o.unknownLooksBeforeFailed }),
+  };
+  return Object.keys(reaper).length > 0 ? reaper : undefined;
 }
 
 /** `a,b` and `--users a --users b` alike. */

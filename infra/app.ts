@@ -2,6 +2,8 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IAM_PRINCIPAL } from '../lambdas/config.ts';
 import { DESTROY_TIMEOUT_SECONDS } from '../lambdas/domain/deadlines.ts';
+import { REAPER_LIMITS } from '../lambdas/domain/reaper/limits.ts';
+import type { ReaperSettings } from '../lambdas/domain/reaper/rules.ts';
 import { BilboStack, type BilboStackProps } from './stacks/bilbo-stack.ts';
 
 /*
@@ -24,6 +26,8 @@ import { BilboStack, type BilboStackProps } from './stacks/bilbo-stack.ts';
  * |                               | SSM (notebook tokens)                         | DynamoDB and SSM endpoints)     |
  * | bilbo:ssmEndpointSecurityGroupId | with bilbo:vpcId and the prefix list: the  | (required then)                 |
  * |                               | group of the VPC's SSM interface endpoint     |                                 |
+ * | bilbo:reaperEndpointSecurityGroupIds | likewise: the groups of its EC2 and  | (required then)                 |
+ * |                               | Step Functions endpoints (the reaper)         |                                 |
  * | bilbo:allowedCidrs            | CIDRs that may reach 8786, 8787 and 8888      | none: the clusters and probe    |
  * | bilbo:allowedSecurityGroups | security groups a profile may add to the     | none: the cluster's group only  |
  * |                               | cluster's (instance.security_group, sg-…)     |                                 |
@@ -34,6 +38,15 @@ import { BilboStack, type BilboStackProps } from './stacks/bilbo-stack.ts';
  * | bilbo:tableDeletionProtection | true or false                                 | true                            |
  * | bilbo:destroyTimeoutSeconds   | how long a destroy waits for the instances to | 600 (60 to 3600)                |
  * |                               | be gone before it records FAILED              |                                 |
+ * | bilbo:reapEvery               | minutes between two sweeps of the reaper      | 5 (1 to 1440)                   |
+ * | bilbo:maxLifetimeCeiling      | seconds: no cluster lives longer, whatever    | 0: none (0 to 31536000)         |
+ * |                               | its profile's max_lifetime                    |                                 |
+ * | bilbo:pausedMaxAge            | seconds: a cluster paused this long (without  | 0: never (0 to 31536000)        |
+ * |                               | a notebook) is destroyed                      |                                 |
+ * | bilbo:orphanGrace             | seconds: how old a tagged instance or volume  | 900 (60 to 86400)               |
+ * |                               | of no live cluster must be before removal     |                                 |
+ * | bilbo:unknownLooksBeforeFailed | looks that could not tell a READY cluster's  | 3 (0 to 1000; 0: never)         |
+ * |                               | activity, its machines gone, before FAILED    |                                 |
  */
 export const CONTEXT_KEYS = {
   vpcId: 'bilbo:vpcId',
@@ -41,6 +54,7 @@ export const CONTEXT_KEYS = {
   availabilityZones: 'bilbo:availabilityZones',
   dynamoDbPrefixListId: 'bilbo:dynamoDbPrefixListId',
   ssmEndpointSecurityGroupId: 'bilbo:ssmEndpointSecurityGroupId',
+  reaperEndpointSecurityGroupIds: 'bilbo:reaperEndpointSecurityGroupIds',
   allowedCidrs: 'bilbo:allowedCidrs',
   allowedSecurityGroups: 'bilbo:allowedSecurityGroups',
   adminPrincipals: 'bilbo:adminPrincipals',
@@ -48,7 +62,15 @@ export const CONTEXT_KEYS = {
   defaultAmi: 'bilbo:defaultAmi',
   tableDeletionProtection: 'bilbo:tableDeletionProtection',
   destroyTimeoutSeconds: 'bilbo:destroyTimeoutSeconds',
+  reapEvery: 'bilbo:reapEvery',
+  maxLifetimeCeiling: 'bilbo:maxLifetimeCeiling',
+  pausedMaxAge: 'bilbo:pausedMaxAge',
+  orphanGrace: 'bilbo:orphanGrace',
+  unknownLooksBeforeFailed: 'bilbo:unknownLooksBeforeFailed',
 } as const;
+
+/** EventBridge rates are whole minutes; a day at most between two sweeps. */
+const REAP_EVERY_MINUTES = { min: 1, max: 1440 };
 
 /** A context value bilbo cannot use; the message names the key and what it must be. */
 export class ContextError extends Error {
@@ -108,6 +130,12 @@ export function stackPropsFromContext(read: (key: string) => unknown): BilboStac
     /^sg-[0-9a-f]+$/,
     'a security group id (sg-…)',
   );
+  const reaperEndpointSecurityGroupIds = list(
+    read,
+    CONTEXT_KEYS.reaperEndpointSecurityGroupIds,
+    /^sg-[0-9a-f]+$/,
+    'security group ids (sg-…)',
+  );
   const allowedCidrs = list(read, CONTEXT_KEYS.allowedCidrs, CIDR, 'IPv4 or IPv6 CIDRs (203.0.113.0/24)');
   const allowedSecurityGroupIds = list(
     read,
@@ -121,6 +149,8 @@ export function stackPropsFromContext(read: (key: string) => unknown): BilboStac
   const defaultAmi = text(read, CONTEXT_KEYS.defaultAmi, /^ami-[0-9a-f]+$/, 'an AMI id (ami-…)');
   const tableDeletionProtection = flag(read, CONTEXT_KEYS.tableDeletionProtection);
   const destroyTimeoutSeconds = seconds(read, CONTEXT_KEYS.destroyTimeoutSeconds, DESTROY_TIMEOUT_SECONDS);
+  const reapEveryMinutes = whole(read, CONTEXT_KEYS.reapEvery, REAP_EVERY_MINUTES, 'minutes');
+  const reaper = reaperFromContext(read);
 
   const open = allowedCidrs.find((cidr) => prefixLength(cidr) < minimumPrefix(cidr));
   if (open) {
@@ -151,6 +181,18 @@ export function stackPropsFromContext(read: (key: string) => unknown): BilboStac
         `set ${CONTEXT_KEYS.ssmEndpointSecurityGroupId} to the security group of the VPC's SSM interface endpoint, or leave the prefix list out`,
     );
   }
+  if (vpcId && dynamoDbPrefixListId && reaperEndpointSecurityGroupIds.length === 0) {
+    throw new ContextError(
+      `${CONTEXT_KEYS.dynamoDbPrefixListId} narrows the probe's HTTPS to DynamoDB, but the reaper's sweep, placed as the probe is, also calls EC2 and Step Functions: ` +
+        `set ${CONTEXT_KEYS.reaperEndpointSecurityGroupIds} to the security groups of the VPC's EC2 and Step Functions interface endpoints, or leave the prefix list out`,
+    );
+  }
+  if (reaperEndpointSecurityGroupIds.length > 0 && !(vpcId && dynamoDbPrefixListId)) {
+    throw new ContextError(
+      `${CONTEXT_KEYS.reaperEndpointSecurityGroupIds} goes with ${CONTEXT_KEYS.vpcId} and ${CONTEXT_KEYS.dynamoDbPrefixListId}: ` +
+        'without them the sweep reaches EC2 and Step Functions already (the created VPC has its own endpoints)',
+    );
+  }
   if (ssmEndpointSecurityGroupId && !(vpcId && dynamoDbPrefixListId)) {
     throw new ContextError(
       `${CONTEXT_KEYS.ssmEndpointSecurityGroupId} goes with ${CONTEXT_KEYS.vpcId} and ${CONTEXT_KEYS.dynamoDbPrefixListId}: ` +
@@ -162,6 +204,7 @@ export function stackPropsFromContext(read: (key: string) => unknown): BilboStac
     ...(vpcId ? { existingVpc: { vpcId, subnetIds, availabilityZones } } : {}),
     ...(dynamoDbPrefixListId ? { dynamoDbPrefixListId } : {}),
     ...(ssmEndpointSecurityGroupId ? { ssmEndpointSecurityGroupId } : {}),
+    ...(reaperEndpointSecurityGroupIds.length > 0 ? { reaperEndpointSecurityGroupIds } : {}),
     ...(allowedCidrs.length > 0 ? { allowedCidrs } : {}),
     ...(allowedSecurityGroupIds.length > 0 ? { allowedSecurityGroupIds } : {}),
     ...(adminPrincipals.length > 0 ? { adminPrincipals } : {}),
@@ -169,7 +212,25 @@ export function stackPropsFromContext(read: (key: string) => unknown): BilboStac
     ...(defaultAmi ? { defaultAmi } : {}),
     ...(tableDeletionProtection === undefined ? {} : { tableDeletionProtection }),
     ...(destroyTimeoutSeconds === undefined ? {} : { destroyTimeoutSeconds }),
+    ...(reapEveryMinutes === undefined ? {} : { reapEveryMinutes }),
+    ...(Object.keys(reaper).length > 0 ? { reaper } : {}),
   };
+}
+
+/** The reaper's settings that context sets; the others keep their defaults. */
+function reaperFromContext(read: (key: string) => unknown): Partial<ReaperSettings> {
+  const settings: Array<[keyof ReaperSettings, string, string]> = [
+    ['maxLifetimeCeilingSeconds', CONTEXT_KEYS.maxLifetimeCeiling, 'seconds'],
+    ['pausedMaxAgeSeconds', CONTEXT_KEYS.pausedMaxAge, 'seconds'],
+    ['orphanGraceSeconds', CONTEXT_KEYS.orphanGrace, 'seconds'],
+    ['unknownLooksBeforeFailed', CONTEXT_KEYS.unknownLooksBeforeFailed, 'looks'],
+  ];
+  const reaper: Partial<ReaperSettings> = {};
+  for (const [setting, key, unit] of settings) {
+    const value = whole(read, key, REAPER_LIMITS[setting], unit);
+    if (value !== undefined) reaper[setting] = value;
+  }
+  return reaper;
 }
 
 /** The widest networks bilbo:allowedCidrs may name: 0.0.0.0/1 plus 128.0.0.0/1 is the whole internet too. */
@@ -216,12 +277,22 @@ function seconds(
   key: string,
   range: { min: number; max: number },
 ): number | undefined {
+  return whole(read, key, range, 'seconds');
+}
+
+/** A whole number of `unit` in `range`. */
+function whole(
+  read: (key: string) => unknown,
+  key: string,
+  range: { min: number; max: number },
+  unit: string,
+): number | undefined {
   const value = read(key);
   if (value === undefined || value === null || value === '') return undefined;
   const number = typeof value === 'number' ? value : Number(String(value).trim());
   if (!Number.isSafeInteger(number) || number < range.min || number > range.max) {
     throw new ContextError(
-      `${key}: ${JSON.stringify(value)} is not a whole number of seconds from ${range.min} to ${range.max}`,
+      `${key}: ${JSON.stringify(value)} is not a whole number of ${unit} from ${range.min} to ${range.max}`,
     );
   }
   return number;

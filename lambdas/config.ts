@@ -9,6 +9,8 @@
  * what its step needs.
  */
 import { DESTROY_TIMEOUT_SECONDS } from './domain/deadlines.ts';
+import { REAPER_LIMITS } from './domain/reaper/limits.ts';
+import { REAPER_DEFAULTS, type ReaperSettings } from './domain/reaper/rules.ts';
 import type { ProbeSettings } from './domain/workflow/probe-ready.ts';
 import { WORKFLOW_NAMES, type WorkflowName } from './domain/workflows.ts';
 
@@ -144,6 +146,22 @@ export const DEADLINES = {
   ),
 } as const satisfies Section;
 
+/** The deployment's reaper settings, one variable each: the sweep's function. */
+export const REAPER = {
+  maxLifetimeCeilingSeconds: reaperSetting(
+    'REAPER_MAX_LIFETIME_CEILING_SECONDS',
+    'maxLifetimeCeilingSeconds',
+  ),
+  pausedMaxAgeSeconds: reaperSetting('REAPER_PAUSED_MAX_AGE_SECONDS', 'pausedMaxAgeSeconds'),
+  stuckGraceSeconds: reaperSetting('REAPER_STUCK_GRACE_SECONDS', 'stuckGraceSeconds'),
+  orphanGraceSeconds: reaperSetting('REAPER_ORPHAN_GRACE_SECONDS', 'orphanGraceSeconds'),
+  unknownLooksBeforeFailed: reaperSetting('REAPER_UNKNOWN_LOOKS_BEFORE_FAILED', 'unknownLooksBeforeFailed'),
+} as const satisfies Section & { readonly [K in keyof ReaperSettings]: Variable<number> };
+
+function reaperSetting(name: string, setting: keyof ReaperSettings): Variable<number> {
+  return integer(name, REAPER_DEFAULTS[setting], REAPER_LIMITS[setting]);
+}
+
 /** Who may change any cluster, besides its owner: the API function. */
 export const ACCESS = {
   admins: optionalList('BILBO_ADMINS', IAM_PRINCIPAL, 'comma-separated IAM user or role ARNs'),
@@ -154,13 +172,26 @@ export function stateMachineArnVariable(workflow: WorkflowName): string {
   return `${workflow.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}_STATE_MACHINE_ARN`;
 }
 
-/** Every workflow's state machine: the functions that start workflows. */
-export const WORKFLOW_ARNS = Object.fromEntries(
-  WORKFLOW_NAMES.map((workflow) => [
-    workflow,
-    text(stateMachineArnVariable(workflow), ARN, `the ${workflow} state machine's ARN`),
-  ]),
-) as Readonly<Record<WorkflowName, Variable<string>>>;
+/** These workflows' state machines: for a function that starts them. */
+export function workflowArns<W extends WorkflowName>(
+  workflows: readonly W[],
+): Readonly<Record<W, Variable<string>>> {
+  return Object.fromEntries(
+    workflows.map((workflow) => [
+      workflow,
+      text(stateMachineArnVariable(workflow), ARN, `the ${workflow} state machine's ARN`),
+    ]),
+  ) as Record<W, Variable<string>>;
+}
+
+/** Every workflow's state machine: the functions that start any workflow (the API). */
+export const WORKFLOW_ARNS = workflowArns(WORKFLOW_NAMES);
+
+/** The workflows a sweep starts: it destroys or pauses clusters (and settles a stuck destroy by destroying again). */
+export const SWEEP_STARTS = ['destroy', 'pause'] as const satisfies readonly WorkflowName[];
+
+/** Their state machines: the sweep's function (never its own: a sweep starts no sweep). */
+export const SWEEP_WORKFLOW_ARNS = workflowArns(SWEEP_STARTS);
 
 /** The values of one section, checked: throws ConfigurationError naming the first bad variable. */
 export function readConfig<S extends Section>(section: S, env: Env = process.env): ConfigOf<S> {

@@ -718,7 +718,7 @@ export interface NotebookLink {
 }
 
 /**
- * What one sweep of the reaper did (or, dry, would do): POST /reap's answer, the reap workflow's output, and the sweep's log line.
+ * What one sweep of the reaper did (or, dry, would do): the sweep workflow's output (GET /reap/{id} once it ended), and the sweep's log line.
  */
 export interface SweepReport {
   startedAt: string;
@@ -767,4 +767,27 @@ export interface SweepReport {
     action: "destroy" | "pause" | "fail" | "remove" | "error";
     reason: string;
   }[];
+  /**
+   * Actions left out of `actions` to keep the workflow's output small (they are counted above, and each is an event on its cluster); absent when every action is listed.
+   */
+  actionsNotListed?: number;
+}
+
+/**
+ * One sweep of the reaper started on demand: POST /reap's answer (202, RUNNING) and GET /reap/{id}'s, with the report once it ended.
+ */
+export interface Sweep {
+  /**
+   * The sweep's id: the name of its workflow execution, sortable by its start.
+   */
+  id: string;
+  /**
+   * Its workflow execution's status.
+   */
+  status: "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED";
+  report?: SweepReport;
+  /**
+   * Why it ended without a report: once FAILED, TIMED_OUT or ABORTED.
+   */
+  error?: string;
 }

@@ -15,6 +15,7 @@ import eventSchema from './api/event.schema.json' with { type: 'json' };
 import notebookLinkSchema from './api/notebook-link.schema.json' with { type: 'json' };
 import planSchema from './api/plan.schema.json' with { type: 'json' };
 import startCommandRequestSchema from './api/start-command.request.schema.json' with { type: 'json' };
+import sweepSchema from './api/sweep.schema.json' with { type: 'json' };
 import sweepReportSchema from './api/sweep-report.schema.json' with { type: 'json' };
 import { CUSTOM_FORMATS } from './formats.ts';
 import { escapeControlCharacters } from './printable.ts';
@@ -37,6 +38,7 @@ export const schemas = [
   commandOutputSchema,
   notebookLinkSchema,
   sweepReportSchema,
+  sweepSchema,
 ] as const;
 
 export const schemaIds = {
@@ -51,6 +53,7 @@ export const schemaIds = {
   commandOutput: commandOutputSchema.$id,
   notebookLink: notebookLinkSchema.$id,
   sweepReport: sweepReportSchema.$id,
+  sweep: sweepSchema.$id,
 } as const;
 
 const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true });

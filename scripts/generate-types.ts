@@ -20,6 +20,7 @@ const sources = [
   'api/command-output.schema.json',
   'api/notebook-link.schema.json',
   'api/sweep-report.schema.json',
+  'api/sweep.schema.json',
 ];
 
 export async function renderTypes(): Promise<string> {

@@ -8,7 +8,7 @@ import type {
   NotebookLink,
   Plan,
   StartCommandRequest,
-  SweepReport,
+  Sweep,
 } from '../../schemas/types.generated.ts';
 import { ApiRequestError, AuthError } from '../errors.ts';
 import type { HttpMethod, HttpResponse, RequestOptions, SignedHttp } from './http.ts';
@@ -52,8 +52,10 @@ export interface BilboApi {
   cancelCommand(name: string, id: string): Promise<CommandRecord>;
   /** Newest first. */
   listCommands(name: string): Promise<CommandRecord[]>;
-  /** Runs one sweep of the reaper now (admins only); a dry run changes nothing. */
-  reap(options?: { dryRun?: boolean }): Promise<SweepReport>;
+  /** Starts one sweep of the reaper now (admins only; a dry run changes nothing): answers it RUNNING. */
+  reap(options?: { dryRun?: boolean }): Promise<Sweep>;
+  /** How the sweep `reap` started goes: its report once it succeeded. */
+  getSweep(id: string): Promise<Sweep>;
 }
 
 export function createApiClient(http: SignedHttp): BilboApi {
@@ -94,10 +96,13 @@ export function createApiClient(http: SignedHttp): BilboApi {
       return asObject<NotebookLink>(await call('GET', pathOf('clusters', name, 'notebook')), 'notebook link');
     },
     async reap({ dryRun = false } = {}) {
-      return asObject<SweepReport>(
+      return asObject<Sweep>(
         await call('POST', '/reap', { query: { dryRun: dryRun ? 'true' : undefined } }),
-        'sweep report',
+        'sweep',
       );
+    },
+    async getSweep(id) {
+      return asObject<Sweep>(await call('GET', pathOf('reap', id)), 'sweep');
     },
     async pauseCluster(name) {
       return asObject<Cluster>(await call('POST', pathOf('clusters', name, 'pause')), 'cluster');

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { ReaperSettings } from '../../lambdas/domain/reaper/rules.ts';
 import type { Factory } from '../factory.ts';
 import type { LocalProviderChoice } from '../local/control-plane.ts';
 import { endpointEnvironment, exportLine, keyPairEnvironment } from '../local/plane-environment.ts';
@@ -15,6 +16,8 @@ export interface LocalOptions {
   admins?: string[];
   /** How often the reaper sweeps. */
   reapEveryMs?: number;
+  /** The reaper settings the flags set; the others keep their defaults. */
+  reaper?: Partial<ReaperSettings>;
 }
 
 export async function localRun(options: LocalOptions, f: Factory): Promise<void> {
@@ -29,6 +32,7 @@ export async function localRun(options: LocalOptions, f: Factory): Promise<void>
     ...(options.users ? { users: options.users } : {}),
     ...(options.admins ? { admins: options.admins } : {}),
     ...(options.reapEveryMs === undefined ? {} : { reapEveryMs: options.reapEveryMs }),
+    ...(options.reaper ? { reaper: options.reaper } : {}),
     ...(regionOf(f.env) ? { region: regionOf(f.env) } : {}),
     log: (line) => f.io.stderr.write(`${line}\n`),
   });

@@ -172,15 +172,16 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
         servicesProbe: { probe, network: adapters.probeNetwork, secrets: adapters.secrets },
         ...(options.healthCacheMs === undefined ? {} : { healthCacheMs: options.healthCacheMs }),
       };
-      const runner = new modules.LocalWorkflowRunner({
+      const reaperSettings = { ...REAPER_DEFAULTS, ...options.reaper };
+      // The steps start workflows too (the sweep starts destroys and pauses): through this runner.
+      const runner: LocalWorkflowRunner = new modules.LocalWorkflowRunner({
         waitOverrideMs: 100,
         ...options.runner,
-        handlers: (task) => modules.stepHandler(task, deps),
+        handlers: (task) => modules.stepHandler(task, { ...deps, workflows: runner, reaper: reaperSettings }),
       });
       const clusters: SettleDeps = { ...deps, workflows: runner };
       stopping.push(() => stopClusters(adapters, runner, clusters, options.log));
-      const reaperDeps = { ...deps, workflows: runner, reaper: { ...REAPER_DEFAULTS, ...options.reaper } };
-      const sweep = (sweepOptions: { dryRun?: boolean }) => modules.sweepClusters(reaperDeps, sweepOptions);
+      const sweep = modules.sweepWorkflow(runner, { newSweepId: modules.newSweepId, requestedBy: SYSTEM });
 
       for (const settled of await settleAbandonedClusters(clusters, {
         machinesEnded: !adapters.machinesOutliveThePlane,
@@ -203,7 +204,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       stopping.push(() => reaper.stop());
 
       app = {
-        handler: modules.createApiHandler({ ...deps, workflows: runner, sweep }),
+        handler: modules.createApiHandler({ ...deps, workflows: runner, newSweepId: modules.newSweepId }),
         credentials: new Map(credentials.known.map((credential) => [credential.accessKeyId, credential])),
       };
       started();
@@ -281,7 +282,7 @@ export type { LocalProviderChoice };
 
 /** The control plane's code, imported while DynamoDB Local boots. */
 async function loadModules() {
-  const [store, probe, runtime, runner, steps, api, credentials, reaper, reaperLoop] = await Promise.all([
+  const [store, probe, runtime, runner, steps, api, credentials, reaperLoop] = await Promise.all([
     import('./local-store.ts'),
     import('../../lambdas/adapters/http/readiness-probe.ts'),
     import('../../lambdas/handlers/composition/runtime.ts'),
@@ -289,7 +290,6 @@ async function loadModules() {
     import('../../lambdas/handlers/tasks/steps.ts'),
     import('../../lambdas/handlers/api/app.ts'),
     import('./local-credentials.ts'),
-    import('../../lambdas/domain/use-cases/sweep-clusters.ts'),
     import('./reaper-loop.ts'),
   ]);
   return {
@@ -300,11 +300,12 @@ async function loadModules() {
     newClusterId: runtime.newClusterId,
     newSecret: runtime.newSecret,
     newCommandId: runtime.newCommandId,
+    newSweepId: runtime.newSweepId,
     LocalWorkflowRunner: runner.LocalWorkflowRunner,
     stepHandler: steps.stepHandler,
     createApiHandler: api.createApiHandler,
     localPrincipal: credentials.localPrincipal,
-    sweepClusters: reaper.sweepClusters,
+    sweepWorkflow: reaperLoop.sweepWorkflow,
     startReaperLoop: reaperLoop.startReaperLoop,
     sweepSummary: reaperLoop.sweepSummary,
   };

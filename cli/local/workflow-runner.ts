@@ -11,14 +11,14 @@ import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { allStates, type ExtractedWorkflow, LOCAL_ACCOUNT, LOCAL_REGION } from '../../infra/asl.ts';
 import generated from '../../infra/generated/workflows.json' with { type: 'json' };
-import type { WorkflowStarter } from '../../lambdas/domain/ports.ts';
+import type { ExecutionStatus, WorkflowExecution, WorkflowStarter } from '../../lambdas/domain/ports.ts';
 import { WORKFLOW_NAMES, type WorkflowInputs, type WorkflowName } from '../../lambdas/domain/workflows.ts';
 import type { TaskName } from '../../lambdas/handlers/tasks/task-names.ts';
 
 /** A Lambda handler: the runner hands it the JSON payload the state machine built, which it cannot type. */
 export type Handler = (event: never, context: Context) => Promise<unknown>;
 
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+export type { ExecutionStatus };
 
 type Execution = ReturnType<StateMachine['run']>;
 /** One entry of an execution's history, as aws-local-stepfunctions reports it. */
@@ -110,7 +110,7 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     executionName: string,
     input: WorkflowInputs[W],
   ): Promise<string> {
-    const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${workflow}:${executionName}`;
+    const executionArn = localExecutionArn(workflow, executionName);
     if (this.runs.has(executionArn)) return executionArn;
 
     const execution = this.machines[workflow].run(structuredClone(input) as never, {
@@ -150,6 +150,26 @@ export class LocalWorkflowRunner implements WorkflowStarter {
   /** An execution this runner never started (a plane before it) runs no more. */
   async isRunning(executionArn: string): Promise<boolean> {
     return this.runs.get(executionArn)?.summary.status === 'RUNNING';
+  }
+
+  /** The execution of `workflow` named `executionName`, as Step Functions' DescribeExecution tells it. */
+  async describe(workflow: WorkflowName, executionName: string): Promise<WorkflowExecution | undefined> {
+    const summary = this.runs.get(localExecutionArn(workflow, executionName))?.summary;
+    if (!summary) return undefined;
+    const error = [summary.error, summary.cause].filter(Boolean).join(': ');
+    return {
+      status: summary.status,
+      ...(summary.status === 'SUCCEEDED' ? { output: jsonCopy(summary.output) } : {}),
+      ...(summary.status !== 'SUCCEEDED' && error ? { error } : {}),
+    };
+  }
+
+  /** Resolves with the execution's summary once it ended (at once for one that ended, or was never started here). */
+  async ended(executionArn: string): Promise<ExecutionSummary | undefined> {
+    const run = this.runs.get(executionArn);
+    if (!run) return undefined;
+    await run.done;
+    return { ...run.summary };
   }
 
   /** The execution's events so far (states entered, exited, failed, retried, caught). */
@@ -218,6 +238,10 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     }
     return overrides;
   }
+}
+
+function localExecutionArn(workflow: WorkflowName, executionName: string): string {
+  return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${workflow}:${executionName}`;
 }
 
 function ending(outcome: PromiseSettledResult<unknown>): Partial<ExecutionSummary> {

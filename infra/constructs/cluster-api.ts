@@ -92,13 +92,15 @@ export class ClusterApi extends Construct {
     super(scope, id);
     this.handler = new BilboFunction(this, 'Handler', {
       entry: 'lambdas/handlers/api.ts',
-      description: 'bilbo: the HTTP API (clusters, events, plan, commands)',
+      description: 'bilbo: the HTTP API (clusters, events, plan, commands, reap)',
       // Above the longest events wait (20 s), under API Gateway's 29 s integration timeout.
       timeout: API_TIMEOUT,
     });
     addEnvironment(this.handler, environmentOf(ACCESS, { admins: props.admins?.join(',') || undefined }));
     props.table.grantTo(this.handler, API_TABLE_ACCESS);
     props.workflows.grantStartTo(this.handler);
+    // `bilbo reap` reads the sweep it started (GET /reap/{id}).
+    props.workflows.grantDescribeExecutions(this.handler, 'sweep');
     // The preflight dry-runs the real RunInstances, which checks the same permissions as a launch.
     props.machines.grantLaunch(this.handler);
     props.machines.grantPreflight(this.handler);
@@ -191,6 +193,9 @@ export class ClusterApi extends Construct {
     cluster.addResource('pause').addMethod('POST', integration);
     cluster.addResource('resume').addMethod('POST', integration);
     this.api.root.addResource('plan').addMethod('POST', integration, withBody);
+    const reap = this.api.root.addResource('reap');
+    reap.addMethod('POST', integration);
+    reap.addResource('{id}').addMethod('GET', integration);
 
     this.userPolicy = new ManagedPolicy(this, 'BilboApiUser', {
       description: 'Lets its holder use bilbo: call every method of the bilbo API',

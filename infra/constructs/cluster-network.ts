@@ -50,6 +50,12 @@ export interface ClusterNetworkProps {
    * @default - none: the probe reaches SSM the way it reaches DynamoDB
    */
   readonly ssmEndpointSecurityGroupId?: string;
+  /**
+   * Likewise: the security groups of the VPC's EC2 and Step Functions interface endpoints,
+   * where the reaper's sweep looks at instances and starts workflows.
+   * @default - none: the sweep reaches them the way the probe reaches DynamoDB
+   */
+  readonly reaperEndpointSecurityGroupIds?: readonly string[];
 }
 
 /**
@@ -138,11 +144,19 @@ export class ClusterNetwork extends Construct {
     // The probe presents each notebook's token, which it reads from SSM Parameter Store.
     if (!props.existingVpc) {
       this.addSsmEndpoint();
+      this.addReaperEndpoints();
     } else if (props.ssmEndpointSecurityGroupId) {
       this.probeSecurityGroup.addEgressRule(
         Peer.securityGroupId(props.ssmEndpointSecurityGroupId),
         Port.tcp(443),
         "the VPC's SSM endpoint over HTTPS (notebook tokens)",
+      );
+    }
+    for (const group of props.existingVpc ? (props.reaperEndpointSecurityGroupIds ?? []) : []) {
+      this.probeSecurityGroup.addEgressRule(
+        Peer.securityGroupId(group),
+        Port.tcp(443),
+        "the VPC's EC2 or Step Functions endpoint over HTTPS (the reaper)",
       );
     }
   }
@@ -172,6 +186,38 @@ export class ClusterNetwork extends Construct {
     });
   }
 
+  /**
+   * The reaper's sweep runs where the probe does (probePlacement) and also
+   * looks at and removes instances (EC2), and starts and looks at workflows
+   * (Step Functions): the created VPC reaches both through interface
+   * endpoints that only the probe's group may use, in one subnet, as SSM's.
+   * An imported VPC's subnets must reach them on their own.
+   */
+  private addReaperEndpoints(): void {
+    const endpointSecurityGroup = new SecurityGroup(this, 'ReaperEndpointSecurityGroup', {
+      vpc: this.vpc,
+      description: 'bilbo: the EC2 and Step Functions endpoints the reaper sweeps through',
+      allowAllOutbound: false,
+    });
+    endpointSecurityGroup.connections.allowFrom(
+      this.probeSecurityGroup,
+      Port.tcp(443),
+      'the reaper looks at instances and workflows',
+    );
+    for (const [id, service] of [
+      ['Ec2', InterfaceVpcEndpointAwsService.EC2],
+      ['StepFunctions', InterfaceVpcEndpointAwsService.STEP_FUNCTIONS],
+    ] as const) {
+      this.vpc.addInterfaceEndpoint(id, {
+        service,
+        subnets: { subnets: [this.subnets[0] as ISubnet] },
+        securityGroups: [endpointSecurityGroup],
+        privateDnsEnabled: true,
+        open: false,
+      });
+    }
+  }
+
   /** The subnet ids (the functions get them, comma-separated, as CLUSTER_SUBNET_IDS). */
   get subnetIds(): string[] {
     return this.subnets.map((subnet) => subnet.subnetId);
@@ -183,7 +229,8 @@ export class ClusterNetwork extends Construct {
 
   /**
    * The probe's placement: the cluster subnets, with the probe security
-   * group. The probe is the only function in the VPC: it reads the
+   * group. The probe (and the reaper's sweep, which looks at the services
+   * as it does, see addReaperEndpoints) are the only functions in the VPC: it reads the
    * probed ports (dashboards, notebooks) on the instances' private addresses through the
    * security groups, the clusters table through the VPC's DynamoDB
    * gateway endpoint, and notebooks' tokens through its SSM interface

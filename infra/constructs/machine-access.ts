@@ -181,6 +181,28 @@ export class MachineAccess {
     this.grantInstanceActions(fn, ['ec2:TerminateInstances']);
   }
 
+  /**
+   * Find volumes, and delete those that carry the deployment's
+   * `bilbo:managed` tag (the reaper's orphans: left by a cluster that
+   * ended). A volume's tag comes from its launch: CreateTags works only
+   * inside RunInstances.
+   */
+  grantVolumeRemoval(fn: LambdaFunction): void {
+    this.grantDescribeOnly(fn, ['ec2:DescribeVolumes']);
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ec2:DeleteVolume'],
+        resources: [regionalArn('ec2', 'volume/*')],
+        conditions: { StringEquals: { [`ec2:ResourceTag/${TAGS.managed}`]: this.props.deploymentId } },
+      }),
+    );
+    acknowledge(
+      fn.role!,
+      wildcardFinding('ec2', 'volume/*'),
+      "Orphan volumes' ids are not known in advance: DeleteVolume only on volumes with the deployment's bilbo:managed tag, set at their launch.",
+    );
+  }
+
   /** Look at a cluster's instances and stop (a pause) or start (a resume) them. */
   grantStopOrStart(fn: LambdaFunction, action: 'ec2:StopInstances' | 'ec2:StartInstances'): void {
     this.grantDescribe(fn);

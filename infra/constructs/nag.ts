@@ -21,7 +21,8 @@ export function wildcardFinding(
   return `IAM5[Resource::arn:<AWS::Partition>:${service}:<AWS::Region>:${account}:${resource}]`;
 }
 
-function logicalIdOf(resource: IConstruct): string {
+/** The logical id of a construct's CloudFormation resource, as findings name it. */
+export function logicalIdOf(resource: IConstruct): string {
   const element = (resource.node.defaultChild ?? resource) as CfnElement;
   return Stack.of(resource).getLogicalId(element);
 }

@@ -1,6 +1,7 @@
-import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { EC2, environmentOf, SECRETS } from '../../lambdas/config.ts';
+import type { ReaperSettings } from '../../lambdas/domain/reaper/rules.ts';
 import { ClusterApi } from '../constructs/cluster-api.ts';
 import { ClusterInstanceRole } from '../constructs/cluster-instance-role.ts';
 import { ClusterNetwork, type ExistingVpc } from '../constructs/cluster-network.ts';
@@ -8,6 +9,7 @@ import { SECRETS_PREFIX } from '../constructs/cluster-secrets.ts';
 import { ClusterTable } from '../constructs/cluster-table.ts';
 import { ClusterWorkflows } from '../constructs/cluster-workflows.ts';
 import { MachineAccess } from '../constructs/machine-access.ts';
+import { ReaperSchedule } from '../constructs/reaper-schedule.ts';
 
 export interface BilboStackProps extends StackProps {
   /**
@@ -32,6 +34,12 @@ export interface BilboStackProps extends StackProps {
    * @default - none
    */
   readonly ssmEndpointSecurityGroupId?: string;
+  /**
+   * Likewise: the security groups of its EC2 and Step Functions interface endpoints, where the
+   * reaper's sweep looks at instances and starts workflows.
+   * @default - none
+   */
+  readonly reaperEndpointSecurityGroupIds?: readonly string[];
   /**
    * CIDRs that may reach the clusters' ports: for Dask, the scheduler (8786), the dashboard (8787) and Jupyter (8888).
    * @default - none: only the clusters' own instances and the readiness probe
@@ -62,11 +70,24 @@ export interface BilboStackProps extends StackProps {
    * @default DESTROY_TIMEOUT_SECONDS.default (600)
    */
   readonly destroyTimeoutSeconds?: number;
+  /**
+   * How often the reaper sweeps, in whole minutes.
+   * @default REAP_EVERY_MINUTES (5)
+   */
+  readonly reapEveryMinutes?: number;
+  /**
+   * The reaper's settings (a lifetime ceiling, paused_max_age, the orphans' grace, ...).
+   * @default REAPER_DEFAULTS
+   */
+  readonly reaper?: Partial<ReaperSettings>;
 }
+
+/** The reaper sweeps every 5 minutes by default. */
+export const REAP_EVERY_MINUTES = 5;
 
 /**
  * One bilbo deployment: the clusters table, the workflows, the signed API,
- * and where clusters run (network, instance role).
+ * the reaper's schedule, and where clusters run (network, instance role).
  */
 export class BilboStack extends Stack {
   readonly table: ClusterTable;
@@ -83,6 +104,7 @@ export class BilboStack extends Stack {
       allowedCidrs: props.allowedCidrs,
       dynamoDbPrefixListId: props.dynamoDbPrefixListId,
       ssmEndpointSecurityGroupId: props.ssmEndpointSecurityGroupId,
+      reaperEndpointSecurityGroupIds: props.reaperEndpointSecurityGroupIds,
     });
     this.instanceRole = new ClusterInstanceRole(this, 'InstanceRole');
     // The stack's UUID, the last part of its id: unique to this deployment, stable across updates.
@@ -108,6 +130,11 @@ export class BilboStack extends Stack {
       machines,
       network: this.network,
       destroyTimeoutSeconds: props.destroyTimeoutSeconds,
+      reaper: props.reaper,
+    });
+    new ReaperSchedule(this, 'ReaperSchedule', {
+      sweep: this.workflows.stateMachines.sweep,
+      every: Duration.minutes(props.reapEveryMinutes ?? REAP_EVERY_MINUTES),
     });
     this.api = new ClusterApi(this, 'Api', {
       table: this.table,

@@ -5,7 +5,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import type { IChainable } from 'aws-cdk-lib/aws-stepfunctions';
-import { STOP_TIMEOUT_SECONDS } from '../../lambdas/domain/deadlines.ts';
+import { STOP_TIMEOUT_SECONDS, SWEEP_TIMEOUT_SECONDS } from '../../lambdas/domain/deadlines.ts';
 import { READY_TIMEOUT_MAX_SECONDS } from '../../lambdas/domain/plan.ts';
 import type { WorkflowName } from '../../lambdas/domain/workflows.ts';
 import { createDefinition } from './create.ts';
@@ -14,6 +14,7 @@ import { pauseDefinition } from './pause.ts';
 import { restartDefinition } from './restart.ts';
 import { resumeDefinition } from './resume.ts';
 import type { Steps } from './shapes.ts';
+import { sweepDefinition } from './sweep.ts';
 
 /** The deployment's settings a workflow's definition depends on. */
 export interface WorkflowSettings {
@@ -68,5 +69,11 @@ export const WORKFLOW_DEFINITIONS: Readonly<Record<WorkflowName, WorkflowDefinit
     build: resumeDefinition,
     // Its deadline is the profile's ready_timeout, counted from the request.
     timeout: () => Duration.seconds(READY_TIMEOUT_MAX_SECONDS).plus(SETTLING_MARGIN),
+  },
+  sweep: {
+    id: 'SweepClusters',
+    build: sweepDefinition,
+    // One step, whose task has a timeout: no settling margin (it has no compensation).
+    timeout: () => Duration.seconds(SWEEP_TIMEOUT_SECONDS),
   },
 };

@@ -74,6 +74,21 @@ export class Steps {
   }
 
   /**
+   * One Lambda step calling `task` with the state's whole input, whose
+   * answer is the state's output (the workflow's, as its last step).
+   */
+  answer(id: string, task: TaskName): LambdaInvoke {
+    return new LambdaInvoke(this.scope, id, {
+      lambdaFunction: this.tasks.of(task),
+      payload: TaskInput.fromJsonPathAt(JsonPath.entirePayload),
+      payloadResponseOnly: false,
+      retryOnServiceExceptions: true,
+      taskTimeout: Timeout.duration(this.tasks.timeoutOf(task)),
+      outputPath: '$.Payload',
+    });
+  }
+
+  /**
    * The workflow's compensation: `task` with the cluster, the failed step's
    * name and the error, retried on any error, then a Fail state with
    * `error`. Returns the saga wiring that routes a step's failures to it.

@@ -5,11 +5,14 @@
  */
 import { type CfnResource, Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { environmentOf, PROBE } from '../../lambdas/config.ts';
+import { BY_KIND_INDEX, LIVE_INDEX } from '../../lambdas/adapters/dynamodb/table-design.ts';
+import { environmentOf, PROBE, REAPER } from '../../lambdas/config.ts';
+import { SWEEP_TASK_TIMEOUT_SECONDS } from '../../lambdas/domain/deadlines.ts';
+import type { ReaperSettings } from '../../lambdas/domain/reaper/rules.ts';
 import { TASK_NAMES, type TaskName, taskEntry } from '../../lambdas/handlers/tasks/task-names.ts';
 import { addEnvironment, BilboFunction } from '../constructs/bilbo-function.ts';
 import type { ClusterNetwork } from '../constructs/cluster-network.ts';
-import { type ClusterTable, ITEM, type ItemAction } from '../constructs/cluster-table.ts';
+import { type ClusterTable, ITEM, type ItemAction, type TableAccess } from '../constructs/cluster-table.ts';
 import type { MachineAccess } from '../constructs/machine-access.ts';
 import { TASK_METADATA_KEY } from '../metadata.ts';
 
@@ -21,11 +24,13 @@ interface TaskFunctionSpec {
    * (lambdas/adapters/dynamodb/cluster-store.ts): get → GetItem; appendEvent →
    * ConditionCheckItem + PutItem; update → UpdateItem, + PutItem with an event;
    * transition → UpdateItem + PutItem, + DeleteItem into an ended state (it frees the name).
-   * No task queries.
+   * No task queries, but the sweep.
    */
   readonly tableItems: readonly ItemAction[];
+  /** The queries its step makes (list → the indexes; the commands of a cluster → the table). @default none */
+  readonly tableQueries?: Omit<TableAccess, 'items'>;
   /** Grants (and the variables that go with them) beyond the table's. */
-  readonly access: (machines: MachineAccess, fn: BilboFunction) => void;
+  readonly access: (machines: MachineAccess, fn: BilboFunction, props: TaskFunctionsProps) => void;
   /** Runs in the cluster network, to reach the instances' private addresses. @default false */
   readonly inClusterNetwork?: boolean;
 }
@@ -201,7 +206,43 @@ const TASKS: Readonly<Record<TaskName, TaskFunctionSpec>> = {
     tableItems: [ITEM.get, ITEM.put, ITEM.update, ITEM.delete],
     access: (machines, fn) => machines.grantStopOrStart(fn, 'ec2:StopInstances'),
   },
+  sweep: {
+    description: 'bilbo: the reaper: one sweep of every live cluster (idle, expired, stuck, orphans)',
+    timeout: Duration.seconds(SWEEP_TASK_TIMEOUT_SECONDS),
+    // get, update (idleSince, health) with an event, appendEvent, transition (to DESTROYING,
+    // PAUSING, or a stuck cluster to FAILED, which frees its name); list queries the live
+    // index (and, the first time on a table, marks older records through byKind), a
+    // cluster's remote commands the table.
+    tableItems: [ITEM.get, ITEM.put, ITEM.update, ITEM.delete, ITEM.conditionCheck],
+    tableQueries: { queryTable: true, queryIndexes: [BY_KIND_INDEX, LIVE_INDEX] },
+    // The starts of the destroy and pause workflows, and the looks at the cluster
+    // workflows' executions, are granted with the state machines (ClusterWorkflows).
+    access: (machines, fn, props) => {
+      // Idle looks at the services, from inside the cluster network, as the probe does.
+      addEnvironment(fn, environmentOf(PROBE, { network: 'private' }));
+      machines.grantReadSecrets(fn);
+      // Health: the machines of READY clusters. Stuck clusters: a create rolled back
+      // (terminate, remove its secrets), a pause or resume stopped.
+      machines.grantDescribe(fn);
+      machines.grantInstanceActions(fn, ['ec2:TerminateInstances', 'ec2:StopInstances']);
+      machines.grantRemoveSecrets(fn);
+      // Orphans: the deployment's instances (above) and volumes no live cluster owns.
+      machines.grantVolumeRemoval(fn);
+      // The unsaved-work check on a notebook before its cluster ends.
+      machines.grantRunCommands(fn);
+      addEnvironment(fn, reaperEnvironment(props.reaper));
+    },
+    inClusterNetwork: true,
+  },
 };
+
+/** The reaper's settings as the sweep function's variables (lambdas/config.ts REAPER). */
+function reaperEnvironment(settings: ReaperSettings): Record<string, string> {
+  return environmentOf(
+    REAPER,
+    Object.fromEntries(Object.entries(settings).map(([name, value]) => [name, String(value)])),
+  );
+}
 
 export interface TaskFunctionsProps {
   /** Each task function takes its own actions on it (tableItems). */
@@ -210,6 +251,8 @@ export interface TaskFunctionsProps {
   readonly machines: MachineAccess;
   /** Where the functions that watch instances' private addresses run. */
   readonly network: ClusterNetwork;
+  /** The deployment's reaper settings: the sweep's. */
+  readonly reaper: ReaperSettings;
 }
 
 /** One function per task, each with its own role, log group and least-privilege grants. */
@@ -228,8 +271,8 @@ export class TaskFunctions extends Construct {
           ...(spec.inClusterNetwork ? { vpcPlacement: props.network.probePlacement } : {}),
         });
         (fn.node.defaultChild as CfnResource).addMetadata(TASK_METADATA_KEY, task);
-        props.table.grantTo(fn, { items: spec.tableItems });
-        spec.access(props.machines, fn);
+        props.table.grantTo(fn, { items: spec.tableItems, ...spec.tableQueries });
+        spec.access(props.machines, fn, props);
         return [task, fn];
       }),
     ) as Record<TaskName, BilboFunction>;

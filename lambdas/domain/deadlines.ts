@@ -14,6 +14,16 @@ import type { Cluster } from '../../schemas/types.generated.ts';
 /** How long a destroy may take to see every machine gone: a deployment setting within these bounds. */
 export const DESTROY_TIMEOUT_SECONDS = { default: 600, min: 60, max: 3600 } as const;
 
+/** How long one sweep of the reaper may run: its Lambda's timeout, well under Lambda's 15 minutes. */
+export const SWEEP_TASK_TIMEOUT_SECONDS = 600;
+
+/**
+ * A sweep execution's timeout: its task once, once more after a transient
+ * Lambda error, and the retries' waits, with room to spare. `bilbo reap`
+ * waits for the report this long, plus a margin.
+ */
+export const SWEEP_TIMEOUT_SECONDS = 2 * SWEEP_TASK_TIMEOUT_SECONDS + 300;
+
 /** When a create must be READY: ready_timeout after it was accepted. */
 export function createDeadline(cluster: Pick<Cluster, 'createdAt' | 'plan'>): string {
   return new Date(Date.parse(cluster.createdAt) + cluster.plan.readyTimeoutSeconds * 1000).toISOString();

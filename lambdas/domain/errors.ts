@@ -55,11 +55,11 @@ export class NotAdminError extends BilboError {
   }
 }
 
-/** A deployment without the reaper's on-demand sweep (its scheduled one runs where the services can be reached). */
-export class ReaperUnavailableError extends BilboError {
-  readonly code = 'REAPER_UNAVAILABLE';
-  constructor(why: string) {
-    super(`The reaper cannot be run on demand here: ${why}.`);
+/** No sweep has this id (`bilbo reap` reads the sweep it started). */
+export class SweepNotFoundError extends BilboError {
+  readonly code = 'SWEEP_NOT_FOUND';
+  constructor(readonly sweepId: string) {
+    super(`No sweep ${sweepId}: use the id POST /reap answered (\`bilbo reap\` does).`);
   }
 }
 

@@ -481,4 +481,20 @@ export interface WorkflowStarter {
    * (or was never known), undefined when that cannot be told now.
    */
   isRunning(executionArn: string): Promise<boolean | undefined>;
+  /**
+   * How the execution of `workflow` named `executionName` goes: its status,
+   * and once it ended its output (or why it failed); undefined when no
+   * such execution is known.
+   */
+  describe(workflow: WorkflowName, executionName: string): Promise<WorkflowExecution | undefined>;
+}
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface WorkflowExecution {
+  status: ExecutionStatus;
+  /** The workflow's output, parsed: once SUCCEEDED. */
+  output?: unknown;
+  /** The error's name and cause, once FAILED, TIMED_OUT or ABORTED (when known). */
+  error?: string;
 }

@@ -23,22 +23,39 @@ export interface WorkflowInputs {
   pause: { clusterId: string; requestedAt: string };
   /** `requestedAt`: when the resume was asked for, the start of its wait. */
   resume: { clusterId: string; requestedAt: string };
+  /** The reaper's sweep: `dryRun` changes nothing; `requestedBy` names who asked (an admin, or the schedule). */
+  sweep: { dryRun: boolean; requestedBy?: string };
+}
+
+/** A cluster's workflows are named after the cluster, and the record version that asked for them. */
+type ClusterSubject = Pick<Cluster, 'id' | 'version'>;
+
+/** What each workflow's execution is named after. */
+export interface ExecutionSubjects {
+  create: ClusterSubject;
+  destroy: ClusterSubject;
+  restart: ClusterSubject;
+  pause: ClusterSubject;
+  resume: ClusterSubject;
+  /** A sweep has no cluster: its own id (`bilbo reap` reads the sweep by it). */
+  sweep: { sweepId: string };
 }
 
 export type WorkflowName = keyof WorkflowInputs;
 
-export interface WorkflowSpec {
+export interface WorkflowSpec<W extends WorkflowName> {
   /** One line for people: the state machine's comment and the docs. */
   readonly purpose: string;
   /**
-   * The execution's name, derived from the cluster (and, for workflows a
-   * cluster may run more than once, the record version that asked for it):
-   * a retried request finds the execution it started instead of a second one.
+   * The execution's name, derived from its subject: the cluster (and, for
+   * workflows a cluster may run more than once, the record version that
+   * asked for it), so a retried request finds the execution it started
+   * instead of a second one; a sweep's own id.
    */
-  executionName(cluster: Pick<Cluster, 'id' | 'version'>): string;
+  executionName(subject: ExecutionSubjects[W]): string;
 }
 
-export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowSpec>> = {
+export const WORKFLOWS: { readonly [W in WorkflowName]: WorkflowSpec<W> } = {
   create: {
     purpose: "launch a cluster's machines, wait until it is ready and record READY; roll back on any failure",
     executionName: ({ id }) => `${id}-create`,
@@ -61,6 +78,11 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowSpec>> = {
     purpose:
       "start a paused cluster's machines, refresh their addresses, wait until it is ready and record READY; stop them again on any failure",
     executionName: ({ id, version }) => `${id}-resume-v${version}`,
+  },
+  sweep: {
+    purpose:
+      'one sweep of the reaper: end idle and expired clusters (paused instead when work would be lost), settle stuck ones, remove orphans',
+    executionName: ({ sweepId }) => sweepId,
   },
 };
 

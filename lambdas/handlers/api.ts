@@ -1,10 +1,9 @@
 /** The API Lambda: the use cases over the deployment's table, workflows, EC2 and SSM. */
 import { ACCESS, DEADLINES, EC2, RUNTIME, readConfig, SECRETS, TABLE, WORKFLOW_ARNS } from '../config.ts';
-import { ReaperUnavailableError } from '../domain/errors.ts';
 import { createApiHandler } from './api/app.ts';
 import { ec2FromConfig } from './composition/machines.ts';
 import { ssmCommands } from './composition/remote-commands.ts';
-import { newClusterId, newCommandId, newSecret, systemClock } from './composition/runtime.ts';
+import { newClusterId, newCommandId, newSecret, newSweepId, systemClock } from './composition/runtime.ts';
 import { ssmSecrets } from './composition/secrets.ts';
 import { dynamoDbCommands, dynamoDbStore } from './composition/store.ts';
 import { sfnWorkflows } from './composition/workflows.ts';
@@ -29,8 +28,6 @@ export const handler = createApiHandler({
   // Reads look at the machines for the clusters' health. Outside the VPC the
   // function cannot reach the services: their part is the reaper's last look.
   provider,
-  // The sweep looks at the services from inside the VPC: outside it, this function cannot.
-  sweep: async () => {
-    throw new ReaperUnavailableError('this deployment runs it on its schedule only (issue 10: on AWS, next)');
-  },
+  // `bilbo reap` starts the sweep workflow, whose function runs in the VPC.
+  newSweepId,
 });

@@ -136,7 +136,7 @@ export async function benchReaper(options: ReaperBenchOptions, log: (line: strin
       provider,
       secrets: new MemorySecretStore(),
       clock: systemClock,
-      workflows: { start: async () => 'arn', isRunning: async () => true },
+      workflows: { start: async () => 'arn', isRunning: async () => true, describe: async () => undefined },
       destroyTimeoutSeconds: 600,
       access: { admins: [] },
       servicesProbe: { probe, network: 'private' as const, secrets: new MemorySecretStore() },

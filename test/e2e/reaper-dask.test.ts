@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../lambdas/domain/ports.ts';
 import type { Cluster } from '../../schemas/types.generated.ts';
 import { waitFor } from '../support/dask-processes.ts';
-import { startTestControlPlane, type TestControlPlane } from '../support/local-control-plane.ts';
+import { reapThrough, startTestControlPlane, type TestControlPlane } from '../support/local-control-plane.ts';
 
 let harness: TestControlPlane;
 let client: ChildProcess | undefined;
@@ -93,7 +93,7 @@ describe('the reaper, end to end on the local control plane', () => {
   });
 
   it('runs one sweep on demand for an admin, and refuses anyone else', async () => {
-    const report = await harness.apiAs('alice').reap({ dryRun: true });
+    const report = await reapThrough(harness.apiAs('alice'), { dryRun: true });
     expect(report).toMatchObject({ dryRun: true, checked: 1, destroyed: 0 });
 
     const refused = await harness.bilbo('reap', '--dry-run');

@@ -115,6 +115,18 @@ describe('BilboStack access', () => {
         [task('record-resumed')]: [],
         // Stops again what a failed resume started.
         [task('record-resume-failed')]: STOP,
+        // From the VPC: the services' activity (the notebook's token), the machines' health,
+        // stuck clusters rolled back or stopped, orphans removed, the unsaved-work check.
+        [task('sweep')]: [
+          ...IN_VPC,
+          ...TERMINATE,
+          'ec2:StopInstances',
+          'ec2:DescribeVolumes',
+          'ec2:DeleteVolume',
+          ...REMOVE_SECRETS,
+          'ssm:GetParameter',
+          ...RUN_COMMANDS,
+        ].sort(),
       });
     });
 
@@ -156,6 +168,7 @@ describe('BilboStack access', () => {
           'RESTART_STATE_MACHINE_ARN',
           'RESUME_STATE_MACHINE_ARN',
           'SECRETS_PREFIX',
+          'SWEEP_STATE_MACHINE_ARN',
           'TABLE_NAME',
         ].sort(),
         [task('launch-role')]: [...EC2, 'SECRETS_PREFIX', 'TABLE_NAME'].sort(),
@@ -177,6 +190,21 @@ describe('BilboStack access', () => {
         [task('start-machines')]: [...EC2, 'TABLE_NAME'].sort(),
         [task('record-resumed')]: ['TABLE_NAME'],
         [task('record-resume-failed')]: [...EC2, 'TABLE_NAME'].sort(),
+        // The workflows it starts, never its own.
+        [task('sweep')]: [
+          ...EC2,
+          'DESTROY_STATE_MACHINE_ARN',
+          'DESTROY_TIMEOUT_SECONDS',
+          'PAUSE_STATE_MACHINE_ARN',
+          'PROBE_NETWORK',
+          'REAPER_MAX_LIFETIME_CEILING_SECONDS',
+          'REAPER_ORPHAN_GRACE_SECONDS',
+          'REAPER_PAUSED_MAX_AGE_SECONDS',
+          'REAPER_STUCK_GRACE_SECONDS',
+          'REAPER_UNKNOWN_LOOKS_BEFORE_FAILED',
+          'SECRETS_PREFIX',
+          'TABLE_NAME',
+        ].sort(),
       });
     });
 
@@ -223,7 +251,7 @@ describe('BilboStack access', () => {
       table = `<${tables[0]}.Arn>`;
     });
 
-    it('is open to each function for exactly the item actions of its step, and queried by the API alone', () => {
+    it('is open to each function for exactly the item actions of its step, and queried by the API and the sweep alone', () => {
       const granted = Object.fromEntries(
         entries(synth.template).map((entry) => [entry, tableActionsOf(synth.template, entry)]),
       );
@@ -255,6 +283,12 @@ describe('BilboStack access', () => {
         [task('start-machines')]: onTable(GET, PUT, CHECK),
         [task('record-resumed')]: onTable(GET, PUT, UPDATE),
         [task('record-resume-failed')]: onTable(GET, PUT, UPDATE, DELETE),
+        // It lists the live clusters, and the commands running on one.
+        [task('sweep')]: {
+          ...onTable(GET, PUT, UPDATE, DELETE, CHECK, QUERY),
+          [`${table}/index/byKind`]: [QUERY],
+          [`${table}/index/live`]: [QUERY],
+        },
       });
     });
 
@@ -359,8 +393,8 @@ describe('BilboStack access', () => {
       );
 
       // Terminate: check-machines, rollback-create, terminate-machines (check-machines' also stops and
-      // starts); stop or start: the four pause and resume steps that act on machines.
-      expect(lifecycle.length).toBe(7);
+      // starts), the sweep (which also stops); stop or start: the four pause and resume steps that act on machines.
+      expect(lifecycle.length).toBe(8);
       for (const statement of lifecycle) {
         expect(resourcesIn(statement)).toEqual([arnText('ec2', 'instance/*')]);
         expect(statement.Condition).toEqual(TAGGED);
@@ -414,13 +448,14 @@ describe('BilboStack access', () => {
   });
 
   describe('remote commands', () => {
-    it("are sent only by the API, the init step and the restart step, only with AWS-RunShellScript, only to the deployment's instances", () => {
+    it("are sent only by the API, the init step, the restart step and the sweep, only with AWS-RunShellScript, only to the deployment's instances", () => {
       const sending = withAction(allStatements(synth.template), 'ssm:SendCommand');
 
       expect(sending).toEqual([
         ...withAction(statementsOf(synth.template, API), 'ssm:SendCommand'),
         ...withAction(statementsOf(synth.template, task('run-init')), 'ssm:SendCommand'),
         ...withAction(statementsOf(synth.template, task('restart-role')), 'ssm:SendCommand'),
+        ...withAction(statementsOf(synth.template, task('sweep')), 'ssm:SendCommand'),
       ]);
       expect(sending.slice(0, 2).map((statement) => [resourcesIn(statement), statement.Condition])).toEqual([
         [[arnText('ssm', 'document/AWS-RunShellScript', '')], undefined],
@@ -491,6 +526,8 @@ describe('BilboStack access', () => {
           '/GET/clusters/*/commands',
           '/GET/clusters/*/commands/*',
           '/DELETE/clusters/*/commands/*',
+          '/POST/reap',
+          '/GET/reap/*',
         ].sort(),
       );
     });

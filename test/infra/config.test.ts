@@ -16,6 +16,7 @@ describe('stackPropsFromContext', () => {
         'bilbo:availabilityZones': 'eu-west-1a,eu-west-1b',
         'bilbo:dynamoDbPrefixListId': ' pl-0123456789abcdef0 ',
         'bilbo:ssmEndpointSecurityGroupId': 'sg-0123456789abcdef0',
+        'bilbo:reaperEndpointSecurityGroupIds': 'sg-0aaa, sg-0bbb',
         'bilbo:allowedCidrs': '203.0.113.0/24,2001:db8::/32',
         'bilbo:allowedSecurityGroups': 'sg-0a1b2c3d4e5f60718, sg-0f0e',
         'bilbo:adminPrincipals': 'arn:aws:iam::123456789012:role/data-team',
@@ -30,6 +31,7 @@ describe('stackPropsFromContext', () => {
       },
       dynamoDbPrefixListId: 'pl-0123456789abcdef0',
       ssmEndpointSecurityGroupId: 'sg-0123456789abcdef0',
+      reaperEndpointSecurityGroupIds: ['sg-0aaa', 'sg-0bbb'],
       allowedCidrs: ['203.0.113.0/24', '2001:db8::/32'],
       allowedSecurityGroupIds: ['sg-0a1b2c3d4e5f60718', 'sg-0f0e'],
       adminPrincipals: ['arn:aws:iam::123456789012:role/data-team'],
@@ -47,6 +49,35 @@ describe('stackPropsFromContext', () => {
   it('reads how long a destroy may wait, as a string or a number', () => {
     expect(from({ 'bilbo:destroyTimeoutSeconds': '900' })).toEqual({ destroyTimeoutSeconds: 900 });
     expect(from({ 'bilbo:destroyTimeoutSeconds': 1200 })).toEqual({ destroyTimeoutSeconds: 1200 });
+  });
+
+  it("reads the reaper's period in minutes and its settings in seconds (or looks)", () => {
+    expect(
+      from({
+        'bilbo:reapEvery': '10',
+        'bilbo:maxLifetimeCeiling': 86_400,
+        'bilbo:pausedMaxAge': '604800',
+        'bilbo:orphanGrace': '1800',
+        'bilbo:unknownLooksBeforeFailed': 0,
+      }),
+    ).toEqual({
+      reapEveryMinutes: 10,
+      reaper: {
+        maxLifetimeCeilingSeconds: 86_400,
+        pausedMaxAgeSeconds: 604_800,
+        orphanGraceSeconds: 1800,
+        unknownLooksBeforeFailed: 0,
+      },
+    });
+  });
+
+  it('names the reaper key and its range when a value is out of it', () => {
+    expect(() => from({ 'bilbo:reapEvery': '0' })).toThrow(
+      'bilbo:reapEvery: "0" is not a whole number of minutes from 1 to 1440',
+    );
+    expect(() => from({ 'bilbo:orphanGrace': 30 })).toThrow(
+      'bilbo:orphanGrace: 30 is not a whole number of seconds from 60 to 86400',
+    );
   });
 
   it('takes lists as JSON arrays and flags as booleans, as cdk.json gives them', () => {
@@ -95,9 +126,30 @@ describe('stackPropsFromContext', () => {
       },
     ],
     ["an SSM endpoint's group without the prefix list", { 'bilbo:ssmEndpointSecurityGroupId': 'sg-0123' }],
+    [
+      "an imported VPC whose probe HTTPS is narrowed to DynamoDB, without the reaper's endpoints",
+      {
+        'bilbo:vpcId': 'vpc-0123',
+        'bilbo:subnetIds': 'subnet-a',
+        'bilbo:availabilityZones': 'eu-west-1a',
+        'bilbo:dynamoDbPrefixListId': 'pl-0123456789abcdef0',
+        'bilbo:ssmEndpointSecurityGroupId': 'sg-0123',
+      },
+    ],
+    [
+      "the reaper's endpoint groups without the prefix list",
+      { 'bilbo:reaperEndpointSecurityGroupIds': 'sg-0123' },
+    ],
     ['a flag that is not true or false', { 'bilbo:tableDeletionProtection': 'yes' }],
     ['a destroy timeout below a minute', { 'bilbo:destroyTimeoutSeconds': '30' }],
     ['a destroy timeout that is not a number', { 'bilbo:destroyTimeoutSeconds': '10m' }],
+    ['a reaper period given as a duration', { 'bilbo:reapEvery': '5m' }],
+    ['a reaper period of a fraction of a minute', { 'bilbo:reapEvery': 0.5 }],
+    ['a reaper period over a day', { 'bilbo:reapEvery': 1441 }],
+    ['a negative lifetime ceiling', { 'bilbo:maxLifetimeCeiling': -1 }],
+    ['a paused_max_age over a year', { 'bilbo:pausedMaxAge': 31_536_001 }],
+    ['an orphan grace under a minute, which could take a create in flight', { 'bilbo:orphanGrace': '59' }],
+    ['unknown looks that are not a whole number', { 'bilbo:unknownLooksBeforeFailed': '2.5' }],
   ])('refuses %s', (_what, context) => {
     expect(() => from(context)).toThrow(ContextError);
   });

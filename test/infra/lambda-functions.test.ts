@@ -105,6 +105,8 @@ describe("the functions' bundles", () => {
       [task('start-machines')]: [...DYNAMODB, EC2].sort(),
       [task('record-resumed')]: DYNAMODB,
       [task('record-resume-failed')]: [...DYNAMODB, EC2].sort(),
+      // The reaper: the records, the machines, the safety check and tokens, the workflows it starts.
+      [task('sweep')]: [...DYNAMODB, EC2, SFN, SSM].sort(),
     });
   });
 });

@@ -16,6 +16,7 @@ import {
 const PROBE = 'lambdas/handlers/tasks/probe-ready.ts';
 const RESTART_FAILED = 'lambdas/handlers/tasks/record-restart-failed.ts';
 const LAUNCH = 'lambdas/handlers/tasks/launch-role.ts';
+const SWEEP = 'lambdas/handlers/tasks/sweep.ts';
 
 type Properties = Record<string, unknown>;
 
@@ -94,16 +95,34 @@ describe('BilboStack network, created', () => {
   });
 
   it('reaches SSM (notebook tokens) through an interface endpoint in one subnet that only the probe may use', () => {
-    const [endpoint, ...others] = propertiesOf(synth, 'AWS::EC2::VPCEndpoint').filter(
+    const interfaces = propertiesOf(synth, 'AWS::EC2::VPCEndpoint').filter(
       (candidate) => candidate.VpcEndpointType === 'Interface',
     );
+    const endpoint = interfaces.find((candidate) => render(candidate.ServiceName).endsWith('.ssm'));
     const endpointGroup = securityGroupId(synth, 'bilbo: the SSM endpoint');
 
-    expect(others).toEqual([]);
+    expect(interfaces.map((candidate) => render(candidate.ServiceName)).sort()).toEqual(
+      ['ec2', 'ssm', 'states'].map((service) => `com.amazonaws.<AWS::Region>.${service}`),
+    );
     expect(render(endpoint!.ServiceName)).toBe('com.amazonaws.<AWS::Region>.ssm');
     expect(endpoint!.PrivateDnsEnabled).toBe(true);
     expect((endpoint!.SubnetIds as unknown[]).map(render)).toEqual([expect.stringMatching(/Subnet1Subnet/)]);
     expect((endpoint!.SecurityGroupIds as unknown[]).map(render)).toEqual([`<${endpointGroup}.GroupId>`]);
+    expect(ingressOf(synth, endpointGroup)).toEqual([`<${probe}.GroupId> → tcp:443-443`]);
+  });
+
+  it('reaches EC2 and Step Functions (the reaper) through interface endpoints in one subnet that only the probe group may use', () => {
+    const endpoints = propertiesOf(synth, 'AWS::EC2::VPCEndpoint').filter((candidate) =>
+      /\.(ec2|states)$/.test(render(candidate.ServiceName)),
+    );
+    const endpointGroup = securityGroupId(synth, 'bilbo: the EC2 and Step Functions endpoints');
+
+    expect(endpoints).toHaveLength(2);
+    for (const endpoint of endpoints) {
+      expect(endpoint.PrivateDnsEnabled).toBe(true);
+      expect((endpoint.SubnetIds as unknown[]).map(render)).toEqual([expect.stringMatching(/Subnet1Subnet/)]);
+      expect((endpoint.SecurityGroupIds as unknown[]).map(render)).toEqual([`<${endpointGroup}.GroupId>`]);
+    }
     expect(ingressOf(synth, endpointGroup)).toEqual([`<${probe}.GroupId> → tcp:443-443`]);
   });
 
@@ -123,12 +142,14 @@ describe('BilboStack network, created', () => {
     );
   });
 
-  it('lets the probe out only to the dashboards and to HTTPS (the DynamoDB and SSM endpoints alone answer there)', () => {
+  it('lets the probe out only to the dashboards and to HTTPS (the DynamoDB, SSM, EC2 and Step Functions endpoints alone answer there)', () => {
     const endpointGroup = securityGroupId(synth, 'bilbo: the SSM endpoint');
+    const reaperEndpoints = securityGroupId(synth, 'bilbo: the EC2 and Step Functions endpoints');
     expect(egressOf(synth, probe).sort()).toEqual(
       [
         `0.0.0.0/0 → tcp:443-443`,
         `<${endpointGroup}.GroupId> → tcp:443-443`,
+        `<${reaperEndpoints}.GroupId> → tcp:443-443`,
         `<${cluster}.GroupId> → tcp:8787-8787`,
         `<${cluster}.GroupId> → tcp:8888-8888`,
       ].sort(),
@@ -136,12 +157,12 @@ describe('BilboStack network, created', () => {
     expect(ingressOf(synth, probe)).toEqual([]);
   });
 
-  it("runs only the probe and the restart's last look in the VPC, in the cluster subnets with the probe security group", () => {
+  it("runs only the probe, the restart's last look and the reaper's sweep in the VPC, in the cluster subnets with the probe security group", () => {
     const inVpc = entries(synth.template).filter(
       (entry) => synth.template.toJSON().Resources[functionId(synth.template, entry)].Properties.VpcConfig,
     );
 
-    expect(inVpc.sort()).toEqual([PROBE, RESTART_FAILED].sort());
+    expect(inVpc.sort()).toEqual([PROBE, RESTART_FAILED, SWEEP].sort());
     for (const entry of inVpc) {
       const fn = synth.template.toJSON().Resources[functionId(synth.template, entry)].Properties;
       expect(fn.VpcConfig.SecurityGroupIds.map(render)).toEqual([`<${probe}.GroupId>`]);
@@ -206,6 +227,7 @@ describe('BilboStack network, configured', () => {
   const SUBNETS = ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'];
   const DYNAMODB_PREFIX_LIST = 'pl-0123456789abcdef0';
   const SSM_ENDPOINT_GROUP = 'sg-0fedcba9876543210';
+  const REAPER_ENDPOINT_GROUPS = ['sg-0aaaabbbbccccdddd', 'sg-0eeeeffff00001111'];
   let synth: Synthesized;
   let cluster: string;
   let probe: string;
@@ -218,6 +240,7 @@ describe('BilboStack network, configured', () => {
         'bilbo:availabilityZones': 'eu-west-1a,eu-west-1b',
         'bilbo:dynamoDbPrefixListId': DYNAMODB_PREFIX_LIST,
         'bilbo:ssmEndpointSecurityGroupId': SSM_ENDPOINT_GROUP,
+        'bilbo:reaperEndpointSecurityGroupIds': REAPER_ENDPOINT_GROUPS.join(','),
         'bilbo:allowedCidrs': '203.0.113.0/24, 2001:db8::/32',
         'bilbo:defaultAmi': 'ami-0123456789abcdef0',
         'bilbo:tableDeletionProtection': 'false',
@@ -252,11 +275,12 @@ describe('BilboStack network, configured', () => {
     );
   });
 
-  it("lets the probe out only to the dashboards and, on 443, to DynamoDB's prefix list and the VPC's SSM endpoint", () => {
+  it("lets the probe out only to the dashboards and, on 443, to DynamoDB's prefix list and the VPC's SSM, EC2 and Step Functions endpoints", () => {
     expect(egressOf(synth, probe).sort()).toEqual(
       [
         `${DYNAMODB_PREFIX_LIST} → tcp:443-443`,
         `${SSM_ENDPOINT_GROUP} → tcp:443-443`,
+        ...REAPER_ENDPOINT_GROUPS.map((group) => `${group} → tcp:443-443`),
         `<${cluster}.GroupId> → tcp:8787-8787`,
         `<${cluster}.GroupId> → tcp:8888-8888`,
       ].sort(),
@@ -279,9 +303,9 @@ describe('BilboStack network, configured', () => {
       (fn) => 'CLUSTER_SUBNET_IDS' in fn.Properties.Environment.Variables,
     );
 
-    // The api, launch-role, check-machines, rollback-create, terminate-machines, and the four pause and
-    // resume steps that stop or start machines.
-    expect(functions).toHaveLength(9);
+    // The api, launch-role, check-machines, rollback-create, terminate-machines, the four pause and
+    // resume steps that stop or start machines, and the sweep.
+    expect(functions).toHaveLength(10);
     for (const fn of functions) {
       expect(fn.Properties.Environment.Variables).toMatchObject({
         CLUSTER_SUBNET_IDS: SUBNETS.join(','),

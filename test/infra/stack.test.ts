@@ -13,7 +13,11 @@ import {
   SORT_KEY,
   TTL_ATTRIBUTE,
 } from '../../lambdas/adapters/dynamodb/table-design.ts';
-import { DESTROY_TIMEOUT_SECONDS, STOP_TIMEOUT_SECONDS } from '../../lambdas/domain/deadlines.ts';
+import {
+  DESTROY_TIMEOUT_SECONDS,
+  STOP_TIMEOUT_SECONDS,
+  SWEEP_TIMEOUT_SECONDS,
+} from '../../lambdas/domain/deadlines.ts';
 import { READY_TIMEOUT_MAX_SECONDS } from '../../lambdas/domain/plan.ts';
 import commonSchema from '../../schemas/api/common.schema.json' with { type: 'json' };
 import { type Synthesized, synthesize } from './synth.ts';
@@ -40,7 +44,7 @@ describe('BilboStack', () => {
       synth.template.allResourcesProperties('AWS::ApiGateway::Method', { AuthorizationType: 'AWS_IAM' });
     });
 
-    it('serves exactly the cluster, command and plan routes, each through the api Lambda proxy', () => {
+    it('serves exactly the cluster, command, plan and reap routes, each through the api Lambda proxy', () => {
       expect(routes(resources).sort()).toEqual(
         [
           'DELETE /clusters/{name}',
@@ -57,6 +61,8 @@ describe('BilboStack', () => {
           'GET /clusters/{name}/commands',
           'GET /clusters/{name}/commands/{id}',
           'DELETE /clusters/{name}/commands/{id}',
+          'POST /reap',
+          'GET /reap/{id}',
         ].sort(),
       );
       synth.template.allResourcesProperties('AWS::ApiGateway::Method', {
@@ -196,7 +202,7 @@ describe('BilboStack', () => {
       const functions = Object.values(synth.template.findResources('AWS::Lambda::Function'));
       const entries = functions.map((fn) => fn.Metadata?.['bilbo:entry'] as string);
 
-      expect(entries).toHaveLength(20);
+      expect(entries).toHaveLength(21);
       for (const entry of entries) {
         expect(entry).toMatch(/^lambdas\/handlers\/.+\.ts$/);
         expect(existsSync(join(REPO_ROOT, entry)), entry).toBe(true);
@@ -209,7 +215,7 @@ describe('BilboStack', () => {
   });
 
   describe('the workflows', () => {
-    it('are five Standard state machines that log everything and trace', () => {
+    it('are six Standard state machines that log everything and trace', () => {
       synth.template.resourcePropertiesCountIs(
         'AWS::StepFunctions::StateMachine',
         {
@@ -217,7 +223,7 @@ describe('BilboStack', () => {
           LoggingConfiguration: Match.objectLike({ Level: 'ALL', Destinations: Match.anyValue() }),
           TracingConfiguration: { Enabled: true },
         },
-        5,
+        6,
       );
     });
 
@@ -233,6 +239,8 @@ describe('BilboStack', () => {
         STOP_TIMEOUT_SECONDS + READY_TIMEOUT_MAX_SECONDS + 1800,
       );
       expect(workflows.resume.definition.TimeoutSeconds).toBe(READY_TIMEOUT_MAX_SECONDS + 1800);
+      // Its one task twice (a transient Lambda error), and the retries' waits.
+      expect(workflows.sweep.definition.TimeoutSeconds).toBe(SWEEP_TIMEOUT_SECONDS);
     });
 
     it('wait between two looks as long as the look says, bounded by the deadline', () => {
@@ -545,7 +553,7 @@ describe('BilboStack with bundling', () => {
     };
     const functions = Object.values(synth.template.findResources('AWS::Lambda::Function'));
 
-    expect(functions).toHaveLength(20);
+    expect(functions).toHaveLength(21);
     for (const fn of functions) {
       const key = (fn.Properties.Code as { S3Key: string }).S3Key;
       const asset = manifest.files[key.replace(/\.zip$/, '')];

@@ -13,7 +13,7 @@ import { type InstanceRecord, InstanceRegistry } from '../../lambdas/adapters/lo
 import { isProcessAlive, readProcStartTicks } from '../../lambdas/adapters/local/processes.ts';
 import type { Clock } from '../../lambdas/domain/ports.ts';
 import { REAPER_DEFAULTS } from '../../lambdas/domain/reaper/rules.ts';
-import { startTestControlPlane, type TestControlPlane } from '../support/local-control-plane.ts';
+import { reapThrough, startTestControlPlane, type TestControlPlane } from '../support/local-control-plane.ts';
 
 const UNKNOWN_CLUSTER = 'c-00000000deadbeef';
 const ID = 'i-local-0rphan0f0000';
@@ -75,7 +75,7 @@ describe('the reaper’s orphan pass on the local control plane', () => {
     leftover = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
     const pid = leftover.pid as number;
     await registry.save(leftoverRecord(pid, await deadPid(), registry.stateDir));
-    const reap = () => harness.apiAs('alice').reap({ dryRun: false });
+    const reap = () => reapThrough(harness.apiAs('alice'));
 
     expect(await reap()).toMatchObject({ orphansRemoved: 0, actions: [] });
     skippedMs = REAPER_DEFAULTS.orphanGraceSeconds * 1000 - 30_000;

@@ -20,12 +20,13 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbClusterStore } from '../../lambdas/adapters/dynamodb/cluster-store.ts';
 import { DynamoDbCommandStore } from '../../lambdas/adapters/dynamodb/command-store.ts';
+import { LIVE_MARKED_KEY } from '../../lambdas/adapters/dynamodb/table-design.ts';
 import { LocalPreflight } from '../../lambdas/adapters/local/local-preflight.ts';
 import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
 import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
 import { DESTROY_TIMEOUT_SECONDS } from '../../lambdas/domain/deadlines.ts';
-import { ReaperUnavailableError } from '../../lambdas/domain/errors.ts';
 import type { ClusterStore, CommandStore, MachineProvider } from '../../lambdas/domain/ports.ts';
+import { REAPER_DEFAULTS } from '../../lambdas/domain/reaper/rules.ts';
 import { checkMachines } from '../../lambdas/domain/workflow/check-machines.ts';
 import {
   recordDestroyed,
@@ -45,6 +46,7 @@ import {
 } from '../../lambdas/domain/workflow/resume-steps.ts';
 import { rollbackCreate } from '../../lambdas/domain/workflow/rollback-create.ts';
 import { runInit } from '../../lambdas/domain/workflow/run-init.ts';
+import { sweep } from '../../lambdas/domain/workflow/sweep.ts';
 import { createApiHandler } from '../../lambdas/handlers/api/app.ts';
 import { newSecret } from '../../lambdas/handlers/composition/runtime.ts';
 import { TASK_NAMES, type TaskName, taskEntry } from '../../lambdas/handlers/tasks/task-names.ts';
@@ -157,9 +159,7 @@ beforeAll(async () => {
   const workflows = new RecordingWorkflows();
   let ids = 0;
   const api = createApiHandler({
-    sweep: async () => {
-      throw new ReaperUnavailableError('not in these tests');
-    },
+    newSweepId: () => 'sweep-0000000000000001',
     store: storeOf(API),
     catalog: new LocalMachineCatalog({ facts: { vcpus: 2, threadsPerCore: 2, memoryMiB: 8192 } }),
     preflight: new LocalPreflight(DASK_PROGRAMS),
@@ -353,6 +353,42 @@ beforeAll(async () => {
     { clusterId: stuck.id, failedStep: 'check-terminated', error },
     { store: taskStore('recordDestroyFailed') },
   );
+
+  // A sweep: the clusters past the deployment's lifetime ceiling ended, a young one's commands,
+  // activity and health looked at, and a create whose workflow is gone rolled back.
+  const expired = await create('expired');
+  await launch(expired.id);
+  await until(() => checkMachines({ clusterId: expired.id, want: 'running' }, check));
+  await recordReady({ clusterId: expired.id }, { store: taskStore('recordReady'), clock });
+  await create('abandoned');
+  clock.advance(2 * 60_000);
+  // On a table an older bilbo wrote, the scheduled sweep may be the first to list: it marks the live records.
+  await testStore.client.send(new DeleteCommand({ TableName: testStore.tableName, Key: LIVE_MARKED_KEY }));
+  const lively = await create('lively');
+  await launch(lively.id);
+  await until(() => checkMachines({ clusterId: lively.id, want: 'running' }, check));
+  await recordReady({ clusterId: lively.id }, { store: taskStore('recordReady'), clock });
+  const report = await sweep(
+    { dryRun: false },
+    {
+      store: taskStore('sweep'),
+      commands: commandStoreOf(taskEntry('sweep')),
+      provider,
+      secrets,
+      workflows,
+      remote: new ScriptedRemote(() => ({ stdout: 'ok\n' })),
+      servicesProbe: { probe: fakeDaskProbe(() => true, 2), network: 'private', secrets },
+      clock,
+      sleep: async (ms) => clock.advance(ms),
+      newCommandId: () => `cmd-${(++ids).toString(16).padStart(16, '0')}`,
+      destroyTimeoutSeconds: DESTROY_TIMEOUT_SECONDS.default,
+      access: { admins: [] },
+      reaper: { ...REAPER_DEFAULTS, maxLifetimeCeilingSeconds: 60 },
+    },
+  );
+  expect(report).toMatchObject({ errors: 0 });
+  expect(report.destroyed).toBeGreaterThan(0);
+  expect(report.failed).toBeGreaterThan(0);
 
   // The API's own failures: a create whose workflow cannot start, a destroy likewise.
   workflows.failure = new Error('states:StartExecution throttled');

@@ -76,6 +76,7 @@ describe('LocalWorkflowRunner', () => {
       startMachines: () => ({ starting: 3 }),
       recordResumed: () => ({ state: 'READY', seconds: 3 }),
       recordResumeFailed: () => ({ state: 'PAUSED' }),
+      sweep: ({ dryRun }) => ({ dryRun, checked: 2, actions: [] }),
     };
   });
 
@@ -371,6 +372,42 @@ describe('LocalWorkflowRunner', () => {
         error: { Error: 'Error', Cause: 'terminate refused' },
       });
       expect(runner.execution(arn)).toMatchObject({ status: 'FAILED', error: 'ClusterDestroyFailed' });
+    });
+  });
+
+  describe('the sweep workflow', () => {
+    it('hands the whole input to the sweep step and ends with its report as the output', async () => {
+      const arn = await runner.start('sweep', 'sweep-0000000000000001', { dryRun: true, requestedBy: 'ann' });
+      await runner.waitForIdle();
+
+      expect(tasksEntered(runner.history(arn))).toEqual(['Sweep']);
+      expect(calls).toEqual([{ task: 'sweep', payload: { dryRun: true, requestedBy: 'ann' } }]);
+      expect(await runner.describe('sweep', 'sweep-0000000000000001')).toEqual({
+        status: 'SUCCEEDED',
+        output: { dryRun: true, checked: 2, actions: [] },
+      });
+    });
+
+    it('describes a failed sweep with its error, and knows no sweep it never started', async () => {
+      fakes.sweep = () => {
+        throw new Error('the table is gone');
+      };
+
+      await runner.start('sweep', 'sweep-0000000000000002', { dryRun: false });
+      await runner.waitForIdle();
+
+      expect(await runner.describe('sweep', 'sweep-0000000000000002')).toEqual({
+        status: 'FAILED',
+        error: 'Error: the table is gone',
+      });
+      expect(await runner.describe('sweep', 'sweep-00000000000000ff')).toBeUndefined();
+    });
+
+    it('tells when an execution ended, with its summary', async () => {
+      const arn = await runner.start('sweep', 'sweep-0000000000000003', { dryRun: false });
+
+      expect(await runner.ended(arn)).toMatchObject({ status: 'SUCCEEDED', output: { checked: 2 } });
+      expect(await runner.ended('arn:aws:states:local:000000000000:execution:sweep:unknown')).toBeUndefined();
     });
   });
 

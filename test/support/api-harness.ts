@@ -10,8 +10,7 @@ import { LocalPreflight } from '../../lambdas/adapters/local/local-preflight.ts'
 import { LocalMachineCatalog } from '../../lambdas/adapters/local/machine-catalog.ts';
 import { MemorySecretStore } from '../../lambdas/adapters/local/memory-secret-store.ts';
 import { DESTROY_TIMEOUT_SECONDS } from '../../lambdas/domain/deadlines.ts';
-import { ReaperUnavailableError } from '../../lambdas/domain/errors.ts';
-import type { WorkflowStarter } from '../../lambdas/domain/ports.ts';
+import type { WorkflowExecution, WorkflowStarter } from '../../lambdas/domain/ports.ts';
 import type { WorkflowInputs, WorkflowName } from '../../lambdas/domain/workflows.ts';
 import { createApiHandler } from '../../lambdas/handlers/api/app.ts';
 import { newSecret } from '../../lambdas/handlers/composition/runtime.ts';
@@ -49,6 +48,16 @@ export class RecordingWorkflows implements WorkflowStarter {
 
   async isRunning(executionArn: string): Promise<boolean> {
     return this.running.has(executionArn);
+  }
+
+  /** How each execution (by name) ended, as a test sets it; a started one not set here still runs. */
+  readonly executions = new Map<string, WorkflowExecution>();
+
+  async describe(workflow: WorkflowName, executionName: string): Promise<WorkflowExecution | undefined> {
+    const known = this.executions.get(executionName);
+    if (known) return known;
+    const started = this.started.some((s) => s.workflow === workflow && s.executionName === executionName);
+    return started ? { status: 'RUNNING' } : undefined;
   }
 }
 
@@ -98,9 +107,7 @@ export function useApiHarness(): ApiHarness {
     harness.remote = new ScriptedRemote(() => ({ stdout: 'ok\n' }));
     harness.provider = new FakeMachineProvider();
     handler = createApiHandler({
-      sweep: async () => {
-        throw new ReaperUnavailableError('not in these tests');
-      },
+      newSweepId: () => `sweep-${(++ids).toString(16).padStart(16, '0')}`,
       store: harness.testStore.store,
       catalog: new LocalMachineCatalog({ facts: FACTS }),
       preflight: new LocalPreflight(DASK_PROGRAMS),

@@ -9,7 +9,8 @@ import {
   type LocalControlPlaneOptions,
   startLocalControlPlane,
 } from '../../cli/local/control-plane.ts';
-import { processesOf } from './dask-processes.ts';
+import type { Sweep, SweepReport } from '../../schemas/types.generated.ts';
+import { processesOf, waitFor } from './dask-processes.ts';
 
 export interface TestControlPlane {
   plane: LocalControlPlane;
@@ -94,4 +95,15 @@ export async function startTestControlPlane(
       rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+/** `bilbo reap` through the API: starts one sweep, and answers its report once it ended (a failed one throws). */
+export async function reapThrough(api: BilboApi, options: { dryRun?: boolean } = {}): Promise<SweepReport> {
+  const started = await api.reap(options);
+  const ended = await waitFor(`sweep ${started.id} to end`, async (): Promise<Sweep | undefined> => {
+    const sweep = await api.getSweep(started.id);
+    return sweep.status === 'RUNNING' ? undefined : sweep;
+  });
+  if (!ended.report) throw new Error(`sweep ${ended.id} ended ${ended.status}: ${ended.error ?? 'no error'}`);
+  return ended.report;
 }

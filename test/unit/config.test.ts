@@ -4,12 +4,15 @@ import {
   EC2,
   environmentOf,
   PROBE,
+  REAPER,
   readConfig,
   SECRETS,
+  SWEEP_WORKFLOW_ARNS,
   stateMachineArnVariable,
   TABLE,
   WORKFLOW_ARNS,
 } from '../../lambdas/config.ts';
+import { REAPER_DEFAULTS } from '../../lambdas/domain/reaper/rules.ts';
 import { WORKFLOW_NAMES } from '../../lambdas/domain/workflows.ts';
 
 const EC2_ENV = {
@@ -76,6 +79,7 @@ describe('the workflow ARNs', () => {
       'RESTART_STATE_MACHINE_ARN',
       'PAUSE_STATE_MACHINE_ARN',
       'RESUME_STATE_MACHINE_ARN',
+      'SWEEP_STATE_MACHINE_ARN',
     ]);
     expect(Object.keys(WORKFLOW_ARNS)).toEqual(WORKFLOW_NAMES);
   });
@@ -90,6 +94,7 @@ describe('the workflow ARNs', () => {
         RESTART_STATE_MACHINE_ARN: arn('restart'),
         PAUSE_STATE_MACHINE_ARN: arn('pause'),
         RESUME_STATE_MACHINE_ARN: arn('resume'),
+        SWEEP_STATE_MACHINE_ARN: arn('sweep'),
       }),
     ).toEqual({
       create: arn('create'),
@@ -97,9 +102,50 @@ describe('the workflow ARNs', () => {
       restart: arn('restart'),
       pause: arn('pause'),
       resume: arn('resume'),
+      sweep: arn('sweep'),
     });
     expect(() => readConfig(WORKFLOW_ARNS, { CREATE_STATE_MACHINE_ARN: arn('create') })).toThrow(
       'DESTROY_STATE_MACHINE_ARN is not set',
+    );
+  });
+});
+
+describe("the sweep's workflow ARNs", () => {
+  it('are those of the workflows a sweep starts, never its own', () => {
+    expect(Object.keys(SWEEP_WORKFLOW_ARNS)).toEqual(['destroy', 'pause']);
+  });
+});
+
+describe("the reaper's settings", () => {
+  it('default to REAPER_DEFAULTS, one variable each', () => {
+    expect(readConfig(REAPER, {})).toEqual(REAPER_DEFAULTS);
+  });
+
+  it('read each setting from its variable', () => {
+    expect(
+      readConfig(REAPER, {
+        REAPER_MAX_LIFETIME_CEILING_SECONDS: '86400',
+        REAPER_PAUSED_MAX_AGE_SECONDS: '604800',
+        REAPER_STUCK_GRACE_SECONDS: '0',
+        REAPER_ORPHAN_GRACE_SECONDS: '3600',
+        REAPER_UNKNOWN_LOOKS_BEFORE_FAILED: '0',
+      }),
+    ).toEqual({
+      maxLifetimeCeilingSeconds: 86_400,
+      pausedMaxAgeSeconds: 604_800,
+      stuckGraceSeconds: 0,
+      orphanGraceSeconds: 3600,
+      unknownLooksBeforeFailed: 0,
+    });
+  });
+
+  it('refuse a value out of its range, naming the variable and the range', () => {
+    expect(() => readConfig(REAPER, { REAPER_ORPHAN_GRACE_SECONDS: '10' })).toThrow(
+      'REAPER_ORPHAN_GRACE_SECONDS=10 is not a whole number from 60 to 86400',
+    );
+    expect(() => readConfig(REAPER, { REAPER_PAUSED_MAX_AGE_SECONDS: '-1' })).toThrow(ConfigurationError);
+    expect(() => readConfig(REAPER, { REAPER_UNKNOWN_LOOKS_BEFORE_FAILED: '2.5' })).toThrow(
+      ConfigurationError,
     );
   });
 });

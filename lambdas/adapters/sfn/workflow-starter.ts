@@ -5,11 +5,15 @@ import {
   type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { WorkflowStarter } from '../../domain/ports.ts';
+import type { ExecutionStatus, WorkflowExecution, WorkflowStarter } from '../../domain/ports.ts';
 import type { WorkflowInputs, WorkflowName } from '../../domain/workflows.ts';
 
-/** Each workflow's state machine ARN (the deployment contract names one variable per workflow). */
-export type StateMachineArns = Readonly<Record<WorkflowName, string>>;
+/**
+ * The state machine ARN of each workflow the function starts or reads (the
+ * deployment contract names one variable per workflow; a function is given
+ * only those it needs).
+ */
+export type StateMachineArns = Readonly<Partial<Record<WorkflowName, string>>>;
 
 /**
  * Starts the Step Functions workflows. The execution name is derived from
@@ -26,7 +30,7 @@ export class SfnWorkflowStarter implements WorkflowStarter {
     executionName: string,
     input: WorkflowInputs[W],
   ): Promise<string> {
-    const stateMachineArn = this.arns[workflow];
+    const stateMachineArn = this.arnOf(workflow);
     try {
       const result = await this.client.send(
         new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(input) }),
@@ -47,6 +51,38 @@ export class SfnWorkflowStarter implements WorkflowStarter {
       return undefined;
     }
   }
+
+  async describe(workflow: WorkflowName, executionName: string): Promise<WorkflowExecution | undefined> {
+    const executionArn = executionArnOf(this.arnOf(workflow), executionName);
+    try {
+      const execution = await this.client.send(new DescribeExecutionCommand({ executionArn }));
+      const status = statusOf(execution.status);
+      const error = [execution.error, execution.cause].filter(Boolean).join(': ');
+      return {
+        status,
+        ...(status === 'SUCCEEDED' && execution.output !== undefined
+          ? { output: JSON.parse(execution.output) as unknown }
+          : {}),
+        ...(status !== 'SUCCEEDED' && error ? { error } : {}),
+      };
+    } catch (error) {
+      if (error instanceof ExecutionDoesNotExist) return undefined;
+      throw error;
+    }
+  }
+
+  private arnOf(workflow: WorkflowName): string {
+    const arn = this.arns[workflow];
+    // A deployment bug: the stack gives each function the ARNs of the workflows it starts.
+    if (!arn) throw new Error(`this function was not given the ${workflow} state machine's ARN`);
+    return arn;
+  }
+}
+
+/** A redriven execution runs again. */
+function statusOf(status: string | undefined): ExecutionStatus {
+  if (status === 'PENDING_REDRIVE' || status === undefined) return 'RUNNING';
+  return status as ExecutionStatus;
 }
 
 function executionArnOf(stateMachineArn: string, executionName: string): string {

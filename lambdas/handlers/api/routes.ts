@@ -4,6 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import commandSchema from '../../../schemas/api/command.schema.json' with { type: 'json' };
 import commonSchema from '../../../schemas/api/common.schema.json' with { type: 'json' };
 import eventSchema from '../../../schemas/api/event.schema.json' with { type: 'json' };
+import sweepSchema from '../../../schemas/api/sweep.schema.json' with { type: 'json' };
 import { escapeControlCharacters } from '../../../schemas/printable.ts';
 import type { CreateClusterRequest, StartCommandRequest } from '../../../schemas/types.generated.ts';
 import { validateCreateClusterRequest, validateStartCommandRequest } from '../../../schemas/validate.ts';
@@ -27,7 +28,7 @@ import {
   type QueryDeps,
   waitForClusterEvents,
 } from '../../domain/use-cases/queries.ts';
-import { type ReapNowDeps, reapNow } from '../../domain/use-cases/reap-now.ts';
+import { type ReapNowDeps, readSweep, reapNow } from '../../domain/use-cases/reap-now.ts';
 import { type RestartClusterDeps, restartCluster } from '../../domain/use-cases/restart-cluster.ts';
 import { COMMAND_BODY_MAX_BYTES, jsonBody, validBody } from '../http/middleware.ts';
 import { json } from '../http/responses.ts';
@@ -63,6 +64,20 @@ function commandIdParameter(event: APIGatewayProxyEvent): string {
   if (!COMMAND_ID.test(id)) {
     throw new ValidationError(
       `id: must be a command id such as cmd-0190f3a2b4c5d6e7 (got ${escapeControlCharacters(JSON.stringify(id.slice(0, 80)))})`,
+      { field: 'id' },
+    );
+  }
+  return id;
+}
+
+const SWEEP_ID = new RegExp(sweepSchema.properties.id.pattern);
+
+/** The `{id}` of a sweep route, checked against the sweep schema's pattern. */
+function sweepIdParameter(event: APIGatewayProxyEvent): string {
+  const id = event.pathParameters?.id ?? '';
+  if (!SWEEP_ID.test(id)) {
+    throw new ValidationError(
+      `id: must be a sweep id such as sweep-0190f3a2b4c5d6e7, as POST /reap answers it (got ${escapeControlCharacters(JSON.stringify(id.slice(0, 80)))})`,
       { field: 'id' },
     );
   }
@@ -184,8 +199,11 @@ export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEve
         { field: 'dryRun' },
       );
     }
-    return json(200, await reapNow({ principal: callerOf(event) }, { dryRun: dryRun === 'true' }, deps));
+    return json(202, await reapNow({ principal: callerOf(event) }, { dryRun: dryRun === 'true' }, deps));
   };
+
+  const sweep: Handler = async (event) =>
+    json(200, await readSweep({ principal: callerOf(event) }, sweepIdParameter(event), deps));
 
   return [
     { method: 'POST', path: '/clusters', handler: create },
@@ -203,5 +221,6 @@ export function apiRoutes(deps: ApiDependencies): RouterRoute<APIGatewayProxyEve
     { method: 'POST', path: '/clusters/{name}/resume', handler: resume },
     { method: 'POST', path: '/plan', handler: plan },
     { method: 'POST', path: '/reap', handler: reap },
+    { method: 'GET', path: '/reap/{id}', handler: sweep },
   ];
 }

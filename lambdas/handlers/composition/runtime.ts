@@ -14,3 +14,7 @@ export const newSecret = (): string => randomBytes(24).toString('base64url');
 /** Sortable by creation time: 12 hex digits of milliseconds, then 4 random ones. */
 export const newCommandId = (): string =>
   `cmd-${Date.now().toString(16).padStart(12, '0')}${randomBytes(2).toString('hex')}`;
+
+/** Sortable by start time, like a command's id: `sweep-` and 16 hex digits. */
+export const newSweepId = (): string =>
+  `sweep-${Date.now().toString(16).padStart(12, '0')}${randomBytes(2).toString('hex')}`;

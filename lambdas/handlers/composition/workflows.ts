@@ -1,8 +1,8 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { SfnWorkflowStarter } from '../../adapters/sfn/workflow-starter.ts';
-import type { ConfigOf, WORKFLOW_ARNS } from '../../config.ts';
+import { SfnWorkflowStarter, type StateMachineArns } from '../../adapters/sfn/workflow-starter.ts';
 import type { WorkflowStarter } from '../../domain/ports.ts';
 
-export function sfnWorkflows(arns: ConfigOf<typeof WORKFLOW_ARNS>): WorkflowStarter {
+/** The workflows whose state machine ARNs the function was given (lambdas/config.ts workflowArns). */
+export function sfnWorkflows(arns: StateMachineArns): WorkflowStarter {
   return new SfnWorkflowStarter(new SFNClient({}), arns);
 }

@@ -14,6 +14,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   CLUSTER_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
   COMMAND_NOT_FOUND: 404,
+  SWEEP_NOT_FOUND: 404,
   NO_NOTEBOOK: 404,
   CLUSTER_EXISTS: 409,
   ILLEGAL_TRANSITION: 409,
@@ -23,7 +24,6 @@ const STATUS_BY_CODE: Record<string, number> = {
   NOTHING_TO_RESTART: 422,
   NOTHING_TO_DO: 422,
   PROVIDER_BUSY: 503,
-  REAPER_UNAVAILABLE: 501,
 };
 
 export function statusOf(error: BilboError): number {

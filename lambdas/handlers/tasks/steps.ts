@@ -18,6 +18,7 @@ import { checkRestart, restartRole } from '../../domain/workflow/restart-role.ts
 import { recordResumed, recordResumeFailed, startMachines } from '../../domain/workflow/resume-steps.ts';
 import { rollbackCreate } from '../../domain/workflow/rollback-create.ts';
 import { runInit } from '../../domain/workflow/run-init.ts';
+import { sweep } from '../../domain/workflow/sweep.ts';
 import { lambdaTask } from './task-handler.ts';
 import type { TaskName } from './task-names.ts';
 
@@ -41,6 +42,7 @@ export const TASK_STEPS = {
   startMachines,
   recordResumed,
   recordResumeFailed,
+  sweep,
 } as const satisfies Record<TaskName, (input: never, deps: never) => Promise<unknown>>;
 export type TaskInput<T extends TaskName> = Parameters<(typeof TASK_STEPS)[T]>[0];
 export type TaskDependencies<T extends TaskName> = Parameters<(typeof TASK_STEPS)[T]>[1];

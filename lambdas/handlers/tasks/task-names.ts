@@ -26,6 +26,7 @@ export const TASK_NAMES = [
   'startMachines',
   'recordResumed',
   'recordResumeFailed',
+  'sweep',
 ] as const;
 
 export type TaskName = (typeof TASK_NAMES)[number];

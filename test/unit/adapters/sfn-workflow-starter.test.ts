@@ -1,5 +1,7 @@
 import {
+  DescribeExecutionCommand,
   ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
   InvalidExecutionInput,
   SFNClient,
   SFNServiceException,
@@ -15,7 +17,10 @@ const ARNS = {
   restart: 'arn:aws:states:eu-west-1:123456789012:stateMachine:bilbo-RestartCluster',
   pause: 'arn:aws:states:eu-west-1:123456789012:stateMachine:bilbo-PauseCluster',
   resume: 'arn:aws:states:eu-west-1:123456789012:stateMachine:bilbo-ResumeCluster',
+  sweep: 'arn:aws:states:eu-west-1:123456789012:stateMachine:bilbo-SweepClusters',
 };
+const SWEEP_EXECUTION =
+  'arn:aws:states:eu-west-1:123456789012:execution:bilbo-SweepClusters:sweep-0190f3a2b4c5d6e7';
 const CREATE_EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:bilbo-CreateCluster:c-1-create';
 
 describe('SfnWorkflowStarter', () => {
@@ -96,5 +101,54 @@ describe('SfnWorkflowStarter', () => {
         requestedAt: '2026-01-01T00:00:00.000Z',
       }),
     ).rejects.toThrow('Rate exceeded');
+  });
+
+  describe('describe', () => {
+    it('reads the execution of the workflow by its name, and its output once it succeeded', async () => {
+      sfn
+        .on(DescribeExecutionCommand)
+        .resolves({ status: 'SUCCEEDED', output: '{"checked":3}', executionArn: SWEEP_EXECUTION } as never);
+
+      expect(await starter.describe('sweep', 'sweep-0190f3a2b4c5d6e7')).toEqual({
+        status: 'SUCCEEDED',
+        output: { checked: 3 },
+      });
+      expect(sfn.commandCalls(DescribeExecutionCommand)[0]!.args[0].input).toEqual({
+        executionArn: SWEEP_EXECUTION,
+      });
+    });
+
+    it('answers RUNNING while it runs or is redriven, and why once it failed', async () => {
+      sfn
+        .on(DescribeExecutionCommand)
+        .resolvesOnce({ status: 'RUNNING' } as never)
+        .resolvesOnce({ status: 'PENDING_REDRIVE' } as never)
+        .resolvesOnce({ status: 'FAILED', error: 'Lambda.Unknown', cause: 'timed out' } as never);
+
+      expect(await starter.describe('sweep', 's')).toEqual({ status: 'RUNNING' });
+      expect(await starter.describe('sweep', 's')).toEqual({ status: 'RUNNING' });
+      expect(await starter.describe('sweep', 's')).toEqual({
+        status: 'FAILED',
+        error: 'Lambda.Unknown: timed out',
+      });
+    });
+
+    it('answers undefined for an execution Step Functions does not know', async () => {
+      sfn
+        .on(DescribeExecutionCommand)
+        .rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
+
+      expect(await starter.describe('sweep', 'sweep-00000000000000ff')).toBeUndefined();
+    });
+  });
+
+  it('refuses a workflow whose state machine ARN the function was not given', async () => {
+    const sweepOnly = new SfnWorkflowStarter(new SFNClient({ region: 'eu-west-1' }), {
+      destroy: ARNS.destroy,
+    });
+
+    await expect(
+      sweepOnly.start('pause', 'c-1-pause-v2', { clusterId: 'c-1', requestedAt: 'x' }),
+    ).rejects.toThrow("this function was not given the pause state machine's ARN");
   });
 });

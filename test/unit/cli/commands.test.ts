@@ -147,6 +147,34 @@ describe('bilbo local', () => {
     );
   });
 
+  it("passes the reaper's period and settings on to the control plane", async () => {
+    const fake = fakeFactory({
+      overrides: {
+        startLocalControlPlane: async () => ({
+          endpoint: 'http://127.0.0.1:1',
+          region: 'us-east-1',
+          stop: async () => {},
+        }),
+        waitForShutdown: async () => 'SIGTERM',
+      },
+    });
+    const start = vi.spyOn(fake.f, 'startLocalControlPlane');
+
+    expect(
+      await main(
+        ['local', '--reap-every', '1s', '--max-lifetime-ceiling', '2h', '--orphan-grace', '5s'],
+        fake.f,
+      ),
+    ).toBe(0);
+
+    expect(start).toHaveBeenCalledWith(
+      expect.objectContaining({
+        reapEveryMs: 1000,
+        reaper: { maxLifetimeCeilingSeconds: 7200, orphanGraceSeconds: 5 },
+      }),
+    );
+  });
+
   it('stops the control plane when waiting for the signal fails', async () => {
     const stop = vi.fn(async () => {});
     const fake = fakeFactory({

@@ -15,6 +15,7 @@ import type {
   NotebookLink,
   Plan,
   StartCommandRequest,
+  Sweep,
   SweepReport,
 } from '../../../schemas/types.generated.ts';
 
@@ -205,14 +206,37 @@ const MAX_EMPTY_EVENT_ANSWERS = 100;
 /** The token in the scripted API's notebook links. */
 export const NOTEBOOK_TOKEN = 'tok-0123456789abcdef';
 
+/** The sweep a scripted `reap` starts. */
+export const SWEEP_ID = 'sweep-0190f3a2b4c5d6e7';
+
+export function aSweepReport(dryRun = false): SweepReport {
+  return {
+    startedAt: '2026-01-01T00:00:00.000Z',
+    dryRun,
+    checked: 2,
+    idle: 1,
+    destroyed: 1,
+    paused: 0,
+    failed: 0,
+    unknown: 0,
+    orphansRemoved: 0,
+    errors: 0,
+    durationMs: 1250,
+    actions: [{ cluster: 'analytics', action: 'destroy', reason: 'reaped: idle for 61 min' }],
+  };
+}
+
 export function scriptedApi(
   script: {
     states?: Cluster[];
     batches?: ClusterEvent[][];
     commands?: (ScriptedCommand | Error)[];
     history?: CommandRecord[];
+    sweep?: { looks?: number; ending?: Sweep };
   } = {},
 ) {
+  let sweepLooks = 0;
+  let sweepDryRun = false;
   const states = [...(script.states ?? [aCluster()])];
   const batches = [...(script.batches ?? [])];
   const commands = [...(script.commands ?? [])];
@@ -261,22 +285,16 @@ export function scriptedApi(
       return ended(command.current, 'CANCELLED', [], { reason: 'cancelled by its requester' });
     }),
     listCommands: vi.fn(async (_name: string) => [...(script.history ?? [])]),
-    reap: vi.fn(
-      async ({ dryRun = false }: { dryRun?: boolean } = {}): Promise<SweepReport> => ({
-        startedAt: '2026-01-01T00:00:00.000Z',
-        dryRun,
-        checked: 2,
-        idle: 1,
-        destroyed: 1,
-        paused: 0,
-        failed: 0,
-        unknown: 0,
-        orphansRemoved: 0,
-        errors: 0,
-        durationMs: 1250,
-        actions: [{ cluster: 'analytics', action: 'destroy', reason: 'reaped: idle for 61 min' }],
-      }),
-    ),
+    reap: vi.fn(async ({ dryRun = false }: { dryRun?: boolean } = {}): Promise<Sweep> => {
+      sweepDryRun = dryRun;
+      return { id: SWEEP_ID, status: 'RUNNING' };
+    }),
+    /** RUNNING for `script.sweep.looks` looks (1 by default), then how `script.sweep.ending` says it ended. */
+    getSweep: vi.fn(async (id: string): Promise<Sweep> => {
+      if (id !== SWEEP_ID) throw new Error(`no sweep ${id} started`);
+      if (sweepLooks++ < (script.sweep?.looks ?? 1)) return { id, status: 'RUNNING' };
+      return script.sweep?.ending ?? { id, status: 'SUCCEEDED', report: aSweepReport(sweepDryRun) };
+    }),
   } satisfies BilboApi;
   return api;
 }

@@ -275,6 +275,46 @@ describe('the bilbo command tree', () => {
     }
   });
 
+  it("parses local's reaper settings into seconds (and looks), 0 turning the ceiling and paused_max_age off", async () => {
+    expect(
+      await optionsOf(
+        'local',
+        '--max-lifetime-ceiling',
+        '12h',
+        '--paused-max-age',
+        '7d',
+        '--orphan-grace',
+        '2s',
+        '--unknown-looks-before-failed',
+        '0',
+      ),
+    ).toEqual({
+      name: 'local',
+      options: {
+        reaper: {
+          maxLifetimeCeilingSeconds: 43_200,
+          pausedMaxAgeSeconds: 604_800,
+          orphanGraceSeconds: 2,
+          unknownLooksBeforeFailed: 0,
+        },
+      },
+    });
+    expect(await optionsOf('local', '--max-lifetime-ceiling', '0', '--paused-max-age', '90')).toEqual({
+      name: 'local',
+      options: { reaper: { maxLifetimeCeilingSeconds: 0, pausedMaxAgeSeconds: 90 } },
+    });
+    for (const [flag, bad] of [
+      ['--max-lifetime-ceiling', '366d'],
+      ['--paused-max-age', 'soon'],
+      ['--orphan-grace', '0'],
+      ['--orphan-grace', '2d'],
+      ['--unknown-looks-before-failed', '-1'],
+      ['--unknown-looks-before-failed', '1.5'],
+    ] as const) {
+      await expect(parse('local', flag, bad), `${flag} ${bad}`).rejects.toThrow(CommanderError);
+    }
+  });
+
   it('parses reap --dry-run --json', async () => {
     expect(await optionsOf('reap')).toEqual({ name: 'reap', options: { dryRun: false, json: false } });
     expect(await optionsOf('reap', '-n', '--json')).toEqual({
