@@ -19,6 +19,8 @@ import { TASK_METADATA_KEY } from '../metadata.ts';
 interface TaskFunctionSpec {
   readonly description: string;
   readonly timeout: Duration;
+  /** Megabytes. @default 512 (BilboFunction's) */
+  readonly memorySize?: number;
   /**
    * What its step does to the table's items, from the ClusterStore calls it makes
    * (lambdas/adapters/dynamodb/cluster-store.ts): get → GetItem; appendEvent →
@@ -209,6 +211,9 @@ const TASKS: Readonly<Record<TaskName, TaskFunctionSpec>> = {
   sweep: {
     description: 'bilbo: the reaper: one sweep of every live cluster (idle, expired, stuck, orphans)',
     timeout: Duration.seconds(SWEEP_TASK_TIMEOUT_SECONDS),
+    // The reaper benchmark's sweep of 10,000 live clusters peaked at 470 MiB: twice that, and
+    // Lambda's CPU share grows with memory.
+    memorySize: 1024,
     // get, update (idleSince, health) with an event, appendEvent, transition (to DESTROYING,
     // PAUSING, or a stuck cluster to FAILED, which frees its name); list queries the live
     // index (and, the first time on a table, marks older records through byKind), a
@@ -268,6 +273,7 @@ export class TaskFunctions extends Construct {
           entry: taskEntry(task),
           description: spec.description,
           timeout: spec.timeout,
+          ...(spec.memorySize === undefined ? {} : { memorySize: spec.memorySize }),
           ...(spec.inClusterNetwork ? { vpcPlacement: props.network.probePlacement } : {}),
         });
         (fn.node.defaultChild as CfnResource).addMetadata(TASK_METADATA_KEY, task);

@@ -107,6 +107,8 @@ describe('the reaper, deployed with its defaults', () => {
     expect(definition.TimeoutSeconds).toBe(SWEEP_TIMEOUT_SECONDS);
     expect(sweepFunction(synth).Timeout).toBe(SWEEP_TASK_TIMEOUT_SECONDS);
     expect(SWEEP_TASK_TIMEOUT_SECONDS).toBeLessThan(15 * 60);
+    // The benchmark's 10,000-cluster sweep peaked at 470 MiB.
+    expect(sweepFunction(synth).MemorySize).toBe(1024);
   });
 
   it('runs its function in the VPC with the probe’s subnets and security group', () => {
