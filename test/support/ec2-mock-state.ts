@@ -17,6 +17,7 @@ import type {
   RunInstancesCommandInput,
   Tag,
 } from '@aws-sdk/client-ec2';
+import { Ec2MockPages } from './ec2-mock-pages.ts';
 import {
   checkFilterLimit,
   Ec2MockResources,
@@ -67,7 +68,7 @@ export class Ec2MockState {
   launches = 0;
   private readonly live = new Map<string, Live>();
   private readonly tokens = new Map<string, { reservationId: string; fingerprint: string }>();
-  private readonly pages = new Map<string, { ids: string[]; offset: number; limit: number }>();
+  private readonly pages: Ec2MockPages;
   private sequence = 0;
   private instanceCount = 0;
   private launchLimit: number | undefined;
@@ -78,6 +79,11 @@ export class Ec2MockState {
 
   constructor(readonly settings: Ec2MockSettings) {
     this.resources = new Ec2MockResources(settings);
+    this.pages = new Ec2MockPages(settings, () => this.requestId(), {
+      idsParameter: 'instancesSet',
+      maxResults: 1000,
+      tokenPrefix: 'eyJ2IjoiMiIsImMiOiI',
+    });
     this.volumes = new Ec2MockVolumes(settings, () => this.requestId());
   }
 
@@ -267,25 +273,7 @@ export class Ec2MockState {
   // ------------------------------------------------------------ DescribeInstances
 
   describeInstances(input: DescribeInstancesCommandInput) {
-    let page: { ids: string[]; offset: number; limit: number };
-    if (input.NextToken) {
-      const stored = this.pages.get(input.NextToken);
-      if (!stored) throw ec2Error('InvalidParameterValue', `Invalid NextToken: ${input.NextToken}`);
-      this.pages.delete(input.NextToken);
-      page = stored;
-    } else {
-      if (input.InstanceIds?.length && input.MaxResults !== undefined) {
-        throw ec2Error(
-          'InvalidParameterCombination',
-          'The parameter instancesSet cannot be used with the parameter maxResults',
-        );
-      }
-      if (input.MaxResults !== undefined && (input.MaxResults < 5 || input.MaxResults > 1000)) {
-        throw ec2Error(
-          'InvalidParameterValue',
-          `Value ( ${input.MaxResults} ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.`,
-        );
-      }
+    const { ids, nextToken } = this.pages.page(input, input.InstanceIds?.length ?? 0, () => {
       checkFilterLimit(input.Filters);
       let candidates: Live[];
       try {
@@ -299,23 +287,14 @@ export class Ec2MockState {
       const otherFilters = (input.Filters ?? []).filter((f) => f.Name !== 'instance-state-name');
       const seen = candidates.filter((live) => matches(live.instance, otherFilters));
       for (const live of seen) this.tick(live);
-      const ids = seen
+      return seen
         .filter((live) => matches(live.instance, stateFilters))
         .map((live) => live.instance.InstanceId!);
-      const limit = input.InstanceIds?.length
-        ? ids.length
-        : Math.min(input.MaxResults ?? ids.length, this.settings.pageSize);
-      page = { ids, offset: 0, limit: Math.max(limit, 1) };
-    }
-    const slice = page.ids.slice(page.offset, page.offset + page.limit);
-    const next = page.offset + page.limit;
+    });
     const answer: { Reservations: ReturnType<Ec2MockState['reservation']>[]; NextToken?: string } = {
-      Reservations: this.grouped(slice),
+      Reservations: this.grouped(ids),
     };
-    if (next < page.ids.length) {
-      answer.NextToken = `eyJ2IjoiMiIsImMiOiI${this.requestId().slice(0, 8)}`;
-      this.pages.set(answer.NextToken, { ...page, offset: next });
-    }
+    if (nextToken) answer.NextToken = nextToken;
     return answer;
   }
 

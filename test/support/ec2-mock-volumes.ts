@@ -8,6 +8,7 @@
  * launches them).
  */
 import type { DeleteVolumeCommandInput, DescribeVolumesCommandInput, Tag, Volume } from '@aws-sdk/client-ec2';
+import { Ec2MockPages } from './ec2-mock-pages.ts';
 import { checkFilterLimit, type Ec2MockSettings, ec2Error, matches } from './ec2-mock-resources.ts';
 
 export interface SeedVolumeOptions {
@@ -20,13 +21,19 @@ export interface SeedVolumeOptions {
 
 export class Ec2MockVolumes {
   private readonly volumes = new Map<string, Volume>();
-  private readonly pages = new Map<string, { ids: string[]; offset: number; limit: number }>();
+  private readonly pages: Ec2MockPages;
   private count = 0;
 
   constructor(
     private readonly settings: Ec2MockSettings,
-    private readonly token: () => string,
-  ) {}
+    token: () => string,
+  ) {
+    this.pages = new Ec2MockPages(settings, token, {
+      idsParameter: 'volumeSet',
+      maxResults: 500,
+      tokenPrefix: 'dm9sdW1lcy',
+    });
+  }
 
   /** Adds volumes as if made earlier; returns their ids. */
   seed(count: number, options: SeedVolumeOptions = {}): string[] {
@@ -73,25 +80,7 @@ export class Ec2MockVolumes {
   }
 
   describeVolumes(input: DescribeVolumesCommandInput) {
-    let page: { ids: string[]; offset: number; limit: number };
-    if (input.NextToken) {
-      const stored = this.pages.get(input.NextToken);
-      if (!stored) throw ec2Error('InvalidParameterValue', `Invalid NextToken: ${input.NextToken}`);
-      this.pages.delete(input.NextToken);
-      page = stored;
-    } else {
-      if (input.VolumeIds?.length && input.MaxResults !== undefined) {
-        throw ec2Error(
-          'InvalidParameterCombination',
-          'The parameter volumeSet cannot be used with the parameter maxResults',
-        );
-      }
-      if (input.MaxResults !== undefined && (input.MaxResults < 5 || input.MaxResults > 500)) {
-        throw ec2Error(
-          'InvalidParameterValue',
-          `Value ( ${input.MaxResults} ) for parameter maxResults is invalid. Expecting a value between 5 and 500.`,
-        );
-      }
+    const { ids, nextToken } = this.pages.page(input, input.VolumeIds?.length ?? 0, () => {
       checkFilterLimit(input.Filters);
       const missing = (input.VolumeIds ?? []).filter((id) => !this.volumes.has(id));
       if (missing.length > 0) {
@@ -100,23 +89,14 @@ export class Ec2MockVolumes {
       const candidates = input.VolumeIds?.length
         ? input.VolumeIds.map((id) => this.volumes.get(id)!)
         : [...this.volumes.values()];
-      const ids = candidates
+      return candidates
         .filter((volume) => matches(volume, input.Filters, fieldsOf(volume, input)))
         .map((volume) => volume.VolumeId!);
-      const limit = input.VolumeIds?.length
-        ? ids.length
-        : Math.min(input.MaxResults ?? ids.length, this.settings.pageSize);
-      page = { ids, offset: 0, limit: Math.max(limit, 1) };
-    }
-    const slice = page.ids.slice(page.offset, page.offset + page.limit);
-    const next = page.offset + page.limit;
+    });
     const answer: { Volumes: Volume[]; NextToken?: string } = {
-      Volumes: slice.map((id) => structuredClone(this.volumes.get(id)!)),
+      Volumes: ids.map((id) => structuredClone(this.volumes.get(id)!)),
     };
-    if (next < page.ids.length) {
-      answer.NextToken = `dm9sdW1lcy${this.token().slice(0, 8)}`;
-      this.pages.set(answer.NextToken, { ...page, offset: next });
-    }
+    if (nextToken) answer.NextToken = nextToken;
     return answer;
   }
 
