@@ -4,29 +4,17 @@
  * report once it ended.
  */
 import { describe, expect, it } from 'vitest';
-import type { ApiError, Sweep, SweepReport } from '../../schemas/types.generated.ts';
+import type { ApiError, Sweep } from '../../schemas/types.generated.ts';
 import { assertValid, schemaIds } from '../../schemas/validate.ts';
 import { ADMIN_SESSION_ARN, ALICE_ARN } from '../support/api-events.ts';
 import { useApiHarness } from '../support/api-harness.ts';
+import { aSweepReport } from '../support/sweep-reports.ts';
 
 const api = useApiHarness();
 const { call } = api;
 const admin = { caller: ADMIN_SESSION_ARN };
 
-const REPORT: SweepReport = {
-  startedAt: '2026-01-01T00:00:00.000Z',
-  dryRun: false,
-  checked: 1,
-  idle: 1,
-  destroyed: 1,
-  paused: 0,
-  failed: 0,
-  unknown: 0,
-  orphansRemoved: 0,
-  errors: 0,
-  durationMs: 420,
-  actions: [{ cluster: 'analytics', action: 'destroy', reason: 'reaped: idle for 61 min' }],
-};
+const REPORT = aSweepReport({ checked: 1, durationMs: 420 });
 
 describe('POST /reap', () => {
   it('starts the sweep workflow for an admin, named by the sweep id it answers, 202 RUNNING', async () => {

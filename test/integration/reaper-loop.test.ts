@@ -7,21 +7,12 @@ import { describe, expect, it, vi } from 'vitest';
 import { startReaperLoop, sweepSummary, sweepWorkflow } from '../../cli/local/reaper-loop.ts';
 import { type Handler, LocalWorkflowRunner } from '../../cli/local/workflow-runner.ts';
 import type { SweepReport } from '../../schemas/types.generated.ts';
+import { aSweepReport } from '../support/sweep-reports.ts';
 
-const REPORT: SweepReport = {
-  startedAt: '2026-01-01T00:00:00.000Z',
-  dryRun: false,
-  checked: 2,
-  idle: 1,
-  destroyed: 1,
-  paused: 0,
-  failed: 0,
-  unknown: 0,
-  orphansRemoved: 0,
-  errors: 0,
+const REPORT = aSweepReport({
   durationMs: 12,
   actions: [{ cluster: 'quiet', action: 'destroy', reason: 'reaped: idle for 61 min' }],
-};
+});
 
 function runnerOver(sweep: (payload: { dryRun: boolean; requestedBy?: string }) => Promise<unknown>) {
   return new LocalWorkflowRunner({

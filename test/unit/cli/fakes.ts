@@ -16,8 +16,8 @@ import type {
   Plan,
   StartCommandRequest,
   Sweep,
-  SweepReport,
 } from '../../../schemas/types.generated.ts';
+import { aSweepReport } from '../../support/sweep-reports.ts';
 
 /** A stream that keeps what is written to it; with isTTY, it takes a terminal's cursor calls too. */
 export class Capture extends Writable {
@@ -209,23 +209,6 @@ export const NOTEBOOK_TOKEN = 'tok-0123456789abcdef';
 /** The sweep a scripted `reap` starts. */
 export const SWEEP_ID = 'sweep-0190f3a2b4c5d6e7';
 
-export function aSweepReport(dryRun = false): SweepReport {
-  return {
-    startedAt: '2026-01-01T00:00:00.000Z',
-    dryRun,
-    checked: 2,
-    idle: 1,
-    destroyed: 1,
-    paused: 0,
-    failed: 0,
-    unknown: 0,
-    orphansRemoved: 0,
-    errors: 0,
-    durationMs: 1250,
-    actions: [{ cluster: 'analytics', action: 'destroy', reason: 'reaped: idle for 61 min' }],
-  };
-}
-
 export function scriptedApi(
   script: {
     states?: Cluster[];
@@ -293,7 +276,9 @@ export function scriptedApi(
     getSweep: vi.fn(async (id: string): Promise<Sweep> => {
       if (id !== SWEEP_ID) throw new Error(`no sweep ${id} started`);
       if (sweepLooks++ < (script.sweep?.looks ?? 1)) return { id, status: 'RUNNING' };
-      return script.sweep?.ending ?? { id, status: 'SUCCEEDED', report: aSweepReport(sweepDryRun) };
+      return (
+        script.sweep?.ending ?? { id, status: 'SUCCEEDED', report: aSweepReport({ dryRun: sweepDryRun }) }
+      );
     }),
   } satisfies BilboApi;
   return api;

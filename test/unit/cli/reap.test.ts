@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { REAP_WAIT_MS, reapRun, reapText } from '../../../cli/commands/reap.ts';
 import { CancelledError, CommandFailedError } from '../../../cli/errors.ts';
-import { aSweepReport, fakeFactory, SWEEP_ID, scriptedApi } from './fakes.ts';
+import { aSweepReport } from '../../support/sweep-reports.ts';
+import { fakeFactory, SWEEP_ID, scriptedApi } from './fakes.ts';
 
 describe('bilbo reap', () => {
   it('starts one sweep, waits for its report, and prints what it did, then the counts', async () => {

@@ -2,26 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { capActions, LISTED_ACTIONS_MAX, REASON_MAX_CHARS } from '../../../lambdas/domain/reaper/report.ts';
 import type { SweepReport } from '../../../schemas/types.generated.ts';
 import { assertValid, schemaIds } from '../../../schemas/validate.ts';
+import { aSweepReport } from '../../support/sweep-reports.ts';
 
 function reportWith(actions: number, reason = 'reaped: idle for 61 min'): SweepReport {
-  return {
-    startedAt: '2026-01-01T00:00:00.000Z',
-    dryRun: false,
+  return aSweepReport({
     checked: actions,
     idle: actions,
     destroyed: actions,
-    paused: 0,
-    failed: 0,
-    unknown: 0,
-    orphansRemoved: 0,
-    errors: 0,
     durationMs: 420,
     actions: Array.from({ length: actions }, (_, i) => ({
       cluster: `c${i}`,
       action: 'destroy' as const,
       reason,
     })),
-  };
+  });
 }
 
 describe('capActions', () => {

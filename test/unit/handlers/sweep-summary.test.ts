@@ -11,11 +11,9 @@ import {
   summarizeSweep,
   sweepMetrics,
 } from '../../../lambdas/handlers/sweep-summary.ts';
-import type { SweepReport } from '../../../schemas/types.generated.ts';
+import { aSweepReport } from '../../support/sweep-reports.ts';
 
-const REPORT: SweepReport = {
-  startedAt: '2026-01-01T00:00:00.000Z',
-  dryRun: false,
+const REPORT = aSweepReport({
   checked: 12,
   idle: 3,
   destroyed: 2,
@@ -25,8 +23,7 @@ const REPORT: SweepReport = {
   orphansRemoved: 5,
   errors: 1,
   durationMs: 4200,
-  actions: [{ cluster: 'analytics', action: 'destroy', reason: 'reaped: idle for 61 min' }],
-};
+});
 
 /** Every line written to stdout meanwhile, parsed. */
 let lines: Array<Record<string, unknown>>;
