@@ -34,6 +34,9 @@ const METRICS = [
   'dask_scheduler_prefix_state_totals_total{state="memory",task_prefix_name="sum"} 3.0',
 ].join('\n');
 
+/** Machines of clusters the table does not know, for the orphan pass to find and remove. */
+const ORPHANS = 100;
+
 export async function benchReaper(options: ReaperBenchOptions, log: (line: string) => void) {
   const dynamo = await startDynamoDbLocal({ log });
   /** This sweep's DynamoDB requests, by operation (Query, GetItem, UpdateItem, TransactWriteItems…). */
@@ -116,8 +119,31 @@ export async function benchReaper(options: ReaperBenchOptions, log: (line: strin
         );
       },
     };
+    // Every cluster's two machines, launched an hour ago, and ORPHANS more whose cluster the
+    // table does not know: the orphan pass reads those clusters' records and terminates them.
+    const launchedAt = new Date(Date.now() - 3_600_000).toISOString();
+    const managed = [
+      ...ids.flatMap((i) =>
+        (['s', 'w'] as const).map((suffix) => ({
+          id: `i-${i}-${suffix}`,
+          clusterId: `c-${i.toString(16).padStart(16, '0')}`,
+          role: suffix === 's' ? 'scheduler' : 'worker',
+          state: 'running',
+          launchedAt,
+        })),
+      ),
+      ...Array.from({ length: ORPHANS }, (_, i) => ({
+        id: `i-orphan-${i}`,
+        clusterId: `c-${(options.clusters + i).toString(16).padStart(16, '0')}`,
+        role: 'worker',
+        state: 'running',
+        launchedAt,
+      })),
+    ];
     const provider = {
       name: 'bench',
+      findManaged: async () => managed,
+      terminate: async () => {},
       describe: async (machineIds: readonly string[]) =>
         machineIds.map(
           (id): Machine => ({
@@ -151,6 +177,10 @@ export async function benchReaper(options: ReaperBenchOptions, log: (line: strin
       peakRss = process.memoryUsage().rss;
       const started = performance.now();
       const report = await sweepClusters(deps);
+      if (report.errors > 0) {
+        const failures = report.actions.filter((action) => action.action === 'error').slice(0, 3);
+        throw new Error(`the ${which} sweep had ${report.errors} errors: ${JSON.stringify(failures)}`);
+      }
       const sweep = {
         sweep: which,
         duration_ms: Math.round(performance.now() - started),
@@ -159,7 +189,7 @@ export async function benchReaper(options: ReaperBenchOptions, log: (line: strin
         peak_rss_mib: Math.round(peakRss / 1024 / 1024),
         checked: report.checked,
         idle: report.idle,
-        errors: report.errors,
+        orphans_removed: report.orphansRemoved,
       };
       log(
         `reaper: ${which} sweep: ${(sweep.duration_ms / 1000).toFixed(1)} s, ${sweep.dynamodb_requests} DynamoDB requests ` +
