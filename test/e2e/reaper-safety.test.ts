@@ -8,7 +8,9 @@
  *   destroyed: its processes are stopped, the reason is on the record.
  * - A look that times out (the scheduler's processes SIGSTOPped) counts
  *   as unknown and never reaps; the idle time starts again from zero.
- * - Two sweeps at once act once.
+ * - Two sweeps at once act once: both are held, once they looked at the
+ *   cluster, until both have, so both decide to act and the conditional
+ *   write must choose.
  * - A create whose workflow was killed mid-way (its execution aborted
  *   while the plane's API and reaper run on, as when a Step Functions
  *   execution dies on AWS) is rolled back by the reaper's stuck rule, once
@@ -22,8 +24,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpReadinessProbe } from '../../lambdas/adapters/http/readiness-probe.ts';
 import { readProcStat } from '../../lambdas/adapters/local/processes.ts';
-import type { Clock } from '../../lambdas/domain/ports.ts';
+import type { Clock, ReadinessProbe } from '../../lambdas/domain/ports.ts';
 import type { Cluster, SweepReport } from '../../schemas/types.generated.ts';
 import { waitFor } from '../support/dask-processes.ts';
 import { startTestControlPlane, type TestControlPlane } from '../support/local-control-plane.ts';
@@ -34,6 +37,38 @@ let skippedMs = 0;
 const clock: Clock = { now: () => new Date(Date.now() + skippedMs) };
 /** Set by a test: the next create's workflow is aborted when it starts probing its services. */
 let abortNextCreate = false;
+
+/** Holds the reaper's looks at Dask's /metrics until `expected` of them have come, or 20 s passed. */
+class LookGate {
+  private arrived = 0;
+  private open: () => void = () => {};
+  readonly opened = new Promise<void>((resolve) => {
+    this.open = resolve;
+  });
+  met = false;
+
+  constructor(private readonly expected: number) {
+    setTimeout(this.open, 20_000).unref();
+  }
+
+  async pass(): Promise<void> {
+    this.arrived += 1;
+    if (this.arrived === this.expected) {
+      this.met = true;
+      this.open();
+    }
+    await this.opened;
+  }
+}
+let gate: LookGate | undefined;
+const http = new HttpReadinessProbe();
+const probe: ReadinessProbe = {
+  async look(requests) {
+    const answers = await http.look(requests);
+    if ('metrics' in requests) await gate?.pass();
+    return answers;
+  },
+};
 const DASK = { dask: { worker: { count: 1, nproc: 1, nthread: 1 } }, idle_timeout: 60 };
 const PROFILES = {
   notes: { notebook: {}, idle_timeout: 60 },
@@ -55,6 +90,7 @@ beforeAll(async () => {
   harness = await startTestControlPlane({
     clock,
     reapEveryMs: 3_600_000,
+    probe,
     admins: [userInfo().username],
     runner: {
       interceptor: async (stateName, _payload, next) => {
@@ -133,6 +169,18 @@ describe('the reaper is safe, on the local control plane', () => {
     const messages = (await harness.api.events('notes')).map((event) => event.message);
     expect(messages).toContain(reason);
     expect(messages).toContain(`${reason}: pause (reaper)`);
+    expect(paused.pauseReason).toBe(`${reason}: pause (reaper)`);
+    const listed = await harness.bilbo('ls', '-a');
+    expect(listed.stdout.split('\n').find((line) => line.startsWith('notes'))).toMatch(
+      /\sreaped: idle for 6\d s; paused instead: unsaved work in its notebook/,
+    );
+    const described = (await harness.bilbo('desc', 'notes')).stdout.split('\n');
+    expect(described.find((line) => line.startsWith('paused'))).toMatch(
+      /^paused\s+reaped: idle for 6\d s; paused/,
+    );
+    expect(described.find((line) => line.startsWith('paused'))?.endsWith(`${reason}: pause (reaper)`)).toBe(
+      true,
+    );
     const machines = await harness.plane.machines.describe(paused.instances!.map((instance) => instance.id));
     expect(machines.map((machine) => machine.state)).toEqual(['stopped']);
     // Jupyter itself, not the shell that ties its group to the plane (which runs on, by design).
@@ -193,7 +241,13 @@ describe('the reaper is safe, on the local control plane', () => {
     expect((await record('twice')).idleSince).toBeDefined();
     skippedMs += 61_000;
 
-    const reports = await Promise.all([sweep(), sweep()]);
+    const held = new LookGate(2);
+    gate = held;
+    const reports = await Promise.all([sweep(), sweep()]).finally(() => {
+      gate = undefined;
+    });
+
+    expect(held.met).toBe(true);
 
     const acted = reports.map((report) => actionsOn(report, 'twice'));
     expect(acted.flat()).toMatchObject([{ cluster: 'twice', action: 'destroy' }]);
