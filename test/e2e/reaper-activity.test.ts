@@ -63,6 +63,8 @@ client.close()
  * As a notebook user: starts a kernel through Jupyter's REST API, runs a
  * cell through the kernel's websocket, and leaves once Jupyter itself
  * says the kernel is busy. The cell runs until the file `done` exists.
+ * A kernel_info request answered first shows the channels work (Jupyter
+ * may drop what comes before the kernel is ready; then it asks again).
  */
 const BUSY_KERNEL = `import asyncio, json, sys, uuid
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
@@ -70,21 +72,44 @@ from tornado.websocket import websocket_connect
 url, token, done = sys.argv[1:4]
 headers = {"Authorization": "token " + token}
 cell = "import os, time\\nwhile not os.path.exists(%r):\\n    time.sleep(0.1)" % done
+session = uuid.uuid4().hex
+def message(msg_type, content):
+    header = {"msg_id": uuid.uuid4().hex, "session": session, "username": "test",
+              "msg_type": msg_type, "version": "5.3"}
+    return {"header": header, "parent_header": {}, "metadata": {}, "content": content,
+            "channel": "shell", "buffers": []}
+async def answer(socket, request, msg_type, state=None):
+    while True:
+        raw = await socket.read_message()
+        if raw is None:
+            raise SystemExit("the kernel's channels closed")
+        got = json.loads(raw)
+        if (got["parent_header"].get("msg_id") == request["header"]["msg_id"]
+                and got["msg_type"] == msg_type
+                and state in (None, got["content"].get("execution_state"))):
+            return got
 async def main():
     http = AsyncHTTPClient()
-    answer = await http.fetch(url + "/api/kernels", method="POST", body="{}", headers=headers)
-    kernel = json.loads(answer.body)["id"]
+    started = await http.fetch(url + "/api/kernels", method="POST", body="{}", headers=headers)
+    kernel = json.loads(started.body)["id"]
     channels = url.replace("http", "ws", 1) + "/api/kernels/" + kernel + "/channels"
     socket = await websocket_connect(HTTPRequest(channels, headers=headers))
-    header = {"msg_id": uuid.uuid4().hex, "session": uuid.uuid4().hex, "username": "test",
-              "msg_type": "execute_request", "version": "5.3"}
-    content = {"code": cell, "silent": False, "store_history": True, "user_expressions": {},
-               "allow_stdin": False, "stop_on_error": True}
-    socket.write_message(json.dumps({"header": header, "parent_header": {}, "metadata": {},
-                                     "content": content, "channel": "shell", "buffers": []}))
     while True:
-        answer = await http.fetch(url + "/api/kernels/" + kernel, headers=headers)
-        if json.loads(answer.body)["execution_state"] == "busy":
+        info = message("kernel_info_request", {})
+        socket.write_message(json.dumps(info))
+        try:
+            await asyncio.wait_for(answer(socket, info, "kernel_info_reply"), 2)
+            break
+        except asyncio.TimeoutError:
+            pass
+    execute = message("execute_request", {"code": cell, "silent": False, "store_history": True,
+                                          "user_expressions": {}, "allow_stdin": False,
+                                          "stop_on_error": True})
+    socket.write_message(json.dumps(execute))
+    await answer(socket, execute, "status", "busy")
+    while True:
+        state = await http.fetch(url + "/api/kernels/" + kernel, headers=headers)
+        if json.loads(state.body)["execution_state"] == "busy":
             break
         await asyncio.sleep(0.1)
     socket.close()
@@ -130,8 +155,10 @@ async function holdTask(cluster: Cluster): Promise<string> {
 
 /** Waits for a sweep of the loop to stamp idleSince, skips the clock past idle_timeout, and waits for the end. */
 async function reapedOnceIdle(name: string): Promise<Cluster> {
-  await waitFor(`a sweep to see ${name} idle`, async () =>
-    (await record(name)).idleSince ? true : undefined,
+  await waitFor(
+    `a sweep to see ${name} idle`,
+    async () => ((await record(name)).idleSince ? true : undefined),
+    60_000,
   );
   skippedMs += 61_000;
   return waitFor(
@@ -144,7 +171,8 @@ async function reapedOnceIdle(name: string): Promise<Cluster> {
   );
 }
 
-describe('the reaper and work in progress, on the local control plane', () => {
+// Each test creates a cluster and waits for sweeps and workflows: on a busy machine that takes a while.
+describe('the reaper and work in progress, on the local control plane', { timeout: 180_000 }, () => {
   it('keeps a cluster whose Dask task runs after its client left, and reaps it once the task is done', async () => {
     const cluster = await created('crunch');
     const done = await holdTask(cluster);
