@@ -63,8 +63,13 @@ client.close()
  * As a notebook user: starts a kernel through Jupyter's REST API, runs a
  * cell through the kernel's websocket, and leaves once Jupyter itself
  * says the kernel is busy. The cell runs until the file `done` exists.
- * A kernel_info request answered first shows the channels work (Jupyter
- * may drop what comes before the kernel is ready; then it asks again).
+ *
+ * First a kernel_info request, asked again until the kernel's status for
+ * it comes back on iopub: then the channels work both ways. Jupyter
+ * Server 1.23 sometimes never follows a new kernel's state (its own iopub
+ * watcher receives nothing, and /api/kernels says "starting" for good):
+ * such a kernel is shut down and another started. It says on stderr how
+ * far it got.
  */
 const BUSY_KERNEL = `import asyncio, json, sys, uuid
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
@@ -73,6 +78,9 @@ url, token, done = sys.argv[1:4]
 headers = {"Authorization": "token " + token}
 cell = "import os, time\\nwhile not os.path.exists(%r):\\n    time.sleep(0.1)" % done
 session = uuid.uuid4().hex
+http = AsyncHTTPClient()
+def say(what):
+    print(what, file=sys.stderr, flush=True)
 def message(msg_type, content):
     header = {"msg_id": uuid.uuid4().hex, "session": session, "username": "test",
               "msg_type": msg_type, "version": "5.3"}
@@ -88,32 +96,44 @@ async def answer(socket, request, msg_type, state=None):
                 and got["msg_type"] == msg_type
                 and state in (None, got["content"].get("execution_state"))):
             return got
-async def main():
-    http = AsyncHTTPClient()
-    started = await http.fetch(url + "/api/kernels", method="POST", body="{}", headers=headers)
-    kernel = json.loads(started.body)["id"]
-    channels = url.replace("http", "ws", 1) + "/api/kernels/" + kernel + "/channels"
-    socket = await websocket_connect(HTTPRequest(channels, headers=headers))
+async def state_of(kernel):
+    answer = await http.fetch(url + "/api/kernels/" + kernel, headers=headers)
+    return json.loads(answer.body)["execution_state"]
+async def followed_kernel():
     while True:
-        info = message("kernel_info_request", {})
-        socket.write_message(json.dumps(info))
-        try:
-            await asyncio.wait_for(answer(socket, info, "kernel_info_reply"), 2)
-            break
-        except asyncio.TimeoutError:
-            pass
+        started = await http.fetch(url + "/api/kernels", method="POST", body="{}", headers=headers)
+        kernel = json.loads(started.body)["id"]
+        say("kernel " + kernel + " started")
+        channels = url.replace("http", "ws", 1) + "/api/kernels/" + kernel + "/channels"
+        socket = await websocket_connect(HTTPRequest(channels, headers=headers))
+        while True:
+            info = message("kernel_info_request", {})
+            socket.write_message(json.dumps(info))
+            try:
+                await asyncio.wait_for(answer(socket, info, "status"), 2)
+                break
+            except asyncio.TimeoutError:
+                pass
+        say("the channels answer")
+        for _ in range(30):
+            if await state_of(kernel) != "starting":
+                return kernel, socket
+            await asyncio.sleep(0.1)
+        say("Jupyter does not follow the state of kernel " + kernel + ": another one")
+        socket.close()
+        await http.fetch(url + "/api/kernels/" + kernel, method="DELETE", headers=headers)
+async def main():
+    kernel, socket = await followed_kernel()
     execute = message("execute_request", {"code": cell, "silent": False, "store_history": True,
                                           "user_expressions": {}, "allow_stdin": False,
                                           "stop_on_error": True})
     socket.write_message(json.dumps(execute))
     await answer(socket, execute, "status", "busy")
-    while True:
-        state = await http.fetch(url + "/api/kernels/" + kernel, headers=headers)
-        if json.loads(state.body)["execution_state"] == "busy":
-            break
+    say("the cell runs")
+    while await state_of(kernel) != "busy":
         await asyncio.sleep(0.1)
     socket.close()
-asyncio.run(asyncio.wait_for(main(), 60))
+asyncio.run(asyncio.wait_for(main(), 90))
 `;
 
 beforeAll(async () => {
