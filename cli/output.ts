@@ -115,6 +115,11 @@ export function instancesColumn(cluster: Cluster): string {
   return `${cluster.instances?.length ?? 0}/${planned}`;
 }
 
+/** Why a PAUSING or PAUSED cluster was paused: who asked, or the reaper's reason. Undefined otherwise. */
+export function pauseReason(cluster: Cluster): string | undefined {
+  return cluster.state === 'PAUSING' || cluster.state === 'PAUSED' ? cluster.pauseReason : undefined;
+}
+
 /**
  * Why an ended cluster ended: the destroy's requester (or bilbo's reason),
  * else the failure's step and message. Undefined while it lives.

@@ -447,6 +447,10 @@ export interface Cluster {
    * Why the cluster is being, or was, destroyed: who asked, or why bilbo did. Written when the destroy is accepted.
    */
   destroyReason?: string;
+  /**
+   * Why the cluster was last paused: who asked, or why bilbo did (the reaper, when it found unsaved work). Written when a pause is accepted; ls and desc show it while the cluster is PAUSING or PAUSED.
+   */
+  pauseReason?: string;
   executionArn?: string;
 }
 

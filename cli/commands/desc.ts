@@ -9,6 +9,7 @@ import {
   colors,
   endReason,
   formatAge,
+  pauseReason,
   renderFields,
   renderTable,
   shorten,
@@ -122,6 +123,7 @@ export function describeCluster(cluster: Cluster, now: number, c: Colors): strin
       ['created', `${cluster.createdAt} (${formatAge(cluster.createdAt, now)} ago)`],
       ['updated', `${cluster.updatedAt} (${formatAge(cluster.updatedAt, now)} ago)`],
       ['ended', endReason(cluster)],
+      ['paused', pauseReason(cluster)],
       [
         'idle since',
         cluster.state === 'READY' && cluster.idleSince

@@ -7,6 +7,7 @@ import {
   endReason,
   formatAge,
   instancesColumn,
+  pauseReason,
   renderTable,
   shorten,
   stateColumn,
@@ -54,8 +55,10 @@ export function newestFirst(clusters: readonly Cluster[]): Cluster[] {
 }
 
 function renderClusters(clusters: readonly Cluster[], now: number, c: ReturnType<typeof colors>): string {
-  const reasons = clusters.map((cluster) => endReason(cluster) ?? degradedReason(cluster));
-  // The column only when some cluster ended (ls -a) or is degraded.
+  const reasons = clusters.map(
+    (cluster) => endReason(cluster) ?? pauseReason(cluster) ?? degradedReason(cluster),
+  );
+  // The column only when some cluster ended (ls -a), was paused, or is degraded.
   const withReasons = reasons.some((reason) => reason !== undefined);
   // What a paused cluster still costs: its volumes. The column only when some cluster is paused.
   const costs = clusters.map((cluster) =>

@@ -54,7 +54,7 @@ export interface LocalControlPlaneOptions {
   probe?: ReadinessProbe;
   /** How long a look at a READY cluster's health is trusted by reads. @default HEALTH_CACHE_MS */
   healthCacheMs?: number;
-  /** Replace the clock and sleep of the use cases and steps (benchmarks simulating a slow boot). */
+  /** Replace the clock (of the use cases, the steps and the store's stamps) and the sleep: benchmarks simulating a slow boot, tests skipping ahead. */
   clock?: Clock;
   sleep?: (ms: number) => Promise<void>;
   /** Workflow runner tuning: faster waits, fault injection in tests. @default { waitOverrideMs: 100 } */
@@ -147,7 +147,8 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
         import('./local-credentials.ts').then(({ localCredentials }) => localCredentials(options.users)),
       ]);
       const dynamo = await dynamoStarting;
-      const { store, commands } = await modules.localStore(dynamo.endpoint, region, TABLE_NAME);
+      const clock = options.clock ?? modules.systemClock;
+      const { store, commands } = await modules.localStore(dynamo.endpoint, region, TABLE_NAME, clock);
 
       const probe = options.probe ?? new modules.HttpReadinessProbe();
       const deps = {
@@ -158,7 +159,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
         secrets: adapters.secrets,
         services: adapters.services,
         probe,
-        clock: options.clock ?? modules.systemClock,
+        clock,
         sleep: options.sleep ?? modules.sleep,
         settings: { ...DEFAULT_PROBE, network: adapters.probeNetwork, ...options.probeSettings },
         newClusterId: modules.newClusterId,

@@ -95,7 +95,7 @@ describe('bilbo pause and resume, end to end on the local control plane', () => 
     expect(listed.code).toBe(0);
     const [header, row] = listed.stdout.trimEnd().split('\n');
     expect(header).toContain('PAUSED, STILL COSTS');
-    expect(row).toMatch(/^pausable\s+PAUSED\s+.*volumes 3 × 30 GiB$/);
+    expect(row).toMatch(/^pausable\s+PAUSED\s+.*volumes 3 × 30 GiB\s+pause requested by \S+$/);
   });
 
   it('refuses to pause it again, or to restart it, with exit 1 and a hint', async () => {

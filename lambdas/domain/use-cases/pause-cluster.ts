@@ -52,14 +52,15 @@ async function pauseOrResume(
   const requestedAt = deps.clock.now();
   const deadline =
     action === 'pause' ? pauseDeadline(requestedAt) : resumeDeadline(requestedAt, cluster.plan);
+  const why = requestedBy(actor, action);
   await deps.store.transition(cluster.id, {
     name: cluster.name,
     from: [from],
     to,
     expectedVersion: cluster.version,
     // An earlier pause's or resume's failure is history now (the events keep it).
-    changes: { deadline, failure: undefined },
-    event: { step: `${action}-requested`, message: requestedBy(actor, action) },
+    changes: { deadline, failure: undefined, ...(action === 'pause' ? { pauseReason: why } : {}) },
+    event: { step: `${action}-requested`, message: why },
   });
   // The version the transition above wrote: it required cluster.version.
   const moving = { ...cluster, version: cluster.version + 1 };

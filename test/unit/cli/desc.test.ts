@@ -163,6 +163,16 @@ describe('bilbo desc', () => {
     expect(section(text, 'Instances')[1]).toEqual(['scheduler', '0', 'i-0a', '-', '10.0.0.5', 'terminated']);
   });
 
+  it('tells why a paused cluster was paused', async () => {
+    const reason = 'reaped: idle for 61 min; paused instead: unsaved work in its notebook: pause (reaper)';
+
+    const { text } = await described(readyCluster({ state: 'PAUSED', pauseReason: reason }));
+    const running = await described(readyCluster({ pauseReason: reason }));
+
+    expect(text).toMatch(/^paused\s+reaped: idle for 61 min; paused instead: .*: pause \(reaper\)$/m);
+    expect(running.text).not.toMatch(/^paused/m);
+  });
+
   it('tells a failed cluster’s step and reason', async () => {
     const { text } = await described(
       aCluster({ state: 'FAILED', failure: { step: 'probe-ready', message: 'only 1/4 workers joined' } }),

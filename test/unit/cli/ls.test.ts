@@ -194,6 +194,18 @@ describe('bilbo ls', () => {
     expect(rows[1]!.at(-1)).toBe('-');
   });
 
+  it('says why a paused cluster was paused, and not once it runs again', async () => {
+    const reason = 'reaped: idle for 61 min; paused instead: unsaved work: pause (reaper)';
+    const paused = readyCluster({ state: 'PAUSED', workersJoined: 0, pauseReason: reason });
+    const resumed = readyCluster({ id: 'c-0009', name: 'resumed', pauseReason: 'pause requested by bob' });
+
+    const [headers, ...rows] = await table([paused, resumed]);
+
+    expect(headers?.at(-1)).toBe('REASON');
+    expect(rows[0]!.at(-1)).toBe(reason);
+    expect(rows[1]!.at(-1)).toBe('-');
+  });
+
   it('says a destroy that failed ended in its failure, not in the request', async () => {
     const [, row] = await table([
       aCluster({

@@ -49,6 +49,25 @@ describe('pauseCluster', () => {
     ]);
   });
 
+  it('records why the cluster was paused: who asked, or the reaper and its reason', async () => {
+    await readyCluster();
+
+    const byAlice = await pauseCluster('analytics', { principal: ALICE_ARN }, deps());
+    expect(byAlice.pauseReason).toBe(`pause requested by ${ALICE_ARN}`);
+
+    await h.testStore.store.transition(h.cluster.id, {
+      name: 'analytics',
+      from: ['PAUSING'],
+      to: 'READY',
+      event: { step: 'test', message: 'resumed' },
+    });
+    const reason =
+      'reaped: idle for 61 min; paused instead: unsaved work in its notebook (unpushed in analysis)';
+    const byReaper = await pauseCluster('analytics', { system: 'reaper', reason }, deps());
+    expect(byReaper.pauseReason).toBe(`${reason}: pause (reaper)`);
+    expect((await h.eventsOf('pause-requested')).at(-1)?.message).toBe(`${reason}: pause (reaper)`);
+  });
+
   it('answers the same record when asked again while pausing', async () => {
     await readyCluster();
     const workflows = new RecordingWorkflows();

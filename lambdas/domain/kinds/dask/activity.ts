@@ -11,7 +11,10 @@
  *   with each task transition: a sum unlike the last look's means tasks
  *   moved in between;
  * - a notebook's Jupyter answers `/api/status` (its `last_activity`) and
- *   `/api/kernels` (each kernel's `execution_state`), with the token. A GET
+ *   `/api/kernels` (each kernel's `execution_state`), with the token. Only
+ *   a kernel Jupyter says is idle (or dead) is idle: jupyter_server 1.23
+ *   sometimes never learns a new kernel's state and says "starting" for
+ *   good while the kernel runs cells, so any other state is in use. A GET
  *   of `/api/kernels` is activity to Jupyter (it moves `last_activity`),
  *   `/api/status` is not: so status is read first, the kernels next, and
  *   status again, whose `last_activity` the next look compares with.
@@ -24,6 +27,8 @@ import { daskUrls } from './endpoints.ts';
 
 /** Task states that mean work is in progress or about to be. */
 const BUSY_TASK_STATES = ['processing', 'waiting', 'queued', 'no-worker'];
+/** The kernel states in which a notebook kernel runs nothing. */
+const IDLE_KERNEL_STATES = ['idle', 'dead'];
 
 export function daskActivityChecks(
   cluster: Cluster,
@@ -84,10 +89,13 @@ export function judgeDaskActivity(
     }
     marks.push(`jupyter=${after}`);
     const mark = marks.join(' ');
-    const busy = kernels.filter(
-      (kernel) => (kernel as { execution_state?: unknown } | null)?.execution_state === 'busy',
-    );
-    if (busy.length > 0) return { state: 'active', why: `${busy.length} notebook kernels busy`, mark };
+    const inUse = kernels
+      .map((kernel) => String((kernel as { execution_state?: unknown } | null)?.execution_state ?? 'unknown'))
+      .filter((state) => !IDLE_KERNEL_STATES.includes(state));
+    if (inUse.length > 0) {
+      const states = [...new Set(inUse)].join(' or ');
+      return { state: 'active', why: `${inUse.length} notebook kernels ${states}`, mark };
+    }
     if (last.jupyter !== undefined && before !== last.jupyter) {
       return { state: 'active', why: 'the notebook was used since the last look', mark };
     }

@@ -135,4 +135,34 @@ describe('the Dask kind: activity', () => {
       }),
     ).toMatchObject({ state: 'active', why: 'the notebook was used since the last look' });
   });
+
+  it('counts a kernel in any state but idle or dead as in use: Jupyter may never learn a busy kernel is busy', () => {
+    const cluster = clusterOf(notebook);
+    const t0 = '2026-01-01T10:00:00.000Z';
+    const look = (kernels: unknown) =>
+      judgeDaskActivity(
+        cluster,
+        { status: status(t0), kernels: ok(JSON.stringify(kernels)), statusAfter: status(t0) },
+        { ignoreClients: false },
+      );
+
+    expect(look([{ id: 'k', execution_state: 'starting' }])).toMatchObject({
+      state: 'active',
+      why: '1 notebook kernels starting',
+    });
+    expect(
+      look([
+        { id: 'a', execution_state: 'busy' },
+        { id: 'b', execution_state: 'restarting' },
+        { id: 'c', execution_state: 'idle' },
+        { id: 'd' },
+      ]),
+    ).toMatchObject({ state: 'active', why: '3 notebook kernels busy or restarting or unknown' });
+    expect(
+      look([
+        { id: 'a', execution_state: 'idle' },
+        { id: 'b', execution_state: 'dead' },
+      ]).state,
+    ).toBe('idle');
+  });
 });
