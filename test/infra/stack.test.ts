@@ -186,7 +186,6 @@ describe('BilboStack', () => {
       synth.template.allResourcesProperties('AWS::Lambda::Function', {
         Architectures: ['arm64'],
         Runtime: Match.stringLikeRegexp('^nodejs\\d+\\.x$'),
-        MemorySize: 512,
         Environment: {
           Variables: Match.objectLike({
             NODE_OPTIONS: '--enable-source-maps',
@@ -196,6 +195,13 @@ describe('BilboStack', () => {
         },
         LoggingConfig: { LogGroup: Match.anyValue() },
       });
+    });
+
+    it('get 512 MB, but the reaper’s sweep, which gets 1 GiB', () => {
+      const functions = Object.values(synth.template.findResources('AWS::Lambda::Function'));
+      const memory = functions.map((fn) => [fn.Metadata?.['bilbo:entry'], fn.Properties.MemorySize]);
+
+      expect(memory.filter(([, size]) => size !== 512)).toEqual([['lambdas/handlers/tasks/sweep.ts', 1024]]);
     });
 
     it('each carry bilbo:entry metadata naming an existing handler module', () => {
