@@ -4,8 +4,15 @@
  * older bilbo wrote before the index existed.
  */
 import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, type QueryCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../../cli/local/dynamodb-local.ts';
 import { DynamoDbClusterStore } from '../../lambdas/adapters/dynamodb/cluster-store.ts';
 import {
   clusterKey,
@@ -205,10 +212,21 @@ describe('records written before the live index', () => {
 });
 
 describe('ensureTable on a table made before the live index', () => {
+  // Its own DynamoDB Local: on the run's shared one, busy with the other files' tables, building
+  // the index was seen to take more than a minute; a plane's home has a DynamoDB Local of its own.
+  let own: DynamoDbLocal;
+  beforeAll(async () => {
+    own = await startDynamoDbLocal({ startTimeoutMs: 60_000 });
+  }, 90_000);
+  afterAll(async () => {
+    await own?.stop();
+  });
+
   it('adds the index, and the first live list finds the records already there', async () => {
-    const tableName = `bilbo-test-older-${t.tableName.slice(-12)}`;
+    const tableName = 'bilbo-test-older';
     const design = createTableInput(tableName);
-    const raw = localDynamoClient();
+    const raw = localDynamoClient(own.endpoint);
+    const documents = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
     await raw.send(
       new CreateTableCommand({
         ...design,
@@ -217,7 +235,7 @@ describe('ensureTable on a table made before the live index', () => {
       }),
     );
     const cluster = newCluster(t.clock, 'older', { state: 'READY' });
-    await t.client.send(
+    await documents.send(
       new PutCommand({
         TableName: tableName,
         Item: { ...cluster, ...clusterKey(cluster.id), kind: 'cluster' },
@@ -232,7 +250,7 @@ describe('ensureTable on a table made before the live index', () => {
       ['byName', 'ACTIVE'],
       ['live', 'ACTIVE'],
     ]);
-    const { store } = recordingStore(tableName);
+    const store = new DynamoDbClusterStore({ client: documents, tableName, clock: t.clock });
     expect((await store.list()).map((c) => c.id)).toEqual([cluster.id]);
   });
 });
