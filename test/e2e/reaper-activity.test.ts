@@ -152,18 +152,10 @@ afterAll(async () => {
 
 const record = (name: string): Promise<Cluster> => harness.api.getCluster(name);
 
-async function created(name: keyof typeof PROFILES): Promise<Cluster> {
-  const answer = await harness.bilbo('create', name, '--json');
-  expect(answer.code, answer.stderr).toBe(0);
-  return JSON.parse(answer.stdout) as Cluster;
-}
+const created = (name: keyof typeof PROFILES) => harness.bilboJson<Cluster>('create', name, '--json');
 
 /** One whole sweep, now, through `bilbo reap --json`. */
-async function sweep(): Promise<SweepReport> {
-  const answer = await harness.bilbo('reap', '--json');
-  expect(answer.code, answer.stderr).toBe(0);
-  return JSON.parse(answer.stdout) as SweepReport;
-}
+const sweep = () => harness.bilboJson<SweepReport>('reap', '--json');
 
 /** A task on the cluster's Dask that runs until the test writes the file it answers. */
 async function holdTask(cluster: Cluster): Promise<string> {

@@ -113,18 +113,11 @@ afterAll(async () => {
 
 const record = (name: string): Promise<Cluster> => harness.api.getCluster(name);
 
-async function created(name: keyof typeof PROFILES, ...flags: string[]): Promise<Cluster> {
-  const answer = await harness.bilbo('create', name, '--json', ...flags);
-  expect(answer.code, answer.stderr).toBe(0);
-  return JSON.parse(answer.stdout) as Cluster;
-}
+const created = (name: keyof typeof PROFILES, ...flags: string[]) =>
+  harness.bilboJson<Cluster>('create', name, '--json', ...flags);
 
 /** One whole sweep, now, through `bilbo reap --json`. */
-async function sweep(): Promise<SweepReport> {
-  const answer = await harness.bilbo('reap', '--json');
-  expect(answer.code, answer.stderr).toBe(0);
-  return JSON.parse(answer.stdout) as SweepReport;
-}
+const sweep = () => harness.bilboJson<SweepReport>('reap', '--json');
 
 const actionsOn = (report: SweepReport, name: string) =>
   report.actions.filter((action) => action.cluster === name);

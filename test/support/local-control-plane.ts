@@ -21,6 +21,8 @@ export interface TestControlPlane {
   apiAs(user: string): BilboApi;
   /** Runs the `bilbo` CLI, as a separate process, against this plane: its exit code and output. */
   bilbo(...args: string[]): Promise<CliRun>;
+  /** `bilbo ...args` (a command given `--json`) that must succeed: its output, parsed. */
+  bilboJson<T>(...args: string[]): Promise<T>;
   /** Live processes of every instance the provider ever started in this plane. */
   liveProcesses(clusterId?: string): Promise<number[]>;
   stop(): Promise<void>;
@@ -54,6 +56,26 @@ export async function startTestControlPlane(
       createSignedHttp({ endpoint: plane.endpoint, region: plane.region, credentials: async () => signWith }),
     );
   const api = clientFor(credentials);
+  const bilbo = (...args: string[]): Promise<CliRun> =>
+    new Promise((resolve) => {
+      const env = {
+        ...process.env,
+        BILBO_HOME: home,
+        BILBO_ENDPOINT: plane.endpoint,
+        BILBO_REGION: plane.region,
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        AWS_SESSION_TOKEN: '',
+        NO_COLOR: '1',
+      };
+      execFile(
+        process.execPath,
+        [BILBO, ...args],
+        { env, maxBuffer: 64 * 1024 * 1024 },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
   return {
     plane,
     home,
@@ -64,26 +86,12 @@ export async function startTestControlPlane(
       if (!user) throw new Error(`the plane has no user ${name}`);
       return clientFor(user);
     },
-    bilbo: (...args) =>
-      new Promise((resolve) => {
-        const env = {
-          ...process.env,
-          BILBO_HOME: home,
-          BILBO_ENDPOINT: plane.endpoint,
-          BILBO_REGION: plane.region,
-          AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-          AWS_SESSION_TOKEN: '',
-          NO_COLOR: '1',
-        };
-        execFile(
-          process.execPath,
-          [BILBO, ...args],
-          { env, maxBuffer: 64 * 1024 * 1024 },
-          (error, stdout, stderr) =>
-            resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
-        );
-      }),
+    bilbo,
+    async bilboJson<T>(...args: string[]): Promise<T> {
+      const run = await bilbo(...args);
+      if (run.code !== 0) throw new Error(`bilbo ${args.join(' ')} exited ${run.code}: ${run.stderr}`);
+      return JSON.parse(run.stdout) as T;
+    },
     async liveProcesses(clusterId) {
       const records = await plane.processes!.registry.list();
       return records
